@@ -1,0 +1,176 @@
+"""The project's configuration: ``source/book.toml`` read into typed settings.
+
+A publisher edits one small TOML file; everything else is derived. Unknown keys are reported,
+not ignored, so that a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from .errors import ConfigError
+from .safety import DEFAULT_LIMITS, Limits
+
+BOOK_TOML = "book.toml"
+EDITORIAL_TOML = "editorial.toml"
+
+TRIM_SIZES_MM = {
+    "B5": (176.0, 250.0),
+    "A5": (148.0, 210.0),
+    "A4": (210.0, 297.0),
+    "Royal": (156.0, 234.0),
+    "Demy": (138.0, 216.0),
+    "US-Trade": (152.4, 228.6),
+}
+
+
+@dataclass(frozen=True)
+class PrintSettings:
+    trim: str = "B5"
+    width_mm: float = 176.0
+    height_mm: float = 250.0
+    margin_top_mm: float = 20.0
+    margin_bottom_mm: float = 22.0
+    margin_inner_mm: float = 22.0
+    margin_outer_mm: float = 16.0
+
+
+@dataclass(frozen=True)
+class BookConfig:
+    project_dir: Path
+    manuscript: Path
+    manuscript_encoding: str | None = None
+    slug: str = "book"
+    source_language: str = "en"
+    languages: tuple[str, ...] = ("en",)
+    print: PrintSettings = field(default_factory=PrintSettings)
+    fonts: dict[str, dict[str, str]] = field(default_factory=dict)
+    limits: Limits = DEFAULT_LIMITS
+
+    @property
+    def source_dir(self) -> Path:
+        return self.project_dir / "source"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.project_dir / "output"
+
+    @property
+    def book_xml(self) -> Path:
+        return self.output_dir / "xml" / "book.xml"
+
+    @property
+    def editorial_file(self) -> Path:
+        return self.source_dir / EDITORIAL_TOML
+
+
+def find_project_dir(start: Path | None = None) -> Path:
+    """The nearest directory at or above ``start`` that has ``source/book.toml``."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "source" / BOOK_TOML).is_file():
+            return candidate
+    raise ConfigError("no source/book.toml found in this directory or above", here,
+                      hint="run press from the project directory, or pass --project DIR")
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError("configuration file not found", path)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path, hint="fix the syntax (see https://toml.io)")
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", path, hint="save the file as UTF-8")
+
+
+def _expect(table: dict, key: str, kind: type | tuple[type, ...], path: Path, default=None):
+    value = table.get(key, default)
+    if value is not None and not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ConfigError(f"'{key}' must be a {names}, not {type(value).__name__}", path)
+    return value
+
+
+def _reject_unknown(table: dict, allowed: set[str], section: str, path: Path) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(f"unknown key{'s' if len(unknown) > 1 else ''} in [{section}]: {', '.join(unknown)}", path,
+                          hint=f"allowed keys: {', '.join(sorted(allowed))}")
+
+
+def _print_settings(table: dict, path: Path) -> PrintSettings:
+    allowed = {f.name for f in fields(PrintSettings)}
+    _reject_unknown(table, allowed, "print", path)
+    trim = _expect(table, "trim", str, path, "B5")
+    if trim in TRIM_SIZES_MM:
+        width, height = TRIM_SIZES_MM[trim]
+    elif trim == "custom":
+        width = height = None
+    else:
+        raise ConfigError(f"unknown trim size {trim!r}", path,
+                          hint=f"use one of {', '.join(TRIM_SIZES_MM)} or 'custom' with width_mm and height_mm")
+    values: dict = {"trim": trim, "width_mm": width, "height_mm": height}
+    for name in allowed - {"trim"}:
+        value = _expect(table, name, (int, float), path)
+        if value is not None:
+            if value <= 0:
+                raise ConfigError(f"'{name}' must be positive", path)
+            values[name] = float(value)
+    if values["width_mm"] is None or values["height_mm"] is None:
+        raise ConfigError("trim = 'custom' needs width_mm and height_mm", path)
+    return PrintSettings(**values)
+
+
+def _limits(table: dict, path: Path) -> Limits:
+    allowed = {f.name for f in fields(Limits)}
+    _reject_unknown(table, allowed, "limits", path)
+    values = {}
+    for name in table:
+        value = _expect(table, name, (int, float), path)
+        if value <= 0:
+            raise ConfigError(f"limit '{name}' must be positive", path)
+        values[name] = value
+    return Limits(**values)
+
+
+def load_config(project_dir: Path | None = None) -> BookConfig:
+    """Read ``source/book.toml`` of the project at ``project_dir`` (or the nearest one)."""
+    project_dir = (project_dir or find_project_dir()).resolve()
+    path = project_dir / "source" / BOOK_TOML
+    data = _read_toml(path)
+    _reject_unknown(data, {"book", "print", "fonts", "limits"}, "top level", path)
+    book = data.get("book", {})
+    _reject_unknown(book, {"manuscript", "manuscript_encoding", "slug", "source_language", "languages"}, "book", path)
+    manuscript = _expect(book, "manuscript", str, path)
+    if not manuscript:
+        raise ConfigError("[book] needs 'manuscript', the file under source/ to read", path)
+    languages = tuple(_expect(book, "languages", list, path, ["en"]))
+    if not languages or not all(isinstance(code, str) and code for code in languages):
+        raise ConfigError("[book] languages must be a non-empty list of language codes", path)
+    source_language = _expect(book, "source_language", str, path, "en")
+    if source_language not in languages:
+        raise ConfigError(f"source_language {source_language!r} is not in languages", path)
+    fonts = _expect(data, "fonts", dict, path, {})
+    return BookConfig(
+        project_dir=project_dir,
+        manuscript=(project_dir / "source" / manuscript),
+        manuscript_encoding=_expect(book, "manuscript_encoding", str, path),
+        slug=_expect(book, "slug", str, path, "book"),
+        source_language=source_language,
+        languages=languages,
+        print=_print_settings(data.get("print", {}), path),
+        fonts=fonts,
+        limits=_limits(data.get("limits", {}), path),
+    )
+
+
+def load_editorial(config: BookConfig) -> dict:
+    """The editor's decisions (``source/editorial.toml``); an absent file means none yet."""
+    if not config.editorial_file.exists():
+        return {}
+    return _read_toml(config.editorial_file)

@@ -1,0 +1,89 @@
+"""Expected failures, each with a category, a location and a hint, and the exit codes they map to.
+
+The CLI turns a PipelineError into one line on stderr:
+``error: <category>: <message> (<file>[:<where>]) — <hint>`` and exits with the class's code.
+Anything that is not a PipelineError is a bug and shows a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+
+
+class ExitCode(IntEnum):
+    """Documented exit statuses of ``press`` (also listed in the README and ``press --help``)."""
+
+    OK = 0
+    INTERNAL = 1  # a bug: please report it with the traceback from --debug
+    USAGE = 2  # wrong command-line arguments
+    INPUT = 3  # the manuscript or another input file is unreadable, corrupt or unsupported
+    LIMIT = 4  # an input exceeds a configured resource limit
+    CONFIG = 5  # source/book.toml or source/editorial.toml is wrong
+    INVALID = 6  # the produced document does not validate (DocBook 5.0)
+    ENVIRONMENT = 7  # a tool, package, schema or font the stage needs is missing
+    CATALOG = 8  # a translation catalog is damaged
+    RENDER = 9  # an edition could not be rendered
+    BUSY = 10  # another build holds the project lock
+    STRICT = 11  # --strict and the build produced warnings
+
+
+EXIT_CODE_HELP = "\n".join(
+    f"  {code.value:>2}  {code.name.lower()}" for code in ExitCode
+)
+
+
+@dataclass
+class PipelineError(Exception):
+    """A failure the user can act on: what went wrong, where, and what to do about it."""
+
+    message: str
+    path: Path | str | None = None
+    where: str | None = None  # "line 12", "page 3", "word/document.xml"
+    hint: str | None = None
+    category: str = "error"
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def one_line(self) -> str:
+        location = ""
+        if self.path is not None:
+            location = str(self.path)
+            if self.where:
+                location += f":{self.where}"
+            location = f" ({location})"
+        elif self.where:
+            location = f" ({self.where})"
+        hint = f" — {self.hint}" if self.hint else ""
+        return f"error: {self.category}: {self.message}{location}{hint}"
+
+    def __str__(self) -> str:
+        return self.one_line()
+
+
+def _error_class(name: str, category: str, code: ExitCode, doc: str) -> type[PipelineError]:
+    def __init__(self, message: str, path=None, where=None, hint=None, category: str = category):
+        PipelineError.__init__(self, message, path, where, hint, category, code)
+
+    return type(name, (PipelineError,), {"__init__": __init__, "__doc__": doc})
+
+
+InputError = _error_class("InputError", "input", ExitCode.INPUT,
+                          "An input file is unreadable, corrupt, hostile or of an unsupported kind.")
+LimitError = _error_class("LimitError", "limit", ExitCode.LIMIT,
+                          "An input exceeds a configured resource limit (size, pages, zip ratio, ...).")
+ConfigError = _error_class("ConfigError", "config", ExitCode.CONFIG,
+                           "The project's configuration or editorial decisions are wrong.")
+ValidationError = _error_class("ValidationError", "invalid", ExitCode.INVALID,
+                               "A document the pipeline produced does not validate.")
+EnvironmentProblem = _error_class("EnvironmentProblem", "environment", ExitCode.ENVIRONMENT,
+                                  "Something the machine must provide (package, schema, font, tool) is missing.")
+CatalogError = _error_class("CatalogError", "catalog", ExitCode.CATALOG,
+                            "A translation catalog is damaged or inconsistent.")
+RenderError = _error_class("RenderError", "render", ExitCode.RENDER,
+                           "An edition could not be rendered.")
+BusyError = _error_class("BusyError", "busy", ExitCode.BUSY,
+                         "Another build holds the project lock.")

@@ -1,0 +1,99 @@
+"""The extract stage: manuscript → validated DocBook 5 book at ``output/xml/book.xml``.
+
+Reads with the reader for the manuscript's format, structures, validates and writes
+atomically. An invalid book is never written: the previous ``book.xml`` stays as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from .config import BookConfig, load_editorial
+from .docbook import NS, serialize, validate
+from .errors import ConfigError, ValidationError
+from .findings import FLAGGED, Findings
+from .ingest import read_manuscript
+from .progress import Reporter, plural
+from .safety import atomic_write
+from .structure import StructuredBook, structure_book
+
+
+@dataclass
+class ExtractResult:
+    output: Path
+    written: bool
+    book: StructuredBook
+    counts: dict[str, int]
+
+    @property
+    def findings(self) -> Findings:
+        return self.book.findings
+
+
+def heading_decisions(editorial: dict, path: Path) -> dict[str, int]:
+    """Heading levels the editor fixed in ``[headings]`` of source/editorial.toml."""
+    table = editorial.get("headings", {})
+    if not isinstance(table, dict):
+        raise ConfigError("[headings] must be a table of 'heading text' = level", path)
+    decisions = {}
+    for key, value in table.items():
+        if not isinstance(value, int) or not 1 <= value <= 3:
+            raise ConfigError(f"heading level for {key!r} must be 1, 2 or 3", path)
+        decisions[key] = value
+    return decisions
+
+
+def count_structure(root: etree._Element) -> dict[str, int]:
+    def count(xpath: str) -> int:
+        return int(root.xpath(f"count({xpath})", namespaces=NS))
+
+    return {
+        "parts": count("db:preface | db:acknowledgements | db:appendix"),
+        "chapters": count("db:chapter"),
+        "sections": count("//db:section"),
+        "paragraphs": count("//db:para[not(ancestor::db:footnote) and not(ancestor::db:info)]"),
+        "notes": count("//db:footnote"),
+        "references": count("//db:bibliomixed"),
+        "tables": count("//db:table"),
+        "figures": count("//db:figure"),
+    }
+
+
+def extract_book(config: BookConfig, manuscript: Path | None = None, output: Path | None = None, *,
+                 encoding: str | None = None, reporter: Reporter | None = None) -> ExtractResult:
+    """Run the stage; raises PipelineError subclasses for input the user must fix."""
+    reporter = reporter or Reporter(quiet=True)
+    path = manuscript or config.manuscript
+    output = output or config.book_xml
+    document = read_manuscript(path, config.limits, encoding=encoding or config.manuscript_encoding)
+    reporter.step("extract", f"read {_display(path, config)} ({document.format}, "
+                             f"{plural(len(document.blocks), 'block')})")
+    editorial = load_editorial(config)
+    book = structure_book(document, language=config.source_language,
+                          heading_levels=heading_decisions(editorial, config.editorial_file))
+    problems = validate(book.root)
+    if problems:
+        raise ValidationError(
+            f"the book built from the manuscript is not valid DocBook 5.0: {problems[0]}", path,
+            hint=f"{plural(len(problems), 'problem')} in all; nothing was written. This is a bug in the "
+                 "pipeline's reading of this manuscript: please report it with the manuscript")
+    counts = count_structure(book.root)
+    reporter.step("extract", f"{plural(counts['parts'], 'front-matter part')}, {plural(counts['chapters'], 'chapter')}, "
+                             f"{plural(counts['sections'], 'section')}, {plural(counts['paragraphs'], 'paragraph')}, "
+                             f"{plural(counts['notes'], 'note')}, {plural(counts['tables'], 'table')}, "
+                             f"{plural(counts['figures'], 'figure')}; DocBook 5.0 valid")
+    written = atomic_write(output, serialize(book.root))
+    reporter.step("extract", f"{'wrote' if written else 'unchanged'} {_display(output, config)}")
+    flagged = sum(1 for finding in book.findings if finding.action == FLAGGED)
+    reporter.step("extract", f"repaired {len(book.findings) - flagged}, needs the editor {flagged}")
+    return ExtractResult(output, written, book, counts)
+
+
+def _display(path: Path, config: BookConfig) -> str:
+    try:
+        return str(path.resolve().relative_to(config.project_dir))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,121 @@
+"""The intermediate every reader produces: a flat stream of blocks with inline spans.
+
+Readers know their format (styles in DOCX, font sizes in PDF, blank lines in text) but not the
+book; the structuring stage knows the book but not the format. This is the contract between them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a block came from, for reports that send the editor back to the manuscript."""
+
+    line: int | None = None  # 1-based line in a text manuscript
+    page: int | None = None  # 1-based page in a PDF
+    paragraph: int | None = None  # 1-based body paragraph in a DOCX
+    to_line: int | None = None  # last line, when several lines were joined
+    to_page: int | None = None
+
+    def describe(self) -> str:
+        if self.line is not None:
+            return f"line {self.line}" + (f"-{self.to_line}" if self.to_line and self.to_line != self.line else "")
+        if self.page is not None:
+            return f"page {self.page}" + (f"-{self.to_page}" if self.to_page and self.to_page != self.page else "")
+        if self.paragraph is not None:
+            return f"paragraph {self.paragraph}"
+        return "unknown position"
+
+    def through(self, other: "Where") -> "Where":
+        """The span from this position to the end of ``other``."""
+        return Where(
+            line=self.line, page=self.page, paragraph=self.paragraph,
+            to_line=(other.to_line or other.line) if self.line is not None else None,
+            to_page=(other.to_page or other.page) if self.page is not None else None,
+        )
+
+    def pi_data(self) -> str:
+        parts = []
+        if self.line is not None:
+            parts.append(f'line="{self.line}"')
+            if self.to_line and self.to_line != self.line:
+                parts.append(f'to-line="{self.to_line}"')
+        if self.page is not None:
+            parts.append(f'page="{self.page}"')
+            if self.to_page and self.to_page != self.page:
+                parts.append(f'to-page="{self.to_page}"')
+        if self.paragraph is not None:
+            parts.append(f'paragraph="{self.paragraph}"')
+        return " ".join(parts)
+
+
+@dataclass
+class Span:
+    """A run of inline text with the little structure a manuscript carries."""
+
+    text: str
+    emphasis: bool = False
+    strong: bool = False
+    superscript: bool = False
+    href: str | None = None
+    note: list["Block"] | None = None  # the content of a real (DOCX) footnote anchored here
+    note_label: str | None = None  # the number or mark the source shows for that note
+
+    def same_style(self, other: "Span") -> bool:
+        return (self.emphasis, self.strong, self.superscript, self.href) == (
+            other.emphasis, other.strong, other.superscript, other.href) and not (self.note or other.note)
+
+
+class Kind(str, Enum):
+    TEXT = "text"  # a paragraph or a line of prose
+    HEADING = "heading"  # a title line; ``level`` says how deep when the format knows
+    ITEM = "item"  # a list item
+    ROW = "row"  # a table row, ``cells`` holds its cells
+    IMAGE = "image"  # a picture (or the empty place where one was)
+
+
+class Gap(str, Enum):
+    """What separated a block from the one before it in the source."""
+
+    LINE = "line"  # a line break within one group of lines
+    PARAGRAPH = "paragraph"  # a paragraph break (blank line, new DOCX paragraph)
+    PAGE = "page"  # a page break (only formats that know pages can say so)
+
+
+@dataclass
+class Block:
+    kind: Kind
+    spans: list[Span]
+    where: Where
+    gap: Gap = Gap.PARAGRAPH
+    level: int | None = None  # heading level when the format knows it (DOCX style, PDF size rank)
+    cells: list[list[Span]] | None = None
+    bullet: str | None = None  # the list marker as printed ("-", "•", "1.")
+    style: str | None = None  # the source's own name for the block's style, for diagnostics
+    size: float | None = None  # font size in points (PDF), for headings and notes
+
+    @property
+    def text(self) -> str:
+        if self.kind is Kind.ROW and self.cells is not None:
+            return "\t".join(spans_text(cell) for cell in self.cells)
+        return spans_text(self.spans)
+
+
+def spans_text(spans: list[Span]) -> str:
+    return "".join(span.text for span in spans)
+
+
+@dataclass
+class Manuscript:
+    """A manuscript read by one reader: where it came from and its blocks in reading order."""
+
+    path: Path
+    format: str  # "text", "docx", "pdf"
+    blocks: list[Block]
+    title: str | None = None  # a title the format itself declares (DOCX core properties, PDF info)
+    warnings: list[str] = field(default_factory=list)
+    repairs: list[dict] = field(default_factory=list)  # mechanical fixes the reader made, for the report

@@ -1,0 +1,196 @@
+"""Read a plain-text manuscript (typically a PDF extraction) into blocks.
+
+What the text itself can tell: blank lines separate blocks (but a blank line may only be a
+page break), tabs separate table cells, ``- `` starts a list item, a form feed is a page break,
+and a short standalone line without closing punctuation is probably a heading. Everything that
+needs the book's context (which heading is a chapter, where notes begin) is left to the
+structuring stage.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from pathlib import Path
+
+from ..errors import InputError, LimitError
+from ..safety import DEFAULT_LIMITS, Limits
+from .inline import InlineReport, parse_inline
+from .model import Block, Gap, Kind, Manuscript, Where
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_BULLET = re.compile(r"^(?P<bullet>[-•▪◦‣*])\s+(?=\S)")
+_SENTENCE_END = re.compile(r"[.!?:;,][\"'”’)\]]*[⁰¹²³⁴⁵⁶⁷⁸⁹]*$|[⁰¹²³⁴⁵⁶⁷⁸⁹]$")
+_INNER_SENTENCE_END = re.compile(r"[a-z]{2,}[.!?][\"”’]?\s+[A-Z]")
+_ALLOWED_CONTROLS = {"\t", "\n", "\r", "\f"}
+
+
+def decode_manuscript(data: bytes, path: Path, encoding: str | None = None) -> str:
+    """Decode text bytes exactly, or refuse: a manuscript is never garbled silently."""
+    if not data.strip(b" \t\r\n\f\x00"):
+        raise InputError("the manuscript is empty", path, hint="check that the right file was delivered")
+    if encoding:
+        try:
+            text = data.decode(encoding)
+        except LookupError:
+            raise InputError(f"unknown text encoding {encoding!r}", path, hint="use a name Python knows, e.g. cp1252")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not valid {encoding}: byte 0x{data[exc.start]:02x} at offset {exc.start}", path,
+                             _line_of(data, exc.start), hint="check the encoding setting (manuscript_encoding)")
+        return _check_text(text.lstrip("\ufeff"), path)
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _check_text(data[len(bom):].decode(codec), path)
+            except UnicodeDecodeError as exc:
+                raise InputError(f"starts with a {codec} byte-order mark but is not valid {codec} "
+                                 f"(offset {exc.start + len(bom)})", path, hint="re-save the file as UTF-8")
+    guessed = _guess_bomless_utf16(data)
+    if guessed:
+        try:
+            return _check_text(data.decode(guessed), path)
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data:
+        raise InputError("binary data, not a text manuscript", path,
+                         hint="deliver the manuscript as .txt (UTF-8), .docx or .pdf")
+    try:
+        return _check_text(data.decode("utf-8"), path)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start} cannot be decoded", path,
+            _line_of(data, exc.start),
+            hint="the file is probably in a legacy encoding such as Windows-1252; re-save it as UTF-8, "
+                 "or name its encoding with --encoding or manuscript_encoding in source/book.toml")
+
+
+def _guess_bomless_utf16(data: bytes) -> str | None:
+    """UTF-16 without a byte-order mark shows as NUL bytes in every other position."""
+    sample = data[:4096]
+    if len(sample) < 8:
+        return None
+    even_nuls = sample[0::2].count(0) / len(sample[0::2])
+    odd_nuls = sample[1::2].count(0) / len(sample[1::2])
+    if odd_nuls > 0.3 and even_nuls < 0.05:
+        return "utf-16-le"
+    if even_nuls > 0.3 and odd_nuls < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _line_of(data: bytes, offset: int) -> str:
+    return "line %d" % (data.count(b"\n", 0, offset) + 1)
+
+
+def _check_text(text: str, path: Path) -> str:
+    controls = sum(1 for char in text if unicodedata.category(char) == "Cc" and char not in _ALLOWED_CONTROLS)
+    if controls:
+        first = next(i for i, char in enumerate(text) if unicodedata.category(char) == "Cc"
+                     and char not in _ALLOWED_CONTROLS)
+        raise InputError(f"contains {controls} control character(s) (first U+{ord(text[first]):04X}), "
+                         f"which text never does", path, f"line {text.count(chr(10), 0, first) + 1}",
+                         hint="the file is binary or damaged; deliver the manuscript as UTF-8 text, .docx or .pdf")
+    return text
+
+
+def _ends_with_punctuation(text: str) -> bool:
+    """True when a line ends with punctuation (before closing quotes and note markers)."""
+    return bool(_SENTENCE_END.search(text.rstrip()))
+
+
+def _looks_like_heading(line: str) -> bool:
+    """A standalone short line that does not end like a sentence."""
+    stripped = line.strip()
+    if not stripped or len(stripped) > 160 or len(stripped.split()) > 22:
+        return False
+    if _ends_with_punctuation(stripped) or _BULLET.match(stripped):
+        return False
+    if _INNER_SENTENCE_END.search(stripped):
+        return False
+    if len(stripped.split()) > 6 and _title_case_ratio(stripped) < 0.5:
+        return False
+    first = stripped[0]
+    return first.isupper() or first.isdigit() or first in "“\"'‘(&"
+
+
+def _title_case_ratio(text: str) -> float:
+    words = [word for word in re.findall(r"[^\W\d_][\w'’-]*", text) if len(word) >= 4]
+    return sum(1 for word in words if word[0].isupper()) / len(words) if words else 1.0
+
+
+def read_text(data: bytes, path: Path, limits: Limits = DEFAULT_LIMITS, encoding: str | None = None) -> Manuscript:
+    """Read a plain-text manuscript into blocks (see the module docstring)."""
+    text = unicodedata.normalize("NFC", decode_manuscript(data, path, encoding))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    raw_lines = text.split("\n")
+    for number, line in enumerate(raw_lines, 1):
+        if len(line) > limits.max_line_chars:
+            raise LimitError(f"line is {len(line):,} characters long, over the limit of {limits.max_line_chars:,}",
+                             path, f"line {number}", hint="this is not an ordinary manuscript; check the file")
+    groups = _line_groups(raw_lines)
+    blocks: list[Block] = []
+    repairs: list[dict] = []
+    for group_index, (gap, group) in enumerate(groups):
+        standalone = len(group) == 1
+        for position, (number, line) in enumerate(group):
+            report = InlineReport()
+            block = _line_block(line, number, report, standalone)
+            block.gap = gap if position == 0 else Gap.LINE
+            blocks.append(block)
+            for markup in report.markup:
+                repairs.append({"type": "markup-leftover", "line": number, "before": markup})
+            for url in report.broken_urls:
+                repairs.append({"type": "broken-url", "line": number, "before": url, "action": "flagged"})
+            for escape in report.escapes:
+                repairs.append({"type": "escaped-character", "line": number, "before": escape, "after": escape[1:]})
+    if not blocks:
+        raise InputError("the manuscript has no text", path)
+    return Manuscript(path=path, format="text", blocks=blocks, repairs=repairs)
+
+
+def _line_groups(lines: list[str]) -> list[tuple[Gap, list[tuple[int, str]]]]:
+    """Group consecutive non-blank lines; remember whether a page break (form feed) preceded."""
+    groups: list[tuple[Gap, list[tuple[int, str]]]] = []
+    current: list[tuple[int, str]] = []
+    gap = Gap.PARAGRAPH
+    pending_gap = Gap.PARAGRAPH
+    for number, line in enumerate(lines, 1):
+        if "\f" in line:
+            pending_gap = Gap.PAGE
+            line = line.replace("\f", "")
+            if current:
+                groups.append((gap, current))
+                current = []
+        if not line.strip():
+            if current:
+                groups.append((gap, current))
+                current = []
+            continue
+        if not current:
+            gap = pending_gap
+            pending_gap = Gap.PARAGRAPH
+        current.append((number, line))
+    if current:
+        groups.append((gap, current))
+    return groups
+
+
+def _line_block(line: str, number: int, report: InlineReport, standalone: bool) -> Block:
+    where = Where(line=number)
+    if "\t" in line:
+        cells = [parse_inline(cell.strip(), report) for cell in line.rstrip("\n").split("\t")]
+        return Block(Kind.ROW, [], where, cells=cells)
+    stripped = line.strip()
+    bullet = _BULLET.match(stripped)
+    if bullet:
+        return Block(Kind.ITEM, parse_inline(stripped[bullet.end():], report), where, bullet=bullet.group("bullet"))
+    kind = Kind.HEADING if standalone and _looks_like_heading(stripped) else Kind.TEXT
+    return Block(kind, parse_inline(stripped, report), where)
+

@@ -1,0 +1,293 @@
+"""The only doors through which the pipeline parses XML, opens zip containers and writes files.
+
+Every module goes through these functions (a test scans the code for bypasses), so each hazard
+is handled once: entity expansion and network access in XML, zip bombs and hostile member
+names, and half-written files after a crash.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path, PurePosixPath
+
+from lxml import etree
+
+from .errors import InputError, LimitError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for untrusted input; configurable in ``[limits]`` of source/book.toml."""
+
+    max_input_bytes: int = 64 * 1024 * 1024
+    max_line_chars: int = 2_000_000
+    max_zip_members: int = 5_000
+    max_zip_total_bytes: int = 256 * 1024 * 1024
+    max_zip_member_bytes: int = 128 * 1024 * 1024
+    max_zip_ratio: float = 100.0
+    max_pdf_pages: int = 2_000
+    max_image_pixels: int = 40_000_000
+    render_timeout_s: int = 900
+
+
+DEFAULT_LIMITS = Limits()
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+def read_input_bytes(path: Path, limits: Limits = DEFAULT_LIMITS, *, what: str = "input file") -> bytes:
+    """Read a whole input file, refusing missing, special or oversized files before reading."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise InputError(f"{what} not found", path, hint="check the path (or the manuscript named in source/book.toml)")
+    except PermissionError:
+        raise InputError(f"{what} is not readable", path, hint="check the file's permissions")
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{what} is a directory", path, hint="give the path of a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{what} is not a regular file", path, hint="give the path of an ordinary file")
+    if info.st_size > limits.max_input_bytes:
+        raise LimitError(
+            f"{what} is {info.st_size:,} bytes, over the limit of {limits.max_input_bytes:,}",
+            path, hint="raise [limits] max_input_bytes in source/book.toml if this file is genuine")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limits.max_input_bytes + 1)
+    except OSError as exc:
+        raise InputError(f"{what} could not be read: {exc.strerror or exc}", path)
+    if len(data) > limits.max_input_bytes:
+        raise LimitError(f"{what} grew past the size limit while being read", path)
+    return data
+
+
+# --------------------------------------------------------------------------- XML
+
+
+def xml_parser(*, keep_processing_instructions: bool = True) -> etree.XMLParser:
+    """A parser for untrusted XML: no entity expansion, no DTD loading, no network, libxml2 limits on."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_pis=not keep_processing_instructions,
+        remove_comments=False,
+        collect_ids=True,
+    )
+
+
+def parse_xml(data: bytes, path: Path | str | None = None, *, where: str | None = None,
+              keep_processing_instructions: bool = True) -> etree._Element:
+    """Parse XML bytes safely; a DOCTYPE with declarations or any entity reference is refused.
+
+    Entities are never needed in the formats we read (OOXML parts, XLIFF, our own DocBook), and
+    they are how XXE and "billion laughs" attacks arrive, so refusing them is the simplest defence.
+    """
+    if b"<!ENTITY" in data:
+        raise InputError("XML declares entities (DOCTYPE internal subset); refusing to expand them",
+                         path, where, hint="the file is hostile or was made by a broken tool; re-export it")
+    try:
+        root = etree.fromstring(data, xml_parser(keep_processing_instructions=keep_processing_instructions))
+    except etree.XMLSyntaxError as exc:
+        line = f"line {exc.lineno}" if getattr(exc, "lineno", None) else None
+        detail = where + (f", {line}" if line else "") if where else line
+        raise InputError(f"malformed XML: {exc.msg if hasattr(exc, 'msg') else exc}", path, detail,
+                         hint="the file is damaged; re-export it from the program that made it")
+    if root is None:
+        raise InputError("XML document is empty", path, where)
+    if root.getroottree().docinfo.doctype:
+        raise InputError("XML carries a DOCTYPE; refusing it", path, where,
+                         hint="the file is hostile or was made by a broken tool; re-export it")
+    if any(True for _ in root.iter(etree.Entity)):
+        raise InputError("XML contains entity references; refusing to expand them", path, where)
+    return root
+
+
+# --------------------------------------------------------------------------- zip containers
+
+
+def _check_member_name(name: str) -> str | None:
+    """Return why a zip member name is unsafe, or None when it is fine."""
+    if not name or "\x00" in name:
+        return "empty name or NUL byte"
+    if "\\" in name:
+        return "backslash in name"
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return "absolute path"
+    if any(part == ".." for part in PurePosixPath(name).parts):
+        return "parent-directory component"
+    return None
+
+
+class SafeZip:
+    """A zip container whose members were checked before anything was decompressed."""
+
+    def __init__(self, data: bytes, path: Path | str | None, limits: Limits):
+        self.path = path
+        self.data = data
+        self._limits = limits
+        try:
+            self._zip = zipfile.ZipFile(BytesIO(data))
+            infos = self._zip.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+            raise InputError(f"not a readable zip container ({exc})", path,
+                             hint="the file is truncated or not what its extension says; re-export it")
+        self._check(infos)
+        self.infos = {info.filename: info for info in infos}
+
+    def _check(self, infos: list[zipfile.ZipInfo]) -> None:
+        limits, path = self._limits, self.path
+        if len(infos) > limits.max_zip_members:
+            raise LimitError(f"zip container has {len(infos):,} members, over the limit of {limits.max_zip_members:,}",
+                             path, hint="this is not an ordinary document; check where it came from")
+        seen: set[str] = set()
+        total = 0
+        for info in infos:
+            problem = _check_member_name(info.filename)
+            if problem:
+                raise InputError(f"zip member {info.filename!r} is unsafe ({problem})", path,
+                                 hint="the file is hostile or damaged; do not open it elsewhere either")
+            if info.filename in seen:
+                raise InputError(f"zip member {info.filename!r} appears twice", path,
+                                 hint="the file is hostile or damaged")
+            seen.add(info.filename)
+            if info.flag_bits & 0x1:
+                raise InputError(f"zip member {info.filename!r} is encrypted", path,
+                                 hint="save the document without a password")
+            if info.file_size > limits.max_zip_member_bytes:
+                raise LimitError(f"zip member {info.filename!r} expands to {info.file_size:,} bytes", path,
+                                 hint="raise [limits] max_zip_member_bytes if the file is genuine")
+            if info.file_size > 1_000_000 and info.file_size > limits.max_zip_ratio * max(info.compress_size, 1):
+                ratio = info.file_size / max(info.compress_size, 1)
+                raise LimitError(f"zip member {info.filename!r} compresses {ratio:,.0f}:1 (a zip bomb?)", path,
+                                 hint=f"the limit is {limits.max_zip_ratio:.0f}:1 ([limits] max_zip_ratio)")
+            total += info.file_size
+        if total > limits.max_zip_total_bytes:
+            raise LimitError(f"zip container expands to {total:,} bytes, over the limit of {limits.max_zip_total_bytes:,}",
+                             path, hint="raise [limits] max_zip_total_bytes if the file is genuine")
+        self._check_overlaps(infos)
+
+    def _check_overlaps(self, infos: list[zipfile.ZipInfo]) -> None:
+        """Refuse members whose data overlap ("quoted-overlap" zip bombs; CPython < 3.11.8 misses them)."""
+        spans = sorted((info.header_offset, info) for info in infos)
+        for (start, info), (next_start, next_info) in zip(spans, spans[1:]):
+            end = start + 30 + len(info.orig_filename.encode("utf-8", "surrogateescape")) + info.compress_size
+            if end > next_start:
+                raise InputError(f"zip members {info.filename!r} and {next_info.filename!r} overlap (a zip bomb?)",
+                                 self.path, hint="the file is hostile; do not open it elsewhere either")
+
+    def names(self) -> list[str]:
+        return list(self.infos)
+
+    def read(self, name: str) -> bytes:
+        """Read one member; its size was already bounded by the declared sizes checked above."""
+        if name not in self.infos:
+            raise InputError(f"zip member {name!r} is missing", self.path,
+                             hint="the file is incomplete or not what its extension says")
+        try:
+            return self._zip.read(self.infos[name])
+        except (zipfile.BadZipFile, EOFError, ValueError, OSError) as exc:
+            raise InputError(f"zip member {name!r} is damaged ({exc})", self.path,
+                             hint="the file is truncated or corrupt; re-export it")
+        except NotImplementedError as exc:
+            raise InputError(f"zip member {name!r} uses an unsupported compression ({exc})", self.path)
+
+    def extract_to(self, root: Path) -> list[Path]:
+        """Extract every member under ``root``, resolving each path and refusing escapes and links."""
+        root = root.resolve()
+        written: list[Path] = []
+        for name, info in self.infos.items():
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise InputError(f"zip member {name!r} is a symbolic link", self.path,
+                                 hint="the file is hostile or damaged")
+            target = (root / name).resolve()
+            if not target.is_relative_to(root):
+                raise InputError(f"zip member {name!r} would be written outside {root}", self.path)
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(target, self.read(name))
+            written.append(target)
+        return written
+
+
+def open_zip(source: Path | bytes, limits: Limits = DEFAULT_LIMITS, *, path: Path | str | None = None) -> SafeZip:
+    """Open a zip container (DOCX, .argosmodel, review package) after checking it is safe to read."""
+    if isinstance(source, Path):
+        path = path or source
+        source = read_input_bytes(source, limits)
+    return SafeZip(source, path, limits)
+
+
+# --------------------------------------------------------------------------- writing files
+
+
+def atomic_write(path: Path, data: bytes | str, *, encoding: str = "utf-8") -> bool:
+    """Write a file so that readers and crashes only ever see the old or the new contents.
+
+    Writes a temporary file in the same directory, syncs it, renames it over the target and
+    syncs the directory. Returns False (and writes nothing) when the file already holds ``data``,
+    so an unchanged build leaves modification times alone.
+    """
+    if isinstance(data, str):
+        data = data.encode(encoding)
+    path = Path(path)
+    try:
+        if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        os.fchmod(fd, mode)
+        os.close(fd)
+        fd = -1
+        os.replace(tmp_name, path)
+        _sync_directory(path.parent)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        try:
+            os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
+        raise
+    return True
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def _sync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

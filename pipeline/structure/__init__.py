@@ -1,0 +1,330 @@
+"""Structuring: one block stream (from any reader) into one DocBook 5 book.
+
+``structure_book`` is the stage's entry point. It cuts the stream into regions (opening
+pages, printed contents, parts, chapters, back cover), turns the opening pages into metadata,
+and builds each part and chapter: byline, opening-image remains, sections, notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from ..docbook import XML_NS, el, fill_inline, mark_source, set_id
+from ..findings import Findings
+from ..ingest.model import Block, Kind, Manuscript, Span, Where
+from . import rules
+from .body import BodyBuilder
+from .front import build_affiliation, build_info, build_person, build_toc
+from .notes import NoteLinker, build_bibliography, check_numbering, parse_note_entries, strip_prefix
+from .regions import Region, chapter_label, find_regions, is_heading_like, is_prose
+
+PART_ELEMENTS = {
+    "foreword": ("preface", "foreword"),
+    "preface": ("preface", "preface"),
+    "acknowledgements": ("acknowledgements", "acknowledgements"),
+    "outline": ("preface", "book-outline"),
+    "executive-summary": ("preface", "executive-summary"),
+    "contributors": ("appendix", "contributors"),
+}
+
+
+@dataclass
+class StructuredBook:
+    root: etree._Element
+    findings: Findings
+    outlines: dict[str, list] = field(default_factory=dict)  # scope -> [(level, title, reason, where)]
+
+
+def structure_book(manuscript: Manuscript, *, language: str = "en",
+                   heading_levels: dict[str, int] | None = None) -> StructuredBook:
+    """Build the DocBook book from a manuscript's blocks (see the module docstring)."""
+    findings = Findings()
+    for repair in manuscript.repairs:
+        record = findings.flagged if repair.get("action") == "flagged" else findings.repaired
+        record(repair["type"], _repair_message(repair), where=Where(line=repair.get("line")),
+               before=repair.get("before"), after=repair.get("after"))
+    blocks = manuscript.blocks
+    levels = {_level_key(key): value for key, value in (heading_levels or {}).items()}
+    used_levels: set[str] = set()
+    book = el("book", attrs={"version": "5.0"})
+    book.set(f"{{{XML_NS}}}lang", language)
+    regions = find_regions(blocks)
+    outlines: dict[str, list] = {}
+    chapter_count = 0
+    info = None
+    for region in regions:
+        part_blocks = blocks[region.start:region.end]
+        if region.kind == "opening":
+            info = build_info(part_blocks, findings, fallback_title=manuscript.title)
+            book.append(info)
+        elif region.kind == "toc":
+            book.append(build_toc(part_blocks, findings))
+        elif region.kind == "part":
+            element, outline = _build_part(blocks, region, findings, levels, used_levels)
+            book.append(element)
+            outlines[element.get(f"{{{XML_NS}}}id")] = outline
+        elif region.kind == "chapter":
+            chapter_count += 1
+            element, outline = _build_chapter(blocks, region, chapter_count, findings, levels, used_levels)
+            book.append(element)
+            outlines[element.get(f"{{{XML_NS}}}id")] = outline
+        elif region.kind == "back-cover":
+            if info is None:
+                info = el("info", el("title", text=manuscript.title or "Untitled"))
+                book.insert(0, info)
+            info.append(_text_media(part_blocks, "back-cover"))
+    if info is None:
+        book.insert(0, el("info", el("title", text=manuscript.title or manuscript.path.stem)))
+    if chapter_count == 0:
+        findings.flagged("front-matter-inconsistency", "no chapters were recognised in the manuscript")
+    for key in sorted(set(levels) - used_levels):
+        findings.flagged("editorial-decision", f"heading-level decision for {key!r} matches no heading",
+                         before=key)
+    return StructuredBook(book, findings, outlines)
+
+
+def _level_key(key: str) -> str:
+    scope, colon, text = key.partition(":")
+    if colon and scope.strip().startswith("ch") and scope.strip()[2:].isdigit():
+        return f"{scope.strip()}: {rules.normalized(text)}"
+    return rules.normalized(key)
+
+
+def _repair_message(repair: dict) -> str:
+    if repair["type"] == "broken-url":
+        return "URL with a space inside cannot be linked as printed"
+    if repair["type"] == "escaped-character":
+        return f"escape {repair['before']} read as {repair['after']!r}"
+    return f"markup leftover {repair['before']!r} read as structure"
+
+
+# --------------------------------------------------------------------------- parts
+
+
+def _build_part(blocks: list[Block], region: Region, findings: Findings, levels: dict[str, int],
+                used: set[str]) -> tuple[etree._Element, list]:
+    tag, scope = PART_ELEMENTS[region.role]
+    title_block = blocks[region.head]
+    body = blocks[region.head + 1:region.end]
+    signature_start = len(body)
+    while signature_start > 1 and is_heading_like(body[signature_start - 1]) and body[signature_start - 1].level is None:
+        signature_start -= 1
+    signature = body[signature_start:]
+    if not (signature and rules.looks_like_person(signature[0].text.strip())):
+        signature, signature_start = [], len(body)
+    attrs = {"role": region.role} if tag != "acknowledgements" else None
+    part = el(tag, attrs=attrs)
+    set_id(part, scope)
+    info = el("info")
+    title = el("title")
+    fill_inline(title, title_block.spans)
+    mark_source(title, title_block.where)
+    info.append(title)
+    if signature:
+        info.append(_author(signature[0], signature[1:]))
+    part.append(info)
+    builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used)
+    for element in builder.build(body[:signature_start]):
+        part.append(element)
+    if len(part) == 1:
+        part.append(el("para"))
+    return part, builder.outline
+
+
+def _author(name_block: Block, affiliation_blocks: list[Block], tag: str = "author") -> etree._Element:
+    author = el(tag, build_person(rules.parse_person(name_block.text.strip())))
+    mark_source(author, name_block.where)
+    for block in affiliation_blocks:
+        affiliation = build_affiliation(block.text)
+        mark_source(affiliation, block.where)
+        author.append(affiliation)
+    return author
+
+
+# --------------------------------------------------------------------------- chapters
+
+
+def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: Findings,
+                   levels: dict[str, int], used: set[str]) -> tuple[etree._Element, list]:
+    head = blocks[region.head]
+    match = chapter_label(head)
+    label = match.group("number") if match else str(ordinal)
+    if match and not label.isdigit():
+        label = str(_roman(label) or ordinal)
+    scope = f"ch{label}"
+    chapter = el("chapter", attrs={"label": label})
+    set_id(chapter, scope)
+    info = el("info")
+    chapter.append(info)
+    mark_source(chapter, head.where)
+
+    i = region.head + 1
+    if match and match.group("title"):
+        title_spans, title_where = strip_prefix(head.spans, match.start("title")), head.where
+    elif match and i < region.end:
+        title_spans, title_where = blocks[i].spans, blocks[i].where
+        i += 1
+    else:
+        title_spans, title_where = head.spans, head.where
+    title = el("title")
+    fill_inline(title, title_spans)
+    mark_source(title, title_where)
+    info.append(title)
+
+    authors, affiliations, i = _byline(blocks, i, region.end)
+    for author in _authors(authors, affiliations):
+        info.append(author)
+    if region.opener_start is not None:
+        info.append(_opener(blocks[region.opener_start:region.head]))
+
+    body = blocks[i:region.end]
+    notes_at = _notes_heading(body)
+    content, notes_title, entries = body, None, []
+    if notes_at is not None:
+        content, notes_title = body[:notes_at], body[notes_at]
+        entries = parse_note_entries(body[notes_at + 1:], findings, scope)
+    has_markers = any(_markers(block) for block in content)
+    if notes_title is not None:
+        info.append(el("bibliomisc", attrs={"role": "notes-title"}, text=notes_title.text.strip()))
+        mark_source(info[-1], notes_title.where)
+
+    if entries and not has_markers:
+        builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used)
+        elements = builder.build(content)
+        _extend(chapter, elements)
+        check_numbering(entries, findings, scope, kind="reference")
+        chapter.append(build_bibliography(entries, notes_title.text.strip(), scope))
+        return chapter, builder.outline
+
+    linker = NoteLinker(scope, entries, findings)
+    builder = BodyBuilder(scope, findings, notes=linker, heading_levels=levels, used_levels=used)
+    _extend(chapter, builder.build(content))
+    check_numbering(entries, findings, scope)
+    unused = linker.unused()
+    for entry in unused:
+        findings.flagged("note-without-marker", f"note {entry.number} is never cited in the text",
+                         where=entry.where, chapter=scope, before=str(entry.number))
+    if unused:
+        chapter.append(build_bibliography(unused, notes_title.text.strip() if notes_title is not None else "Notes",
+                                          scope, role="uncited-notes"))
+    return chapter, builder.outline
+
+
+def _extend(chapter: etree._Element, elements: list[etree._Element]) -> None:
+    for element in elements:
+        chapter.append(element)
+    if len(chapter) == 1:  # only <info>: a chapter needs some content
+        chapter.append(el("para"))
+
+
+def _markers(block: Block) -> bool:
+    spans = list(block.spans) + [span for cell in (block.cells or []) for span in cell]
+    return any((span.superscript and span.text.isdigit()) or span.note is not None for span in spans)
+
+
+def _notes_heading(body: list[Block]) -> int | None:
+    """The last notes heading ("References", "Bibliography", ...) followed by entries."""
+    for index in range(len(body) - 1, -1, -1):
+        block = body[index]
+        if is_heading_like(block) and rules.is_notes_title(block.text):
+            return index
+    return None
+
+
+def _byline(blocks: list[Block], i: int, end: int) -> tuple[list[Block], list[Block], int]:
+    """Author lines then affiliation lines, up to the first section heading or paragraph."""
+    authors: list[Block] = []
+    while i < end and _is_byline(blocks, i, end) and rules.looks_like_person(blocks[i].text.strip()):
+        authors.append(blocks[i])
+        i += 1
+    affiliations: list[Block] = []
+    if authors:
+        while i < end and _is_byline(blocks, i, end):
+            affiliations.append(blocks[i])
+            i += 1
+    return authors, affiliations, i
+
+
+def _is_byline(blocks: list[Block], i: int, end: int) -> bool:
+    block = blocks[i]
+    text = block.text.strip()
+    if block.kind not in (Kind.HEADING, Kind.TEXT) or block.level is not None:
+        return False
+    if len(text.split()) > 30 or (rules.ends_sentence(text) and len(text.split()) > 12):
+        return False
+    if rules.TOP_LEVEL_SECTION.match(text) or rules.is_notes_title(text) or rules.is_abbreviations_title(text):
+        return False
+    if rules.TABLE_TITLE.match(text) or rules.FIGURE_TITLE.match(text):
+        return False
+    return not (i + 1 < end and is_prose(blocks[i + 1]))  # a line followed by prose is a section heading
+
+
+def _authors(name_blocks: list[Block], affiliation_blocks: list[Block]) -> list[etree._Element]:
+    names: list[Block] = []
+    for block in name_blocks:
+        parts = [part for part in _split_names(block.text.strip())]
+        names.extend(Block(Kind.TEXT, [Span(part)], block.where) for part in parts)
+    if len(names) > 1 and len(names) == len(affiliation_blocks):
+        return [_author(name, [affiliation]) for name, affiliation in zip(names, affiliation_blocks)]
+    authors = [_author(name, []) for name in names[:-1]]
+    if names:
+        authors.append(_author(names[-1], affiliation_blocks))
+    return authors
+
+
+def _split_names(text: str) -> list[str]:
+    import re
+    parts = [part.strip() for part in re.split(r"\s*(?:,|\band\b|&)\s*", text) if part.strip()]
+    if len(parts) > 1 and all(rules.looks_like_person(part) for part in parts):
+        return parts
+    return [text]
+
+
+def _opener(blocks: list[Block]) -> etree._Element:
+    """What is left of the chapter's opening image: the words it shows and its attribution."""
+    attribution = [block for block in blocks if rules.ATTRIBUTION.match(block.text.strip())]
+    words = [block for block in blocks if block not in attribution]
+    media = el("mediaobject", attrs={"role": "chapter-opener"})
+    if words:
+        textobject = el("textobject", attrs={"role": "image-text"})
+        for block in words:
+            para = el("para")
+            fill_inline(para, block.spans)
+            mark_source(para, block.where)
+            textobject.append(para)
+        media.append(textobject)
+    else:
+        media.append(el("textobject", el("phrase"), attrs={"role": "missing-image"}))
+    if attribution:
+        caption = el("caption")
+        for block in attribution:
+            para = el("para", attrs={"role": "attribution"})
+            fill_inline(para, block.spans)
+            mark_source(para, block.where)
+            caption.append(para)
+        media.append(caption)
+    return media
+
+
+def _text_media(blocks: list[Block], role: str) -> etree._Element:
+    textobject = el("textobject")
+    for block in blocks:
+        para = el("para")
+        fill_inline(para, block.spans)
+        mark_source(para, block.where)
+        textobject.append(para)
+    return el("mediaobject", textobject, attrs={"role": role})
+
+
+def _roman(text: str) -> int | None:
+    values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+    total, previous = 0, 0
+    for char in reversed(text.upper()):
+        value = values.get(char)
+        if value is None:
+            return None
+        total += -value if value < previous else value
+        previous = max(previous, value)
+    return total

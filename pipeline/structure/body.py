@@ -1,0 +1,442 @@
+"""The running text of a part or chapter: paragraphs, lists, tables, figures and nested sections.
+
+Page breaks in an extraction cut paragraphs (and words) in two; a paragraph continues across
+a break when it did not end a sentence. Section levels come from the format when it has them
+(DOCX styles, PDF sizes); a text extraction has lost them, so they are inferred (a heading
+directly followed by another opens a group of subsections) and can be set by the editor.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from ..docbook import el, fill_inline, mark_source, set_id
+from ..findings import Findings
+from ..ingest.model import Block, Kind, Span, Where
+from . import rules
+from .regions import is_heading_like
+
+NoteFactory = Callable[[Span], "etree._Element | None"]
+_HYPHENS = ("-", "\u2010", "\u00ad")
+
+
+@dataclass
+class Unit:
+    """One block-level thing in reading order, before sections are nested."""
+
+    kind: str  # "heading", "para", "list", "table", "figure", "glossary", "image"
+    blocks: list[Block]
+    spans: list[Span] = field(default_factory=list)
+    where: Where | None = None
+    items: list[list[Span]] = field(default_factory=list)
+    item_wheres: list[Where] = field(default_factory=list)
+    rows: list[list[list[Span]]] = field(default_factory=list)
+    caption: Block | None = None
+    label: str | None = None
+    title: list[Span] = field(default_factory=list)
+    level: int | None = None
+    level_reason: str = ""
+
+
+def ends_sentence(spans: list[Span]) -> bool:
+    """Whether a run of spans ends a sentence, looking past trailing note markers."""
+    text = "".join(span.text for span in _without_trailing_markers(spans)).rstrip()
+    return rules.ends_sentence(text)
+
+
+def _without_trailing_markers(spans: list[Span]) -> list[Span]:
+    end = len(spans)
+    while end and (spans[end - 1].superscript or spans[end - 1].note is not None or not spans[end - 1].text.strip()):
+        end -= 1
+    return spans[:end]
+
+
+def join_spans(first: list[Span], second: list[Span]) -> list[Span]:
+    """Join two runs cut apart by a line or page break, mending a word hyphenated across it."""
+    if not first:
+        return list(second)
+    last = first[-1]
+    head = list(first[:-1])
+    text = last.text.rstrip()
+    if text.endswith(("\u2010", "\u00ad")) and len(text) > 1 and text[-2].isalpha():
+        joined_last = Span(text[:-1], last.emphasis, last.strong, last.superscript, last.href, last.note, last.note_label)
+        return head + [joined_last] + _lstrip(second)
+    if text.endswith("-") and len(text) > 1 and text[-2].isalpha():
+        joined_last = Span(text, last.emphasis, last.strong, last.superscript, last.href, last.note, last.note_label)
+        return head + [joined_last] + _lstrip(second)
+    return head + [Span(last.text.rstrip() if not last.superscript else last.text, last.emphasis, last.strong,
+                        last.superscript, last.href, last.note, last.note_label), Span(" ")] + _lstrip(second)
+
+
+def _lstrip(spans: list[Span]) -> list[Span]:
+    if spans and not spans[0].superscript and spans[0].note is None:
+        return [Span(spans[0].text.lstrip(), spans[0].emphasis, spans[0].strong, False, spans[0].href)] + spans[1:]
+    return list(spans)
+
+
+def _excerpt(spans: list[Span], tail: bool) -> str:
+    text = "".join(span.text for span in spans)
+    return ("…" + text[-40:]) if tail and len(text) > 40 else (text[:40] + "…" if not tail and len(text) > 40 else text)
+
+
+class BodyBuilder:
+    """Builds the DocBook body of one part or chapter from its blocks."""
+
+    def __init__(self, scope: str, findings: Findings, notes: NoteFactory | None = None,
+                 heading_levels: dict[str, int] | None = None, used_levels: set[str] | None = None):
+        self.scope = scope
+        self.findings = findings
+        self.notes = notes
+        self.heading_levels = heading_levels or {}
+        self.used_levels = used_levels if used_levels is not None else set()
+        self.counters = {"table": 0, "figure": 0, "section": 0}
+        self.outline: list[tuple[int, str, str, Where | None]] = []
+
+    # ----------------------------------------------------------------- units
+
+    def units(self, blocks: list[Block], allow_headings: bool = True) -> list[Unit]:
+        units: list[Unit] = []
+        i = 0
+        while i < len(blocks):
+            block = blocks[i]
+            text = block.text.strip()
+            if block.kind is Kind.IMAGE:
+                units.append(Unit("image", [block], where=block.where))
+                i += 1
+            elif block.kind is not Kind.ROW and rules.TABLE_TITLE.match(text):
+                i = self._table(blocks, i, units)
+            elif block.kind is not Kind.ROW and rules.FIGURE_TITLE.match(text):
+                self._figure(block, units)
+                i += 1
+            elif block.kind is not Kind.ROW and rules.is_abbreviations_title(text) and i + 1 < len(blocks) \
+                    and blocks[i + 1].kind is Kind.ROW:
+                i = self._glossary(blocks, i, units)
+            elif block.kind is Kind.ROW:
+                i = self._table(blocks, i, units, titled=False)
+            elif block.kind is Kind.ITEM:
+                i = self._list(blocks, i, units)
+            elif allow_headings and self._is_heading(block, units, blocks, i):
+                units.append(Unit("heading", [block], spans=block.spans, where=block.where, level=block.level))
+                i += 1
+            else:
+                i = self._paragraph(blocks, i, units)
+        return units
+
+    def _is_heading(self, block: Block, units: list[Unit], blocks: list[Block], i: int) -> bool:
+        if block.kind is not Kind.HEADING:
+            return False
+        if block.level is not None:
+            return True
+        text = block.text.strip()
+        if rules.ATTRIBUTION.match(text):
+            return False
+        previous = units[-1] if units else None
+        if previous is not None and previous.kind == "para" and not ends_sentence(previous.spans):
+            # After a paragraph cut mid-sentence, a title-cased line is still a heading; a
+            # sentence-cased fragment is the rest of the paragraph.
+            return rules.title_case_ratio(text) >= 0.6 and text[:1].isupper()
+        return True
+
+    def _paragraph(self, blocks: list[Block], i: int, units: list[Unit]) -> int:
+        block = blocks[i]
+        spans = list(block.spans)
+        where = block.where
+        j = i + 1
+        while j < len(blocks) and self._continues(spans, blocks[j], blocks, j):
+            self.findings.repaired("page-break-join", "paragraph re-joined across a break",
+                                   where=where.through(blocks[j].where), chapter=self.scope,
+                                   before=f"{_excerpt(spans, True)} ¶ {_excerpt(blocks[j].spans, False)}")
+            spans = join_spans(spans, blocks[j].spans)
+            where = where.through(blocks[j].where)
+            j += 1
+        role = "source" if rules.ATTRIBUTION.match(block.text.strip()) else None
+        units.append(Unit("para", blocks[i:j], spans=spans, where=where, label=role))
+        return j
+
+    def _continues(self, spans: list[Span], block: Block, blocks: list[Block], j: int) -> bool:
+        """Does ``block`` carry on the paragraph made of ``spans``?"""
+        if block.kind not in (Kind.TEXT, Kind.HEADING):
+            return False
+        text = block.text.strip()
+        if ends_sentence(spans):
+            # "…they converge on principles:" ¶ "adherence to …" is one sentence cut by a page break.
+            last = "".join(span.text for span in _without_trailing_markers(spans)).rstrip()
+            return last.endswith(":") and text[:1].islower()
+        if rules.TABLE_TITLE.match(text) or rules.FIGURE_TITLE.match(text) or rules.ATTRIBUTION.match(text):
+            return False
+        if block.kind is Kind.HEADING:
+            if block.level is not None:
+                return False
+            return not (rules.title_case_ratio(text) >= 0.6 and text[:1].isupper())
+        return True
+
+    def _list(self, blocks: list[Block], i: int, units: list[Unit]) -> int:
+        unit = Unit("list", [], where=blocks[i].where)
+        j = i
+        while j < len(blocks) and blocks[j].kind is Kind.ITEM:
+            spans = list(blocks[j].spans)
+            where = blocks[j].where
+            k = j + 1
+            while k < len(blocks) and blocks[k].kind is Kind.TEXT and self._continues(spans, blocks[k], blocks, k):
+                self.findings.repaired("page-break-join", "list item re-joined across a break",
+                                       where=where.through(blocks[k].where), chapter=self.scope,
+                                       before=f"{_excerpt(spans, True)} ¶ {_excerpt(blocks[k].spans, False)}")
+                spans = join_spans(spans, blocks[k].spans)
+                where = where.through(blocks[k].where)
+                k += 1
+            unit.items.append(spans)
+            unit.item_wheres.append(where)
+            unit.blocks.extend(blocks[j:k])
+            j = k
+        units.append(unit)
+        return j
+
+    def _table(self, blocks: list[Block], i: int, units: list[Unit], titled: bool = True) -> int:
+        unit = Unit("table", [], where=blocks[i].where)
+        j = i
+        if titled:
+            match = rules.TABLE_TITLE.match(blocks[i].text.strip())
+            unit.label = match.group("number")
+            unit.title = _after_prefix(blocks[i].spans, match.start("title"))
+            unit.blocks.append(blocks[i])
+            j += 1
+        while j < len(blocks) and blocks[j].kind is Kind.ROW:
+            cells = [list(cell) for cell in blocks[j].cells or []]
+            first_empty = not cells or not "".join(span.text for span in cells[0]).strip()
+            if unit.rows and first_empty:
+                self._continue_row(unit.rows[-1], cells, blocks[j])
+            else:
+                unit.rows.append(cells)
+            unit.blocks.append(blocks[j])
+            j += 1
+        if j < len(blocks) and rules.ATTRIBUTION.match(blocks[j].text.strip()) and unit.rows:
+            unit.caption = blocks[j]
+            unit.blocks.append(blocks[j])
+            j += 1
+        units.append(unit)
+        return j
+
+    def _continue_row(self, row: list[list[Span]], cells: list[list[Span]], block: Block) -> None:
+        """A row whose first cell is empty is the rest of the row above, cut by a page break."""
+        for index, cell in enumerate(cells):
+            if not "".join(span.text for span in cell).strip():
+                continue
+            while index >= len(row):
+                row.append([])
+            row[index] = join_spans(row[index], cell) if row[index] else cell
+        self.findings.repaired("page-break-join", "table row re-joined across a break", where=block.where,
+                               chapter=self.scope, before=block.text.strip())
+
+    def _figure(self, block: Block, units: list[Unit]) -> None:
+        match = rules.FIGURE_TITLE.match(block.text.strip())
+        image = units.pop() if units and units[-1].kind == "image" else None
+        unit = Unit("figure", [block] + (image.blocks if image else []), where=block.where,
+                    label=match.group("number"), title=_after_prefix(block.spans, match.start("title")))
+        units.append(unit)
+
+    def _glossary(self, blocks: list[Block], i: int, units: list[Unit]) -> int:
+        unit = Unit("glossary", [blocks[i]], where=blocks[i].where, title=blocks[i].spans)
+        j = i + 1
+        while j < len(blocks) and blocks[j].kind is Kind.ROW:
+            unit.rows.append(blocks[j].cells or [])
+            unit.blocks.append(blocks[j])
+            j += 1
+        units.append(unit)
+        return j
+
+    # ----------------------------------------------------------------- levels and sections
+
+    def assign_levels(self, units: list[Unit]) -> None:
+        """Decide each heading's depth (1 = top section of the part or chapter)."""
+        headings = [unit for unit in units if unit.kind == "heading"]
+        if not headings:
+            return
+        explicit = [unit.level for unit in headings if unit.level is not None]
+        if explicit:
+            ranks = sorted(set(explicit))
+            for unit in headings:
+                depth = ranks.index(unit.level) + 1 if unit.level is not None else 1
+                unit.level = depth
+                unit.level_reason = "source style"
+        else:
+            self._infer_levels(units)
+        previous = 0
+        for unit in headings:  # never skip a level
+            if unit.level > previous + 1:
+                unit.level = previous + 1
+            previous = unit.level
+
+    def _infer_levels(self, units: list[Unit]) -> None:
+        grouped = False
+        for index, unit in enumerate(units):
+            if unit.kind != "heading":
+                continue
+            text = "".join(span.text for span in unit.spans).strip()
+            following = units[index + 1] if index + 1 < len(units) else None
+            decided = self._decided_level(text)
+            if decided is not None:
+                unit.level, unit.level_reason = decided, "editorial decision"
+                if decided == 1 and following is not None and following.kind == "heading":
+                    grouped = True
+            elif rules.TOP_LEVEL_SECTION.match(text):
+                unit.level, unit.level_reason = 1, "opening or closing section"
+                grouped = False
+            elif following is not None and following.kind == "heading":
+                unit.level, unit.level_reason = 1, "followed directly by a subheading"
+                grouped = True
+            elif grouped:
+                unit.level, unit.level_reason = 2, "within a group of subsections"
+            else:
+                unit.level, unit.level_reason = 1, "default"
+
+    def _decided_level(self, text: str) -> int | None:
+        for key in (f"{self.scope}: {rules.normalized(text)}", rules.normalized(text)):
+            if key in self.heading_levels:
+                self.used_levels.add(key)
+                return self.heading_levels[key]
+        return None
+
+    def build(self, blocks: list[Block], allow_headings: bool = True) -> list[etree._Element]:
+        """The elements of the body, sections nested."""
+        units = self.units(blocks, allow_headings)
+        self.assign_levels(units)
+        root: list[etree._Element] = []
+        stack: list[tuple[int, etree._Element]] = []
+        for unit in units:
+            if unit.kind == "heading":
+                while stack and stack[-1][0] >= unit.level:
+                    stack.pop()
+                section = self._section(unit, stack)
+                (stack[-1][1].append(section) if stack else root.append(section))
+                stack.append((unit.level, section))
+                continue
+            element = self.element(unit)
+            if element is None:
+                continue
+            (stack[-1][1].append(element) if stack else root.append(element))
+        for element in root:
+            self._mend_empty_sections(element)
+        return root
+
+    def _section(self, unit: Unit, stack: list[tuple[int, etree._Element]]) -> etree._Element:
+        self.counters["section"] += 1
+        section = el("section")
+        set_id(section, f"{self.scope}-s{self.counters['section']}")
+        title = el("title")
+        fill_inline(title, unit.spans)
+        mark_source(title, unit.where)
+        section.append(title)
+        self.outline.append((unit.level, "".join(span.text for span in unit.spans).strip(), unit.level_reason,
+                             unit.where))
+        return section
+
+    def _mend_empty_sections(self, element: etree._Element) -> None:
+        """A heading with nothing under it becomes a bridgehead (a section may not be empty)."""
+        for section in list(element.iter("{http://docbook.org/ns/docbook}section")):
+            content = [child for child in section if isinstance(child.tag, str)
+                       and child.tag != "{http://docbook.org/ns/docbook}title"]
+            if not content:
+                title = section.find("{http://docbook.org/ns/docbook}title")
+                bridge = el("bridgehead")
+                bridge.text, bridge[:] = title.text, list(title)
+                section.addprevious(bridge)
+                section.getparent().remove(section)
+
+    # ----------------------------------------------------------------- elements
+
+    def element(self, unit: Unit) -> etree._Element | None:
+        builder = getattr(self, f"_element_{unit.kind}")
+        return builder(unit)
+
+    def _inline(self, parent: etree._Element, spans: list[Span]) -> etree._Element:
+        fill_inline(parent, spans, self.notes)
+        return parent
+
+    def _element_para(self, unit: Unit) -> etree._Element:
+        para = self._inline(el("para", attrs={"role": unit.label} if unit.label else None), unit.spans)
+        mark_source(para, unit.where)
+        return para
+
+    def _element_list(self, unit: Unit) -> etree._Element:
+        listing = el("itemizedlist")
+        for spans, where in zip(unit.items, unit.item_wheres):
+            para = self._inline(el("para"), spans)
+            mark_source(para, where)
+            listing.append(el("listitem", para))
+        return listing
+
+    def _element_table(self, unit: Unit) -> etree._Element:
+        columns = max(len(row) for row in unit.rows) if unit.rows else 1
+        if unit.label:
+            self.counters["table"] += 1
+            table = el("table", attrs={"label": unit.label})
+            set_id(table, f"{self.scope}-table{unit.label}")
+            title = self._inline(el("title"), unit.title)
+            mark_source(title, unit.where)
+            table.append(title)
+        else:
+            table = el("informaltable")
+        group = el("tgroup", attrs={"cols": str(columns)})
+        rows = unit.rows or [[[]]]
+        header, body = (rows[:1], rows[1:]) if unit.label and len(rows) > 1 else ([], rows)
+        if header:
+            group.append(el("thead", *[self._row(row, columns) for row in header]))
+        group.append(el("tbody", *[self._row(row, columns) for row in body]))
+        table.append(group)
+        if unit.caption is not None:
+            caption = el("caption", self._source_para(unit.caption))
+            table.append(caption)
+        return table
+
+    def _row(self, cells: list[list[Span]], columns: int) -> etree._Element:
+        row = el("row")
+        for index in range(columns):
+            entry = self._inline(el("entry"), cells[index] if index < len(cells) else [])
+            row.append(entry)
+        return row
+
+    def _source_para(self, block: Block) -> etree._Element:
+        para = self._inline(el("para", attrs={"role": "source"}), block.spans)
+        mark_source(para, block.where)
+        return para
+
+    def _element_figure(self, unit: Unit) -> etree._Element:
+        self.counters["figure"] += 1
+        figure = el("figure", attrs={"label": unit.label})
+        set_id(figure, f"{self.scope}-figure{unit.label}")
+        title = self._inline(el("title"), unit.title)
+        mark_source(title, unit.where)
+        figure.append(title)
+        figure.append(missing_image())
+        return figure
+
+    def _element_image(self, unit: Unit) -> etree._Element:
+        return el("informalfigure", missing_image())
+
+    def _element_glossary(self, unit: Unit) -> etree._Element:
+        glossary = el("glosslist", attrs={"role": "abbreviations"})
+        title = self._inline(el("title"), unit.title)
+        mark_source(title, unit.where)
+        glossary.append(title)
+        for cells, block in zip(unit.rows, unit.blocks[1:]):
+            term_spans = cells[0] if cells else []
+            term_text = "".join(span.text for span in term_spans).strip()
+            term = el("glossterm", text=re.sub(r"\s*:$", "", term_text))
+            definition = self._inline(el("para"), [span for cell in cells[1:] for span in cell])
+            mark_source(definition, block.where)
+            glossary.append(el("glossentry", term, el("glossdef", definition)))
+        return glossary
+
+
+def missing_image() -> etree._Element:
+    """Stands for an image the manuscript does not carry (the publisher may supply it later)."""
+    return el("mediaobject", el("textobject", el("phrase"), attrs={"role": "missing-image"}))
+
+
+def _after_prefix(spans: list[Span], offset: int) -> list[Span]:
+    from .notes import strip_prefix
+    return strip_prefix(spans, offset)

@@ -1,0 +1,279 @@
+"""The opening pages (cover, title page, imprint) become the book's metadata; the printed
+table of contents is kept as a ``<toc role="printed">`` for the repair stage to check.
+
+Nothing here becomes body text: a cover is recorded as the words it shows, the title page
+gives the title and editors, the imprint gives publisher, address, ISBN, copyright and notices.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from ..docbook import el, fill_inline, mark_source
+from ..findings import Findings
+from ..ingest.model import Block, Kind, Span, Where
+from . import rules
+from .regions import is_heading_like, is_prose
+
+
+def build_person(name: rules.PersonName, tag: str = "personname") -> etree._Element:
+    """``<personname>`` with honorific, family and given names in the order the book prints them."""
+    person = el(tag)
+    if not name.known_parts:
+        person.text = name.text
+        return person
+    if name.honorific:
+        person.append(el("honorific", text=name.honorific))
+    parts = [("surname", name.family), ("firstname", name.given)]
+    if not name.family_first:
+        parts.reverse()
+    for part, value in parts:
+        if value:
+            person.append(el(part, text=value))
+    if name.lineage:
+        person.append(el("lineage", text=name.lineage))
+    for child in person[:-1]:
+        child.tail = " "
+    return person
+
+
+def build_affiliation(text: str) -> etree._Element:
+    """The affiliation line as printed, kept whole: splitting job from organisation would reword it."""
+    return el("affiliation", el("orgname", text=text.strip().rstrip(";,").strip()))
+
+
+def _para(block: Block, role: str | None = None) -> etree._Element:
+    para = el("para", attrs={"role": role} if role else None)
+    fill_inline(para, block.spans)
+    mark_source(para, block.where)
+    return para
+
+
+def _names_after(blocks: list[Block], start: int, stop: int) -> int:
+    """Index after the run of name lines that follows a credit line."""
+    i = start
+    while i < stop and rules.looks_like_person(blocks[i].text) and not rules.PUBLISHED_BY.match(blocks[i].text):
+        i += 1
+    return i
+
+
+def build_info(blocks: list[Block], findings: Findings, fallback_title: str | None = None) -> etree._Element:
+    """``<info>`` from the opening pages: cover, title page and imprint."""
+    info = el("info")
+    texts = [block.text.strip() for block in blocks]
+    credits = [i for i, text in enumerate(texts) if rules.CREDIT_LINE.match(text)]
+    imprint = next((i for i, text in enumerate(texts) if rules.PUBLISHED_BY.match(text)), len(blocks))
+    publisher = _publisher(blocks, imprint)
+    title_page = _title_page_start(blocks, credits, imprint, publisher)
+
+    title_blocks = [block for block in blocks[title_page:(credits[-1] if credits else imprint)]
+                    if is_heading_like(block) and not _is_publisher_line(block.text, publisher)]
+    title_text = " ".join(block.text.strip() for block in title_blocks) or fallback_title
+    if not title_text:
+        findings.flagged("front-matter-inconsistency", "no title page found: the book has no title",
+                         where=blocks[0].where if blocks else None)
+        title_text = "Untitled"
+    title = el("title", text=title_text)
+    if title_blocks:
+        mark_source(title, title_blocks[0].where.through(title_blocks[-1].where))
+    info.append(title)
+
+    if credits:
+        credit = credits[-1]
+        for block in blocks[credit + 1:_names_after(blocks, credit + 1, imprint)]:
+            editor = el("editor", build_person(rules.parse_person(block.text.strip())))
+            mark_source(editor, block.where)
+            info.append(editor)
+    if title_page > 0:
+        info.append(_cover(blocks[:title_page], publisher))
+    _imprint(info, blocks[imprint:], publisher, findings)
+    return info
+
+
+def _publisher(blocks: list[Block], imprint: int) -> str | None:
+    if imprint >= len(blocks):
+        return None
+    rest = rules.PUBLISHED_BY.match(blocks[imprint].text.strip()).group("rest").strip()
+    if rest:
+        return rest
+    return blocks[imprint + 1].text.strip() if imprint + 1 < len(blocks) else None
+
+
+def _is_publisher_line(text: str, publisher: str | None) -> bool:
+    if not publisher:
+        return False
+    key = rules.normalized(text)
+    name = rules.normalized(re.sub(r"\s*\([^)]*\)\s*$", "", publisher))
+    acronym = re.search(r"\(([^)]+)\)\s*$", publisher)
+    return key == name or key == rules.normalized(publisher) or bool(acronym and key == acronym.group(1).lower())
+
+
+def _title_page_start(blocks: list[Block], credits: list[int], imprint: int, publisher: str | None) -> int:
+    """Where the title page begins: after the cover, when the book has both (two credit lines)."""
+    if len(credits) < 2:
+        return 0
+    i = credits[-1]
+    while i > credits[-2] + 1 and is_heading_like(blocks[i - 1]) and not _is_publisher_line(blocks[i - 1].text, publisher) \
+            and not rules.looks_like_person(blocks[i - 1].text):
+        i -= 1
+    return i
+
+
+def _cover(blocks: list[Block], publisher: str | None) -> etree._Element:
+    """The cover as the words it shows, each line tagged with what it is."""
+    textobject = el("textobject")
+    credit_seen = False
+    for block in blocks:
+        text = block.text.strip()
+        if rules.CREDIT_LINE.match(text):
+            role, credit_seen = "credit", True
+        elif _is_publisher_line(text, publisher):
+            role = "publisher"
+        elif credit_seen and rules.looks_like_person(text):
+            role = "editor"
+        elif not credit_seen:
+            role = "title"
+        else:
+            role = "text"
+        textobject.append(_para(block, role))
+    cover = el("mediaobject", textobject, attrs={"role": "cover"})
+    return cover
+
+
+def _imprint(info: etree._Element, blocks: list[Block], publisher_name: str | None, findings: Findings) -> None:
+    """Publisher, address, website, ISBN, copyright, rights and disclaimer from the imprint page."""
+    if not blocks:
+        return
+    publisher = el("publisher")
+    address = el("address")
+    notices: list[etree._Element] = []
+    copyright_element = None
+    isbn = None
+    i = 1
+    if publisher_name and not rules.PUBLISHED_BY.match(blocks[0].text.strip()).group("rest").strip():
+        name_block = blocks[1] if len(blocks) > 1 else None
+        publisher.append(el("publishername", text=publisher_name))
+        if name_block is not None:
+            mark_source(publisher[-1], name_block.where)
+        i = 2
+    elif publisher_name:
+        publisher.append(el("publishername", text=publisher_name))
+    address_parts: list[str] = []
+    for block in blocks[i:]:
+        text = block.text.strip()
+        isbn_match = rules.ISBN_LINE.search(text)
+        copyright_match = rules.COPYRIGHT_LINE.match(text)
+        if isbn_match:
+            isbn = el("biblioid", attrs={"class": "isbn"}, text=isbn_match.group("isbn").strip())
+            mark_source(isbn, block.where)
+        elif rules.WEBSITE.match(text):
+            address_parts.append(("uri", text))
+        elif copyright_match and ("©" in text or "copyright" in text.lower()):
+            copyright_element = el("copyright")
+            if copyright_match.group("year"):
+                copyright_element.append(el("year", text=copyright_match.group("year")))
+            holder = copyright_match.group("holder").strip()
+            if holder:
+                copyright_element.append(el("holder", text=holder))
+            mark_source(copyright_element, block.where)
+            if "copyrights" in text.lower():
+                findings.flagged("front-matter-inconsistency", "the copyright line says 'Copyrights'",
+                                 where=block.where, before=text)
+        elif rules.RIGHTS_LINE.match(text):
+            notices.append(el("legalnotice", _para(block), attrs={"role": "rights"}))
+        elif is_prose(block):
+            notices.append(el("legalnotice", _para(block), attrs={"role": "disclaimer"}))
+        elif not address_parts or address_parts[-1][0] != "uri":
+            address_parts.append(("street", text))
+        else:
+            notices.append(el("legalnotice", _para(block), attrs={"role": "notice"}))
+    for kind, text in address_parts:
+        if len(address):
+            address[-1].tail = " "
+        if kind == "uri":
+            address.append(el("uri", text=text))
+            continue
+        street, _, city = text.rpartition(",")
+        if street:
+            address.append(el("street", text=street.strip()))
+            address[-1].tail = ", "
+            address.append(el("city", text=city.strip()))
+        else:
+            address.append(el("otheraddr", text=text))
+    if len(address):
+        publisher.append(address)
+    if len(publisher):
+        info.append(publisher)
+    if isbn is not None:
+        info.append(isbn)
+    if copyright_element is not None:
+        info.append(copyright_element)
+    for notice in notices:
+        info.append(notice)
+
+
+# --------------------------------------------------------------------------- printed contents
+
+
+def build_toc(blocks: list[Block], findings: Findings) -> etree._Element:
+    """The printed table of contents, kept as printed (the editions generate their own)."""
+    toc = el("toc", attrs={"role": "printed"})
+    title = el("title", text=blocks[0].text.strip())
+    mark_source(title, blocks[0].where)
+    toc.append(title)
+    division: etree._Element | None = None
+    expected_chapter = 1
+    for block in blocks[1:]:
+        label, page = rules.split_toc_line(block.text)
+        spans = _label_spans(block, label)
+        chapter = rules.CHAPTER_LABEL.match(label) or rules.CHAPTER_LABEL_GLUED.match(label)
+        if chapter:
+            number = chapter.groupdict().get("number") or chapter.group("digits")
+            glued = rules.CHAPTER_LABEL_GLUED.match(label)
+            if page is None and glued and glued.group("digits").startswith(str(expected_chapter)) and \
+                    len(glued.group("digits")) > len(str(expected_chapter)):
+                number = str(expected_chapter)
+                page = glued.group("digits")[len(number):]
+                findings.repaired("toc-mismatch", f"contents line 'Chapter {glued.group('digits')}' read as "
+                                  f"Chapter {number}, page {page}", where=block.where, before=label,
+                                  after=f"Chapter {number}\t{page}")
+                label = f"Chapter {number}"
+            division = el("tocdiv", attrs={"pagenum": page, "role": "chapter"})
+            division.append(el("title", text=label))
+            mark_source(division, block.where)
+            toc.append(division)
+            if number.isdigit():
+                expected_chapter = int(number) + 1
+            continue
+        entry = el("tocentry", attrs={"pagenum": page})
+        fill_inline(entry, spans)
+        mark_source(entry, block.where)
+        if division is not None and page is None:
+            entry.set("role", "author" if _is_author_entry(block, spans) else "title")
+            division.append(entry)
+        else:
+            division = None
+            toc.append(entry)
+    return toc
+
+
+def _label_spans(block: Block, label: str) -> list[Span]:
+    """The inline spans of a contents line without its page number and leader dots."""
+    spans = block.cells[0] if block.kind is Kind.ROW and block.cells else block.spans
+    out: list[Span] = []
+    remaining = len(label)
+    for span in spans:
+        if remaining <= 0:
+            break
+        text = span.text[:remaining]
+        remaining -= len(span.text)
+        out.append(Span(text, emphasis=span.emphasis, strong=span.strong, href=span.href))
+    return [span for span in out if span.text] or [Span(label)]
+
+
+def _is_author_entry(block: Block, spans: list[Span]) -> bool:
+    text = "".join(span.text for span in spans)
+    return all(span.emphasis for span in spans if span.text.strip()) or (
+        rules.looks_like_person(text) and rules.parse_person(text).known_parts)

@@ -1,0 +1,192 @@
+"""Chapter notes: read the numbered list under "References" and anchor each note at its marker.
+
+The list comes in the shapes extraction leaves: ``- 12 Author…``, ``12 Author…``, a bare URL
+on the next line, a format that switches part-way. A marker (superscript number) becomes a
+``<footnote label="N">`` holding note N; a second marker for the same note becomes a
+``<footnoteref>``. Markers without notes and notes without markers are kept and reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from ..docbook import el, fill_inline, mark_source, set_id
+from ..findings import Findings
+from ..ingest.model import Block, Kind, Span, Where
+from . import rules
+
+
+@dataclass
+class NoteEntry:
+    number: int | None
+    spans: list[Span]
+    where: Where
+    blocks: list[Block] | None = None  # for attached notes (DOCX), their own paragraphs
+    used: bool = False
+    element_id: str | None = None
+
+
+def strip_prefix(spans: list[Span], count: int) -> list[Span]:
+    """Drop the first ``count`` characters (the printed number) from a list of spans."""
+    out: list[Span] = []
+    for span in spans:
+        if count >= len(span.text):
+            count -= len(span.text)
+            continue
+        text = span.text[count:] if count else span.text
+        count = 0
+        out.append(Span(text, emphasis=span.emphasis, strong=span.strong, superscript=span.superscript,
+                        href=span.href))
+    if out:
+        out[0] = Span(out[0].text.lstrip(), emphasis=out[0].emphasis, strong=out[0].strong,
+                      superscript=out[0].superscript, href=out[0].href)
+    return [span for span in out if span.text]
+
+
+def _entry_number(block: Block, previous: int | None) -> tuple[int | None, int] | None:
+    """The note number a block starts with and how many characters it takes, if it starts an entry."""
+    spans = block.spans
+    if spans and spans[0].superscript and spans[0].text.isdigit():
+        return int(spans[0].text), len(spans[0].text)
+    text = block.text
+    stripped = text.lstrip()
+    offset = len(text) - len(stripped)
+    match = rules.NOTE_ENTRY.match(stripped)
+    if not match:
+        return (None, 0) if block.kind is Kind.ITEM else None
+    number = int(match.group("number"))
+    if block.kind is not Kind.ITEM and previous is not None and not previous <= number <= previous + 10:
+        return None
+    return number, offset + match.end()
+
+
+def parse_note_entries(blocks: list[Block], findings: Findings, scope: str) -> list[NoteEntry]:
+    """Entries of a numbered notes or reference list, continuation lines folded in."""
+    entries: list[NoteEntry] = []
+    for block in blocks:
+        if block.kind is Kind.ROW:
+            spans = [span for cell in block.cells or [] for span in cell + [Span(" ")]]
+            block = Block(Kind.TEXT, spans, block.where, gap=block.gap)
+        started = _entry_number(block, entries[-1].number if entries else None)
+        if started is not None:
+            number, cut = started
+            entries.append(NoteEntry(number, strip_prefix(block.spans, cut), block.where))
+        elif entries:
+            last = entries[-1]
+            joiner = "" if not last.spans or last.spans[-1].text.endswith((" ", "/")) else " "
+            last.spans = last.spans + ([Span(joiner)] if joiner else []) + list(block.spans)
+            last.where = last.where.through(block.where)
+        else:
+            findings.flagged("note-without-marker", "text under the notes heading that is not a numbered note",
+                             where=block.where, chapter=scope, before=block.text[:120])
+    return entries
+
+
+def check_numbering(entries: list[NoteEntry], findings: Findings, scope: str, kind: str = "note") -> None:
+    """Report repeated and skipped numbers; the list is kept as printed."""
+    previous = 0
+    for entry in entries:
+        if entry.number is None:
+            continue
+        if entry.number == previous:
+            findings.flagged("duplicate-number", f"{kind} number {entry.number} appears twice", where=entry.where,
+                             chapter=scope, before=str(entry.number))
+        elif entry.number > previous + 1:
+            missing = ", ".join(str(n) for n in range(previous + 1, entry.number))
+            findings.flagged("duplicate-number", f"{kind} numbering skips {missing}", where=entry.where,
+                             chapter=scope, before=f"{previous} → {entry.number}")
+        elif entry.number < previous:
+            findings.flagged("duplicate-number", f"{kind} {entry.number} follows {previous}", where=entry.where,
+                             chapter=scope)
+        previous = max(previous, entry.number)
+
+
+@dataclass
+class NoteLinker:
+    """Turns the markers met while building a chapter into footnotes, once per note."""
+
+    scope: str
+    entries: list[NoteEntry]
+    findings: Findings
+    by_number: dict[int, NoteEntry] = field(default_factory=dict)
+    markers: int = 0
+
+    def __post_init__(self) -> None:
+        for entry in self.entries:
+            if entry.number is not None and entry.number not in self.by_number:
+                self.by_number[entry.number] = entry
+
+    def __call__(self, span: Span) -> etree._Element | None:
+        if span.note is not None:
+            return self._attached(span)
+        if not re.fullmatch(r"\d{1,3}", span.text):
+            return None
+        self.markers += 1
+        entry = self.by_number.get(int(span.text))
+        if entry is None:
+            self.findings.flagged("marker-without-note", f"note marker {span.text} has no note in the list",
+                                  chapter=self.scope, before=span.text, data={"label": span.text})
+            return el("superscript", attrs={"role": "noteref"}, text=span.text)
+        if entry.used:
+            return el("footnoteref", attrs={"linkend": entry.element_id, "label": span.text})
+        return self._footnote(entry, span.text)
+
+    def _footnote(self, entry: NoteEntry, label: str) -> etree._Element:
+        entry.used = True
+        entry.element_id = f"{self.scope}-fn{label}"
+        footnote = el("footnote", attrs={"label": label})
+        set_id(footnote, entry.element_id)
+        if entry.blocks:
+            for block in entry.blocks:
+                para = el("para")
+                fill_inline(para, block.spans)
+                mark_source(para, block.where)
+                footnote.append(para)
+        else:
+            para = el("para")
+            fill_inline(para, entry.spans)
+            mark_source(para, entry.where)
+            footnote.append(para)
+        return footnote
+
+    def _attached(self, span: Span) -> etree._Element:
+        """A real footnote (DOCX) anchored where the author put it."""
+        self.markers += 1
+        label = span.note_label or str(self.markers)
+        entry = NoteEntry(int(label) if label.isdigit() else None, [], Where(), blocks=span.note)
+        self.entries.append(entry)
+        if not span.note:
+            return el("superscript", attrs={"role": "noteref"}, text=label)
+        return self._footnote(entry, label)
+
+    def unused(self) -> list[NoteEntry]:
+        return [entry for entry in self.entries if not entry.used and entry.blocks is None]
+
+
+def build_bibliography(entries: list[NoteEntry], title: str, scope: str, role: str | None = None) -> etree._Element:
+    """A chapter's numbered reference list as ``<bibliography>`` of ``<bibliomixed>`` entries."""
+    bibliography = el("bibliography", attrs={"role": role} if role else None)
+    bibliography.append(el("title", text=title))
+    for position, entry in enumerate(entries, 1):
+        item = el("bibliomixed")
+        set_id(item, f"{scope}-bib{position}")
+        if entry.number is not None:
+            item.append(el("abbrev", text=str(entry.number)))
+            item[-1].tail = " "
+        fill_inline(item, entry.spans)
+        _wrap_links(item)
+        mark_source(item, entry.where)
+        bibliography.append(item)
+    return bibliography
+
+
+def _wrap_links(entry: etree._Element) -> None:
+    """A bibliography entry may not hold a bare ``<link>``; DocBook puts it in ``<bibliomisc>``."""
+    for link in entry.findall("{http://docbook.org/ns/docbook}link"):
+        wrapper = el("bibliomisc", attrs={"role": "url"})
+        wrapper.tail, link.tail = link.tail, None
+        link.addprevious(wrapper)
+        wrapper.append(link)

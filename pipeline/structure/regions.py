@@ -1,0 +1,170 @@
+"""Cut the block stream into the book's regions: opening pages, printed contents, parts, chapters.
+
+Chapters are found by their labels ("Chapter 3") or, in formats that know heading levels, by
+top-level headings; parts by the titles books give them (Foreword, Acknowledgements, ...).
+A chapter's opening image survives in a text extraction only as its attribution line
+(``Source: …``) and any words printed in the image; those lines belong to the chapter they
+introduce, so the region of a chapter starts there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..ingest.model import Block, Kind
+from . import rules
+
+
+@dataclass
+class Region:
+    kind: str  # "opening", "toc", "part", "chapter", "back-cover"
+    start: int  # first block index
+    end: int  # one past the last block index
+    head: int | None = None  # the part title or chapter label block
+    role: str | None = None  # the part's role ("foreword", ...)
+    opener_start: int | None = None  # first block of a chapter's opening-image lines
+
+
+def is_heading_like(block: Block) -> bool:
+    """A line that could be a title: a heading, or a short line that does not end a sentence."""
+    if block.kind is Kind.HEADING:
+        return True
+    if block.kind is not Kind.TEXT:
+        return False
+    text = block.text.strip()
+    return len(text.split()) <= 14 and not rules.ends_sentence(text) and not text.endswith((",", ";"))
+
+
+def is_prose(block: Block) -> bool:
+    """A block of running text: ends like a sentence or is too long to be a title."""
+    if block.kind is not Kind.TEXT:
+        return False
+    text = block.text.strip()
+    return rules.ends_sentence(text) or len(text.split()) > 25
+
+
+def chapter_label(block: Block) -> re.Match | None:
+    if block.kind is Kind.ROW or (block.level is not None and block.level > 1):
+        return None
+    return rules.CHAPTER_LABEL.match(block.text.strip())
+
+
+def find_regions(blocks: list[Block]) -> list[Region]:
+    """The book's regions in order; blocks between regions do not exist (every block is covered)."""
+    explicit_levels = any(block.kind is Kind.HEADING and block.level is not None for block in blocks)
+    toc_start = next((i for i, block in enumerate(blocks)
+                      if block.kind is not Kind.ROW and rules.TOC_TITLE.match(block.text.strip())), None)
+    toc_end = _toc_end(blocks, toc_start) if toc_start is not None else None
+    heads = _division_heads(blocks, toc_end or 0, explicit_levels)
+    regions: list[Region] = []
+    first_head = heads[0][0] if heads else len(blocks)
+    opening_end = toc_start if toc_start is not None else _opening_end(blocks, heads)
+    if opening_end > 0:
+        regions.append(Region("opening", 0, opening_end))
+    if toc_start is not None:
+        regions.append(Region("toc", toc_start, toc_end))
+    back_start = _back_cover_start(blocks)
+    for position, (index, kind, role) in enumerate(heads):
+        start = index
+        opener = None
+        if kind == "chapter":
+            opener = _opener_start(blocks, index, floor=(toc_end or 0))
+            start = opener if opener is not None else index
+        regions.append(Region(kind, start, 0, head=index, role=role, opener_start=opener))
+    for current, following in zip(regions, regions[1:]):
+        if current.kind in ("part", "chapter"):
+            current.end = following.start
+    if regions and regions[-1].kind in ("part", "chapter"):
+        regions[-1].end = back_start
+    if back_start < len(blocks):
+        regions.append(Region("back-cover", back_start, len(blocks)))
+    if not heads and first_head == len(blocks):
+        return regions
+    return regions
+
+
+def _opening_end(blocks: list[Block], heads: list[tuple[int, str, str | None]]) -> int:
+    if not heads:
+        return len(blocks)
+    index, kind, _ = heads[0]
+    if kind == "chapter":
+        opener = _opener_start(blocks, index, floor=0)
+        return opener if opener is not None else index
+    return index
+
+
+def _toc_end(blocks: list[Block], toc_start: int) -> int:
+    """The printed contents run until a title they listed appears again as a real title, or prose."""
+    listed: set[str] = set()
+    i = toc_start + 1
+    while i < len(blocks):
+        block = blocks[i]
+        if block.kind is Kind.ITEM or is_prose(block):
+            break
+        label, page = rules.split_toc_line(block.text)
+        key = rules.normalized(label)
+        if page is None and key in listed and (rules.part_role(label) or rules.CHAPTER_LABEL.match(label)):
+            break
+        listed.add(key)
+        i += 1
+    return i
+
+
+def _division_heads(blocks: list[Block], start: int, explicit_levels: bool) -> list[tuple[int, str, str | None]]:
+    """(index, "part" | "chapter", role) of every part title and chapter label after ``start``."""
+    heads: list[tuple[int, str, str | None]] = []
+    after_label = False
+    seen_chapter = False
+    for i in range(start, len(blocks)):
+        block = blocks[i]
+        if block.kind in (Kind.ROW, Kind.ITEM):
+            after_label = False
+            continue
+        text = block.text.strip()
+        if chapter_label(block) and is_heading_like(block):
+            heads.append((i, "chapter", None))
+            after_label = rules.CHAPTER_LABEL.match(text).group("title") is None
+            seen_chapter = True
+            continue
+        top = block.kind is Kind.HEADING and (block.level in (None, 1))
+        role = rules.part_role(text) if top and is_heading_like(block) else None
+        if role and (not seen_chapter or role == "contributors"):
+            heads.append((i, "part", role))
+        elif (explicit_levels and block.kind is Kind.HEADING and block.level == 1 and not after_label
+              and not rules.is_notes_title(text) and not rules.TOC_TITLE.match(text)):
+            heads.append((i, "chapter", None))
+            seen_chapter = True
+        after_label = False
+    return heads
+
+
+def _opener_start(blocks: list[Block], label: int, floor: int) -> int | None:
+    """The first line of a chapter's opening-image remains (attribution and the image's words)."""
+    i = label - 1
+    if i < floor or not rules.ATTRIBUTION.match(blocks[i].text.strip()):
+        return None
+    start = i
+    i -= 1
+    while i >= floor:
+        block = blocks[i]
+        text = block.text.strip()
+        if (block.kind not in (Kind.HEADING, Kind.TEXT) or not is_heading_like(block) or rules.part_role(text)
+                or rules.is_notes_title(text) or rules.NOTE_ENTRY.match(text)):
+            break
+        start = i
+        i -= 1
+    return start
+
+
+def _back_cover_start(blocks: list[Block]) -> int:
+    """Trailing lines that repeat the imprint (copyright, ISBN, publisher site) form the back cover."""
+    i = len(blocks)
+    while i > 0:
+        text = blocks[i - 1].text.strip()
+        if (rules.COPYRIGHT_LINE.match(text) and ("©" in text or "copyright" in text.lower())) \
+                or rules.ISBN_LINE.search(text) or rules.WEBSITE.match(text):
+            i -= 1
+            continue
+        break
+    return i
