@@ -70,9 +70,13 @@ def read_input_bytes(path: Path, limits: Limits = DEFAULT_LIMITS, *, what: str =
 # --------------------------------------------------------------------------- XML
 
 
-def xml_parser(*, keep_processing_instructions: bool = True) -> etree.XMLParser:
-    """A parser for untrusted XML: no entity expansion, no DTD loading, no network, libxml2 limits on."""
-    return etree.XMLParser(
+def xml_parser(*, keep_processing_instructions: bool = True, element_lookup=None) -> etree.XMLParser:
+    """A parser for untrusted XML: no entity expansion, no DTD loading, no network, libxml2 limits on.
+
+    ``element_lookup`` lets a library that maps XML to its own element classes (python-docx)
+    parse through this door too.
+    """
+    parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -82,10 +86,13 @@ def xml_parser(*, keep_processing_instructions: bool = True) -> etree.XMLParser:
         remove_comments=False,
         collect_ids=True,
     )
+    if element_lookup is not None:
+        parser.set_element_class_lookup(element_lookup)
+    return parser
 
 
 def parse_xml(data: bytes, path: Path | str | None = None, *, where: str | None = None,
-              keep_processing_instructions: bool = True) -> etree._Element:
+              keep_processing_instructions: bool = True, element_lookup=None) -> etree._Element:
     """Parse XML bytes safely; a DOCTYPE with declarations or any entity reference is refused.
 
     Entities are never needed in the formats we read (OOXML parts, XLIFF, our own DocBook), and
@@ -95,7 +102,8 @@ def parse_xml(data: bytes, path: Path | str | None = None, *, where: str | None 
         raise InputError("XML declares entities (DOCTYPE internal subset); refusing to expand them",
                          path, where, hint="the file is hostile or was made by a broken tool; re-export it")
     try:
-        root = etree.fromstring(data, xml_parser(keep_processing_instructions=keep_processing_instructions))
+        root = etree.fromstring(data, xml_parser(keep_processing_instructions=keep_processing_instructions,
+                                                 element_lookup=element_lookup))
     except etree.XMLSyntaxError as exc:
         line = f"line {exc.lineno}" if getattr(exc, "lineno", None) else None
         detail = where + (f", {line}" if line else "") if where else line

@@ -129,6 +129,26 @@ def parse_inline(text: str, report: InlineReport | None = None) -> list[Span]:
     return merge_spans(spans)
 
 
+_BARE_URL = re.compile(r"(?:https?|ftp)://[^\s<>\"]{2,2000}", re.IGNORECASE)
+
+
+def linkify(spans: list[Span]) -> list[Span]:
+    """Turn bare URLs inside plain spans into link spans (for formats whose links are just text)."""
+    out: list[Span] = []
+    for span in spans:
+        if span.href or span.superscript or span.note is not None:
+            out.append(span)
+            continue
+        position = 0
+        for match in _BARE_URL.finditer(span.text):
+            url, trailing = _trim_url(match.group())
+            out.append(Span(span.text[position:match.start()], span.emphasis, span.strong))
+            out.append(Span(url, span.emphasis, span.strong, href=link_target(url)))
+            position = match.start() + len(url)
+        out.append(Span(span.text[position:], span.emphasis, span.strong))
+    return [span for span in out if span.text or span.note is not None]
+
+
 def merge_spans(spans: list[Span]) -> list[Span]:
     """Join neighbouring spans of the same style and drop empty ones."""
     merged: list[Span] = []

@@ -97,6 +97,7 @@ class Block:
     bullet: str | None = None  # the list marker as printed ("-", "•", "1.")
     style: str | None = None  # the source's own name for the block's style, for diagnostics
     size: float | None = None  # font size in points (PDF), for headings and notes
+    full_last_line: bool = False  # PDF: the block's last line runs to the margin (cut by a page break?)
 
     @property
     def text(self) -> str:

@@ -43,7 +43,7 @@ def structure_book(manuscript: Manuscript, *, language: str = "en",
     findings = Findings()
     for repair in manuscript.repairs:
         record = findings.flagged if repair.get("action") == "flagged" else findings.repaired
-        record(repair["type"], _repair_message(repair), where=Where(line=repair.get("line")),
+        record(repair["type"], _repair_message(repair), where=Where(line=repair.get("line"), page=repair.get("page")),
                before=repair.get("before"), after=repair.get("after"))
     blocks = manuscript.blocks
     levels = {_level_key(key): value for key, value in (heading_levels or {}).items()}
@@ -93,6 +93,8 @@ def _level_key(key: str) -> str:
 
 
 def _repair_message(repair: dict) -> str:
+    if repair["type"] == "page-break-join":
+        return "paragraph re-joined across a page break"
     if repair["type"] == "broken-url":
         return "URL with a space inside cannot be linked as printed"
     if repair["type"] == "escaped-character":
@@ -114,6 +116,10 @@ def _build_part(blocks: list[Block], region: Region, findings: Findings, levels:
     signature = body[signature_start:]
     if not (signature and rules.looks_like_person(signature[0].text.strip())):
         signature, signature_start = [], len(body)
+    body_start = 0
+    if not signature and len(body) > 1 and is_heading_like(body[0]) and body[0].level is None \
+            and rules.looks_like_person(body[0].text.strip()) and is_prose(body[1]):
+        signature, body_start = [body[0]], 1  # a byline under the title
     attrs = {"role": region.role} if tag != "acknowledgements" else None
     part = el(tag, attrs=attrs)
     set_id(part, scope)
@@ -126,7 +132,7 @@ def _build_part(blocks: list[Block], region: Region, findings: Findings, levels:
         info.append(_author(signature[0], signature[1:]))
     part.append(info)
     builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used)
-    for element in builder.build(body[:signature_start]):
+    for element in builder.build(body[body_start:signature_start]):
         part.append(element)
     if len(part) == 1:
         part.append(el("para"))

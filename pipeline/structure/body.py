@@ -107,14 +107,17 @@ class BodyBuilder:
             if block.kind is Kind.IMAGE:
                 units.append(Unit("image", [block], where=block.where))
                 i += 1
-            elif block.kind is not Kind.ROW and rules.TABLE_TITLE.match(text):
+            elif block.kind is not Kind.ROW and (rules.TABLE_TITLE.match(text) or (
+                    block.style == "table-caption" and i + 1 < len(blocks) and blocks[i + 1].kind is Kind.ROW)):
                 i = self._table(blocks, i, units)
-            elif block.kind is not Kind.ROW and rules.FIGURE_TITLE.match(text):
+            elif block.kind is not Kind.ROW and (rules.FIGURE_TITLE.match(text) or block.style == "figure-caption"):
                 self._figure(block, units)
                 i += 1
             elif block.kind is not Kind.ROW and rules.is_abbreviations_title(text) and i + 1 < len(blocks) \
                     and blocks[i + 1].kind is Kind.ROW:
                 i = self._glossary(blocks, i, units)
+            elif block.kind is Kind.ROW and block.style == "definition-row":
+                i = self._glossary(blocks, i, units, titled=False)
             elif block.kind is Kind.ROW:
                 i = self._table(blocks, i, units, titled=False)
             elif block.kind is Kind.ITEM:
@@ -199,15 +202,20 @@ class BodyBuilder:
         unit = Unit("table", [], where=blocks[i].where)
         j = i
         if titled:
+            self.counters["table"] += 1
             match = rules.TABLE_TITLE.match(blocks[i].text.strip())
-            unit.label = match.group("number")
-            unit.title = _after_prefix(blocks[i].spans, match.start("title"))
+            unit.label = match.group("number") if match else str(self.counters["table"])
+            unit.title = _after_prefix(blocks[i].spans, match.start("title")) if match else blocks[i].spans
             unit.blocks.append(blocks[i])
             j += 1
         while j < len(blocks) and blocks[j].kind is Kind.ROW:
             cells = [list(cell) for cell in blocks[j].cells or []]
             first_empty = not cells or not "".join(span.text for span in cells[0]).strip()
-            if unit.rows and first_empty:
+            if unit.label and len(unit.rows) > 1 and _row_text(cells) == _row_text(unit.rows[0]):
+                # the header row repeated at the top of the next page
+                self.findings.repaired("page-break-join", "repeated table header dropped", where=blocks[j].where,
+                                       chapter=self.scope, before=blocks[j].text.strip())
+            elif unit.rows and first_empty:
                 self._continue_row(unit.rows[-1], cells, blocks[j])
             else:
                 unit.rows.append(cells)
@@ -232,15 +240,18 @@ class BodyBuilder:
                                chapter=self.scope, before=block.text.strip())
 
     def _figure(self, block: Block, units: list[Unit]) -> None:
+        self.counters["figure"] += 1
         match = rules.FIGURE_TITLE.match(block.text.strip())
         image = units.pop() if units and units[-1].kind == "image" else None
         unit = Unit("figure", [block] + (image.blocks if image else []), where=block.where,
-                    label=match.group("number"), title=_after_prefix(block.spans, match.start("title")))
+                    label=match.group("number") if match else str(self.counters["figure"]),
+                    title=_after_prefix(block.spans, match.start("title")) if match else block.spans)
         units.append(unit)
 
-    def _glossary(self, blocks: list[Block], i: int, units: list[Unit]) -> int:
-        unit = Unit("glossary", [blocks[i]], where=blocks[i].where, title=blocks[i].spans)
-        j = i + 1
+    def _glossary(self, blocks: list[Block], i: int, units: list[Unit], titled: bool = True) -> int:
+        unit = Unit("glossary", [blocks[i]] if titled else [], where=blocks[i].where,
+                    title=blocks[i].spans if titled else [])
+        j = i + 1 if titled else i
         while j < len(blocks) and blocks[j].kind is Kind.ROW:
             unit.rows.append(blocks[j].cells or [])
             unit.blocks.append(blocks[j])
@@ -260,8 +271,8 @@ class BodyBuilder:
             ranks = sorted(set(explicit))
             for unit in headings:
                 depth = ranks.index(unit.level) + 1 if unit.level is not None else 1
-                unit.level = depth
-                unit.level_reason = "source style"
+                decided = self._decided_level("".join(span.text for span in unit.spans).strip())
+                unit.level, unit.level_reason = (decided, "editorial decision") if decided else (depth, "source style")
         else:
             self._infer_levels(units)
         previous = 0
@@ -372,7 +383,6 @@ class BodyBuilder:
     def _element_table(self, unit: Unit) -> etree._Element:
         columns = max(len(row) for row in unit.rows) if unit.rows else 1
         if unit.label:
-            self.counters["table"] += 1
             table = el("table", attrs={"label": unit.label})
             set_id(table, f"{self.scope}-table{unit.label}")
             title = self._inline(el("title"), unit.title)
@@ -405,7 +415,6 @@ class BodyBuilder:
         return para
 
     def _element_figure(self, unit: Unit) -> etree._Element:
-        self.counters["figure"] += 1
         figure = el("figure", attrs={"label": unit.label})
         set_id(figure, f"{self.scope}-figure{unit.label}")
         title = self._inline(el("title"), unit.title)
@@ -419,10 +428,11 @@ class BodyBuilder:
 
     def _element_glossary(self, unit: Unit) -> etree._Element:
         glossary = el("glosslist", attrs={"role": "abbreviations"})
-        title = self._inline(el("title"), unit.title)
-        mark_source(title, unit.where)
-        glossary.append(title)
-        for cells, block in zip(unit.rows, unit.blocks[1:]):
+        if unit.title:
+            title = self._inline(el("title"), unit.title)
+            mark_source(title, unit.where)
+            glossary.append(title)
+        for cells, block in zip(unit.rows, unit.blocks[1 if unit.title else 0:]):
             term_spans = cells[0] if cells else []
             term_text = "".join(span.text for span in term_spans).strip()
             term = el("glossterm", text=re.sub(r"\s*:$", "", term_text))
@@ -430,6 +440,10 @@ class BodyBuilder:
             mark_source(definition, block.where)
             glossary.append(el("glossentry", term, el("glossdef", definition)))
         return glossary
+
+
+def _row_text(cells: list[list[Span]]) -> list[str]:
+    return [" ".join("".join(span.text for span in cell).split()) for cell in cells]
 
 
 def missing_image() -> etree._Element:

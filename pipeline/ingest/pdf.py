@@ -1,0 +1,528 @@
+"""Read a PDF manuscript into blocks from its text layer: positions and sizes give the structure.
+
+pypdf reports each run of text with its position, font and size. From those, lines are
+rebuilt (superscript note markers are small runs raised above a line's baseline), running
+heads and folios are dropped (lines at the top or bottom of many pages that repeat), words
+hyphenated at a line end are re-joined, and lines are grouped into paragraphs by spacing.
+Headings are lines set larger than the body text; their level is the rank of their size.
+Tables are lines whose runs stand in aligned columns.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+
+from ..errors import InputError, LimitError
+from ..safety import DEFAULT_LIMITS, Limits
+from .inline import linkify
+from .model import Block, Gap, Kind, Manuscript, Span, Where
+
+_SOFT_HYPHENS = ("\u2010", "\u00ad")
+_LIST_MARKER = re.compile(r"^(?:[•●▪◦‣–-]|\d{1,3}[.)])$")
+_BACKLINK = re.compile(r"\s*[↩↑⤴]\ufe0e?\ufe0f?\s*$")
+_FOLIO = re.compile(r"^(?:\d{1,4}|[ivxlcdm]{1,7})$", re.IGNORECASE)
+
+
+@dataclass
+class _Run:
+    x: float
+    y: float
+    size: float
+    font: str
+    text: str
+    width: float = 0.0
+    superscript: bool = False
+
+    @property
+    def end(self) -> float:
+        return self.x + self.width
+
+    @property
+    def bold(self) -> bool:
+        return bool(re.search(r"bold|black|heavy|semibold", self.font, re.IGNORECASE))
+
+    @property
+    def italic(self) -> bool:
+        return bool(re.search(r"italic|oblique", self.font, re.IGNORECASE))
+
+
+@dataclass
+class _Line:
+    page: int
+    y: float
+    runs: list[_Run] = field(default_factory=list)
+    columns: int = 1  # how many aligned cells the line's runs stand in
+
+    @property
+    def x(self) -> float:
+        return min(run.x for run in self.runs if not run.superscript) if self.body_runs else self.runs[0].x
+
+    @property
+    def body_runs(self) -> list[_Run]:
+        return [run for run in self.runs if not run.superscript]
+
+    @property
+    def size(self) -> float:
+        runs = self.body_runs or self.runs
+        return max(runs, key=lambda run: len(run.text.strip())).size
+
+    @property
+    def bold(self) -> bool:
+        runs = [run for run in self.body_runs if run.text.strip()]
+        return bool(runs) and all(run.bold for run in runs)
+
+    @property
+    def text(self) -> str:
+        return "".join(run.text for run in self.runs).strip()
+
+    @property
+    def end(self) -> float:
+        return max(run.end for run in self.runs)
+
+
+def read_pdf(data: bytes, path: Path, limits: Limits = DEFAULT_LIMITS, password: str = "") -> Manuscript:
+    """Read a PDF manuscript (see the module docstring)."""
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, LimitReachedError, PyPdfError
+
+    if not data.strip():
+        raise InputError("the PDF is empty", path, hint="check that the right file was delivered")
+    try:
+        reader = PdfReader(BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            try:
+                if not reader.decrypt(password):
+                    raise InputError("the PDF is encrypted with a password", path,
+                                     hint="ask for an unprotected copy (or export the manuscript as .docx)")
+            except (FileNotDecryptedError, NotImplementedError) as exc:
+                raise InputError(f"the PDF is encrypted and cannot be opened ({exc})", path,
+                                 hint="ask for an unprotected copy (or export the manuscript as .docx)")
+        count = len(reader.pages)
+        if count > limits.max_pdf_pages:
+            raise LimitError(f"the PDF has {count:,} pages, over the limit of {limits.max_pdf_pages:,}", path,
+                             hint="raise [limits] max_pdf_pages in source/book.toml if the file is genuine")
+        pages = []
+        widths = _Widths()
+        for number, page in enumerate(reader.pages, 1):
+            try:
+                pages.append(_page_lines(page, number, widths))
+            except LimitReachedError as exc:
+                raise LimitError(f"a content stream is too large to decompress ({exc})", path, f"page {number}",
+                                 hint="the PDF may be a decompression bomb; check where it came from")
+        title = (reader.metadata.title if reader.metadata else None) or None
+    except (InputError, LimitError):
+        raise
+    except LimitReachedError as exc:
+        raise LimitError(f"the PDF exceeds a decompression limit ({exc})", path,
+                         hint="the PDF may be a decompression bomb; check where it came from")
+    except FileNotDecryptedError:
+        raise InputError("the PDF is encrypted with a password", path,
+                         hint="ask for an unprotected copy (or export the manuscript as .docx)")
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
+            AssertionError, OSError) as exc:
+        raise InputError(f"the PDF is damaged and cannot be read ({type(exc).__name__}: {exc})", path,
+                         hint="the file is corrupt or truncated; export it again")
+    if not any(line.text for lines in pages for line in lines):
+        raise InputError("the PDF has no text layer (a scan?)", path,
+                         hint="run OCR on it first, or deliver the manuscript as .docx or text")
+    assembler = _Assembler(pages)
+    blocks = assembler.blocks()
+    return Manuscript(path=path, format="pdf", blocks=blocks, title=title, repairs=assembler.repairs)
+
+
+# --------------------------------------------------------------------------- runs and lines
+
+
+class _Widths:
+    """Advance widths of text in a PDF font, so that a run's right end is known."""
+
+    def __init__(self):
+        self._fonts: dict[int, tuple[dict, dict, float]] = {}
+
+    def width(self, font, text: str, size: float) -> float:
+        key = id(font)
+        if key not in self._fonts:
+            self._fonts[key] = self._load(font)
+        widths, reverse, default = self._fonts[key]
+        if not widths:
+            return len(text) * size * 0.55
+        total = sum(widths.get(reverse.get(char, char), default) for char in text)
+        return total * size / 1000.0
+
+    @staticmethod
+    def _load(font) -> tuple[dict, dict, float]:
+        try:
+            from pypdf.generic._font import Font  # metrics parsing lives here in pypdf 6+
+            metrics = Font.from_font_resource(font)
+        except Exception:  # older pypdf, or a font it cannot parse: fall back to an estimate
+            return {}, {}, 0.0
+        reverse = {unicode: code for code, unicode in metrics.character_map.items() if isinstance(unicode, str)}
+        widths = dict(metrics.character_widths)
+        return widths, reverse, float(widths.get("default", 500))
+
+
+def _page_lines(page, number: int, widths: _Widths | None = None) -> list[_Line]:
+    widths = widths or _Widths()
+    runs: list[_Run] = []
+
+    def visit(text, cm, tm, font, size):
+        if not text or not text.strip() or not font:
+            return
+        a = tm[0] * cm[0] + tm[1] * cm[2]
+        b = tm[0] * cm[1] + tm[1] * cm[3]
+        c = tm[2] * cm[0] + tm[3] * cm[2]
+        d = tm[2] * cm[1] + tm[3] * cm[3]
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        scale = math.sqrt(abs(a * d - b * c)) or 1.0
+        name = str(font.get("/BaseFont", "")).split("+")[-1]
+        clean = text.replace("\n", "")
+        effective = round(size * scale, 2)
+        runs.append(_Run(x, y, effective, name, clean, widths.width(font, clean, effective)))
+
+    page.extract_text(visitor_text=visit)
+    return _lines(runs, number)
+
+
+def _lines(runs: list[_Run], page: int) -> list[_Line]:
+    """Group runs into lines by baseline; small raised runs join the line below as superscripts."""
+    lines: list[_Line] = []
+    for run in sorted(runs, key=lambda r: (-r.y, r.x)):
+        line = next((line for line in lines if abs(line.y - run.y) <= 0.2 * max(run.size, line.size)), None)
+        if line is None:
+            lines.append(_Line(page, run.y, [run]))
+        else:
+            line.runs.append(run)
+    merged: list[_Line] = []
+    by_height = sorted(lines, key=lambda l: -l.y)
+    for index, line in enumerate(by_height):
+        if not all(len(run.text.strip()) <= 4 for run in line.runs):
+            merged.append(line)
+            continue
+        host = next((other for other in lines if other is not line and other.size >= 1.1 * line.size
+                     and 0 < line.y - other.y <= 0.6 * other.size
+                     and not any(_overlaps(run, sup) for run in other.runs for sup in line.runs)), None)
+        if host is None:  # a marker that wrapped onto a line of its own ends the line above
+            host = next((other for other in reversed(by_height[:index]) if other.size >= 1.1 * line.size
+                         and other.y - line.y <= 2.0 * other.size), None)
+        if host is None:
+            merged.append(line)
+            continue
+        for run in line.runs:
+            run.superscript = True
+            host.runs.append(run)
+    for line in merged:
+        line.runs.sort(key=lambda r: r.x)
+        line.columns = _count_columns(line)
+    return merged
+
+
+def _overlaps(a: _Run, b: _Run) -> bool:
+    return a.x < b.end - 0.5 and b.x < a.end - 0.5
+
+
+def _count_columns(line: _Line) -> int:
+    """Runs far apart on one line stand in different table cells."""
+    columns = 1
+    runs = sorted(line.runs, key=lambda run: run.x)
+    end = runs[0].end
+    for run in runs[1:]:
+        # A superscript never opens a cell: justified spacing can leave a gap before it.
+        if not run.superscript and run.x - end > 1.5 * run.size and not run.text.startswith(" "):
+            columns += 1
+        end = max(end, run.end)
+    return columns
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+class _Assembler:
+    """Turns the pages' lines into blocks: furniture out, headings, tables, paragraphs."""
+
+    def __init__(self, pages: list[list[_Line]]):
+        self.pages = _drop_furniture(pages)
+        sizes = Counter()
+        for lines in self.pages:
+            for line in lines:
+                sizes[round(line.size * 2) / 2] += len(line.text)
+        self.body = sizes.most_common(1)[0][0] if sizes else 10.0
+        self.pitch = self._pitch()
+        self.levels = self._heading_levels()
+
+    def _pitch(self) -> float:
+        gaps = []
+        for lines in self.pages:
+            for above, below in zip(lines, lines[1:]):
+                if abs(above.size - self.body) < 0.5 and abs(below.size - self.body) < 0.5:
+                    gaps.append(round(above.y - below.y, 1))
+        return statistics.mode(gaps) if gaps else self.body * 1.3
+
+    def _is_heading(self, line: _Line) -> bool:
+        return line.size >= self.body * 1.12 and line.columns == 1
+
+    def _heading_levels(self) -> dict[float, int]:
+        """Heading sizes ranked: the largest size in regular use is level 1; a larger one-off is the title (0)."""
+        uses = Counter()
+        for lines in self.pages:
+            previous = None
+            for line in lines:
+                if self._is_heading(line):
+                    key = round(line.size * 2) / 2
+                    if previous is None or previous != key:
+                        uses[key] += 1
+                    previous = key
+                else:
+                    previous = None
+        regular = sorted((size for size, count in uses.items() if count >= 2), reverse=True)
+        levels = {size: rank + 1 for rank, size in enumerate(regular)}
+        for size in uses:
+            if size not in levels:
+                levels[size] = 0 if not regular or size > regular[0] else len(regular) + 1
+        return levels
+
+    def blocks(self) -> list[Block]:
+        blocks: list[Block] = []
+        self.repairs: list[dict] = []
+        for lines in self.pages:
+            page_blocks = self._page_blocks(lines)
+            if not page_blocks:
+                continue
+            page_blocks[0].gap = Gap.PAGE
+            first = page_blocks[0]
+            if blocks and self._cut_by_page_break(blocks[-1], first):
+                previous = blocks[-1]
+                self.repairs.append({"type": "page-break-join", "page": first.where.page,
+                                     "before": previous.text[-40:] + " ¶ " + first.text[:40]})
+                previous.spans = _tidy(_append_text(previous.spans, first.spans[0]) + first.spans[1:])
+                previous.where = previous.where.through(first.where)
+                page_blocks = page_blocks[1:]
+            blocks.extend(page_blocks)
+        return blocks
+
+    def _cut_by_page_break(self, previous: Block, first: Block) -> bool:
+        """A paragraph whose last line on the page is full continues on the next page."""
+        if previous.kind not in (Kind.TEXT, Kind.ITEM) or first.kind is not Kind.TEXT or not first.spans:
+            return False
+        if previous.size is None or first.size is None or abs(previous.size - first.size) > 0.6:
+            return False
+        return bool(previous.full_last_line)
+
+    def _page_blocks(self, lines: list[_Line]) -> list[Block]:
+        self.page_edge = self._right_edge(lines)
+        blocks: list[Block] = []
+        i = 0
+        while i < len(lines):
+            line = lines[i]
+            if self._is_heading(line):
+                j = i + 1
+                while j < len(lines) and self._is_heading(lines[j]) and abs(lines[j].size - line.size) < 0.3 \
+                        and lines[j - 1].y - lines[j].y <= 1.6 * line.size and not _starts_label(lines[j - 1]):
+                    j += 1
+                blocks.append(self._block(lines[i:j], Kind.HEADING, level=self.levels.get(round(line.size * 2) / 2)))
+                i = j
+            elif self._opens_table(lines, i):
+                j = self._table_end(lines, i)
+                blocks.extend(self._table(lines[i:j]))
+                i = j
+            else:
+                j = i + 1
+                while j < len(lines) and self._continues(lines[j - 1], lines[j], lines[i]):
+                    j += 1
+                kind = Kind.ITEM if _list_marker(lines[i]) else Kind.TEXT
+                blocks.append(self._block(lines[i:j], kind))
+                i = j
+        return blocks
+
+    def _opens_table(self, lines: list[_Line], i: int) -> bool:
+        """A line of several cells opens a table when the next line keeps to the same columns.
+
+        One wide gap alone is not a table: justified text stretches spaces, most of all
+        before a long word such as a URL.
+        """
+        line = lines[i]
+        if line.columns < 2 or i + 1 >= len(lines):
+            return False
+        following = lines[i + 1]
+        if line.y - following.y > 2.2 * self.pitch:
+            return False
+        inner = [run.x for run in line.body_runs[1:]]
+        return any(abs(run.x - x) <= 3 for run in following.body_runs for x in inner)
+
+    def _continues(self, previous: _Line, line: _Line, first: _Line) -> bool:
+        """Is ``line`` the next line of the paragraph that ``previous`` belongs to?"""
+        if self._is_heading(line) or abs(line.size - first.size) > 0.6:
+            return False
+        if previous.y - line.y > 1.25 * max(self.pitch * line.size / self.body, line.size * 1.1):
+            return False
+        if _list_marker(line):
+            return False
+        return True
+
+    def _table_end(self, lines: list[_Line], start: int) -> int:
+        """Lines after a many-column line stay in the table while they keep to its columns."""
+        columns = sorted({round(run.x) for line in lines[start:start + 1] for run in line.body_runs})
+        j = start + 1
+        while j < len(lines):
+            line = lines[j]
+            if self._is_heading(line) or lines[j - 1].y - line.y > 2.2 * self.pitch:
+                break
+            if line.columns == 1 and not any(abs(line.x - column) <= 3 for column in columns[1:] + columns[:1]):
+                break
+            if line.columns == 1 and abs(line.x - columns[0]) <= 3 and line.size == lines[j - 1].size and \
+                    len(line.text) > 60:
+                break  # a full-width line of prose after the table
+            columns = sorted(set(columns) | {round(run.x) for run in line.body_runs})
+            j += 1
+        return j
+
+    def _table(self, lines: list[_Line]) -> list[Block]:
+        """Rows are separated by more space than a line; cells by column positions."""
+        starts = sorted({round(run.x) for line in lines for run in line.body_runs})
+        columns: list[float] = []
+        for x in starts:
+            if not columns or x - columns[-1] > 2 * self.body:
+                columns.append(x)
+        groups: list[list[_Line]] = []
+        for line in lines:
+            if groups and groups[-1][-1].y - line.y <= 1.15 * self.pitch:
+                groups[-1].append(line)
+            else:
+                groups.append([line])
+        rows = []
+        for group in groups:
+            cells: list[list[Span]] = [[] for _ in columns]
+            for line in group:
+                for run in line.runs:
+                    index = max(i for i, column in enumerate(columns) if run.x >= column - 3) if run.x >= columns[0] - 3 else 0
+                    cells[index] = _append_text(cells[index], _run_span(run, in_heading=False))
+            rows.append(Block(Kind.ROW, [], Where(page=group[0].page),
+                              cells=[linkify(_tidy(cell)) for cell in cells]))
+        return rows
+
+    def _right_edge(self, lines: list[_Line]) -> float:
+        ends = sorted(line.end for line in lines if abs(line.size - self.body) < 0.6)
+        return ends[int(len(ends) * 0.9)] if ends else max((line.end for line in lines), default=0.0)
+
+    def _block(self, lines: list[_Line], kind: Kind, level: int | None = None) -> Block:
+        spans: list[Span] = []
+        for index, line in enumerate(lines):
+            line_spans = [_run_span(run, in_heading=kind is Kind.HEADING) for run in line.runs]
+            for span in line_spans:
+                spans = _append_text(spans, span) if index and span is line_spans[0] else spans + [span]
+        spans = _tidy(spans)
+        if kind is Kind.TEXT or kind is Kind.ITEM:
+            spans = linkify(spans)
+        block = Block(kind, spans, Where(page=lines[0].page), level=level, size=lines[0].size)
+        block.full_last_line = lines[-1].end >= self.page_edge - 2.0 * lines[-1].size
+        if kind is Kind.ITEM:
+            marker = lines[0].body_runs[0].text.strip().split()[0] if lines[0].body_runs else "•"
+            block.bullet = marker
+            if marker in "•●▪◦‣–-":
+                block.spans = _drop_leading(block.spans, marker)
+        return block
+
+
+def _starts_label(line: _Line) -> bool:
+    """A chapter label ("Chapter 3") sits above the title in the same size; they are two headings."""
+    return bool(re.match(r"^(?:chapter|part)\s+\w+$", line.text, re.IGNORECASE))
+
+
+def _list_marker(line: _Line) -> bool:
+    runs = line.body_runs
+    if not runs:
+        return False
+    first = runs[0].text.strip().split(" ", 1)[0]
+    return bool(_LIST_MARKER.match(first)) and len(runs[0].text.strip()) > len(first) or (
+        bool(_LIST_MARKER.match(runs[0].text.strip())) and len(runs) > 1)
+
+
+def _run_span(run: _Run, in_heading: bool) -> Span:
+    text = re.sub(r"[ \t]{2,}", " ", run.text)
+    return Span(text, emphasis=run.italic and not in_heading, strong=run.bold and not in_heading,
+                superscript=run.superscript)
+
+
+def _append_text(spans: list[Span], span: Span) -> list[Span]:
+    """Add the first span of a new line: mend a hyphenated word or put a space between."""
+    if not spans:
+        return [span]
+    last = spans[-1]
+    text = last.text.rstrip()
+    if text.endswith(_SOFT_HYPHENS) and len(text) > 1:
+        return spans[:-1] + [Span(text[:-1], last.emphasis, last.strong, last.superscript), _lstripped(span)]
+    if text.endswith("-") and len(text) > 1 and text[-2].isalpha():
+        return spans[:-1] + [Span(text, last.emphasis, last.strong, last.superscript), _lstripped(span)]
+    if _url_continues("".join(item.text for item in spans[:-1]) + text, span.text):
+        return spans[:-1] + [Span(text, last.emphasis, last.strong, last.superscript), _lstripped(span)]
+    return spans[:-1] + [Span(text, last.emphasis, last.strong, last.superscript), Span(" "), _lstripped(span)]
+
+
+def _url_continues(line_end: str, next_start: str) -> bool:
+    """A URL broken at a line end: browsers break after '/', '-', '?' and the like, never with a space."""
+    tail = line_end.rsplit(" ", 1)[-1]
+    head = next_start.lstrip()
+    if not head or not ("://" in tail or tail.startswith("www.")):
+        return False
+    return tail.endswith(tuple("/-_=&?#.%~+:")) or head[0] in "/#?&=%_-" or head[0].islower() or head[0].isdigit()
+
+
+def _lstripped(span: Span) -> Span:
+    return Span(span.text.lstrip(), span.emphasis, span.strong, span.superscript, span.href)
+
+
+def _tidy(spans: list[Span]) -> list[Span]:
+    """Strip a block's outer spaces and a trailing back-link arrow, merge neighbours."""
+    from .inline import merge_spans
+    spans = [span for span in spans if span.text]
+    if spans:
+        spans[-1] = Span(_BACKLINK.sub("", spans[-1].text).rstrip(), spans[-1].emphasis, spans[-1].strong,
+                         spans[-1].superscript, spans[-1].href)
+        spans[0] = _lstripped(spans[0])
+    return merge_spans([span for span in spans if span.text])
+
+
+def _drop_leading(spans: list[Span], marker: str) -> list[Span]:
+    if spans and spans[0].text.lstrip().startswith(marker):
+        first = spans[0]
+        rest = first.text.lstrip()[len(marker):].lstrip()
+        return ([Span(rest, first.emphasis, first.strong, first.superscript, first.href)] if rest else []) + spans[1:]
+    return spans
+
+
+def _drop_furniture(pages: list[list[_Line]]) -> list[list[_Line]]:
+    """Remove running heads and folios.
+
+    They sit in bands at the top and bottom of the page that recur on many pages; a line
+    there is furniture when it is a page number or short and set no larger than the text.
+    """
+    if len(pages) < 3:
+        return [[line for line in lines if not _FOLIO.match(line.text)] for lines in pages]
+    bands = {edge: _recurring_y([lines[edge].y for lines in pages if lines]) for edge in (0, -1)}
+    sizes = Counter(round(line.size * 2) / 2 for lines in pages for line in lines)
+    body = sizes.most_common(1)[0][0] if sizes else 10.0
+    cleaned = []
+    for lines in pages:
+        keep = list(lines)
+        for edge in (0, -1, 0, -1):
+            if not keep:
+                break
+            line = keep[edge]
+            in_band = any(abs(line.y - y) <= 2.0 for y in bands[edge])
+            if _FOLIO.match(line.text) or (in_band and len(line.text) <= 120 and line.size <= body + 0.5):
+                keep.pop(edge)
+        cleaned.append(keep)
+    return cleaned
+
+
+def _recurring_y(values: list[float]) -> list[float]:
+    """Positions that recur on at least a fifth of the pages (and three of them)."""
+    counts = Counter(round(value) for value in values)
+    threshold = max(3, len(values) // 5)
+    return [float(y) for y, count in counts.items() if count >= threshold]
