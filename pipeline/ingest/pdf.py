@@ -224,7 +224,9 @@ def _lines(runs: list[_Run], page: int) -> list[_Line]:
 
 
 def _overlaps(a: _Run, b: _Run) -> bool:
-    return a.x < b.end - 0.5 and b.x < a.end - 0.5
+    """Do two runs share horizontal space? Widths ignore kerning, so allow a third of an em."""
+    tolerance = 0.33 * min(a.size, b.size)
+    return a.x < b.end - tolerance and b.x < a.end - tolerance
 
 
 def _count_columns(line: _Line) -> int:
@@ -458,6 +460,9 @@ def _append_text(spans: list[Span], span: Span) -> list[Span]:
     if text.endswith(_SOFT_HYPHENS) and len(text) > 1:
         return spans[:-1] + [Span(text[:-1], last.emphasis, last.strong, last.superscript), _lstripped(span)]
     if text.endswith("-") and len(text) > 1 and text[-2].isalpha():
+        return spans[:-1] + [Span(text, last.emphasis, last.strong, last.superscript), _lstripped(span)]
+    if (text.endswith(("—", "/")) and not last.text.endswith(" ")) or span.text.startswith("—"):
+        # lines break after an unspaced em dash or a slash; no space was there
         return spans[:-1] + [Span(text, last.emphasis, last.strong, last.superscript), _lstripped(span)]
     if _url_continues("".join(item.text for item in spans[:-1]) + text, span.text):
         return spans[:-1] + [Span(text, last.emphasis, last.strong, last.superscript), _lstripped(span)]

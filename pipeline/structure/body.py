@@ -35,7 +35,6 @@ class Unit:
     items: list[list[Span]] = field(default_factory=list)
     item_wheres: list[Where] = field(default_factory=list)
     rows: list[list[list[Span]]] = field(default_factory=list)
-    caption: Block | None = None
     label: str | None = None
     title: list[Span] = field(default_factory=list)
     level: int | None = None
@@ -149,7 +148,8 @@ class BodyBuilder:
         spans = list(block.spans)
         where = block.where
         j = i + 1
-        while j < len(blocks) and self._continues(spans, blocks[j], blocks, j):
+        attribution = bool(rules.ATTRIBUTION.match(block.text.strip()))
+        while j < len(blocks) and not attribution and self._continues(spans, blocks[j], blocks, j):
             self.findings.repaired("page-break-join", "paragraph re-joined across a break",
                                    where=where.through(blocks[j].where), chapter=self.scope,
                                    before=f"{_excerpt(spans, True)} ¶ {_excerpt(blocks[j].spans, False)}")
@@ -221,10 +221,8 @@ class BodyBuilder:
                 unit.rows.append(cells)
             unit.blocks.append(blocks[j])
             j += 1
-        if j < len(blocks) and rules.ATTRIBUTION.match(blocks[j].text.strip()) and unit.rows:
-            unit.caption = blocks[j]
-            unit.blocks.append(blocks[j])
-            j += 1
+        # A "Source: ..." line under the table stays a paragraph of its own (role="source") rather
+        # than a CALS caption: other DocBook readers (pandoc) drop table captions and their notes.
         units.append(unit)
         return j
 
@@ -397,9 +395,6 @@ class BodyBuilder:
             group.append(el("thead", *[self._row(row, columns) for row in header]))
         group.append(el("tbody", *[self._row(row, columns) for row in body]))
         table.append(group)
-        if unit.caption is not None:
-            caption = el("caption", self._source_para(unit.caption))
-            table.append(caption)
         return table
 
     def _row(self, cells: list[list[Span]], columns: int) -> etree._Element:
@@ -408,11 +403,6 @@ class BodyBuilder:
             entry = self._inline(el("entry"), cells[index] if index < len(cells) else [])
             row.append(entry)
         return row
-
-    def _source_para(self, block: Block) -> etree._Element:
-        para = self._inline(el("para", attrs={"role": "source"}), block.spans)
-        mark_source(para, block.where)
-        return para
 
     def _element_figure(self, unit: Unit) -> etree._Element:
         figure = el("figure", attrs={"label": unit.label})

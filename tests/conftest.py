@@ -1,0 +1,156 @@
+"""Shared fixtures: the real manuscript's book, and the same book as DOCX and PDF made by real tools."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+ROOT = Path(__file__).resolve().parents[1]
+MANUSCRIPT = ROOT / "source" / "manuscript.txt"
+sys.path.insert(0, str(ROOT))
+
+from pipeline.config import load_config  # noqa: E402
+from pipeline.docbook import DB_NS, NS, XML_NS  # noqa: E402
+from pipeline.extract import extract_book  # noqa: E402
+from pipeline.safety import parse_xml  # noqa: E402
+
+
+def xid(element) -> str | None:
+    return element.get(f"{{{XML_NS}}}id")
+
+
+def chapter(root, number: int):
+    return root.xpath(f"db:chapter[@label='{number}']", namespaces=NS)[0]
+
+
+def run_press(*args: str, cwd: Path | None = None, timeout: float = 120, env: dict | None = None):
+    """Run the real command line in a child process, as a user or a script would."""
+    environment = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd or ROOT, capture_output=True,
+                          text=True, timeout=timeout, env=environment)
+
+
+def copy_project(destination: Path) -> Path:
+    """A throwaway copy of the project's configuration and manuscript."""
+    shutil.copytree(ROOT / "source", destination / "source")
+    return destination
+
+
+@pytest.fixture(scope="session")
+def config():
+    return load_config(ROOT)
+
+
+@pytest.fixture(scope="session")
+def extracted(tmp_path_factory, config):
+    """The real manuscript extracted once for the whole session."""
+    output = tmp_path_factory.mktemp("extract") / "book.xml"
+    return extract_book(config, output=output)
+
+
+@pytest.fixture(scope="session")
+def book(extracted):
+    """The written book.xml, read back through the pipeline's own safe parser."""
+    return parse_xml(extracted.output.read_bytes(), extracted.output)
+
+
+def need(tool: str) -> str:
+    path = shutil.which(tool)
+    if not path:
+        pytest.skip(f"{tool} is not installed (scripts/setup installs it)")
+    return path
+
+
+# --------------------------------------------------------------------------- real DOCX and PDF
+
+
+def _with_placeholder_images(root: etree._Element, directory: Path) -> etree._Element:
+    """A copy of the book whose figures point at a real PNG, so outside tools keep them as figures."""
+    from PIL import Image
+    image = directory / "figure.png"
+    Image.new("RGB", (120, 80), (200, 210, 230)).save(image)
+    root = copy.deepcopy(root)
+    for media in root.xpath("//db:figure/db:mediaobject", namespaces=NS):
+        for child in list(media):
+            media.remove(child)
+        image_object = etree.SubElement(media, f"{{{DB_NS}}}imageobject")
+        etree.SubElement(image_object, f"{{{DB_NS}}}imagedata", fileref=str(image))
+    return root
+
+
+@pytest.fixture(scope="session")
+def book_docx(tmp_path_factory, book) -> Path:
+    """The book as Word makes it: pandoc's DOCX writer, with real footnotes and heading styles."""
+    pandoc = need("pandoc")
+    directory = tmp_path_factory.mktemp("docx")
+    source = directory / "book.xml"
+    source.write_bytes(etree.tostring(_with_placeholder_images(book, directory)))
+    target = directory / "book.docx"
+    subprocess.run([pandoc, "-f", "docbook", "-t", "docx", str(source), "-o", str(target)], check=True,
+                   capture_output=True, timeout=120)
+    return target
+
+
+PRINT_CSS = """
+@page { size: 176mm 250mm; margin: 20mm 18mm 22mm 18mm;
+  @top-center { content: string(running); font-size: 8pt; font-style: italic }
+  @bottom-center { content: counter(page); font-size: 9pt } }
+body { font-family: "DejaVu Serif"; font-size: 10.5pt; line-height: 1.4; hyphens: auto; counter-reset: table figure }
+h1 { font-size: 20pt; string-set: running content() } h2 { font-size: 14pt } h3 { font-size: 12pt }
+.part { break-before: page }
+.label { font-size: 20pt; font-weight: bold; margin: 0 }
+.byline { font-style: italic }
+table { counter-increment: table }
+caption::before { content: "Table " counter(table) ": " }
+figure { counter-increment: figure }
+figcaption::before { content: "Figure " counter(figure) ": " }
+td, th { padding: 3pt 4pt; vertical-align: top; text-align: left }
+section.footnotes { font-size: 9pt }
+section.footnotes::before { content: "References"; display: block; font-size: 14pt; font-weight: bold; margin: 1em 0 }
+section.footnotes hr { display: none }
+.title-page h1 { font-size: 24pt; string-set: running "" }
+p { margin: 0 0 0.6em 0; text-align: justify }
+img { width: 40mm }
+"""
+
+
+@pytest.fixture(scope="session")
+def book_pdf(tmp_path_factory, book) -> Path:
+    """The book as a typeset PDF: each part through pandoc's HTML writer, the whole through WeasyPrint.
+
+    Chapters carry their labels and bylines, notes become each chapter's "References" list,
+    pages have running heads and folios, text is justified and hyphenated: what a reader of
+    real book PDFs must cope with.
+    """
+    pandoc = need("pandoc")
+    weasyprint = pytest.importorskip("weasyprint")
+    directory = tmp_path_factory.mktemp("pdf")
+    root = _with_placeholder_images(book, directory)
+    html = [f"<html lang='en'><head><meta charset='utf-8'><style>{PRINT_CSS}</style></head><body>"]
+    title = root.xpath("string(db:info/db:title)", namespaces=NS)
+    editors = [e.xpath("string(.)") for e in root.xpath("db:info/db:editor/db:personname", namespaces=NS)]
+    html.append(f"<div class='title-page'><h1>{title}</h1><p>Edited by</p>"
+                + "".join(f"<p>{name}</p>" for name in editors) + "</div>")
+    for index, part in enumerate(root.xpath("db:preface | db:acknowledgements | db:chapter", namespaces=NS)):
+        article = etree.Element(f"{{{DB_NS}}}article", nsmap={None: DB_NS, "xlink": "http://www.w3.org/1999/xlink"})
+        for child in part:
+            article.append(copy.deepcopy(child))
+        body = subprocess.run([pandoc, "-f", "docbook", "-t", "html5", "--shift-heading-level-by=1",
+                               f"--id-prefix=p{index}-"],
+                              input=etree.tostring(article), capture_output=True, check=True, timeout=60).stdout
+        label = f"<p class='label'>Chapter {part.get('label')}</p>" if part.get("label") else ""
+        part_title = part.xpath("string(db:info/db:title)", namespaces=NS)
+        byline = "".join(f"<p class='byline'>{name.xpath('string(.)')}</p>"
+                         for name in part.xpath("db:info/db:author/db:personname", namespaces=NS))
+        html.append(f"<div class='part'>{label}<h1>{part_title}</h1>{byline}{body.decode()}</div>")
+    html.append("</body></html>")
+    target = directory / "book.pdf"
+    weasyprint.HTML(string="".join(html), base_url=str(directory)).write_pdf(target)
+    return target
