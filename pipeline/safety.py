@@ -185,7 +185,7 @@ class SafeZip:
 
     def _check_overlaps(self, infos: list[zipfile.ZipInfo]) -> None:
         """Refuse members whose data overlap ("quoted-overlap" zip bombs; CPython < 3.11.8 misses them)."""
-        spans = sorted((info.header_offset, info) for info in infos)
+        spans = sorted(((info.header_offset, info) for info in infos), key=lambda pair: pair[0])
         for (start, info), (next_start, next_info) in zip(spans, spans[1:]):
             end = start + 30 + len(info.orig_filename.encode("utf-8", "surrogateescape")) + info.compress_size
             if end > next_start:

@@ -10,10 +10,12 @@ Tables are lines whose runs stand in aligned columns.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import statistics
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -88,6 +90,34 @@ class _Line:
 
 def read_pdf(data: bytes, path: Path, limits: Limits = DEFAULT_LIMITS, password: str = "") -> Manuscript:
     """Read a PDF manuscript (see the module docstring)."""
+    with _captured_pypdf_warnings() as warnings:
+        manuscript = _read(data, path, limits, password)
+    manuscript.warnings.extend(warnings)
+    return manuscript
+
+
+@contextmanager
+def _captured_pypdf_warnings():
+    """pypdf logs what it repaired ("EOF marker not found"); keep it for the report, off the terminal."""
+    collected: list[str] = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            collected.append(record.getMessage())
+
+    logger = logging.getLogger("pypdf")
+    handler = _Collect(logging.WARNING)
+    previous = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield collected
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = previous
+
+
+def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, LimitReachedError, PyPdfError
 
@@ -170,6 +200,9 @@ class _Widths:
 def _page_lines(page, number: int, widths: _Widths | None = None) -> list[_Line]:
     widths = widths or _Widths()
     runs: list[_Run] = []
+    contents = page.get_contents()  # decompressed here under pypdf's limits, even without fonts
+    if contents is not None:
+        contents.get_data()
 
     def visit(text, cm, tm, font, size):
         if not text or not text.strip() or not font:

@@ -156,27 +156,26 @@ def read_text(data: bytes, path: Path, limits: Limits = DEFAULT_LIMITS, encoding
 
 
 def _line_groups(lines: list[str]) -> list[tuple[Gap, list[tuple[int, str]]]]:
-    """Group consecutive non-blank lines; remember whether a page break (form feed) preceded."""
+    """Group consecutive non-blank lines; a form feed (a page break in pdftotext output) splits too."""
     groups: list[tuple[Gap, list[tuple[int, str]]]] = []
     current: list[tuple[int, str]] = []
     gap = Gap.PARAGRAPH
     pending_gap = Gap.PARAGRAPH
-    for number, line in enumerate(lines, 1):
-        if "\f" in line:
-            pending_gap = Gap.PAGE
-            line = line.replace("\f", "")
-            if current:
-                groups.append((gap, current))
-                current = []
-        if not line.strip():
-            if current:
-                groups.append((gap, current))
-                current = []
-            continue
-        if not current:
-            gap = pending_gap
-            pending_gap = Gap.PARAGRAPH
-        current.append((number, line))
+    for number, raw in enumerate(lines, 1):
+        for position, line in enumerate(raw.split("\f")):
+            if position:  # a form feed before this piece
+                if current:
+                    groups.append((gap, current))
+                    current = []
+                pending_gap = Gap.PAGE
+            if not line.strip():
+                if current:
+                    groups.append((gap, current))
+                    current = []
+                continue
+            if not current:
+                gap, pending_gap = pending_gap, Gap.PARAGRAPH
+            current.append((number, line))
     if current:
         groups.append((gap, current))
     return groups

@@ -134,7 +134,7 @@ def _build_part(blocks: list[Block], region: Region, findings: Findings, levels:
     builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used)
     for element in builder.build(body[body_start:signature_start]):
         part.append(element)
-    if len(part) == 1:
+    if not _has_content(part):
         part.append(el("para"))
     return part, builder.outline
 
@@ -169,9 +169,13 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
     i = region.head + 1
     if match and match.group("title"):
         title_spans, title_where = strip_prefix(head.spans, match.start("title")), head.where
-    elif match and i < region.end:
+    elif match and i < region.end and not is_prose(blocks[i]) and blocks[i].kind in (Kind.HEADING, Kind.TEXT):
         title_spans, title_where = blocks[i].spans, blocks[i].where
         i += 1
+    elif match:
+        findings.flagged("front-matter-inconsistency", f"chapter {label} has no title after its label",
+                         where=head.where, chapter=scope, before=head.text.strip())
+        title_spans, title_where = head.spans, head.where
     else:
         title_spans, title_where = head.spans, head.where
     title = el("title")
@@ -221,8 +225,12 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
 def _extend(chapter: etree._Element, elements: list[etree._Element]) -> None:
     for element in elements:
         chapter.append(element)
-    if len(chapter) == 1:  # only <info>: a chapter needs some content
+    if not _has_content(chapter):  # only <info>: a chapter needs some content
         chapter.append(el("para"))
+
+
+def _has_content(element: etree._Element) -> bool:
+    return any(isinstance(child.tag, str) and etree.QName(child).localname != "info" for child in element)
 
 
 def _markers(block: Block) -> bool:

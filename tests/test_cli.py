@@ -1,0 +1,100 @@
+"""The command-line contract: help, exit codes, default paths, and what a run prints."""
+
+from __future__ import annotations
+
+import os
+
+from conftest import ROOT, copy_project, run_press
+from pipeline.errors import ExitCode
+
+
+def test_help_lists_commands_and_exit_codes():
+    result = run_press("--help")
+    assert result.returncode == 0
+    for word in ("extract", "build", "exit status", "input", "limit", "invalid"):
+        assert word in result.stdout
+    extract = run_press("extract", "--help")
+    assert extract.returncode == 0
+    assert "MANUSCRIPT" in extract.stdout.upper() and "--output" in extract.stdout and "book.xml" in extract.stdout
+    assert run_press("build", "--help").returncode == 0
+
+
+def test_python_dash_m_and_version():
+    result = run_press("--version")
+    assert result.returncode == 0 and result.stdout.startswith("press ")
+
+
+def test_usage_errors_exit_2():
+    assert run_press().returncode == ExitCode.USAGE
+    assert run_press("extract", "--no-such-option").returncode == ExitCode.USAGE
+    assert run_press("frobnicate").returncode == ExitCode.USAGE
+
+
+def test_extract_defaults_to_the_configured_manuscript_and_output(tmp_path):
+    project = copy_project(tmp_path)
+    result = run_press("extract", cwd=project)
+    assert result.returncode == 0, result.stderr
+    output = project / "output" / "xml" / "book.xml"
+    assert output.is_file()
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == "extract: read source/manuscript.txt (text, 760 blocks)"
+    assert "6 chapters" in lines[1] and "186 notes" in lines[1] and "DocBook 5.0 valid" in lines[1]
+    assert lines[2] == "extract: wrote output/xml/book.xml"
+    assert lines[3].startswith("extract: repaired ") and "needs the editor" in lines[3]
+
+
+def test_an_unchanged_rebuild_rewrites_nothing(tmp_path):
+    project = copy_project(tmp_path)
+    assert run_press("build", cwd=project).returncode == 0
+    output = project / "output" / "xml" / "book.xml"
+    before = output.stat().st_mtime_ns
+    again = run_press("build", "--project", str(project), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "unchanged output/xml/book.xml" in again.stderr
+    assert output.stat().st_mtime_ns == before
+
+
+def test_output_option_and_quiet(tmp_path):
+    target = tmp_path / "elsewhere" / "my.xml"
+    result = run_press("extract", str(ROOT / "source" / "manuscript.txt"), "-o", str(target), "-q")
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert target.read_bytes().startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n<book ")
+
+
+def test_no_project_is_a_configuration_error(tmp_path):
+    result = run_press("build", cwd=tmp_path)
+    assert result.returncode == ExitCode.CONFIG
+    assert result.stderr.startswith("error: config: no source/book.toml found")
+
+
+def test_broken_configuration_names_the_problem(tmp_path):
+    project = copy_project(tmp_path)
+    config = project / "source" / "book.toml"
+    config.write_text(config.read_text().replace('trim = "B5"', 'trim = "B55"'))
+    result = run_press("extract", cwd=project)
+    assert result.returncode == ExitCode.CONFIG
+    assert "unknown trim size 'B55'" in result.stderr and "book.toml" in result.stderr
+    config.write_text("[book\nmanuscript = 1")
+    result = run_press("extract", cwd=project)
+    assert result.returncode == ExitCode.CONFIG and "not valid TOML" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = run_press("extract", str(tmp_path / "missing.txt"), "--debug")
+    assert result.returncode == ExitCode.INPUT
+    assert "Traceback" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: input: manuscript not found")
+
+
+def test_stale_editorial_decision_is_reported(tmp_path):
+    project = copy_project(tmp_path)
+    editorial = project / "source" / "editorial.toml"
+    editorial.write_text(editorial.read_text() + '"ch2: A Heading That Is Not There" = 2\n')
+    from pipeline.config import load_config
+    from pipeline.extract import extract_book
+    result = extract_book(load_config(project), output=tmp_path / "b.xml")
+    stale = result.findings.of_type("editorial-decision")
+    assert [f.before for f in stale] == ["ch2: a heading that is not there"]
+    assert os.path.exists(tmp_path / "b.xml")
