@@ -128,7 +128,7 @@ class _DocxReader:
                 return images[0]
             return None
         style = paragraph.style.name if paragraph.style is not None else ""
-        kind, level = Kind.TEXT, None
+        kind, level, bullet = Kind.TEXT, None, "•"
         heading = _HEADING_STYLE.match(style or "")
         if heading:
             kind, level = Kind.HEADING, int(heading.group(1))
@@ -136,18 +136,57 @@ class _DocxReader:
             kind, level = Kind.HEADING, 0
         elif p.find(f"{W}pPr/{W}numPr") is not None or style.lower().startswith("list"):
             kind = Kind.ITEM
+            bullet = self._list_marker(p, paragraph.style)
         if p.find(f"{W}pPr/{W}outlineLvl") is not None and kind is Kind.TEXT:
             outline = int(p.find(f"{W}pPr/{W}outlineLvl").get(f"{W}val", "9"))
             if outline < 9:
                 kind, level = Kind.HEADING, outline + 1
         gap, self.pending_gap = self.pending_gap, Gap.PARAGRAPH
         block = Block(kind, spans, Where(paragraph=self.paragraph_number), gap=gap, level=level,
-                      style=style or None, bullet="•" if kind is Kind.ITEM else None)
+                      style=style or None, bullet=bullet if kind is Kind.ITEM else None)
         if style in ("Definition Term", "Definition"):
             block.style = "definition-term" if style == "Definition Term" else "definition"
         elif style in _CAPTION_STYLES:
             block.style = _CAPTION_STYLES[style]
         return block
+
+    def _list_marker(self, p: etree._Element, style) -> str:
+        """'1.' for a numbered list, 'a.' for a lettered one, '•' otherwise (from numbering.xml)."""
+        num_pr = p.find(f"{W}pPr/{W}numPr")
+        while num_pr is None and style is not None:
+            num_pr = style.element.find(f"{W}pPr/{W}numPr")
+            style = style.base_style
+        if num_pr is None:
+            return "•"
+        num_id = num_pr.find(f"{W}numId")
+        level = num_pr.find(f"{W}ilvl")
+        formats = self._numbering_formats()
+        key = (num_id.get(f"{W}val") if num_id is not None else None, level.get(f"{W}val") if level is not None else "0")
+        return {"decimal": "1.", "lowerLetter": "a.", "lowerRoman": "1.", "upperRoman": "1.",
+                "upperLetter": "a."}.get(formats.get(key, "bullet"), "•")
+
+    def _numbering_formats(self) -> dict[tuple[str, str], str]:
+        if hasattr(self, "_formats"):
+            return self._formats
+        self._formats = {}
+        try:
+            numbering = self.document.part.numbering_part.element
+        except (KeyError, NotImplementedError, AttributeError):
+            return self._formats
+        abstract = {}
+        for definition in numbering.findall(f"{W}abstractNum"):
+            for lvl in definition.findall(f"{W}lvl"):
+                fmt = lvl.find(f"{W}numFmt")
+                abstract[(definition.get(f"{W}abstractNumId"), lvl.get(f"{W}ilvl"))] = \
+                    fmt.get(f"{W}val") if fmt is not None else "bullet"
+        for num in numbering.findall(f"{W}num"):
+            reference = num.find(f"{W}abstractNumId")
+            if reference is None:
+                continue
+            for (abstract_id, ilvl), fmt in abstract.items():
+                if abstract_id == reference.get(f"{W}val"):
+                    self._formats[(num.get(f"{W}numId"), ilvl)] = fmt
+        return self._formats
 
     def _table(self, table) -> list[Block]:
         blocks = []

@@ -299,28 +299,33 @@ class _Assembler:
                     gaps.append(round(above.y - below.y, 1))
         return statistics.mode(gaps) if gaps else self.body * 1.3
 
-    def _is_heading(self, line: _Line) -> bool:
-        return line.size >= self.body * 1.12 and line.columns == 1
+    def _is_heading(self, line: _Line, above: _Line | None = None) -> bool:
+        """Set larger than the text; or, given the line above, a short bold line of text size that
+        starts at the margin after extra space and does not end a sentence."""
+        if line.columns != 1:
+            return False
+        if line.size >= self.body * 1.12:
+            return True
+        if above is False:
+            return False
+        text = line.text
+        spaced = above is None or above.y - line.y > 1.3 * self.pitch
+        return (line.bold and abs(line.size - self.body) < 0.6 and len(text.split()) <= 14 and spaced
+                and abs(line.x - self.margin) <= 1.5 and not text.rstrip().endswith((".", ",", ";", ":"))
+                and not _list_marker(line))
 
     def _heading_levels(self) -> dict[float, int]:
-        """Heading sizes ranked: the largest size in regular use is level 1; a larger one-off is the title (0)."""
-        uses = Counter()
+        """Heading sizes ranked, largest first (level 1); the largest size, when it is used only on
+        the first page, is the book's title there (level 0)."""
+        pages_of: dict[float, set[int]] = {}
         for lines in self.pages:
-            previous = None
             for line in lines:
-                if self._is_heading(line):
-                    key = round(line.size * 2) / 2
-                    if previous is None or previous != key:
-                        uses[key] += 1
-                    previous = key
-                else:
-                    previous = None
-        regular = sorted((size for size, count in uses.items() if count >= 2), reverse=True)
-        levels = {size: rank + 1 for rank, size in enumerate(regular)}
-        for size in uses:
-            if size not in levels:
-                levels[size] = 0 if not regular or size > regular[0] else len(regular) + 1
-        return levels
+                if self._is_heading(line, False):
+                    pages_of.setdefault(round(line.size * 2) / 2, set()).add(line.page)
+        ranked = sorted(pages_of, reverse=True)
+        if len(ranked) > 1 and pages_of[ranked[0]] == {1}:
+            return {ranked[0]: 0, **{size: rank + 1 for rank, size in enumerate(ranked[1:])}}
+        return {size: rank + 1 for rank, size in enumerate(ranked)}
 
     def blocks(self) -> list[Block]:
         blocks: list[Block] = []
@@ -351,16 +356,19 @@ class _Assembler:
 
     def _page_blocks(self, lines: list[_Line]) -> list[Block]:
         self.page_edge = self._right_edge(lines)
+        margins = Counter(round(line.x) for line in lines if abs(line.size - self.body) < 0.6)
+        self.margin = float(margins.most_common(1)[0][0]) if margins else 0.0
         blocks: list[Block] = []
         i = 0
         while i < len(lines):
             line = lines[i]
-            if self._is_heading(line):
+            if self._is_heading(line, lines[i - 1] if i else None):
                 j = i + 1
-                while j < len(lines) and self._is_heading(lines[j]) and abs(lines[j].size - line.size) < 0.3 \
+                while j < len(lines) and self._is_heading(lines[j], False) and abs(lines[j].size - line.size) < 0.3 \
                         and lines[j - 1].y - lines[j].y <= 1.6 * line.size and not _starts_label(lines[j - 1]):
                     j += 1
-                blocks.append(self._block(lines[i:j], Kind.HEADING, level=self.levels.get(round(line.size * 2) / 2)))
+                level = self.levels.get(round(line.size * 2) / 2, max(self.levels.values(), default=0) + 1)
+                blocks.append(self._block(lines[i:j], Kind.HEADING, level=level))
                 i = j
             elif self._opens_table(lines, i):
                 j = self._table_end(lines, i)
@@ -392,7 +400,7 @@ class _Assembler:
 
     def _continues(self, previous: _Line, line: _Line, first: _Line) -> bool:
         """Is ``line`` the next line of the paragraph that ``previous`` belongs to?"""
-        if self._is_heading(line) or abs(line.size - first.size) > 0.6:
+        if self._is_heading(line, previous) or abs(line.size - first.size) > 0.6:
             return False
         if previous.y - line.y > 1.25 * max(self.pitch * line.size / self.body, line.size * 1.1):
             return False
@@ -406,7 +414,7 @@ class _Assembler:
         j = start + 1
         while j < len(lines):
             line = lines[j]
-            if self._is_heading(line) or lines[j - 1].y - line.y > 2.2 * self.pitch:
+            if self._is_heading(line, False) or lines[j - 1].y - line.y > 2.2 * self.pitch:
                 break
             if line.columns == 1 and not any(abs(line.x - column) <= 3 for column in columns[1:] + columns[:1]):
                 break
@@ -459,8 +467,7 @@ class _Assembler:
         if kind is Kind.ITEM:
             marker = lines[0].body_runs[0].text.strip().split()[0] if lines[0].body_runs else "•"
             block.bullet = marker
-            if marker in "•●▪◦‣–-":
-                block.spans = _drop_leading(block.spans, marker)
+            block.spans = _drop_leading(block.spans, marker)
         return block
 
 

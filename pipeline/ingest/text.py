@@ -26,7 +26,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-_BULLET = re.compile(r"^(?P<bullet>[-•▪◦‣*])\s+(?=\S)")
+_BULLET = re.compile(r"^(?P<bullet>[-•▪◦‣*]|\d{1,3}[.)]|[a-z][.)])\s+(?=\S)")
 _SENTENCE_END = re.compile(r"[.!?:;,][\"'”’)\]]*[⁰¹²³⁴⁵⁶⁷⁸⁹]*$|[⁰¹²³⁴⁵⁶⁷⁸⁹]$")
 _INNER_SENTENCE_END = re.compile(r"[a-z]{2,}[.!?][\"”’]?\s+[A-Z]")
 _ALLOWED_CONTROLS = {"\t", "\n", "\r", "\f"}

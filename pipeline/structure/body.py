@@ -180,7 +180,8 @@ class BodyBuilder:
     def _list(self, blocks: list[Block], i: int, units: list[Unit]) -> int:
         unit = Unit("list", [], where=blocks[i].where)
         j = i
-        while j < len(blocks) and blocks[j].kind is Kind.ITEM:
+        kind = _marker_kind(blocks[i].bullet)
+        while j < len(blocks) and blocks[j].kind is Kind.ITEM and _marker_kind(blocks[j].bullet) == kind:
             spans = list(blocks[j].spans)
             where = blocks[j].where
             k = j + 1
@@ -327,9 +328,11 @@ class BodyBuilder:
             if element is None:
                 continue
             (stack[-1][1].append(element) if stack else root.append(element))
+        holder = el("section")  # a temporary parent, so that mending can replace top-level sections
         for element in root:
-            self._mend_empty_sections(element)
-        return root
+            holder.append(element)
+        self._mend_empty_sections(holder)
+        return list(holder)
 
     def _section(self, unit: Unit, stack: list[tuple[int, etree._Element]]) -> etree._Element:
         self.counters["section"] += 1
@@ -345,7 +348,8 @@ class BodyBuilder:
 
     def _mend_empty_sections(self, element: etree._Element) -> None:
         """A heading with nothing under it becomes a bridgehead (a section may not be empty)."""
-        for section in list(element.iter("{http://docbook.org/ns/docbook}section")):
+        for section in list(element.iter("{http://docbook.org/ns/docbook}section"))[1:] if \
+                etree.QName(element).localname == "section" else list(element.iter("{http://docbook.org/ns/docbook}section")):
             content = [child for child in section if isinstance(child.tag, str)
                        and child.tag != "{http://docbook.org/ns/docbook}title"]
             if not content:
@@ -371,7 +375,14 @@ class BodyBuilder:
         return para
 
     def _element_list(self, unit: Unit) -> etree._Element:
-        listing = el("itemizedlist")
+        marker = (unit.blocks[0].bullet or "") if unit.blocks else ""
+        number = re.match(r"^(\d{1,3})[.)]$", marker)
+        if number:
+            listing = el("orderedlist", attrs={"startingnumber": number.group(1)} if number.group(1) != "1" else None)
+        elif re.match(r"^[a-z][.)]$", marker):
+            listing = el("orderedlist", attrs={"numeration": "loweralpha"})
+        else:
+            listing = el("itemizedlist")
         for spans, where in zip(unit.items, unit.item_wheres):
             para = self._inline(el("para"), spans)
             mark_source(para, where)
@@ -430,6 +441,14 @@ class BodyBuilder:
             mark_source(definition, block.where)
             glossary.append(el("glossentry", term, el("glossdef", definition)))
         return glossary
+
+
+def _marker_kind(bullet: str | None) -> str:
+    if bullet and re.match(r"^\d{1,3}[.)]$", bullet):
+        return "number"
+    if bullet and re.match(r"^[a-z][.)]$", bullet):
+        return "letter"
+    return "bullet"
 
 
 def _row_text(cells: list[list[Span]]) -> list[str]:

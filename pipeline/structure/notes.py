@@ -51,6 +51,9 @@ def _entry_number(block: Block, previous: int | None) -> tuple[int | None, int] 
     spans = block.spans
     if spans and spans[0].superscript and spans[0].text.isdigit():
         return int(spans[0].text), len(spans[0].text)
+    numbered_bullet = re.match(r"^(\d{1,3})[.)]?$", block.bullet or "")
+    if block.kind is Kind.ITEM and numbered_bullet:
+        return int(numbered_bullet.group(1)), 0
     text = block.text
     stripped = text.lstrip()
     offset = len(text) - len(stripped)

@@ -159,8 +159,9 @@ def looks_like_person(text: str) -> bool:
     core = [token for token in tokens if token not in HONORIFICS and token not in LINEAGE]
     if not core or len(core) > 5:
         return False
-    if not any(char.islower() for char in text) and not any(token in HONORIFICS for token in tokens):
-        return False  # an all-capitals line is a heading or a logo, not a byline
+    initials = any(re.fullmatch(r"[A-Z]\.", token) for token in tokens)
+    if not any(char.islower() for char in text) and not initials and not any(token in HONORIFICS for token in tokens):
+        return False  # an all-capitals line is a heading or a logo, not a byline (unless it has initials)
     for token in core:
         bare = token.strip(",.;")
         if bare.lower() in INSTITUTIONAL:
