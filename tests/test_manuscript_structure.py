@@ -318,7 +318,7 @@ def test_every_block_points_back_to_its_manuscript_line(book):
         return re.sub(r"[^\w]+", "", text)
 
     checked = 0
-    for element in xpath(book, "//db:para | //db:title | //db:tocentry | //db:bibliomixed"):
+    for element in xpath(book, "//db:para | //db:title | //db:tocentry | //db:bibliomixed | //db:row"):
         origin = source_of(element)
         if element.xpath("processing-instruction('src')") and "line" in origin:
             words = normal(text_of(element))[:25]

@@ -137,7 +137,7 @@ def read_text(data: bytes, path: Path, limits: Limits = DEFAULT_LIMITS, encoding
     groups = _line_groups(raw_lines)
     blocks: list[Block] = []
     repairs: list[dict] = []
-    for group_index, (gap, group) in enumerate(groups):
+    for gap, group in groups:
         standalone = len(group) == 1
         for position, (number, line) in enumerate(group):
             report = InlineReport()

@@ -7,6 +7,7 @@ and builds each part and chapter: byline, opening-image remains, sections, notes
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -278,7 +279,7 @@ def _is_byline(blocks: list[Block], i: int, end: int) -> bool:
 def _authors(name_blocks: list[Block], affiliation_blocks: list[Block]) -> list[etree._Element]:
     names: list[Block] = []
     for block in name_blocks:
-        parts = [part for part in _split_names(block.text.strip())]
+        parts = _split_names(block.text.strip())
         names.extend(Block(Kind.TEXT, [Span(part)], block.where) for part in parts)
     if len(names) > 1 and len(names) == len(affiliation_blocks):
         return [_author(name, [affiliation]) for name, affiliation in zip(names, affiliation_blocks)]
@@ -289,7 +290,6 @@ def _authors(name_blocks: list[Block], affiliation_blocks: list[Block]) -> list[
 
 
 def _split_names(text: str) -> list[str]:
-    import re
     parts = [part.strip() for part in re.split(r"\s*(?:,|\band\b|&)\s*", text) if part.strip()]
     if len(parts) > 1 and all(rules.looks_like_person(part) for part in parts):
         return parts

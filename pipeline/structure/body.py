@@ -18,7 +18,6 @@ from ..docbook import el, fill_inline, mark_source, set_id
 from ..findings import Findings
 from ..ingest.model import Block, Kind, Span, Where
 from . import rules
-from .regions import is_heading_like
 
 NoteFactory = Callable[[Span], "etree._Element | None"]
 _HYPHENS = ("-", "\u2010", "\u00ad")
@@ -35,6 +34,7 @@ class Unit:
     items: list[list[Span]] = field(default_factory=list)
     item_wheres: list[Where] = field(default_factory=list)
     rows: list[list[list[Span]]] = field(default_factory=list)
+    row_wheres: list[Where] = field(default_factory=list)
     label: str | None = None
     title: list[Span] = field(default_factory=list)
     level: int | None = None
@@ -145,20 +145,25 @@ class BodyBuilder:
 
     def _paragraph(self, blocks: list[Block], i: int, units: list[Unit]) -> int:
         block = blocks[i]
-        spans = list(block.spans)
-        where = block.where
+        if rules.ATTRIBUTION.match(block.text.strip()):  # "Source: ..." lines stand alone
+            units.append(Unit("para", [block], spans=list(block.spans), where=block.where, label="source"))
+            return i + 1
+        spans, where, j = self._absorb(blocks, i, "paragraph")
+        units.append(Unit("para", blocks[i:j], spans=spans, where=where))
+        return j
+
+    def _absorb(self, blocks: list[Block], i: int, what: str) -> tuple[list[Span], Where, int]:
+        """The spans of block ``i`` and the blocks that carry it on across line or page breaks."""
+        spans, where = list(blocks[i].spans), blocks[i].where
         j = i + 1
-        attribution = bool(rules.ATTRIBUTION.match(block.text.strip()))
-        while j < len(blocks) and not attribution and self._continues(spans, blocks[j], blocks, j):
-            self.findings.repaired("page-break-join", "paragraph re-joined across a break",
+        while j < len(blocks) and blocks[j].kind is not Kind.ITEM and self._continues(spans, blocks[j], blocks, j):
+            self.findings.repaired("page-break-join", f"{what} re-joined across a break",
                                    where=where.through(blocks[j].where), chapter=self.scope,
                                    before=f"{_excerpt(spans, True)} ¶ {_excerpt(blocks[j].spans, False)}")
             spans = join_spans(spans, blocks[j].spans)
             where = where.through(blocks[j].where)
             j += 1
-        role = "source" if rules.ATTRIBUTION.match(block.text.strip()) else None
-        units.append(Unit("para", blocks[i:j], spans=spans, where=where, label=role))
-        return j
+        return spans, where, j
 
     def _continues(self, spans: list[Span], block: Block, blocks: list[Block], j: int) -> bool:
         """Does ``block`` carry on the paragraph made of ``spans``?"""
@@ -182,16 +187,7 @@ class BodyBuilder:
         j = i
         kind = _marker_kind(blocks[i].bullet)
         while j < len(blocks) and blocks[j].kind is Kind.ITEM and _marker_kind(blocks[j].bullet) == kind:
-            spans = list(blocks[j].spans)
-            where = blocks[j].where
-            k = j + 1
-            while k < len(blocks) and blocks[k].kind is Kind.TEXT and self._continues(spans, blocks[k], blocks, k):
-                self.findings.repaired("page-break-join", "list item re-joined across a break",
-                                       where=where.through(blocks[k].where), chapter=self.scope,
-                                       before=f"{_excerpt(spans, True)} ¶ {_excerpt(blocks[k].spans, False)}")
-                spans = join_spans(spans, blocks[k].spans)
-                where = where.through(blocks[k].where)
-                k += 1
+            spans, where, k = self._absorb(blocks, j, "list item")
             unit.items.append(spans)
             unit.item_wheres.append(where)
             unit.blocks.extend(blocks[j:k])
@@ -218,8 +214,10 @@ class BodyBuilder:
                                        chapter=self.scope, before=blocks[j].text.strip())
             elif unit.rows and first_empty:
                 self._continue_row(unit.rows[-1], cells, blocks[j])
+                unit.row_wheres[-1] = unit.row_wheres[-1].through(blocks[j].where)
             else:
                 unit.rows.append(cells)
+                unit.row_wheres.append(blocks[j].where)
             unit.blocks.append(blocks[j])
             j += 1
         # A "Source: ..." line under the table stays a paragraph of its own (role="source") rather
@@ -400,19 +398,21 @@ class BodyBuilder:
         else:
             table = el("informaltable")
         group = el("tgroup", attrs={"cols": str(columns)})
-        rows = unit.rows or [[[]]]
+        rows = [self._row(cells, columns, where) for cells, where in zip(unit.rows, unit.row_wheres)] \
+            or [self._row([[]], columns, None)]
         header, body = (rows[:1], rows[1:]) if unit.label and len(rows) > 1 else ([], rows)
         if header:
-            group.append(el("thead", *[self._row(row, columns) for row in header]))
-        group.append(el("tbody", *[self._row(row, columns) for row in body]))
+            group.append(el("thead", *header))
+        group.append(el("tbody", *body))
         table.append(group)
         return table
 
-    def _row(self, cells: list[list[Span]], columns: int) -> etree._Element:
+    def _row(self, cells: list[list[Span]], columns: int, where: Where | None) -> etree._Element:
         row = el("row")
         for index in range(columns):
             entry = self._inline(el("entry"), cells[index] if index < len(cells) else [])
             row.append(entry)
+        mark_source(row, where)
         return row
 
     def _element_figure(self, unit: Unit) -> etree._Element:

@@ -58,14 +58,13 @@ def find_regions(blocks: list[Block]) -> list[Region]:
     toc_end = _toc_end(blocks, toc_start) if toc_start is not None else None
     heads = _division_heads(blocks, toc_end or 0, explicit_levels)
     regions: list[Region] = []
-    first_head = heads[0][0] if heads else len(blocks)
     opening_end = toc_start if toc_start is not None else _opening_end(blocks, heads)
     if opening_end > 0:
         regions.append(Region("opening", 0, opening_end))
     if toc_start is not None:
         regions.append(Region("toc", toc_start, toc_end))
     back_start = _back_cover_start(blocks)
-    for position, (index, kind, role) in enumerate(heads):
+    for index, kind, role in heads:
         start = index
         opener = None
         if kind == "chapter":
@@ -79,8 +78,6 @@ def find_regions(blocks: list[Block]) -> list[Region]:
         regions[-1].end = back_start
     if back_start < len(blocks):
         regions.append(Region("back-cover", back_start, len(blocks)))
-    if not heads and first_head == len(blocks):
-        return regions
     return regions
 
 
