@@ -14,9 +14,11 @@ from lxml import etree
 from .config import BookConfig, load_editorial
 from .docbook import NS, serialize, validate
 from .errors import ConfigError, ValidationError
-from .findings import FLAGGED, Findings
+from .findings import Decisions, Findings
 from .ingest import read_manuscript
 from .progress import Reporter, plural
+from .repair import repair_book
+from .repair.report import summary, write_reports
 from .safety import atomic_write
 from .structure import StructuredBook, structure_book
 
@@ -63,7 +65,8 @@ def count_structure(root: etree._Element) -> dict[str, int]:
 
 
 def extract_book(config: BookConfig, manuscript: Path | None = None, output: Path | None = None, *,
-                 encoding: str | None = None, reporter: Reporter | None = None) -> ExtractResult:
+                 encoding: str | None = None, reporter: Reporter | None = None, repair: bool = True,
+                 reports: Path | None = None) -> ExtractResult:
     """Run the stage; raises PipelineError subclasses for input the user must fix."""
     reporter = reporter or Reporter(quiet=True)
     path = manuscript or config.manuscript
@@ -72,8 +75,12 @@ def extract_book(config: BookConfig, manuscript: Path | None = None, output: Pat
     reporter.step("extract", f"read {_display(path, config)} ({document.format}, "
                              f"{plural(len(document.blocks), 'block')})")
     editorial = load_editorial(config)
+    findings = Findings(Decisions.from_editorial(editorial, config.editorial_file))
     book = structure_book(document, language=config.source_language,
-                          heading_levels=heading_decisions(editorial, config.editorial_file))
+                          heading_levels=heading_decisions(editorial, config.editorial_file), findings=findings)
+    if repair:
+        repair_book(book.root, findings)
+    findings.report_unused_decisions()
     problems = validate(book.root)
     if problems:
         raise ValidationError(
@@ -87,8 +94,13 @@ def extract_book(config: BookConfig, manuscript: Path | None = None, output: Pat
                              f"{plural(counts['figures'], 'figure')}; DocBook 5.0 valid")
     written = atomic_write(output, serialize(book.root))
     reporter.step("extract", f"{'wrote' if written else 'unchanged'} {_display(output, config)}")
-    flagged = sum(1 for finding in book.findings if finding.action == FLAGGED)
-    reporter.step("extract", f"repaired {len(book.findings) - flagged}, needs the editor {flagged}")
+    reports = reports or (output.parent.parent / "reports" if output == config.book_xml else output.parent)
+    write_reports(findings, reports, _display(path, config), book.outlines)
+    totals = summary(findings)
+    reporter.step("repair", f"repaired {totals['repaired']}, needs the editor {totals['needs_editor']}"
+                            + (f", rejected by the editor {totals['rejected_by_editor']}"
+                               if totals["rejected_by_editor"] else "")
+                            + f" (see {_display(reports / 'repair.md', config)})")
     return ExtractResult(output, written, book, counts)
 
 

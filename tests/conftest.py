@@ -50,7 +50,7 @@ def config():
 
 @pytest.fixture(scope="session")
 def extracted(tmp_path_factory, config):
-    """The real manuscript extracted once for the whole session."""
+    """The real manuscript extracted (and repaired) once for the whole session."""
     output = tmp_path_factory.mktemp("extract") / "book.xml"
     return extract_book(config, output=output)
 
@@ -59,6 +59,18 @@ def extracted(tmp_path_factory, config):
 def book(extracted):
     """The written book.xml, read back through the pipeline's own safe parser."""
     return parse_xml(extracted.output.read_bytes(), extracted.output)
+
+
+@pytest.fixture(scope="session")
+def structured(tmp_path_factory, config):
+    """The real manuscript as the readers and the structuring stage see it, before repair."""
+    output = tmp_path_factory.mktemp("structured") / "book.xml"
+    return extract_book(config, output=output, repair=False)
+
+
+@pytest.fixture(scope="session")
+def structured_book(structured):
+    return parse_xml(structured.output.read_bytes(), structured.output)
 
 
 def need(tool: str) -> str:

@@ -40,7 +40,9 @@ def test_extract_defaults_to_the_configured_manuscript_and_output(tmp_path):
     assert lines[0] == "extract: read source/manuscript.txt (text, 760 blocks)"
     assert "6 chapters" in lines[1] and "186 notes" in lines[1] and "DocBook 5.0 valid" in lines[1]
     assert lines[2] == "extract: wrote output/xml/book.xml"
-    assert lines[3].startswith("extract: repaired ") and "needs the editor" in lines[3]
+    assert lines[3].startswith("repair: repaired ") and "needs the editor" in lines[3]
+    assert lines[3].endswith("(see output/reports/repair.md)")
+    assert (project / "output" / "reports" / "repair.json").is_file()
 
 
 def test_an_unchanged_rebuild_rewrites_nothing(tmp_path):

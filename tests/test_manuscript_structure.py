@@ -1,4 +1,4 @@
-"""The real manuscript, chapter by chapter, as a careful reader of it sees the book.
+"""The real manuscript, chapter by chapter, as a careful reader of it sees the book (before repair).
 
 Every number here was counted by reading source/manuscript.txt, not by running the code:
 paragraphs re-joined across page breaks count once, table "Source:" lines are captions,
@@ -109,15 +109,15 @@ def outline(element) -> list[tuple[int, str]]:
     return found
 
 
-def test_six_chapters_in_order(book):
-    assert [c.get("label") for c in xpath(book, "db:chapter")] == ["1", "2", "3", "4", "5", "6"]
-    assert [xid(c) for c in xpath(book, "db:chapter")] == [f"ch{n}" for n in range(1, 7)]
+def test_six_chapters_in_order(structured_book):
+    assert [c.get("label") for c in xpath(structured_book, "db:chapter")] == ["1", "2", "3", "4", "5", "6"]
+    assert [xid(c) for c in xpath(structured_book, "db:chapter")] == [f"ch{n}" for n in range(1, 7)]
 
 
 @pytest.mark.parametrize("number", sorted(CHAPTERS))
-def test_chapter_header(book, number):
+def test_chapter_header(structured_book, number):
     expected = CHAPTERS[number]
-    info = xpath(chapter(book, number), "db:info")[0]
+    info = xpath(chapter(structured_book, number), "db:info")[0]
     assert text_of(xpath(info, "db:title")[0]) == expected["title"]
     authors = xpath(info, "db:author")
     assert len(authors) == 1
@@ -131,14 +131,14 @@ def test_chapter_header(book, number):
 
 
 @pytest.mark.parametrize("number", sorted(CHAPTERS))
-def test_chapter_sections(book, number):
-    assert outline(chapter(book, number)) == CHAPTERS[number]["sections"]
+def test_chapter_sections(structured_book, number):
+    assert outline(chapter(structured_book, number)) == CHAPTERS[number]["sections"]
 
 
 @pytest.mark.parametrize("number", sorted(CHAPTERS))
-def test_chapter_paragraphs_notes_tables_figures(book, number):
+def test_chapter_paragraphs_notes_tables_figures(structured_book, number):
     expected = CHAPTERS[number]
-    element = chapter(book, number)
+    element = chapter(structured_book, number)
     assert len(xpath(element, ".//" + BODY_PARAS)) == expected["paragraphs"]
     assert len(xpath(element, ".//db:footnote")) == expected["notes"]
     tables = [(t.get("label"), text_of(xpath(t, "db:title")[0]), int(xpath(t, "string(db:tgroup/@cols)")),
@@ -149,32 +149,32 @@ def test_chapter_paragraphs_notes_tables_figures(book, number):
 
 
 @pytest.mark.parametrize("number", sorted(CHAPTERS))
-def test_notes_are_numbered_in_reading_order_and_hold_their_note(book, number):
-    notes = xpath(chapter(book, number), ".//db:footnote")
+def test_notes_are_numbered_in_reading_order_and_hold_their_note(structured_book, number):
+    notes = xpath(chapter(structured_book, number), ".//db:footnote")
     assert [note.get("label") for note in notes] == [str(n) for n in range(1, len(notes) + 1)]
     assert all(text_of(note).strip() for note in notes)
-    assert not xpath(chapter(book, number), ".//db:superscript[@role='noteref']")
+    assert not xpath(chapter(structured_book, number), ".//db:superscript[@role='noteref']")
 
 
 @pytest.mark.parametrize("number", sorted(CHAPTERS))
-def test_opening_image_attribution_belongs_to_its_chapter(book, number):
-    opener = xpath(chapter(book, number), "db:info/db:mediaobject[@role='chapter-opener']")[0]
+def test_opening_image_attribution_belongs_to_its_chapter(structured_book, number):
+    opener = xpath(chapter(structured_book, number), "db:info/db:mediaobject[@role='chapter-opener']")[0]
     assert xpath(opener, "string(db:caption/db:para[@role='attribution'])") == CHAPTERS[number]["attribution"]
     # and not to the previous chapter's notes or the front matter before it
-    everything_else = [text_of(p) for p in xpath(book, "//db:para[not(ancestor::db:mediaobject)]")]
+    everything_else = [text_of(p) for p in xpath(structured_book, "//db:para[not(ancestor::db:mediaobject)]")]
     assert CHAPTERS[number]["attribution"] not in everything_else
 
 
-def test_chapter_one_opener_keeps_the_words_in_its_image(book):
-    words = xpath(chapter(book, 1), "db:info/db:mediaobject/db:textobject[@role='image-text']/db:para")
+def test_chapter_one_opener_keeps_the_words_in_its_image(structured_book):
+    words = xpath(chapter(structured_book, 1), "db:info/db:mediaobject/db:textobject[@role='image-text']/db:para")
     assert [text_of(w) for w in words] == ["ASEAN", "MALAYSIA 2025", "INCLUSIVITY AND SUSTAINABILITY",
                                           "ASEAN – JAPAN SUMMIT", "OCTOBER 2025, KUALA LUMPUR"]
-    summary = xpath(book, "db:preface[@role='executive-summary']")[0]
+    summary = xpath(structured_book, "db:preface[@role='executive-summary']")[0]
     assert "MALAYSIA 2025" not in text_of(summary)
 
 
-def test_book_metadata_comes_from_the_title_page_and_imprint(book):
-    info = xpath(book, "db:info")[0]
+def test_book_metadata_comes_from_the_title_page_and_imprint(structured_book):
+    info = xpath(structured_book, "db:info")[0]
     assert text_of(xpath(info, "db:title")[0]) == \
         "THE RISE OF GLOBAL SOUTH AND ITS IMPLICATIONS FOR JAPAN-ASEAN PARTNERSHIP"
     editors = [(xpath(e, "string(db:personname/db:honorific)"), xpath(e, "string(db:personname/db:surname)"),
@@ -199,25 +199,25 @@ def test_book_metadata_comes_from_the_title_page_and_imprint(book):
         "Copyrights © 2026 Asian Vision Institute"
 
 
-def test_front_matter_is_metadata_not_body_text(book):
-    body = " ".join(text_of(p) for p in xpath(book, "db:preface//db:para | db:acknowledgements//db:para"
+def test_front_matter_is_metadata_not_body_text(structured_book):
+    body = " ".join(text_of(p) for p in xpath(structured_book, "db:preface//db:para | db:acknowledgements//db:para"
                                                     " | db:chapter//db:para[not(ancestor::db:info)]"))
     for printed in ("ISBN", "All rights reserved", "Edited by", "Table of Contents", "Chapter 586", "Published by"):
         assert printed not in body
 
 
-def test_front_matter_parts(book):
+def test_front_matter_parts(structured_book):
     parts = [(p.get("role") or "acknowledgements", text_of(xpath(p, "db:info/db:title")[0]),
-              len(xpath(p, BODY_PARAS))) for p in xpath(book, "db:preface | db:acknowledgements")]
+              len(xpath(p, BODY_PARAS))) for p in xpath(structured_book, "db:preface | db:acknowledgements")]
     assert parts == [("foreword", "Foreword", 3), ("acknowledgements", "Acknowledgements", 5),
                      ("outline", "Book Outline", 7), ("executive-summary", "Executive Summary", 8)]
-    signed = xpath(book, "db:preface[@role='foreword']/db:info/db:author")[0]
+    signed = xpath(structured_book, "db:preface[@role='foreword']/db:info/db:author")[0]
     assert xpath(signed, "string(db:personname/db:surname)") == "CHHENG"
     assert xpath(signed, "string(db:affiliation/db:orgname)") == "President of Asian Vision Institute (AVI)"
 
 
-def test_printed_contents_are_kept_apart_with_their_pages(book):
-    toc = xpath(book, "db:toc[@role='printed']")[0]
+def test_printed_contents_are_kept_apart_with_their_pages(structured_book):
+    toc = xpath(structured_book, "db:toc[@role='printed']")[0]
     assert [(text_of(e), e.get("pagenum")) for e in xpath(toc, "db:tocentry")] == [
         ("Foreword", "5"), ("Acknowledgements", "6"), ("Book Outline", "8"), ("Executive Summary", "11")]
     divisions = xpath(toc, "db:tocdiv")
@@ -229,8 +229,8 @@ def test_printed_contents_are_kept_apart_with_their_pages(book):
     assert xpath(divisions[0], "string(db:tocentry[@role='author']/db:emphasis)") == "SUOS Yara"
 
 
-def test_page_break_cuts_are_mended(book):
-    paragraphs = [text_of(p) for p in xpath(book, "//db:para")]
+def test_page_break_cuts_are_mended(structured_book):
+    paragraphs = [text_of(p) for p in xpath(structured_book, "//db:para")]
 
     def has(fragment: str) -> bool:
         return any(fragment in paragraph for paragraph in paragraphs)
@@ -245,12 +245,12 @@ def test_page_break_cuts_are_mended(book):
     assert not has("played an ¶")
 
 
-def test_markup_leftovers_become_structure(book):
-    everything = etree_text(book)
+def test_markup_leftovers_become_structure(structured_book):
+    everything = etree_text(structured_book)
     assert "\\$" not in everything and "<i>" not in everything and "*Modern Diplomacy*" not in everything
-    note = xpath(chapter(book, 2), ".//db:footnote[@label='1']")[0]
+    note = xpath(chapter(structured_book, 2), ".//db:footnote[@label='1']")[0]
     assert xpath(note, "string(.//db:emphasis)") == "Modern Diplomacy"
-    survey = xpath(chapter(book, 6), ".//db:para/db:emphasis")
+    survey = xpath(chapter(structured_book, 6), ".//db:para/db:emphasis")
     assert "The State of Southeast Asia 2025 Survey Report" in [text_of(e) for e in survey]
 
 
@@ -258,23 +258,23 @@ def etree_text(root) -> str:
     return "".join(root.itertext())
 
 
-def test_notes_sit_at_their_markers_with_links(book):
-    first = xpath(chapter(book, 1), ".//db:footnote[@label='1']")[0]
+def test_notes_sit_at_their_markers_with_links(structured_book):
+    first = xpath(chapter(structured_book, 1), ".//db:footnote[@label='1']")[0]
     before = text_of(first.getparent())
     assert before.split("Indonesia in 1958")[1].split("innovation to navigate")[1].startswith(
         " the dynamic shifts in the global landscape.")
     assert text_of(first).startswith("Hiroyuki, Hishiro.")
     assert xpath(first, "string(.//db:link/@xlink:href)") == \
         "https://www.tandfonline.com/doi/full/10.1080/09592296.2023.2270320"
-    second = xpath(chapter(book, 1), ".//db:footnote[@label='2']")[0]
+    second = xpath(chapter(structured_book, 1), ".//db:footnote[@label='2']")[0]
     assert second.tail.startswith(".")  # "détente²." keeps its full stop after the marker
-    source = xpath(chapter(book, 3), ".//db:table[@label='2']/following-sibling::db:para[1]")[0]
+    source = xpath(chapter(structured_book, 3), ".//db:table[@label='2']/following-sibling::db:para[1]")[0]
     assert source.get("role") == "source" and text_of(source).startswith("Source: (OECD 2025)")
     assert [n.get("label") for n in xpath(source, "db:footnote")] == ["16"]
 
 
-def test_table_row_split_by_a_page_break_is_one_row(book):
-    table = xpath(chapter(book, 3), ".//db:table[@label='2']")[0]
+def test_table_row_split_by_a_page_break_is_one_row(structured_book):
+    table = xpath(chapter(structured_book, 3), ".//db:table[@label='2']")[0]
     rows = [[text_of(e) for e in xpath(r, "db:entry")] for r in xpath(table, ".//db:row")]
     assert rows[0] == ["Country", "Primary ODA Modality", "Sectoral Focus", "Strategic Rationale"]
     assert rows[-2] == ["Singapore", "Limited traditional ODA; strategic policy partnership",
@@ -283,14 +283,14 @@ def test_table_row_split_by_a_page_break_is_one_row(book):
     assert len(xpath(table, "db:tgroup/db:thead/db:row")) == 1
 
 
-def test_list_item_continues_across_the_break(book):
-    items = xpath(chapter(book, 3), ".//db:itemizedlist/db:listitem")
+def test_list_item_continues_across_the_break(structured_book):
+    items = xpath(chapter(structured_book, 3), ".//db:itemizedlist/db:listitem")
     assert text_of(items[2]).strip().endswith("financial management and environmental sustainability will ensure "
                                               "effective investments.")
 
 
-def test_abbreviations_and_bibliography_of_chapter_four(book):
-    ch4 = chapter(book, 4)
+def test_abbreviations_and_bibliography_of_chapter_four(structured_book):
+    ch4 = chapter(structured_book, 4)
     entries = xpath(ch4, "db:glosslist[@role='abbreviations']/db:glossentry")
     assert xpath(ch4, "string(db:glosslist/db:title)") == "List of Abbreviations"
     assert len(entries) == 48
@@ -302,14 +302,14 @@ def test_abbreviations_and_bibliography_of_chapter_four(book):
     assert not xpath(ch4, ".//db:footnote")
 
 
-def test_figures_of_chapter_five(book):
-    figures = xpath(chapter(book, 5), ".//db:figure")
+def test_figures_of_chapter_five(structured_book):
+    figures = xpath(chapter(structured_book, 5), ".//db:figure")
     assert [f.get("label") for f in figures] == ["1", "2"]
     assert text_of(xpath(figures[0], "db:title")[0]).startswith("The Growth of Generative AI Research")
     assert text_of(xpath(figures[1], "db:title")[0]).startswith("ASEAN digital economy growth from $300B")
 
 
-def test_every_block_points_back_to_its_manuscript_line(book):
+def test_every_block_points_back_to_its_manuscript_line(structured_book):
     """The provenance of each block names a line that holds the block's opening words."""
     lines = MANUSCRIPT.read_text(encoding="utf-8").split("\n")
 
@@ -318,7 +318,7 @@ def test_every_block_points_back_to_its_manuscript_line(book):
         return re.sub(r"[^\w]+", "", text)
 
     checked = 0
-    for element in xpath(book, "//db:para | //db:title | //db:tocentry | //db:bibliomixed | //db:row"):
+    for element in xpath(structured_book, "//db:para | //db:title | //db:tocentry | //db:bibliomixed | //db:row"):
         origin = source_of(element)
         if element.xpath("processing-instruction('src')") and "line" in origin:
             words = normal(text_of(element))[:25]
@@ -336,12 +336,12 @@ def test_findings_name_what_the_extraction_did(extracted):
     assert {"page-break-join", "markup-leftover", "escaped-character", "toc-mismatch"} <= kinds
     assert [f.before for f in findings.of_type("toc-mismatch")] == ["Chapter 586", "Chapter 6107"]
     duplicates = findings.of_type("duplicate-number")
-    assert [(d.chapter, d.before) for d in duplicates] == [("ch4", "3")]
+    assert [(d.chapter, d.action) for d in duplicates] == [("ch4", "repaired")]
     assert any("modern diplomacy.eu" in (f.before or "") for f in findings.of_type("broken-url"))
 
 
-def test_extraction_is_deterministic(config, tmp_path, extracted):
+def test_extraction_is_deterministic(config, tmp_path, structured):
     from pipeline.extract import extract_book
-    again = extract_book(config, output=tmp_path / "again.xml")
-    assert again.output.read_bytes() == extracted.output.read_bytes()
-    assert [(f.type, f.before) for f in again.findings] == [(f.type, f.before) for f in extracted.findings]
+    again = extract_book(config, output=tmp_path / "again.xml", repair=False)
+    assert again.output.read_bytes() == structured.output.read_bytes()
+    assert [(f.id, f.type, f.before) for f in again.findings] == [(f.id, f.type, f.before) for f in structured.findings]

@@ -146,8 +146,6 @@ def read_text(data: bytes, path: Path, limits: Limits = DEFAULT_LIMITS, encoding
             blocks.append(block)
             for markup in report.markup:
                 repairs.append({"type": "markup-leftover", "line": number, "before": markup})
-            for url in report.broken_urls:
-                repairs.append({"type": "broken-url", "line": number, "before": url, "action": "flagged"})
             for escape in report.escapes:
                 repairs.append({"type": "escaped-character", "line": number, "before": escape, "after": escape[1:]})
     if not blocks:

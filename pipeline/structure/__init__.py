@@ -39,9 +39,9 @@ class StructuredBook:
 
 
 def structure_book(manuscript: Manuscript, *, language: str = "en",
-                   heading_levels: dict[str, int] | None = None) -> StructuredBook:
+                   heading_levels: dict[str, int] | None = None, findings: Findings | None = None) -> StructuredBook:
     """Build the DocBook book from a manuscript's blocks (see the module docstring)."""
-    findings = Findings()
+    findings = findings if findings is not None else Findings()
     for repair in manuscript.repairs:
         record = findings.flagged if repair.get("action") == "flagged" else findings.repaired
         record(repair["type"], _repair_message(repair), where=Where(line=repair.get("line"), page=repair.get("page")),
@@ -81,7 +81,7 @@ def structure_book(manuscript: Manuscript, *, language: str = "en",
     if chapter_count == 0:
         findings.flagged("front-matter-inconsistency", "no chapters were recognised in the manuscript")
     for key in sorted(set(levels) - used_levels):
-        findings.flagged("editorial-decision", f"heading-level decision for {key!r} matches no heading",
+        findings.flagged("editorial-decision", f"[headings] decision for {key!r} matches no heading",
                          before=key)
     return StructuredBook(book, findings, outlines)
 
@@ -205,7 +205,7 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
         builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used)
         elements = builder.build(content)
         _extend(chapter, elements)
-        check_numbering(entries, findings, scope, kind="reference")
+        # an author-date list's numbers are not cited: the repair stage renumbers it and reports that
         chapter.append(build_bibliography(entries, notes_title.text.strip(), scope))
         return chapter, builder.outline
 

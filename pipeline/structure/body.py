@@ -157,10 +157,13 @@ class BodyBuilder:
         spans, where = list(blocks[i].spans), blocks[i].where
         j = i + 1
         while j < len(blocks) and blocks[j].kind is not Kind.ITEM and self._continues(spans, blocks[j], blocks, j):
-            self.findings.repaired("page-break-join", f"{what} re-joined across a break",
-                                   where=where.through(blocks[j].where), chapter=self.scope,
-                                   before=f"{_excerpt(spans, True)} ¶ {_excerpt(blocks[j].spans, False)}")
-            spans = join_spans(spans, blocks[j].spans)
+            joined = join_spans(spans, blocks[j].spans)
+            cut = f"{_excerpt(spans, True)} ¶ {_excerpt(blocks[j].spans, False)}"
+            if self.findings.propose("page-break-join", f"{what} re-joined across a break", certain=True,
+                                     before=cut, after=cut.replace(" ¶ ", " "),
+                                     where=where.through(blocks[j].where), chapter=self.scope) is None:
+                break  # the editor keeps the break
+            spans = joined
             where = where.through(blocks[j].where)
             j += 1
         return spans, where, j

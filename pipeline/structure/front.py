@@ -178,9 +178,11 @@ def _imprint(info: etree._Element, blocks: list[Block], publisher_name: str | No
             if holder:
                 copyright_element.append(el("holder", text=holder))
             mark_source(copyright_element, block.where)
-            if "copyrights" in text.lower():
-                findings.flagged("front-matter-inconsistency", "the copyright line says 'Copyrights'",
-                                 where=block.where, before=text)
+            if text.lower().startswith("copyrights"):
+                findings.repaired("front-matter-inconsistency",
+                                  "the imprint says 'Copyrights ©'; the book's copyright statement is kept as year "
+                                  "and holder and prints as 'Copyright ©'", where=block.where, before=text,
+                                  after="Copyright" + text[len("Copyrights"):])
         elif rules.RIGHTS_LINE.match(text):
             notices.append(el("legalnotice", _para(block), attrs={"role": "rights"}))
         elif is_prose(block):

@@ -1,0 +1,107 @@
+"""The repair report: ``output/reports/repair.json`` for tools, ``repair.md`` for the editor."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from ..findings import ACCEPTED, EDITED, FLAGGED, REJECTED, REPAIRED, Finding, Findings
+from ..safety import atomic_write
+
+SCOPE_NAMES = {
+    None: "The book (front matter and imprint)", "foreword": "Foreword", "acknowledgements": "Acknowledgements",
+    "book-outline": "Book Outline", "executive-summary": "Executive Summary",
+}
+
+
+def summary(findings: Findings) -> dict[str, int]:
+    counts = Counter(finding.action for finding in findings)
+    return {"repaired": counts[REPAIRED] + counts[ACCEPTED] + counts[EDITED], "needs_editor": counts[FLAGGED],
+            "rejected_by_editor": counts[REJECTED], "total": len(findings)}
+
+
+def record(finding: Finding) -> dict:
+    entry = {
+        "id": finding.id, "type": finding.type, "chapter": finding.chapter,
+        "line": finding.where.line if finding.where else None,
+        "page": finding.where.page if finding.where else None,
+        "action": finding.action, "before": finding.before, "after": finding.after, "message": finding.message,
+    }
+    if finding.decision:
+        entry["decision"] = finding.decision
+    if finding.data.get("decision-problem"):
+        entry["decision_problem"] = finding.data["decision-problem"]
+    return entry
+
+
+def write_reports(findings: Findings, directory: Path, manuscript: str, outlines: dict | None = None) -> list[Path]:
+    """Write both reports atomically; unchanged reports are not rewritten."""
+    data = {"manuscript": manuscript, "summary": summary(findings),
+            "types": dict(sorted(Counter(f.type for f in findings).items())),
+            "findings": [record(f) for f in findings]}
+    json_path, md_path = directory / "repair.json", directory / "repair.md"
+    atomic_write(json_path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    atomic_write(md_path, markdown(findings, manuscript, outlines or {}))
+    return [json_path, md_path]
+
+
+def _scope_title(scope: str | None) -> str:
+    if scope in SCOPE_NAMES:
+        return SCOPE_NAMES[scope]
+    if scope and scope.startswith("ch") and scope[2:].isdigit():
+        return f"Chapter {scope[2:]}"
+    return str(scope)
+
+
+def _cell(text: str | None, limit: int = 110) -> str:
+    if not text:
+        return ""
+    text = " ".join(text.split())
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return text.replace("|", "\\|")
+
+
+def markdown(findings: Findings, manuscript: str, outlines: dict) -> str:
+    totals = summary(findings)
+    lines = [
+        "# Repair report", "",
+        f"Manuscript: `{manuscript}`. Repaired: **{totals['repaired']}**. Needs the editor: "
+        f"**{totals['needs_editor']}**. Rejected by the editor: {totals['rejected_by_editor']}.", "",
+        "Answer a finding in `source/editorial.toml` by its id; decisions are applied on every build:", "",
+        "```toml", "[[decision]]", 'id = "R1234abc"', "reject = true        # keep the manuscript's text",
+        "# accept = true      # apply the suggested change of a flagged finding",
+        '# text = "…"         # or give the text yourself', "```", "",
+    ]
+    order = []
+    for finding in findings:
+        if finding.chapter not in order:
+            order.append(finding.chapter)
+    order.sort(key=lambda scope: (scope is not None, (scope or "").startswith("ch"),
+                                  int(scope[2:]) if scope and scope[2:].isdigit() else 0))
+    for scope in order:
+        group = [f for f in findings if f.chapter == scope]
+        needs = [f for f in group if f.action == FLAGGED]
+        done = [f for f in group if f.action != FLAGGED]
+        lines += [f"## {_scope_title(scope)}", ""]
+        if needs:
+            lines += ["### Needs the editor", "", "| id | type | where | what | suggestion |", "|---|---|---|---|---|"]
+            lines += [f"| {f.id} | {f.type} | {_where(f)} | {_cell(f.message)} | {_cell(f.after)} |" for f in needs]
+            lines.append("")
+        if done:
+            lines += ["### Done", "", "| id | type | where | action | before | after |", "|---|---|---|---|---|---|"]
+            lines += [f"| {f.id} | {f.type} | {_where(f)} | {f.action} | {_cell(f.before, 60)} | {_cell(f.after, 60)} |"
+                      for f in done]
+            lines.append("")
+        outline = outlines.get(scope)
+        if outline and any(reason not in ("source style", "editorial decision") for _, _, reason, _ in outline):
+            lines += ["### Outline (section levels a text manuscript does not show; fix in `[headings]`)", ""]
+            lines += [f"{'  ' * (level - 1)}- {title} — *{reason}*" for level, title, reason, _ in outline]
+            lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _where(finding: Finding) -> str:
+    if finding.where is None:
+        return ""
+    return finding.where.describe() if (finding.where.line or finding.where.page) else ""

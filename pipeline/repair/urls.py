@@ -1,0 +1,134 @@
+"""URLs cleaned offline: proxies, tracking, text fragments, DOIs, spaces in hosts, split URLs.
+
+Nothing is fetched. Each rule is a rewrite a reader of the URL would agree with: a library
+proxy host stands for the original site, tracking parameters and browser text fragments
+carry nothing of the reference, a DOI is best cited as https://doi.org/…, and a host cannot
+contain a space.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from lxml import etree
+
+from ..docbook import NS, XLINK_NS, el, source_of
+from ..findings import Findings
+from ..ingest.model import Where
+from .text import text_nodes, wrap_text
+
+HREF = f"{{{XLINK_NS}}}href"
+TRACKING = re.compile(r"^(?:utm_[a-z_]+|srsltid|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|_ga|_gl|yclid)$",
+                      re.IGNORECASE)
+TRACKING_FRAGMENTS = {"google_vignette"}
+PROXY_MARKERS = ("remotexs.", "ezproxy", "ezp.", ".idm.oclc.org", "libproxy", "proxy.lib", "proxy.library",
+                 "eresources.", "openathens")
+DOI_PATH = re.compile(r"/doi/(?:full/|abs/|pdf/|epdf/|epub/|book/)?(?P<doi>10\.\d{4,9}/[^?#\s]+)$", re.IGNORECASE)
+_URI_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
+# "https://modern diplomacy.eu/…": a host cut by a space, the second part holding the domain
+_SPACED_HOST = re.compile(r"\bhttps?://(?P<first>[a-z0-9-]+) (?P<rest>[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}"
+                          r"(?:/[^\s<>\"]*)?)", re.IGNORECASE)
+# "<https://a.org/some- path>": an autolink whose brackets show it was broken over a line
+_SPLIT_AUTOLINK = re.compile(r"<(?P<first>https?://[^\s<>]+)\s+(?P<rest>[^\s<>]+)>")
+
+
+def clean_url(url: str) -> list[tuple[str, str, str]]:
+    """The successive rewrites of ``url``: (finding type, message, rewritten URL)."""
+    steps: list[tuple[str, str, str]] = []
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if any(marker in host for marker in PROXY_MARKERS) and "-" in host.split(".", 1)[0]:
+        original = host.split(".", 1)[0].replace("--", "\0").replace("-", ".").replace("\0", "-")
+        parts = parts._replace(netloc=original, scheme="https")
+        steps.append(("proxy-url", f"library proxy host {host} rewritten to the original site {original}",
+                      urlunsplit(parts)))
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(name, value) for name, value in query if not TRACKING.match(name)]
+    if len(kept) != len(query):
+        dropped = ", ".join(name for name, _ in query if TRACKING.match(name))
+        parts = parts._replace(query=urlencode(kept, safe=":/@!$'()*+,;=~"))
+        steps.append(("tracking-parameter", f"tracking parameter {dropped} removed", urlunsplit(parts)))
+    fragment = parts.fragment
+    if ":~:" in fragment:
+        parts = parts._replace(fragment=fragment.split(":~:", 1)[0])
+        steps.append(("text-fragment-url", "browser text fragment (#:~:text=) removed", urlunsplit(parts)))
+    elif fragment in TRACKING_FRAGMENTS:
+        parts = parts._replace(fragment="")
+        steps.append(("tracking-parameter", f"tracking fragment #{fragment} removed", urlunsplit(parts)))
+    current = urlunsplit(parts)
+    doi = _doi_of(parts)
+    if doi and current != f"https://doi.org/{doi}":
+        steps.append(("doi-url", f"DOI {doi} written as https://doi.org/…", f"https://doi.org/{doi}"))
+    return steps
+
+
+def _doi_of(parts) -> str | None:
+    host = (parts.hostname or "").lower()
+    if host in ("doi.org", "dx.doi.org", "www.doi.org"):
+        return parts.path.lstrip("/") or None
+    match = DOI_PATH.search(parts.path)
+    return match.group("doi") if match else None
+
+
+def repair_urls(root: etree._Element, findings: Findings) -> None:
+    """Clean every link of the book, and mend URLs that extraction could not link."""
+    for link in root.iter(f"{{{NS['db']}}}link"):
+        href = link.get(HREF)
+        if not href:
+            continue
+        where, scope = _where(link)
+        printed = link.text == href
+        for kind, message, rewritten in clean_url(href):
+            chosen = findings.propose(kind, message, certain=True, before=href, after=rewritten,
+                                      where=where, chapter=scope)
+            if chosen is None:
+                break
+            href = chosen
+        if href != link.get(HREF):
+            link.set(HREF, quote(href, safe=_URI_SAFE))
+            if printed and len(link) == 0:
+                link.text = href
+    _mend_unlinked(root, findings)
+
+
+def _mend_unlinked(root: etree._Element, findings: Findings) -> None:
+    """URLs left as text (a space in the host, an autolink broken over a line) become links."""
+    for container in root.xpath("//db:footnote/db:para | //db:bibliomixed | //db:para[not(ancestor::db:footnote)]",
+                                namespaces=NS):
+        for node in list(text_nodes(container)):
+            for pattern, kind in ((_SPACED_HOST, "broken-url"), (_SPLIT_AUTOLINK, "split-url")):
+                match = pattern.search(node.value)
+                if not match:
+                    continue
+                broken = match.group(0)
+                joined = (match.group("first") + match.group("rest")) if kind == "split-url" else \
+                    broken.replace(" ", "", 1)
+                where, scope = _where(container)
+                message = ("space removed from the host of a URL" if kind == "broken-url"
+                           else "URL broken over a line re-joined")
+                fixed = findings.propose(kind, message, certain=True, before=broken, after=joined,
+                                         where=where, chapter=scope)
+                if fixed is None:
+                    continue
+                link = el("link", attrs={HREF: quote(fixed, safe=_URI_SAFE)}, text=fixed)
+                wrap_text(node, match.start(), match.end(), link)
+                for step_kind, step_message, rewritten in clean_url(fixed):
+                    chosen = findings.propose(step_kind, step_message, certain=True, before=fixed, after=rewritten,
+                                              where=where, chapter=scope)
+                    if chosen is None:
+                        break
+                    fixed = chosen
+                    link.set(HREF, quote(fixed, safe=_URI_SAFE))
+                    link.text = fixed
+                break
+
+
+def _where(element: etree._Element) -> tuple[Where, str | None]:
+    origin = source_of(element)
+    where = Where(line=int(origin["line"])) if "line" in origin else (
+        Where(page=int(origin["page"])) if "page" in origin else Where())
+    scope = next((ancestor.get("{http://www.w3.org/XML/1998/namespace}id")
+                  for ancestor in element.iterancestors()
+                  if etree.QName(ancestor).localname in ("chapter", "preface", "acknowledgements", "appendix")), None)
+    return where, scope
