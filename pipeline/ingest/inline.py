@@ -52,7 +52,7 @@ def link_target(url: str) -> str | None:
     return quote(url, safe=_URI_SAFE)
 
 
-def _trim_url(url: str) -> tuple[str, str]:
+def trim_url(url: str) -> tuple[str, str]:
     """Split sentence punctuation off the end of a bare URL, keeping balanced brackets."""
     trailing = ""
     while url and url[-1] in _URL_TRAILING:
@@ -117,8 +117,10 @@ def parse_inline(text: str, report: InlineReport | None = None) -> list[Span]:
             buffer.append(match.group("escaped"))
             if report is not None:
                 report.escapes.append(match.group("escape"))
+        elif match.group("url") and match.start() > 0 and text[match.start() - 1] == "<":
+            buffer.append(match.group("url"))  # an autolink whose closing bracket is on another line
         elif match.group("url"):
-            url, trailing = _trim_url(match.group("url"))
+            url, trailing = trim_url(match.group("url"))
             flush()
             spans.append(Span(url, href=link_target(url), emphasis=emphasis, strong=strong))
             buffer.append(trailing)
@@ -141,7 +143,7 @@ def linkify(spans: list[Span]) -> list[Span]:
             continue
         position = 0
         for match in _BARE_URL.finditer(span.text):
-            url, trailing = _trim_url(match.group())
+            url, trailing = trim_url(match.group())
             out.append(Span(span.text[position:match.start()], span.emphasis, span.strong))
             out.append(Span(url, span.emphasis, span.strong, href=link_target(url)))
             position = match.start() + len(url)

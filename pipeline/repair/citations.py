@@ -31,7 +31,7 @@ _MONTHS = "January|February|March|April|May|June|July|August|September|October|N
 _TWO_DIGIT_YEAR = re.compile(rf"\b(?P<day>\d{{1,2}}) (?P<month>{_MONTHS}) (?P<year>\d{{2}})(?![\d:])")
 _AUTHOR_DATE = re.compile(r"^[^.]{2,120}?\.\s+(?:19|20)\d\d[a-z]?\.")
 _SECOND_ENTRY = re.compile(r"(?<=\.\s)(?P<author>[A-Z][^.;]{2,100}?)\.\s+(?P<year>(?:19|20)\d\d[a-z]?)\.\s")
-_LEFTOVER = re.compile(r"</?(?:i|b|em|strong)>|\*\*?\S[^*]*\*\*?")
+_LEFTOVER = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>|(?<![\w*])\*{1,2}(?=\S)|\\[$*_#\[\]]")
 
 
 @dataclass
@@ -211,13 +211,19 @@ class ChapterCitations:
 
 
 def _edit_distance(first: str, second: str) -> int:
-    previous = list(range(len(second) + 1))
-    for i, a in enumerate(first, 1):
-        current = [i]
-        for j, b in enumerate(second, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
-        previous = current
-    return previous[-1]
+    """Edits between two spellings, a swap of neighbouring letters counting as one ("Seun"/"Suen")."""
+    rows = [[0] * (len(second) + 1) for _ in range(len(first) + 1)]
+    for i in range(len(first) + 1):
+        rows[i][0] = i
+    for j in range(len(second) + 1):
+        rows[0][j] = j
+    for i in range(1, len(first) + 1):
+        for j in range(1, len(second) + 1):
+            cost = first[i - 1] != second[j - 1]
+            rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and first[i - 1] == second[j - 2] and first[i - 2] == second[j - 1]:
+                rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
+    return rows[-1][-1]
 
 
 # --------------------------------------------------------------------------- typography

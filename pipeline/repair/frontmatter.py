@@ -137,7 +137,7 @@ def check_names(root: etree._Element, findings: Findings) -> None:
                 continue
             # A different given name is a different person (the same family name is common);
             # a given name a letter or two away is the same person misspelt.
-            if _distance(given_seen, given_expected) <= max(1, len(given_expected) // 5):
+            if _distance(given_seen, given_expected) <= max(1, len(given_expected) // 4):
                 findings.flagged("name-inconsistency", f"{place} writes '{text}' where the book has '{printed}'",
                                  where=_where(element), before=text, after=printed)
 

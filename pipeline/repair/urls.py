@@ -15,6 +15,7 @@ from lxml import etree
 
 from ..docbook import NS, XLINK_NS, el, source_of
 from ..findings import Findings
+from ..ingest.inline import trim_url
 from ..ingest.model import Where
 from .text import text_nodes, wrap_text
 
@@ -90,6 +91,25 @@ def repair_urls(root: etree._Element, findings: Findings) -> None:
             if printed and len(link) == 0:
                 link.text = href
     _mend_unlinked(root, findings)
+    _split_bare_urls(root, findings)
+
+
+def _split_bare_urls(root: etree._Element, findings: Findings) -> None:
+    """A bare URL cut at a line end (``…/long-`` then ``path/page``) may continue after the space; not certain."""
+    for link in root.iter(f"{{{NS['db']}}}link"):
+        tail = link.tail or ""
+        text = link.text or ""
+        match = re.match(r" (?P<rest>[a-z0-9][\w\-./%?=&#~]*[\w/])", tail)
+        if not match or not text.endswith(tuple("/-_=?&")) or not re.search(r"[/.]", match.group("rest")):
+            continue
+        where, scope = _where(link)
+        joined = text + match.group("rest")
+        chosen = findings.propose("split-url", "a URL may continue after a line break; join it?", certain=False,
+                                  before=f"{text} {match.group('rest')}", after=joined, where=where, chapter=scope)
+        if chosen is not None:
+            link.set(HREF, quote(chosen, safe=_URI_SAFE))
+            link.text = chosen
+            link.tail = tail[match.end():]
 
 
 def _mend_unlinked(root: etree._Element, findings: Findings) -> None:
@@ -101,7 +121,7 @@ def _mend_unlinked(root: etree._Element, findings: Findings) -> None:
                 match = pattern.search(node.value)
                 if not match:
                     continue
-                broken = match.group(0)
+                broken, _ = trim_url(match.group(0)) if kind == "broken-url" else (match.group(0), "")
                 joined = (match.group("first") + match.group("rest")) if kind == "split-url" else \
                     broken.replace(" ", "", 1)
                 where, scope = _where(container)
@@ -112,7 +132,7 @@ def _mend_unlinked(root: etree._Element, findings: Findings) -> None:
                 if fixed is None:
                     continue
                 link = el("link", attrs={HREF: quote(fixed, safe=_URI_SAFE)}, text=fixed)
-                wrap_text(node, match.start(), match.end(), link)
+                wrap_text(node, match.start(), match.start() + len(broken), link)
                 for step_kind, step_message, rewritten in clean_url(fixed):
                     chosen = findings.propose(step_kind, step_message, certain=True, before=fixed, after=rewritten,
                                               where=where, chapter=scope)
