@@ -43,6 +43,8 @@ class BookConfig:
     manuscript: Path
     manuscript_encoding: str | None = None
     slug: str = "book"
+    subject: str | None = None
+    keywords: tuple[str, ...] = ()
     source_language: str = "en"
     languages: tuple[str, ...] = ("en",)
     print: PrintSettings = field(default_factory=PrintSettings)
@@ -145,7 +147,8 @@ def load_config(project_dir: Path | None = None) -> BookConfig:
     data = _read_toml(path)
     _reject_unknown(data, {"book", "print", "fonts", "limits"}, "top level", path)
     book = data.get("book", {})
-    _reject_unknown(book, {"manuscript", "manuscript_encoding", "slug", "source_language", "languages"}, "book", path)
+    _reject_unknown(book, {"manuscript", "manuscript_encoding", "slug", "subject", "keywords", "source_language",
+                           "languages"}, "book", path)
     manuscript = _expect(book, "manuscript", str, path)
     if not manuscript:
         raise ConfigError("[book] needs 'manuscript', the file under source/ to read", path)
@@ -161,6 +164,8 @@ def load_config(project_dir: Path | None = None) -> BookConfig:
         manuscript=(project_dir / "source" / manuscript),
         manuscript_encoding=_expect(book, "manuscript_encoding", str, path),
         slug=_expect(book, "slug", str, path, "book"),
+        subject=_expect(book, "subject", str, path),
+        keywords=tuple(_expect(book, "keywords", list, path, [])),
         source_language=source_language,
         languages=languages,
         print=_print_settings(data.get("print", {}), path),

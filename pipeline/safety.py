@@ -236,6 +236,41 @@ def open_zip(source: Path | bytes, limits: Limits = DEFAULT_LIMITS, *, path: Pat
     return SafeZip(source, path, limits)
 
 
+# --------------------------------------------------------------------------- fetching during rendering
+
+
+def url_fetcher(roots: list[Path], limits: Limits = DEFAULT_LIMITS, refused: list[str] | None = None):
+    """The only fetcher WeasyPrint gets: files under the project's own template, font and image
+    directories, and data: URLs. No network, no other file (``/etc/passwd``, ``/dev/urandom``)."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    allowed = [root.resolve() for root in roots]
+    refusals = refused if refused is not None else []
+
+    class ProjectFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            scheme = url.split(":", 1)[0].lower()
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme != "file":
+                refusals.append(url)
+                raise ValueError(f"refused to fetch {url!r}: only the project's own files are used")
+            from urllib.request import url2pathname
+            path = Path(url2pathname(url.split("?", 1)[0].split("#", 1)[0].removeprefix("file://"))).resolve()
+            if not any(path.is_relative_to(root) for root in allowed) or not path.is_file():
+                refusals.append(url)
+                raise ValueError(f"refused to fetch {url!r}: outside the project's templates and images")
+            size = path.stat().st_size
+            if size > limits.max_input_bytes:
+                refusals.append(url)
+                raise ValueError(f"refused to fetch {url!r}: {size:,} bytes is over the input limit")
+            import mimetypes
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(path.as_uri(), body=path.read_bytes(), headers={"Content-Type": kind})
+
+    return ProjectFetcher(allowed_protocols={"file", "data"}, allow_redirects=False)
+
+
 # --------------------------------------------------------------------------- writing files
 
 

@@ -1,0 +1,1 @@
+"""Rendering: the (localized) DocBook book into print PDF and EPUB editions."""

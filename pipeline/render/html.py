@@ -1,0 +1,411 @@
+"""DocBook book → HTML for the editions, built as a tree so manuscript text can never become markup.
+
+Every text node of the book becomes an HTML text node (lxml escapes it); nothing from the
+manuscript is ever parsed as HTML or CSS. The print edition is one document; the EPUB takes
+the same parts one document each (``part_html``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from ..docbook import DB_NS, NS, XLINK_NS, XML_NS, get_id, text_of
+from .khmer import break_khmer
+from .strings import Strings
+
+D = f"{{{DB_NS}}}"
+LANG = f"{{{XML_NS}}}lang"
+HREF = f"{{{XLINK_NS}}}href"
+PART_TAGS = (f"{D}preface", f"{D}acknowledgements", f"{D}appendix")
+
+
+@dataclass
+class Context:
+    """What the conversion needs besides the book: language, labels, and how notes are set."""
+
+    lang: str
+    strings: Strings
+    notes: str = "endnotes"  # or "footnotes" (at the page foot, print only)
+    drafts: bool = False
+    images: dict[str, str] = field(default_factory=dict)  # figure or opener id -> image URL
+    href_for: Callable[[str], str] = lambda identifier: f"#{identifier}"  # EPUB points across files
+    fallbacks: int = 0  # blocks shown in the source language
+    missing_images: list[str] = field(default_factory=list)
+
+    last_char: str = " "
+
+    def text(self, value: str, lang: str | None = None) -> str:
+        """Text as the edition sets it: curly quotes in Latin text, word breaks in Khmer."""
+        if not value:
+            return value
+        if (lang or self.lang) in ("en", "km", "ja") and ('"' in value or "'" in value):
+            value = smart_quotes(value, self.last_char)
+        if self.lang == "km":
+            value = break_khmer(value)
+        self.last_char = value[-1]
+        return value
+
+
+_OPENING_CONTEXT = set(" \t\n(\[{\u2014\u2013-/\u00a0\u200b")
+
+
+def smart_quotes(text: str, before: str = " ") -> str:
+    """Typographer's quotes for straight ones: opening after a space or bracket, closing otherwise."""
+    out = []
+    previous = before
+    for char in text:
+        if char == '"':
+            char = "“" if previous in _OPENING_CONTEXT else "”"
+        elif char == "'":
+            char = "‘" if previous in _OPENING_CONTEXT else "’"
+        out.append(char)
+        previous = char
+    return "".join(out)
+
+
+def h(tag: str, *children, **attrs) -> etree._Element:
+    """An HTML element; keyword ``class_`` for class; children are elements or strings."""
+    element = etree.Element(tag)
+    for key, value in attrs.items():
+        if value is not None:
+            element.set(key.rstrip("_").replace("_", "-"), str(value))
+    for child in children:
+        _append(element, child)
+    return element
+
+
+def _append(parent: etree._Element, child) -> None:
+    if child is None:
+        return
+    if isinstance(child, str):
+        if len(parent):
+            parent[-1].tail = (parent[-1].tail or "") + child
+        else:
+            parent.text = (parent.text or "") + child
+    else:
+        parent.append(child)
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+
+
+# --------------------------------------------------------------------------- inline
+
+
+def inline(source: etree._Element, target: etree._Element, ctx: Context) -> etree._Element:
+    """Copy the mixed content of a DocBook element into ``target`` as HTML inline markup."""
+    if source.text:
+        _append(target, ctx.text(source.text))
+    for child in source:
+        if isinstance(child, (etree._ProcessingInstruction, etree._Comment)):
+            pass
+        else:
+            _append(target, _inline_element(child, ctx))
+        if child.tail:
+            _append(target, ctx.text(child.tail))
+    return target
+
+
+def _inline_element(element: etree._Element, ctx: Context) -> etree._Element | str:
+    name = _local(element)
+    if name == "emphasis":
+        return inline(element, h("strong" if element.get("role") == "bold" else "em"), ctx)
+    if name == "link":
+        href = element.get(HREF) or ""
+        safe = href if href.startswith(("http://", "https://", "mailto:")) else None
+        if element.text == href and not len(element):  # a printed URL: its characters are not typography
+            ctx.last_char = href[-1:] or ctx.last_char
+            return h("a", href, href=safe, class_="url")
+        return inline(element, h("a", href=safe), ctx)
+    if name == "superscript":
+        return inline(element, h("sup", class_="noteref-missing" if element.get("role") == "noteref" else None), ctx)
+    if name == "subscript":
+        return inline(element, h("sub"), ctx)
+    if name == "footnote":
+        return _note_reference(element, ctx)
+    if name == "footnoteref":
+        target = element.get("linkend") or ""
+        return h("a", h("sup", element.get("label") or ""), class_="noteref", href=ctx.href_for(target),
+                 role="doc-noteref")
+    if name in ("phrase", "citetitle", "abbrev", "acronym", "uri", "orgname", "personname", "firstname",
+                "surname", "honorific", "lineage", "bibliomisc", "quote", "citation"):
+        return inline(element, h("span", class_=name), ctx)
+    return inline(element, h("span"), ctx)
+
+
+def _note_reference(note: etree._Element, ctx: Context) -> etree._Element:
+    identifier = get_id(note) or ""
+    label = note.get("label") or ""
+    if ctx.notes == "footnotes":
+        body = h("span", class_="footnote", id=identifier)
+        for index, para in enumerate(note.xpath("db:para", namespaces=NS)):
+            if index:
+                _append(body, " ")
+            inline(para, body, ctx)
+        return body
+    return h("a", h("sup", ctx.strings.number(label)), class_="noteref", id=f"{identifier}-ref",
+             href=ctx.href_for(identifier), role="doc-noteref")
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+def blocks(source: etree._Element, ctx: Context, level: int) -> list[etree._Element]:
+    """The block children of a DocBook container as HTML blocks (sections as nested <section>)."""
+    out: list[etree._Element] = []
+    for child in source:
+        if not isinstance(child.tag, str):
+            continue
+        converted = _block(child, ctx, level)
+        if converted is not None:
+            out.append(converted)
+    return out
+
+
+def _marked(element: etree._Element, html: etree._Element, ctx: Context) -> etree._Element:
+    """Language of the block; a block left in the source language is marked as such."""
+    lang = element.get(LANG)
+    if lang and lang != ctx.lang:
+        html.set("lang", lang)
+        html.set("class", ((html.get("class") or "") + " untranslated").strip())
+        html.set("title", ctx.strings("Not yet translated: shown in English"))
+        ctx.fallbacks += 1
+    return html
+
+
+def _block(element: etree._Element, ctx: Context, level: int) -> etree._Element | None:
+    name = _local(element)
+    if name == "para":
+        role = element.get("role")
+        return _marked(element, inline(element, h("p", class_="table-source" if role == "source" else role), ctx), ctx)
+    if name == "section":
+        section = h("section", id=get_id(element), class_="section")
+        title = element.find(f"{D}title")
+        heading = h(f"h{min(level, 6)}")
+        if title is not None:
+            _marked(title, inline(title, heading, ctx), ctx)
+        section.append(heading)
+        for child in blocks(element, ctx, level + 1):
+            section.append(child)
+        return section
+    if name in ("itemizedlist", "orderedlist"):
+        attrs = {}
+        if name == "orderedlist" and element.get("startingnumber"):
+            attrs["start"] = element.get("startingnumber")
+        if element.get("numeration") == "loweralpha":
+            attrs["type"] = "a"
+        listing = h("ul" if name == "itemizedlist" else "ol", **attrs)
+        for item in element.xpath("db:listitem", namespaces=NS):
+            entry = h("li")
+            for child in blocks(item, ctx, level):
+                entry.append(child)
+            listing.append(entry)
+        return listing
+    if name == "table":
+        return _table(element, ctx)
+    if name == "informaltable":
+        return _table(element, ctx, titled=False)
+    if name == "figure":
+        return _figure(element, ctx)
+    if name == "glosslist":
+        return _glossary(element, ctx)
+    if name == "bibliography":
+        return _bibliography(element, ctx, level)
+    if name == "bridgehead":
+        return _marked(element, inline(element, h(f"h{min(level, 6)}", class_="bridgehead"), ctx), ctx)
+    if name in ("title", "info", "mediaobject"):
+        return None
+    return None
+
+
+def _table(element: etree._Element, ctx: Context, titled: bool = True) -> etree._Element:
+    table = h("table", id=get_id(element))
+    title = element.find(f"{D}title")
+    if titled and title is not None:
+        caption = h("caption", h("span", ctx.strings("Table {number}", number=int(element.get("label") or 0)) + ": "
+                                 if (element.get("label") or "").isdigit() else "", class_="label"))
+        _marked(title, inline(title, caption, ctx), ctx)
+        table.append(caption)
+    group = element.find(f"{D}tgroup")
+    for part, cell in (("thead", "th"), ("tbody", "td")):
+        rows = group.xpath(f"db:{part}/db:row", namespaces=NS) if group is not None else []
+        if not rows:
+            continue
+        section = h(part)
+        for row in rows:
+            tr = h("tr")
+            for entry in row.xpath("db:entry", namespaces=NS):
+                tr.append(_marked(entry, inline(entry, h(cell, scope="col" if cell == "th" else None), ctx), ctx))
+            section.append(tr)
+        table.append(section)
+    return table
+
+
+def _figure(element: etree._Element, ctx: Context) -> etree._Element:
+    identifier = get_id(element) or ""
+    figure = h("figure", id=identifier)
+    title = element.find(f"{D}title")
+    title_text = text_of(title).strip() if title is not None else ""
+    image = ctx.images.get(identifier)
+    if image:
+        figure.append(h("img", src=image, alt=ctx.text(title_text)))
+    else:
+        ctx.missing_images.append(identifier)
+        figure.append(h("div", ctx.strings("Image not supplied with the manuscript"), class_="missing-image",
+                        role="img", aria_label=ctx.text(title_text)))
+    label = element.get("label") or ""
+    caption = h("figcaption", h("span", ctx.strings("Figure {number}", number=int(label)) + ": ", class_="label")
+                if label.isdigit() else None)
+    if title is not None:
+        _marked(title, inline(title, caption, ctx), ctx)
+    figure.append(caption)
+    return figure
+
+
+def _glossary(element: etree._Element, ctx: Context) -> etree._Element:
+    wrapper = h("div", class_="abbreviations")
+    title = element.find(f"{D}title")
+    if title is not None:
+        wrapper.append(_marked(title, inline(title, h("h3"), ctx), ctx))
+    listing = h("dl")
+    for entry in element.xpath("db:glossentry", namespaces=NS):
+        listing.append(inline(entry.find(f"{D}glossterm"), h("dt"), ctx))
+        definition = h("dd")
+        for para in entry.xpath("db:glossdef/db:para", namespaces=NS):
+            _marked(para, inline(para, definition, ctx), ctx)
+        listing.append(definition)
+    wrapper.append(listing)
+    return wrapper
+
+
+def _bibliography(element: etree._Element, ctx: Context, level: int) -> etree._Element:
+    section = h("section", class_="bibliography", id=get_id(element))
+    title = element.find(f"{D}title")
+    if title is not None:
+        section.append(_marked(title, inline(title, h(f"h{min(level, 6)}"), ctx), ctx))
+    listing = h("ol", class_="references")
+    for entry in element.xpath("db:bibliomixed", namespaces=NS):
+        number = entry.xpath("string(db:abbrev)", namespaces=NS)
+        item = h("li", id=get_id(entry), value=number if number.isdigit() else None)
+        body = etree.Element("span")
+        inline(entry, body, ctx)
+        abbrev = body.find("span[@class='abbrev']")
+        if abbrev is not None:  # the number is the list marker
+            abbrev.tail = (abbrev.tail or "").lstrip()
+            _remove_keeping_tail(abbrev)
+        _append(item, body)
+        listing.append(item)
+    section.append(listing)
+    return section
+
+
+def _remove_keeping_tail(element: etree._Element) -> None:
+    parent = element.getparent()
+    tail = element.tail or ""
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+# --------------------------------------------------------------------------- parts and chapters
+
+
+def endnotes(chapter: etree._Element, ctx: Context) -> etree._Element | None:
+    """The chapter's notes, headed as the book heads them, each linked back to its marker."""
+    notes = chapter.xpath(".//db:footnote", namespaces=NS)
+    if not notes or ctx.notes == "footnotes":
+        return None
+    title = chapter.xpath("string(db:info/db:bibliomisc[@role='notes-title'])", namespaces=NS) or \
+        ctx.strings("Notes")
+    section = h("section", h("h2", ctx.text(title)), class_="notes", id=f"{get_id(chapter)}-notes",
+                role="doc-endnotes")
+    listing = h("ol")
+    for note in notes:
+        identifier = get_id(note) or ""
+        label = note.get("label") or ""
+        item = h("li", id=identifier, value=label if label.isdigit() else None, role="doc-endnote")
+        for index, para in enumerate(note.xpath("db:para", namespaces=NS)):
+            paragraph = _marked(para, inline(para, h("p"), ctx), ctx)
+            if index == len(note.xpath("db:para", namespaces=NS)) - 1:
+                _append(paragraph, " ")
+                paragraph.append(h("a", "↩", href=ctx.href_for(f"{identifier}-ref"), class_="backlink",
+                                   role="doc-backlink", aria_label=ctx.strings("Back to the text")))
+            item.append(paragraph)
+        listing.append(item)
+    section.append(listing)
+    return section
+
+
+def person_text(person: etree._Element | None) -> str:
+    return " ".join(text_of(person).split()) if person is not None else ""
+
+
+def part_html(part: etree._Element, ctx: Context) -> etree._Element:
+    """A front-matter part (Foreword, …): heading, text, and the signature when it is signed."""
+    identifier = get_id(part) or ""
+    role = part.get("role") or _local(part)
+    section = h("section", class_=f"front-part {role}", id=identifier, role="doc-" + (
+        "foreword" if role == "foreword" else "acknowledgments" if role == "acknowledgements" else "preface") if role == "foreword" else "acknowledgments" if role == "acknowledgements"
+                else "preface")
+    title = part.find(f"{D}info/{D}title")
+    if title is not None:
+        section.append(_marked(title, inline(title, h("h1"), ctx), ctx))
+    for child in blocks(part, ctx, 2):
+        section.append(child)
+    for author in part.xpath("db:info/db:author", namespaces=NS):
+        signature = h("div", class_="signature")
+        signature.append(h("p", ctx.text(person_text(author.find(f"{D}personname"))), class_="name"))
+        for affiliation in author.xpath("db:affiliation", namespaces=NS):
+            signature.append(h("p", ctx.text(" ".join(text_of(affiliation).split())), class_="affiliation"))
+        section.append(signature)
+    return section
+
+
+def chapter_opener(chapter: etree._Element, ctx: Context) -> etree._Element:
+    number = int(chapter.get("label") or 0)
+    header = h("header", class_="opener")
+    header.append(h("p", ctx.strings("Chapter {number}", number=number), class_="chapter-label"))
+    title = chapter.find(f"{D}info/{D}title")
+    header.append(_marked(title, inline(title, h("h1", class_="chapter-title"), ctx), ctx))
+    for author in chapter.xpath("db:info/db:author", namespaces=NS):
+        header.append(h("p", ctx.text(person_text(author.find(f"{D}personname"))), class_="chapter-author"))
+        for affiliation in author.xpath("db:affiliation", namespaces=NS):
+            header.append(h("p", ctx.text(" ".join(text_of(affiliation).split())), class_="chapter-affiliation"))
+    media = chapter.find(f"{D}info/{D}mediaobject[@role='chapter-opener']")
+    if media is not None:
+        figure = h("figure", class_="opener-image")
+        image = ctx.images.get(f"{get_id(chapter)}-opener")
+        if image:
+            figure.append(h("img", src=image, alt=""))
+        words = media.xpath("db:textobject[@role='image-text']/db:para", namespaces=NS)
+        if words and not image:
+            figure.append(h("p", ctx.text(" · ".join(text_of(w).strip() for w in words)), class_="image-text"))
+        caption = h("figcaption")
+        for para in media.xpath("db:caption/db:para", namespaces=NS):
+            _marked(para, inline(para, caption, ctx), ctx)
+        figure.append(caption)
+        header.append(figure)
+    return header
+
+
+def chapter_html(chapter: etree._Element, ctx: Context) -> etree._Element:
+    identifier = get_id(chapter) or ""
+    section = h("section", class_="chapter", id=identifier, role="doc-chapter")
+    if identifier == "ch1":
+        section.set("class", "chapter first-chapter")
+    section.append(chapter_opener(chapter, ctx))
+    text = h("div", class_="chapter-text")
+    for child in blocks(chapter, ctx, 2):
+        text.append(child)
+    notes = endnotes(chapter, ctx)
+    if notes is not None:
+        text.append(notes)
+    section.append(text)
+    return section

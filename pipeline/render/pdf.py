@@ -1,0 +1,108 @@
+"""Print PDF editions with WeasyPrint: fonts checked first, resources fetched only from the
+project, a tagged PDF (PDF/UA-1) with outline and metadata, and a layout check of the result."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from lxml import etree
+
+from ..config import BookConfig
+from ..errors import EnvironmentProblem, RenderError
+from ..safety import atomic_write, url_fetcher
+from .html import Context
+from .layout import LayoutReport, check_layout
+from .printbook import fonts_for, print_document
+from .strings import ui_strings
+
+FONT_PACKAGES = {
+    "Khmer OS": "fonts-khmeros", "Noto Serif CJK JP": "fonts-noto-cjk", "Noto Sans CJK JP": "fonts-noto-cjk",
+    "Noto Serif": "fonts-noto-core", "Noto Sans": "fonts-noto-core", "Noto Serif Khmer": "fonts-noto-core",
+    "Noto Sans Khmer": "fonts-noto-core", "DejaVu Serif": "fonts-dejavu-core",
+}
+
+
+@dataclass
+class PdfResult:
+    lang: str
+    path: Path
+    pages: int
+    size: int
+    seconds: float
+    written: bool
+    fallbacks: int
+    layout: LayoutReport
+    refused: list[str] = field(default_factory=list)
+    missing_images: list[str] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def installed_fonts() -> frozenset[str]:
+    fc_list = shutil.which("fc-list")
+    if not fc_list:
+        raise EnvironmentProblem("fontconfig (fc-list) is not installed", hint="apt-get install fontconfig")
+    listing = subprocess.run([fc_list, ":", "family"], capture_output=True, text=True, timeout=60).stdout
+    return frozenset(name.strip() for line in listing.splitlines() for name in line.split(","))
+
+
+def check_fonts(config: BookConfig, lang: str) -> None:
+    """Every font the edition asks for is installed; otherwise say which package provides it."""
+    for family in fonts_for(config, lang):
+        if family not in installed_fonts():
+            package = next((pkg for prefix, pkg in FONT_PACKAGES.items() if family.startswith(prefix)), None)
+            raise EnvironmentProblem(
+                f"the font '{family}' for the {lang} edition is not installed", config.source_dir / "book.toml",
+                hint=f"install it with 'apt-get install {package}'" if package else
+                "install the font, or name another in [fonts] of source/book.toml")
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def render_pdf(root: etree._Element, lang: str, config: BookConfig, output: Path, *, drafts: bool = False,
+               notes: str = "endnotes", images: dict[str, str] | None = None) -> PdfResult:
+    """Render the edition of ``root`` (already in ``lang``) to ``output``; written atomically."""
+    import weasyprint
+
+    started = time.perf_counter()
+    check_fonts(config, lang)
+    templates = config.project_dir / "templates"
+    stylesheet = templates / "print.css"
+    if not stylesheet.is_file():
+        raise RenderError("the print stylesheet is missing", stylesheet, hint="restore templates/print.css from git")
+    ctx = Context(lang=lang, strings=ui_strings(lang, config.project_dir / "locales"), notes=notes, drafts=drafts,
+                  images=images or {})
+    document = print_document(root, ctx, config)
+    html = etree.tostring(document, method="html", encoding="unicode", doctype="<!DOCTYPE html>")
+    refused: list[str] = []
+    fetcher = url_fetcher([templates, config.source_dir / "images"], config.limits, refused)
+    collector = _Collect()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(collector)
+    try:
+        rendered = weasyprint.HTML(string=html, base_url=str(templates) + "/", url_fetcher=fetcher).render(
+            pdf_variant="pdf/ua-1", pdf_tags=True)
+        layout = check_layout(rendered)
+        data = rendered.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, AssertionError, RecursionError) as error:
+        raise RenderError(f"the {lang} edition could not be laid out ({type(error).__name__}: {error})",
+                          stylesheet, hint="a template or stylesheet error; rerun with --debug for the details")
+    finally:
+        logger.removeHandler(collector)
+    layout.add_missing_glyphs(collector.messages)
+    layout.warnings = [m for m in collector.messages if ".notdef" not in m]
+    written = atomic_write(output, data)
+    return PdfResult(lang, output, len(rendered.pages), len(data), time.perf_counter() - started, written,
+                     ctx.fallbacks, layout, refused, ctx.missing_images)

@@ -1,0 +1,184 @@
+"""The print edition as one HTML document: title page, copyright page, contents, parts, chapters.
+
+The page geometry, fonts and counter styles come from source/book.toml and the edition's
+language, written into a short CSS prelude made only of numbers, font names checked against
+a safe pattern, and our own labels (CSS-escaped); the design itself is templates/print.css.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from ..config import BookConfig
+from ..docbook import NS, XML_NS, text_of
+from ..errors import ConfigError
+from .html import Context, chapter_html, h, inline, part_html, person_text
+
+_SAFE_FONT = re.compile(r"^[A-Za-z0-9 ._-]{1,64}$")
+FALLBACK_FONTS = {
+    "en": ("Noto Serif", "Noto Sans"),
+    "km": ("Khmer OS", "Khmer OS Muol Light"),
+    "ja": ("Noto Serif CJK JP", "Noto Sans CJK JP"),
+}
+LATIN_FALLBACK = ('"Noto Serif"', '"DejaVu Serif"', "serif")
+
+
+def css_string(text: str) -> str:
+    """A CSS string literal for ``text`` (our labels only; never manuscript text)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ").replace("<", "\\3C ")
+    return f'"{escaped}"'
+
+
+def fonts_for(config: BookConfig, lang: str) -> tuple[str, str]:
+    chosen = config.fonts.get(lang, {})
+    body, heading = chosen.get("body"), chosen.get("heading")
+    default_body, default_heading = FALLBACK_FONTS.get(lang, FALLBACK_FONTS["en"])
+    body, heading = body or default_body, heading or default_heading
+    for name in (body, heading):
+        if not isinstance(name, str) or not _SAFE_FONT.match(name):
+            raise ConfigError(f"font name {name!r} in [fonts] is not a plain family name", config.source_dir /
+                              "book.toml", hint="use the family name as fc-list prints it, e.g. \"Noto Serif\"")
+    return body, heading
+
+
+def prelude(config: BookConfig, ctx: Context) -> str:
+    """The CSS that depends on the book and the edition."""
+    body, heading = fonts_for(config, ctx.lang)
+    settings = config.print
+    folio = ctx.strings.counter_style
+    leading = {"km": 1.95, "ja": 1.75}.get(ctx.lang, 1.45)
+    size = {"km": 10.5, "ja": 10}.get(ctx.lang, 10.5)
+    latin_body, latin_heading = fonts_for(config, "en") if ctx.lang != "en" else (body, heading)
+    if ctx.lang == "km":  # Khmer fonts' Latin letters are an afterthought: Latin text takes the Latin face
+        body_stack = f'"{latin_body}", "{body}", serif'
+        heading_stack = f'"{latin_heading}", "{heading}", "{body}", sans-serif'
+    else:
+        body_stack = f'"{body}", {", ".join(LATIN_FALLBACK)}'
+        heading_stack = f'"{heading}", "{body}", "Noto Sans", sans-serif'
+    rules = [
+        f"@page {{ size: {settings.width_mm}mm {settings.height_mm}mm; "
+        f"margin: {settings.margin_top_mm}mm {settings.margin_outer_mm}mm {settings.margin_bottom_mm}mm "
+        f"{settings.margin_inner_mm}mm; }}",
+        f":root {{ --body-font: {body_stack}; --heading-font: {heading_stack}; "
+        f"--latin-body-font: \"{latin_body}\", serif; "
+        f"--inner: {settings.margin_inner_mm}mm; --outer: {settings.margin_outer_mm}mm; "
+        f"--body-size: {size}pt; --leading: {leading}; }}",
+        "@page front:left { @bottom-left { content: counter(page, lower-roman); font-size: 8.5pt; } }",
+        "@page front:right { @bottom-right { content: counter(page, lower-roman); font-size: 8.5pt; } }",
+        f"@page body:left {{ @bottom-left {{ content: counter(page, {folio}); font-size: 8.5pt; }} }}",
+        f"@page body:right {{ @bottom-right {{ content: counter(page, {folio}); font-size: 8.5pt; }} }}",
+        "nav.contents li.toc-chapter a::after { content: leader(\". \") "
+        f"target-counter(attr(href), page, {folio}); }}",
+    ]
+    if ctx.drafts:
+        label = css_string(ctx.strings("Machine draft — not reviewed"))
+        rules.append(f"@page {{ @bottom-center {{ content: {label}; font: bold 7pt sans-serif; color: #a00; }} }}")
+    return "\n".join(rules)
+
+
+def _text(element: etree._Element | None) -> str:
+    return " ".join(text_of(element).split()) if element is not None else ""
+
+
+def title_page(root: etree._Element, ctx: Context) -> etree._Element:
+    info = root.find("db:info", NS)
+    page = h("section", class_="title-page", id="title-page")
+    page.append(inline(info.find("db:title", NS), h("h1", class_="book-title"), ctx))
+    editors = info.xpath("db:editor/db:personname", namespaces=NS)
+    if editors:
+        page.append(h("p", ctx.strings("Edited by"), class_="credit"))
+        for person in editors:
+            page.append(h("p", ctx.text(person_text(person)), class_="editor"))
+    publisher = _text(info.find("db:publisher/db:publishername", NS))
+    if publisher:
+        page.append(h("p", ctx.text(publisher), class_="publisher"))
+    return page
+
+
+def copyright_page(root: etree._Element, ctx: Context) -> etree._Element:
+    info = root.find("db:info", NS)
+    page = h("section", class_="copyright-page", id="copyright-page")
+    page.append(inline(info.find("db:title", NS), h("p", class_="book-title"), ctx))
+    editors = [person_text(p) for p in info.xpath("db:editor/db:personname", namespaces=NS)]
+    if editors:
+        page.append(h("p", ctx.strings("Edited by") + " " + ctx.text(", ".join(editors))))
+    publisher = info.find("db:publisher", NS)
+    if publisher is not None:
+        line = h("p", ctx.strings("Published by") + " ")
+        inline(publisher.find("db:publishername", NS), line, ctx)
+        page.append(line)
+        address = publisher.find("db:address", NS)
+        if address is not None:
+            street = " ".join(_text(part) for part in address.xpath("db:street | db:city | db:otheraddr",
+                                                                     namespaces=NS))
+            page.append(h("p", ctx.text(street)))
+            uri = _text(address.find("db:uri", NS))
+            if uri:
+                page.append(h("p", uri, class_="uri"))
+    isbn = _text(info.find("db:biblioid[@class='isbn']", NS))
+    if isbn:
+        page.append(h("p", f"ISBN {isbn}", class_="isbn"))
+    year, holder = _text(info.find("db:copyright/db:year", NS)), _text(info.find("db:copyright/db:holder", NS))
+    if year or holder:
+        page.append(h("p", ctx.strings("Copyright © {year} {holder}", year=int(year) if year.isdigit() else year,
+                                       holder=ctx.text(holder)), class_="copyright"))
+    for role in ("rights", "disclaimer", "notice"):
+        for notice in info.xpath(f"db:legalnotice[@role='{role}']/db:para", namespaces=NS):
+            page.append(inline(notice, h("p", class_=role), ctx))
+    if ctx.lang != "en":
+        edition = {"km": "Khmer edition", "ja": "Japanese edition"}.get(ctx.lang)
+        if edition:
+            page.append(h("p", ctx.strings(edition), class_="edition-note"))
+    if ctx.drafts:
+        page.append(h("p", ctx.strings("Machine draft — not reviewed"), class_="draft"))
+    return page
+
+
+def contents(root: etree._Element, ctx: Context) -> etree._Element:
+    nav = h("nav", h("h1", ctx.strings("Contents")), class_="contents", id="contents", role="doc-toc")
+    listing = h("ol")
+    for part in root.xpath("db:preface | db:acknowledgements", namespaces=NS):
+        identifier = part.get(f"{{{XML_NS}}}id")
+        listing.append(h("li", inline(part.find("db:info/db:title", NS), h("a", href=f"#{identifier}"), ctx),
+                         class_="toc-part"))
+    for chapter in root.xpath("db:chapter", namespaces=NS):
+        identifier = chapter.get(f"{{{XML_NS}}}id")
+        number = int(chapter.get("label") or 0)
+        link = h("a", h("span", ctx.strings("Chapter {number}", number=number), class_="toc-label"),
+                 href=f"#{identifier}")
+        link.append(inline(chapter.find("db:info/db:title", NS), h("span", class_="toc-title"), ctx))
+        item = h("li", link, class_="toc-chapter")
+        authors = [person_text(p) for p in chapter.xpath("db:info/db:author/db:personname", namespaces=NS)]
+        if authors:
+            item.append(h("span", ctx.text(", ".join(authors)), class_="toc-author"))
+        listing.append(item)
+    nav.append(listing)
+    return nav
+
+
+def print_document(root: etree._Element, ctx: Context, config: BookConfig) -> etree._Element:
+    """The whole print edition as one HTML tree."""
+    title = _text(root.find("db:info/db:title", NS))
+    editors = ", ".join(person_text(p) for p in root.xpath("db:info/db:editor/db:personname", namespaces=NS))
+    head = h("head", h("meta", charset="utf-8"), h("title", title),
+             h("meta", name="author", content=editors or None),
+             h("meta", name="description", content=config.subject or title),
+             h("meta", name="keywords", content=", ".join(config.keywords) or None),
+             h("meta", name="generator", content="press"),
+             h("link", rel="stylesheet", href="print.css"),
+             h("style", prelude(config, ctx)))
+    body = h("body", class_=f"edition-{ctx.lang}" + (" draft" if ctx.drafts else ""))
+    body.append(title_page(root, ctx))
+    body.append(copyright_page(root, ctx))
+    body.append(contents(root, ctx))
+    for part in root.xpath("db:preface | db:acknowledgements", namespaces=NS):
+        section = part_html(part, ctx)
+        heading = section.find("h1")
+        if heading is not None:
+            heading.set("data-book", title)
+        body.append(section)
+    for chapter in root.xpath("db:chapter", namespaces=NS):
+        body.append(chapter_html(chapter, ctx))
+    return h("html", head, body, lang=ctx.lang)
