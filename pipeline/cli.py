@@ -56,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every stage of the pipeline in order: extract (and the stages that follow it as "
                     "they exist) from source/ into output/.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    build.add_argument("--lang", action="append", metavar="LANG",
+                       help="build only this language's editions (repeatable; default: every language of the book)")
+    build.add_argument("--format", action="append", choices=["pdf"], metavar="FORMAT",
+                       help="build only this format (pdf; repeatable; default: every format)")
+    build.add_argument("--drafts", action="store_true",
+                       help="use machine drafts in the translated editions (each page says so)")
+    build.add_argument("--strict", action="store_true", help="exit with status 11 when the build has warnings")
     _common(build)
     build.set_defaults(run=_run_build)
     return parser
@@ -76,8 +83,11 @@ def _run_extract(args: argparse.Namespace) -> int:
 
 
 def _run_build(args: argparse.Namespace) -> int:
-    from .build import build
-    return build(args.project, reporter=_reporter(args))
+    from .build import FORMATS, BuildOptions, build
+    options = BuildOptions(languages=tuple(args.lang) if args.lang else None,
+                           formats=tuple(args.format) if args.format else FORMATS, drafts=args.drafts,
+                           strict=args.strict)
+    return build(args.project, reporter=_reporter(args), options=options)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,6 +49,8 @@ class BookConfig:
     languages: tuple[str, ...] = ("en",)
     print: PrintSettings = field(default_factory=PrintSettings)
     fonts: dict[str, dict[str, str]] = field(default_factory=dict)
+    images: dict[str, str] = field(default_factory=dict)  # element id -> file under source/
+    notes: str = "endnotes"  # or "footnotes" at the page foot (print)
     limits: Limits = DEFAULT_LIMITS
 
     @property
@@ -145,7 +147,7 @@ def load_config(project_dir: Path | None = None) -> BookConfig:
     project_dir = (project_dir or find_project_dir()).resolve()
     path = project_dir / "source" / BOOK_TOML
     data = _read_toml(path)
-    _reject_unknown(data, {"book", "print", "fonts", "limits"}, "top level", path)
+    _reject_unknown(data, {"book", "print", "fonts", "images", "limits"}, "top level", path)
     book = data.get("book", {})
     _reject_unknown(book, {"manuscript", "manuscript_encoding", "slug", "subject", "keywords", "source_language",
                            "languages"}, "book", path)
@@ -159,6 +161,14 @@ def load_config(project_dir: Path | None = None) -> BookConfig:
     if source_language not in languages:
         raise ConfigError(f"source_language {source_language!r} is not in languages", path)
     fonts = _expect(data, "fonts", dict, path, {})
+    images = _expect(data, "images", dict, path, {})
+    if not all(isinstance(value, str) for value in images.values()):
+        raise ConfigError("[images] maps an element id to a file under source/, e.g. ch1-opener = \"images/a.jpg\"",
+                          path)
+    print_table = dict(data.get("print", {}))
+    notes = print_table.pop("notes", "endnotes")
+    if notes not in ("endnotes", "footnotes"):
+        raise ConfigError(f"[print] notes must be \"endnotes\" or \"footnotes\", not {notes!r}", path)
     return BookConfig(
         project_dir=project_dir,
         manuscript=(project_dir / "source" / manuscript),
@@ -168,8 +178,10 @@ def load_config(project_dir: Path | None = None) -> BookConfig:
         keywords=tuple(_expect(book, "keywords", list, path, [])),
         source_language=source_language,
         languages=languages,
-        print=_print_settings(data.get("print", {}), path),
+        print=_print_settings(print_table, path),
         fonts=fonts,
+        images=images,
+        notes=notes,
         limits=_limits(data.get("limits", {}), path),
     )
 

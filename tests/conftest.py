@@ -38,8 +38,9 @@ def run_press(*args: str, cwd: Path | None = None, timeout: float = 120, env: di
 
 
 def copy_project(destination: Path) -> Path:
-    """A throwaway copy of the project's configuration and manuscript."""
-    shutil.copytree(ROOT / "source", destination / "source")
+    """A throwaway copy of the project: configuration, manuscript, templates and catalogs."""
+    for name in ("source", "templates", "locales"):
+        shutil.copytree(ROOT / name, destination / name)
     return destination
 
 
