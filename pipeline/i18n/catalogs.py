@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
-from babel.messages.pofile import read_po, unescape, write_po
+from babel.messages.pofile import normalize, read_po, unescape, write_po
 
 from ..config import BookConfig
 from ..errors import CatalogError
@@ -140,12 +140,25 @@ def _normalise(message: Message) -> None:
 
 
 def render_catalog(catalog: Catalog) -> bytes:
-    """The PO bytes: Babel writes the header and live entries; obsolete ones keep their flags too."""
+    """The PO bytes: Babel writes the header and entries; previous msgids and obsolete flags are added."""
     buffer = io.BytesIO()
-    write_po(buffer, catalog, width=76, ignore_obsolete=True, include_previous=True)
-    for message in catalog.obsolete.values():
-        buffer.write(_obsolete_entry(message, catalog))
-    return buffer.getvalue()
+    write_po(buffer, catalog, width=76, ignore_obsolete=True)
+    text = _with_previous_ids(buffer.getvalue().decode("utf-8"), catalog)
+    return text.encode("utf-8") + b"".join(_obsolete_entry(message, catalog) for message in catalog.obsolete.values())
+
+
+def _with_previous_ids(text: str, catalog: Catalog) -> str:
+    """Insert ``#| msgid`` lines before each changed entry's msgctxt.
+
+    Babel's own ``include_previous`` re-wraps a long previous msgid as prose, cutting its quoted
+    strings mid-line (msgfmt then rejects the file), so the lines are formatted here instead.
+    """
+    for message in catalog:
+        if message.id and message.previous_id and message.context:
+            anchor = f'\nmsgctxt "{message.context}"\n'
+            previous = "#| msgid " + normalize(message.previous_id[0], prefix="#| ", width=76)
+            text = text.replace(anchor, f"\n{previous}{anchor}", 1)
+    return text
 
 
 def _obsolete_entry(message: Message, catalog: Catalog) -> bytes:
