@@ -185,13 +185,15 @@ def _install_argos(config: BookConfig, data: bytes, source: str, root: Path, sco
     with _staging(root) as staging:
         archive.extract_to(staging)
         package_dir = staging / top if top else staging
-        package = engines.read_argos_package(package_dir)
+        try:
+            package = engines.read_argos_package(package_dir)
+            _smoke_test(engines.load_argos(package_dir, package.from_code, package.to_code), source)
+        except InputError as error:  # name the file the user gave, not the staging directory
+            raise InputError(error.message, source, hint=error.hint) from error
         if package.from_code != config.source_language or package.to_code not in config.target_languages:
             raise InputError(f"the package translates {package.from_code}→{package.to_code}; this book needs "
                              f"{config.source_language}→{' or '.join(config.target_languages)}", source,
                              hint="install a package for one of the book's languages")
-        engine = engines.load_argos(package_dir, package.from_code, package.to_code)
-        _smoke_test(engine, source)
         from argostranslate.package import argospm_package_name
         return _commit(package_dir, root / "argos" / argospm_package_name(package),
                        InstalledModel("argos", argospm_package_name(package), root / "argos" / argospm_package_name(package),
