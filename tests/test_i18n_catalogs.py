@@ -17,7 +17,7 @@ from pipeline.config import load_config
 from pipeline.errors import CatalogError, ExitCode
 from pipeline.i18n import prepare_catalogs
 from pipeline.i18n.catalogs import (MACHINE, OUTDATED, REVIEWED, UNTRANSLATED, catalog_path, check_po_bytes,
-                                    count_states, entry_state, read_catalog, render_catalog, update_catalogs,
+                                    count_states, entry_state, read_catalog, update_catalogs,
                                     write_catalog)
 from pipeline.i18n.draft import draft_language
 from pipeline.i18n.segments import Segment
