@@ -1,7 +1,8 @@
 """``press build``: every stage in order, from source/ into output/.
 
 This is the only place that sequences stages; each stage talks to the next through files
-(``output/xml/book.xml``) and the document, not through each other's internals.
+(``output/xml/book.xml``, ``locales/<lang>/*.po``), not through each other's internals. A language
+without an installed model is reported and left untranslated; the build still succeeds.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from .config import BookConfig, load_config
 from .errors import ConfigError, ExitCode
 from .extract import extract_book
+from .i18n import draft_translations, prepare_catalogs
 from .progress import Reporter, plural
 from .safety import parse_xml, read_input_bytes
 
@@ -56,7 +58,11 @@ def render_editions(config: BookConfig, options: BuildOptions, reporter: Reporte
     images = {key: path.as_uri() for key, path in find_images(root, config).items()}
     rows: list[EditionRow] = []
     for lang in _languages(config, options):
-        book, translated, untranslated = localize(root, lang, source_language=config.source_language)
+        localized = localize(root, lang, config, drafts=options.drafts)
+        book = localized.book
+        if localized.broken:
+            reporter.step("localize", f"{lang}: {plural(len(localized.broken), 'translation')} lost placeholders "
+                                      f"and were not used (first: {localized.broken[0]}); fix them in the catalog")
         if "pdf" in options.formats:
             output = config.output_dir / lang / f"{config.slug}.pdf"
             reporter.step("render", f"{lang} PDF …")
@@ -91,6 +97,8 @@ def build(project: Path | None = None, *, reporter: Reporter | None = None,
     config = load_config(project)
     reporter.step("build", f"project {config.project_dir}")
     extracted = extract_book(config, reporter=reporter)
+    catalogs = prepare_catalogs(config, reporter)
+    draft_translations(config, config.target_languages, catalogs.keep_terms, reporter=reporter)
     rows = render_editions(config, options, reporter)
     if rows and not reporter.quiet:
         print(summary_table(rows), file=reporter.stream)

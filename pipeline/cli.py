@@ -65,7 +65,57 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--strict", action="store_true", help="exit with status 11 when the build has warnings")
     _common(build)
     build.set_defaults(run=_run_build)
+    _translation_commands(commands)
     return parser
+
+
+def _translation_commands(commands) -> None:
+    translate = commands.add_parser(
+        "translate", help="merge the catalogs and machine-draft their empty entries",
+        description="Merge the book's sentences into locales/<lang>/*.po (translations are never lost), then "
+                    "fill empty entries with machine drafts, marked fuzzy for review. Reviewed translations "
+                    "and existing drafts are never touched.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    translate.add_argument("languages", nargs="*", metavar="LANG",
+                           help="languages to draft (default: every language of the book but the source)")
+    translate.add_argument("--redraft", action="store_true",
+                           help="also redraft machine drafts that nobody has edited (never human work)")
+    translate.add_argument("--beam-size", type=int, metavar="N", help="beam size (default: [translation] beam_size)")
+    translate.add_argument("--batch-size", type=int, metavar="N",
+                           help="segments per batch (default: [translation] batch_size)")
+    _common(translate)
+    translate.set_defaults(run=_run_translate)
+
+    status = commands.add_parser(
+        "status", help="per language and catalog: untranslated, machine-drafted, reviewed",
+        description="Count the catalogs' entries by state, per language and catalog.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    status.add_argument("languages", nargs="*", metavar="LANG", help="languages to show (default: all)")
+    _common(status)
+    status.set_defaults(run=_run_status)
+
+    models = commands.add_parser(
+        "models", help="install, list or remove machine-translation models",
+        description="Manage the models that draft translations: Argos Translate packages (.argosmodel) and "
+                    "multilingual CTranslate2 model directories (NLLB-200, M2M-100, MADLAD-400).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = models.add_subparsers(dest="action", metavar="ACTION", required=True)
+    install = actions.add_parser("install", help="install a model from a path or URL",
+                                 description="Install an .argosmodel file or URL, every package of an Argos "
+                                             "index.json this book needs (file:// works for an offline mirror), "
+                                             "or a CTranslate2 model directory with its SentencePiece tokenizer.")
+    install.add_argument("source", metavar="PATH|URL")
+    install.add_argument("--user", action="store_true", help="install for this user rather than this project")
+    _common(install)
+    install.set_defaults(run=_run_models_install)
+    listing = actions.add_parser("list", help="list the installed models")
+    _common(listing)
+    listing.set_defaults(run=_run_models_list)
+    remove = actions.add_parser("remove", help="remove an installed model")
+    remove.add_argument("name", help="the model's name as 'press models list' shows it")
+    remove.add_argument("--user", action="store_true", help="remove it from the user's models")
+    _common(remove)
+    remove.set_defaults(run=_run_models_remove)
 
 
 def _reporter(args: argparse.Namespace) -> Reporter:
@@ -88,6 +138,87 @@ def _run_build(args: argparse.Namespace) -> int:
                            formats=tuple(args.format) if args.format else FORMATS, drafts=args.drafts,
                            strict=args.strict)
     return build(args.project, reporter=_reporter(args), options=options)
+
+
+def _languages(config, requested: list[str]) -> tuple[str, ...]:
+    from .errors import ConfigError
+    unknown = [code for code in requested if code not in config.target_languages]
+    if unknown:
+        raise ConfigError(f"not a target language of this book: {', '.join(unknown)}",
+                          config.project_dir / "source" / "book.toml",
+                          hint=f"the book's target languages are {', '.join(config.target_languages)}")
+    return tuple(requested) or config.target_languages
+
+
+def _run_translate(args: argparse.Namespace) -> int:
+    import dataclasses
+    from .config import load_config
+    from .i18n import draft_translations, prepare_catalogs
+    config = load_config(args.project)
+    languages = _languages(config, args.languages)
+    overrides = {name: value for name, value in (("beam_size", args.beam_size), ("batch_size", args.batch_size))
+                 if value is not None}
+    if any(value <= 0 for value in overrides.values()):
+        print("error: usage: --beam-size and --batch-size must be positive", file=sys.stderr)
+        return ExitCode.USAGE
+    config = dataclasses.replace(config, translation=dataclasses.replace(config.translation, **overrides))
+    reporter = _reporter(args)
+    catalogs = prepare_catalogs(config, reporter)
+    draft_translations(config, languages, catalogs.keep_terms, redraft=args.redraft, reporter=reporter,
+                       require_models=True)
+    return ExitCode.OK
+
+
+def _run_status(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .i18n.catalogs import STATES, count_states
+    config = load_config(args.project)
+    for language in _languages(config, args.languages):
+        counts = count_states(config, language)
+        if not counts:
+            print(f"{language}: no catalogs yet (run 'press translate' or 'press build')")
+            continue
+        print(f"{language}:")
+        print(f"  {'catalog':<20}" + "".join(f"{state:>14}" for state in STATES))
+        for part, tally in counts.items():
+            print(f"  {part:<20}" + "".join(f"{tally[state]:>14,}" for state in STATES))
+        print(f"  {'total':<20}" + "".join(f"{sum(t[state] for t in counts.values()):>14,}" for state in STATES))
+    return ExitCode.OK
+
+
+def _run_models_install(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .i18n.models import install_models
+    config = load_config(args.project)
+    reporter = _reporter(args)
+    for model in install_models(config, args.source, user=args.user):
+        reporter.step("models", f"installed {model.kind} {model.name} ({model.source}→{', '.join(model.targets)}) "
+                                f"in {model.path} sha256:{model.sha256[:16]}…")
+    return ExitCode.OK
+
+
+def _run_models_list(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .i18n.models import list_models
+    config = load_config(args.project)
+    serving = {(choice.engine, choice.model): language for language, choice in config.translation.models.items()}
+    models = list_models(config)
+    if not models:
+        print("no models installed; 'press models install PATH|URL' installs one")
+    for model in models:
+        used = serving.get((model.kind, model.name))
+        print(f"{model.kind:<12} {model.name:<32} {model.source}→{','.join(model.targets) or '-':<8} "
+              f"{model.scope:<8} sha256:{model.sha256[:16]}  {'drafts ' + used if used else 'not configured'}")
+    return ExitCode.OK
+
+
+def _run_models_remove(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .i18n.models import remove_model
+    config = load_config(args.project)
+    model = remove_model(config, args.name, user=args.user)
+    _reporter(args).step("models", f"removed {model.kind} {model.name} from {model.path}")
+    return ExitCode.OK
 
 
 def main(argv: list[str] | None = None) -> int:

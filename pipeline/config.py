@@ -37,6 +37,34 @@ class PrintSettings:
     margin_outer_mm: float = 16.0
 
 
+ENGINES = ("argos", "ctranslate2")
+NOTE_POLICIES = ("keep", "explanatory", "all")
+
+
+@dataclass(frozen=True)
+class LanguageModel:
+    """Which engine and which installed model draft one target language."""
+
+    engine: str
+    model: str
+
+
+@dataclass(frozen=True)
+class TranslationSettings:
+    """The ``[translation]`` table: engines per language, decoding settings, what is translatable."""
+
+    models: dict[str, LanguageModel] = field(default_factory=dict)
+    beam_size: int = 4
+    batch_size: int = 32
+    max_decoding_length: int = 256
+    # "keep": notes stay as published (they are citations); "explanatory": only notes that read as
+    # prose are translated; "all": every note.
+    notes: str = "keep"
+    # Terms machine translation must pass through unchanged (acronyms, names); the book's own
+    # personal names and all-capital acronyms are added automatically.
+    keep_terms: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class BookConfig:
     project_dir: Path
@@ -52,6 +80,19 @@ class BookConfig:
     images: dict[str, str] = field(default_factory=dict)  # element id -> file under source/
     notes: str = "endnotes"  # or "footnotes" at the page foot (print)
     limits: Limits = DEFAULT_LIMITS
+    translation: TranslationSettings = field(default_factory=TranslationSettings)
+
+    @property
+    def target_languages(self) -> tuple[str, ...]:
+        return tuple(code for code in self.languages if code != self.source_language)
+
+    @property
+    def locales_dir(self) -> Path:
+        return self.project_dir / "locales"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.project_dir / "models"
 
     @property
     def source_dir(self) -> Path:
@@ -142,12 +183,43 @@ def _limits(table: dict, path: Path) -> Limits:
     return Limits(**values)
 
 
+def _translation(table: dict, languages: tuple[str, ...], path: Path) -> TranslationSettings:
+    scalars = {"beam_size", "batch_size", "max_decoding_length", "notes", "keep_terms"}
+    _reject_unknown(table, scalars | set(languages), "translation", path)
+    values: dict = {}
+    for name in ("beam_size", "batch_size", "max_decoding_length"):
+        value = _expect(table, name, int, path)
+        if value is not None:
+            if isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"[translation] {name} must be a positive whole number", path)
+            values[name] = value
+    notes = _expect(table, "notes", str, path, "keep")
+    if notes not in NOTE_POLICIES:
+        raise ConfigError(f"[translation] notes = {notes!r} is not one of {', '.join(NOTE_POLICIES)}", path)
+    terms = _expect(table, "keep_terms", list, path, [])
+    if not all(isinstance(term, str) and term.strip() for term in terms):
+        raise ConfigError("[translation] keep_terms must be a list of non-empty strings", path)
+    models = {}
+    for language in sorted(set(table) - scalars):
+        entry = _expect(table, language, dict, path)
+        _reject_unknown(entry, {"engine", "model"}, f"translation.{language}", path)
+        engine = _expect(entry, "engine", str, path)
+        model = _expect(entry, "model", str, path)
+        if engine not in ENGINES:
+            raise ConfigError(f"[translation.{language}] engine must be one of {', '.join(ENGINES)}", path)
+        if not model or len(model) > 60 or "/" in model or model.startswith("."):
+            raise ConfigError(f"[translation.{language}] needs 'model', the name of an installed model "
+                              "(at most 60 characters, no '/')", path, hint="'press models list' shows the installed ones")
+        models[language] = LanguageModel(engine, model)
+    return TranslationSettings(models=models, notes=notes, keep_terms=tuple(terms), **values)
+
+
 def load_config(project_dir: Path | None = None) -> BookConfig:
     """Read ``source/book.toml`` of the project at ``project_dir`` (or the nearest one)."""
     project_dir = (project_dir or find_project_dir()).resolve()
     path = project_dir / "source" / BOOK_TOML
     data = _read_toml(path)
-    _reject_unknown(data, {"book", "print", "fonts", "images", "limits"}, "top level", path)
+    _reject_unknown(data, {"book", "print", "fonts", "images", "limits", "translation"}, "top level", path)
     book = data.get("book", {})
     _reject_unknown(book, {"manuscript", "manuscript_encoding", "slug", "subject", "keywords", "source_language",
                            "languages"}, "book", path)
@@ -183,6 +255,8 @@ def load_config(project_dir: Path | None = None) -> BookConfig:
         images=images,
         notes=notes,
         limits=_limits(data.get("limits", {}), path),
+        translation=_translation(_expect(data, "translation", dict, path, {}),
+                                 tuple(code for code in languages if code != source_language), path),
     )
 
 

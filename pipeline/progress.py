@@ -35,3 +35,35 @@ class Reporter:
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count:,} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
+class Progress:
+    """A long step's progress as occasional lines: done/total, rate and time left (a log-friendly bar)."""
+
+    def __init__(self, reporter: Reporter, stage: str, total: int, unit: str, *, every_s: float = 2.0):
+        self.reporter, self.stage, self.total, self.unit, self.every_s = reporter, stage, total, unit, every_s
+        self.done = 0
+        self.started = self.last = time.monotonic()
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        now = time.monotonic()
+        if now - self.last >= self.every_s and self.done < self.total:
+            self.last = now
+            self.reporter.step(self.stage, self.line())
+
+    def rate(self) -> float:
+        return self.done / max(time.monotonic() - self.started, 1e-9)
+
+    def line(self) -> str:
+        rate = self.rate()
+        left = (self.total - self.done) / rate if rate else 0.0
+        return (f"{self.done:,}/{self.total:,} {self.unit} ({self.done / max(self.total, 1):.0%}), "
+                f"{rate:.1f} {self.unit}/s, about {duration(left)} left")
+
+
+def duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes} min {seconds} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"

@@ -167,3 +167,21 @@ def book_pdf(tmp_path_factory, book) -> Path:
     target = directory / "book.pdf"
     weasyprint.HTML(string="".join(html), base_url=str(directory)).write_pdf(target)
     return target
+
+
+# --------------------------------------------------------------------------- translation projects
+
+
+def translation_project(destination: Path, extracted_book: Path, **settings) -> Path:
+    """A throwaway project whose book is already extracted; ``settings`` rewrite [translation] keys."""
+    import re
+    project = copy_project(destination)
+    (project / "output" / "xml").mkdir(parents=True)
+    shutil.copy(extracted_book, project / "output" / "xml" / "book.xml")
+    toml = project / "source" / "book.toml"
+    text = toml.read_text()
+    for key, value in settings.items():
+        text, count = re.subn(rf"^{key} = .*$", f"{key} = {value}", text, flags=re.MULTILINE)
+        assert count == 1, key
+    toml.write_text(text)
+    return project

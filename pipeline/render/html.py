@@ -171,6 +171,7 @@ def _marked(element: etree._Element, html: etree._Element, ctx: Context) -> etre
     lang = element.get(LANG)
     if lang and lang != ctx.lang:
         html.set("lang", lang)
+    if element.get("condition") == "untranslated":
         html.set("class", ((html.get("class") or "") + " untranslated").strip())
         html.set("title", ctx.strings("Not yet translated: shown in English"))
         ctx.fallbacks += 1

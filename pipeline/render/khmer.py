@@ -17,7 +17,12 @@ _KHMER_RUN = re.compile(r"[\u1780-\u17FF\u19E0-\u19FF\u200b]+")
 
 @lru_cache(maxsize=1)
 def _iterator():
-    import icu  # PyICU, from the pyicu-wheels package
+    try:
+        import icu  # PyICU, from the pyicu-wheels package
+    except ImportError:
+        from ..errors import EnvironmentProblem
+        raise EnvironmentProblem("ICU (PyICU) is not installed, and Khmer cannot be broken into lines without it",
+                                 hint="run scripts/setup, or 'pip install pyicu-wheels' in the environment")
     return icu.BreakIterator.createWordInstance(icu.Locale("km"))
 
 

@@ -1,45 +1,143 @@
-"""The book in an edition's language: translated text where a reviewed translation exists,
-the source text (marked as such) everywhere else.
+"""The book in an edition's language: translated text where the catalogs hold a usable
+translation, the source text (visibly marked) everywhere else.
 
-Until a catalog supplies a block's translation, the block keeps the source language's words
-and says so with ``xml:lang``; the renderers show such blocks visibly marked, and count them.
+A block is translated only when every one of its sentences is: a paragraph half in Khmer and
+half in English reads worse than one marked as not yet translated. Reviewed entries are always
+used; machine drafts only when the build asks for them (``--drafts``, and the pages say so);
+entries whose source changed since they were translated (fuzzy with ``#|``) never are. The
+inline markup (emphasis, links, note markers) comes back from the placeholders, so the notes
+keep their numbers and links.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import re
+from dataclasses import dataclass, field
 
+from babel.messages.catalog import Message
 from lxml import etree
 
+from ..config import BookConfig
 from ..docbook import DB_NS, XML_NS
+from ..i18n.catalogs import MACHINE, REVIEWED, catalog_path, entry_state, existing_parts, read_catalog
+from ..i18n.segments import PLACEHOLDER, BlockSegments, expected_placeholders, translatable_blocks
 
 LANG = f"{{{XML_NS}}}lang"
+UNTRANSLATED = "untranslated"  # the DocBook effectivity value (condition) of a block shown in the source language
 D = f"{{{DB_NS}}}"
-# Blocks whose words a reader reads: the unit of translation and of fallback marking.
-TEXT_BLOCKS = {f"{D}{name}" for name in ("para", "title", "entry", "glossterm", "tocentry", "bibliomixed",
-                                          "orgname", "personname", "phrase")}
-
-Translator = Callable[[etree._Element], bool]  # translates a block in place; False when it has no translation
+# Words that are never translated (names, reference entries) keep the source language's tag, unmarked.
+SOURCE_LANGUAGE_ONLY = {f"{D}{name}" for name in ("personname", "bibliomixed", "glossterm", "orgname")}
+UNSPACED = {"ja", "zh", "th", "lo", "my"}  # scripts that join sentences without a space (Khmer uses one)
 
 
-def localize(root: etree._Element, lang: str, translate: Translator | None = None,
-             source_language: str = "en") -> tuple[etree._Element, int, int]:
-    """A copy of ``root`` in ``lang``: (book, blocks translated, blocks left in the source language)."""
+@dataclass
+class Localized:
+    book: etree._Element
+    translated: int = 0  # blocks
+    untranslated: int = 0  # blocks shown in the source language
+    broken: list[str] = field(default_factory=list)  # segment ids whose translation lost its placeholders
+
+
+def _usable(message: Message | None, drafts: bool) -> bool:
+    if message is None or not message.string:
+        return False
+    state = entry_state(message)
+    return state == REVIEWED or (drafts and state == MACHINE)
+
+
+def load_translations(config: BookConfig, lang: str) -> dict[tuple[str, str], Message]:
+    """(segment id, source sentence) → catalog entry, from every catalog of ``lang``."""
+    entries = {}
+    for part in existing_parts(config, lang):
+        for message in read_catalog(catalog_path(config, lang, part), lang):
+            if message.id and message.context:
+                entries[(message.context, message.id)] = message
+    return entries
+
+
+def localize(root: etree._Element, lang: str, config: BookConfig, *, drafts: bool = False,
+             translations: dict[tuple[str, str], Message] | None = None) -> Localized:
+    """A copy of ``root`` in ``lang``, with the catalogs' translations put in place."""
     book = copy.deepcopy(root)
     book.set(LANG, lang)
-    if lang == source_language:
-        return book, 0, 0
-    translated = untranslated = 0
-    for element in book.iter(*TEXT_BLOCKS):
-        if any(ancestor.tag in TEXT_BLOCKS for ancestor in element.iterancestors()):
-            continue
-        if not "".join(element.itertext()).strip():
-            continue
-        if translate is not None and translate(element):
-            element.set(LANG, lang)
-            translated += 1
+    result = Localized(book)
+    if lang == config.source_language:
+        return result
+    if translations is None:
+        translations = load_translations(config, lang)
+    # Innermost first: a note's own paragraphs are translated before the paragraph carrying its marker.
+    for block in reversed(list(translatable_blocks(book, config.translation))):
+        if _translate_block(block, translations, lang, drafts, result.broken):
+            block.block.set(LANG, lang)
+            result.translated += 1
         else:
-            element.set(LANG, source_language)
-            untranslated += 1
-    return book, translated, untranslated
+            block.block.set(LANG, config.source_language)
+            block.block.set("condition", UNTRANSLATED)
+            result.untranslated += 1
+    for element in book.iter(*SOURCE_LANGUAGE_ONLY):
+        if element.get(LANG) is None:
+            element.set(LANG, config.source_language)
+    return result
+
+
+def _translate_block(block: BlockSegments, translations: dict[tuple[str, str], Message], lang: str,
+                     drafts: bool, broken: list[str]) -> bool:
+    sentences = []
+    for segment, numbers in zip(block.segments, block.renumbering):
+        message = translations.get((segment.id, segment.text))
+        if not _usable(message, drafts):
+            return False
+        if expected_placeholders(message.string) != expected_placeholders(segment.text):
+            broken.append(segment.id)
+            return False
+        back = {str(new): old for old, new in numbers.items()}
+        sentences.append(PLACEHOLDER.sub(lambda m: m.group(0).replace(m.group(2), back[m.group(2)], 1),
+                                         message.string.strip()))
+    _refill(block.block, ("" if lang in UNSPACED else " ").join(sentences), block.elements)
+    return True
+
+
+_TOKEN = re.compile(r"<(/?)([a-z])(\d+)(/?)>")
+
+
+def _refill(target: etree._Element, text: str, elements: dict[str, etree._Element]) -> None:
+    """Replace the block's words with ``text``, turning placeholders back into the original elements."""
+    keep = [child for child in target if not isinstance(child.tag, str)]  # source-line and citation PIs
+    for child in list(target):
+        target.remove(child)
+    target.text = None
+    for pi in keep:
+        pi.tail = None
+        target.append(pi)
+    stack = [target]
+    position = 0
+    for match in _TOKEN.finditer(text):
+        _add_text(stack[-1], text[position:match.start()])
+        position = match.end()
+        closing, number, empty = match.group(1), match.group(3), match.group(4)
+        if closing:
+            if len(stack) > 1:
+                stack.pop()
+            continue
+        original = elements[number]
+        original.tail = None
+        if empty:
+            stack[-1].append(original)
+        else:
+            for child in list(original):
+                original.remove(child)
+            original.text = None
+            stack[-1].append(original)
+            stack.append(original)
+    _add_text(stack[-1], text[position:])
+
+
+def _add_text(parent: etree._Element, words: str) -> None:
+    if not words:
+        return
+    if len(parent):
+        last = parent[-1]
+        last.tail = (last.tail or "") + words
+    else:
+        parent.text = (parent.text or "") + words

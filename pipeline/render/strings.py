@@ -1,6 +1,6 @@
 """The editions' fixed strings (Contents, Chapter N, …) in each language, and their numbers.
 
-Labels come from ``locales/<lang>/ui.po`` (gettext, so translators review them like any other
+Labels come from ``locales/ui/<lang>.po`` (gettext, so translators review them like any other
 catalog); English is the msgid itself. Numbers follow the language's printing custom: Khmer
 books print Khmer digits.
 """
@@ -65,7 +65,7 @@ def check_po(path: Path) -> None:
 
 @lru_cache(maxsize=8)
 def _load(lang: str, locales: str) -> dict[str, str]:
-    path = Path(locales) / lang / "ui.po"
+    path = Path(locales) / "ui" / f"{lang}.po"
     if lang == "en" or not path.exists():
         return {}
     check_po(path)

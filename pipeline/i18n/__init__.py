@@ -1,0 +1,42 @@
+"""Translation: the book's sentences as gettext catalogs per language, and machine drafts for review.
+
+``prepare_catalogs`` (book.xml → merged ``locales/<lang>/*.po``) and ``draft_translations``
+(empty entries → fuzzy machine drafts) are the two stages ``press build`` runs after extract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config import BookConfig
+from ..errors import InputError
+from ..progress import Reporter, plural
+from ..safety import parse_xml, read_input_bytes
+from .catalogs import update_catalogs
+from .draft import draft_translations
+from .segments import Segment, book_keep_terms, extract_segments
+
+__all__ = ["prepare_catalogs", "draft_translations", "PreparedCatalogs"]
+
+
+@dataclass
+class PreparedCatalogs:
+    segments: list[Segment]
+    keep_terms: tuple[str, ...]
+
+
+def prepare_catalogs(config: BookConfig, reporter: Reporter | None = None) -> PreparedCatalogs:
+    """Segment ``output/xml/book.xml`` and merge the segments into every target language's catalogs."""
+    reporter = reporter or Reporter(quiet=True)
+    if not config.book_xml.is_file():
+        raise InputError("the book has not been extracted yet", config.book_xml,
+                         hint="run 'press extract' (or 'press build') first")
+    root = parse_xml(read_input_bytes(config.book_xml, config.limits, what="book"), config.book_xml)
+    segments = extract_segments(root, config.translation)
+    languages = config.target_languages
+    update = update_catalogs(config, segments, languages)
+    parts = len({segment.part for segment in segments})
+    reporter.step("catalogs", f"{plural(len(segments), 'segment')} in {plural(parts, 'catalog')} per language "
+                              f"({', '.join(languages) or 'none'}): wrote {len(update.written)}, "
+                              f"unchanged {len(update.unchanged)}")
+    return PreparedCatalogs(segments, book_keep_terms(root, config.translation))

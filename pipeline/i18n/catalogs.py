@@ -1,0 +1,349 @@
+"""Segments ⇄ gettext PO catalogs under ``locales/<lang>/``: read, merge, write — never regenerate.
+
+One catalog per part of the book (``book``, each front-matter part, each chapter). An entry's
+``msgctxt`` is its segment id, its ``msgid`` the source sentence. The merge rules keep every
+translation a person or a machine made:
+
+* same id and same text (or the same text moved elsewhere): translation and state kept;
+* same id, changed text: the old translation kept, marked fuzzy, old source as ``#|`` previous msgid;
+* gone: the entry becomes obsolete (``#~``), translation and flags kept, and comes back if the
+  sentence does.
+
+Babel reads and writes the files. Its reader silently truncates a broken string, so every file
+is checked (our own line guard, then ``msgfmt --check``) before it is read, and every file we
+write must pass ``msgfmt --check`` before it replaces the old one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import io
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from babel.messages.catalog import Catalog, Message
+from babel.messages.pofile import normalize, read_po, unescape, write_po
+
+from ..config import BookConfig
+from ..errors import CatalogError
+from ..safety import atomic_write, read_input_bytes
+from .segments import Segment
+
+MT_PREFIX = "mt: "
+UNTRANSLATED, MACHINE, OUTDATED, REVIEWED = "untranslated", "machine draft", "needs review", "reviewed"
+STATES = (UNTRANSLATED, MACHINE, OUTDATED, REVIEWED)
+SIMILARITY_CUTOFF = 0.5  # below this, a rewritten sentence's old translation is obsolete, not a fuzzy hint
+_STRING_LINE = re.compile(r'^(?:#~\s*)?(?:#\|\s*)?(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)?\s*(".*)$')
+_DATE_HEADER = re.compile(rb'^"(POT-Creation-Date|PO-Revision-Date): .*\\n"\n', re.MULTILINE)
+
+
+# --------------------------------------------------------------------------- entry states and provenance
+
+
+def entry_state(message: Message) -> str:
+    """Where an entry stands: untranslated, machine draft, needs review (source changed) or reviewed."""
+    if not message.string:
+        return UNTRANSLATED
+    if not message.fuzzy:
+        return REVIEWED
+    if message.previous_id or not machine_provenance(message):
+        return OUTDATED
+    return MACHINE
+
+
+def machine_provenance(message: Message) -> list[str]:
+    """The ``mt:`` comment lines (engine and model, weights' hash, draft fingerprint), each short enough
+    that Babel never wraps it."""
+    return [c for c in message.auto_comments if c.startswith(MT_PREFIX)]
+
+
+def draft_fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def is_untouched_machine_draft(message: Message) -> bool:
+    """A machine draft nobody has edited since: fuzzy, and its text still matches the recorded fingerprint."""
+    return (bool(message.string) and message.fuzzy
+            and f"{MT_PREFIX}draft:{draft_fingerprint(message.string)}" in message.auto_comments)
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def check_po_bytes(data: bytes, path: Path | str) -> None:
+    """Refuse a PO file with a broken string line or one msgfmt rejects (Babel would read it silently)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CatalogError(f"not UTF-8 (byte {error.start})", path, hint="save the catalog as UTF-8")
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _STRING_LINE.match(line.strip())
+        if match and not _closed_string(match.group(1)):
+            raise CatalogError("unterminated string", path, f"line {number}",
+                               hint="close the quotation mark (a tool or an edit cut the line); nothing was changed")
+    _msgfmt_check(data, path)
+
+
+def _closed_string(literal: str) -> bool:
+    if len(literal) < 2 or not literal.endswith('"'):
+        return False
+    backslashes = len(literal[:-1]) - len(literal[:-1].rstrip("\\"))
+    return backslashes % 2 == 0
+
+
+def _msgfmt_check(data: bytes, path: Path | str) -> None:
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        return  # the line guard above still ran; scripts/setup installs gettext
+    result = subprocess.run([msgfmt, "--check", "-o", "/dev/null", "-"], input=data, capture_output=True,
+                            timeout=60)
+    if result.returncode != 0:
+        problem = next((line for line in result.stderr.decode("utf-8", "replace").splitlines()
+                        if line.startswith("<stdin>:")), result.stderr.decode("utf-8", "replace").strip())
+        where, _, message = problem.removeprefix("<stdin>:").partition(": ")
+        raise CatalogError(f"msgfmt --check fails: {message or problem}", path,
+                           f"line {where}" if where.isdigit() else None,
+                           hint="fix the entry named (or restore the file from version control); nothing was changed")
+
+
+# --------------------------------------------------------------------------- reading and writing
+
+
+def read_catalog(path: Path, language: str) -> Catalog:
+    """Read a checked catalog, with Babel's losses undone (``#|`` previous msgids, format flags)."""
+    data = read_input_bytes(path, what="catalog")
+    check_po_bytes(data, path)
+    try:
+        catalog = read_po(io.BytesIO(data), locale=language, abort_invalid=True)
+    except Exception as error:  # Babel raises PoFileError and, on odd input, ValueError/IndexError
+        raise CatalogError(f"not a readable PO file ({error})", path, hint="restore it from version control")
+    for message in [*catalog, *catalog.obsolete.values()]:
+        _normalise(message)
+    return catalog
+
+
+def _normalise(message: Message) -> None:
+    """Babel guesses python-format from a stray '%' and keeps '#|' lines as comments; undo both."""
+    message.flags.discard("python-format")
+    previous = [c for c in message.user_comments if c.startswith("|")]
+    if previous:
+        message.user_comments = [c for c in message.user_comments if not c.startswith("|")]
+        literals = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', " ".join(c[1:] for c in previous
+                                                                       if not c[1:].strip().startswith("msgid_plural"))))
+        message.previous_id = [unescape(f'"{literals}"')]
+
+
+def render_catalog(catalog: Catalog) -> bytes:
+    """The PO bytes: Babel writes the header and entries; previous msgids and obsolete flags are added."""
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=76, ignore_obsolete=True)
+    text = _with_previous_ids(buffer.getvalue().decode("utf-8"), catalog)
+    return text.encode("utf-8") + b"".join(_obsolete_entry(message, catalog) for message in catalog.obsolete.values())
+
+
+def _with_previous_ids(text: str, catalog: Catalog) -> str:
+    """Insert ``#| msgid`` lines before each changed entry's msgctxt.
+
+    Babel's own ``include_previous`` re-wraps a long previous msgid as prose, cutting its quoted
+    strings mid-line (msgfmt then rejects the file), so the lines are formatted here instead.
+    """
+    for message in catalog:
+        if message.id and message.previous_id and message.context:
+            anchor = f'\nmsgctxt "{message.context}"\n'
+            previous = "#| msgid " + normalize(message.previous_id[0], prefix="#| ", width=76)
+            text = text.replace(anchor, f"\n{previous}{anchor}", 1)
+    return text
+
+
+def _obsolete_entry(message: Message, catalog: Catalog) -> bytes:
+    """One ``#~`` entry, written by Babel as a live entry and then commented out line by line."""
+    single = Catalog(locale=catalog.locale, fuzzy=False)
+    entry = Message(message.id, message.string, flags=message.flags, context=message.context,
+                    auto_comments=message.auto_comments, user_comments=message.user_comments)
+    entry.flags.discard("python-format")
+    single[message.id] = entry
+    buffer = io.BytesIO()
+    write_po(buffer, single, width=76, omit_header=True)
+    lines = buffer.getvalue().decode("utf-8").splitlines(keepends=True)
+    return "".join(line if line.startswith("#") or not line.strip() else f"#~ {line}" for line in lines).encode()
+
+
+def write_catalog(path: Path, catalog: Catalog) -> bool:
+    """Write a catalog atomically if its entries changed; every written file passes msgfmt --check."""
+    data = render_catalog(catalog)
+    try:
+        _msgfmt_check(data, path)
+    except CatalogError as error:
+        raise CatalogError(f"the catalog press produced is invalid: {error.message}", path, error.where,
+                           hint="this is a bug in press; the old catalog was left as it was")
+    if path.is_file() and _without_dates(read_input_bytes(path, what="catalog")) == _without_dates(data):
+        return False
+    return atomic_write(path, data)
+
+
+def _without_dates(data: bytes) -> bytes:
+    return _DATE_HEADER.sub(b"", data)
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def new_catalog(language: str, part: str, config: BookConfig, old: Catalog | None = None) -> Catalog:
+    """An empty catalog with the project's header, or the old catalog's header if there was one."""
+    catalog = Catalog(locale=language, project=f"{config.slug} {part}", version="1", fuzzy=False,
+                      charset="utf-8",
+                      creation_date=old.creation_date if old else datetime.now(timezone.utc),
+                      revision_date=old.revision_date if old else None,
+                      last_translator=old.last_translator if old else None,
+                      language_team=old.language_team if old else None)
+    catalog.header_comment = (f"# {catalog.locale.english_name} translation of {config.slug}, part {part}.\n"
+                              "# Written by press: msgctxt is the segment id, msgid the source sentence.\n"
+                              "# Fuzzy entries (machine drafts, changed sources) are not published until\n"
+                              "# a reviewer corrects them and clears the fuzzy flag.")
+    return catalog
+
+
+def merge_catalog(catalog: Catalog, old: Catalog | None, segments: Iterable[Segment], source_name: str) -> Catalog:
+    """Fill ``catalog`` (empty, with its header) from the segments, carrying over everything ``old`` holds."""
+    pool = _Pool(old)
+    for segment in segments:
+        match = pool.take_exact(segment)
+        if match is not None:
+            message = _carry(match, segment, source_name, previous=match.previous_id, fuzzy=match.fuzzy)
+        else:
+            changed = pool.take_changed(segment)
+            if changed is not None:
+                message = _carry(changed, segment, source_name, previous=[changed.id], fuzzy=True)
+            else:
+                message = _fresh(segment, source_name)
+        message.flags.discard("python-format")
+        catalog[segment.text] = message
+    for message in pool.leftovers():
+        entry = Message(message.id, message.string, flags=message.flags, context=message.context,
+                        auto_comments=[c for c in message.auto_comments if c.startswith(MT_PREFIX)],
+                        user_comments=message.user_comments)
+        entry.flags.discard("python-format")
+        catalog.obsolete[(message.id, message.context)] = entry
+    return catalog
+
+
+class _Pool:
+    """The old catalog's entries, each usable once: by id and text, by text alone, or by id."""
+
+    def __init__(self, old: Catalog | None):
+        active = [m for m in old if m.id] if old else []
+        obsolete = list(old.obsolete.values()) if old else []
+        self.entries = active + obsolete
+        self.used: set[int] = set()
+        self.by_key = {}
+        for message in reversed(self.entries):  # live entries win over obsolete ones with the same key
+            self.by_key[(message.context, message.id)] = message
+        self.by_text: dict[str, list[Message]] = {}
+        for message in self.entries:
+            self.by_text.setdefault(message.id, []).append(message)
+        self.by_context = {message.context: message for message in active}
+
+    def _take(self, message: Message | None) -> Message | None:
+        if message is None or id(message) in self.used:
+            return None
+        self.used.add(id(message))
+        return message
+
+    def take_exact(self, segment: Segment) -> Message | None:
+        same = self._take(self.by_key.get((segment.id, segment.text)))
+        if same is not None:
+            return same
+        candidates = [m for m in self.by_text.get(segment.text, ()) if id(m) not in self.used]
+        candidates.sort(key=lambda m: not m.string)  # a translated twin first
+        return self._take(candidates[0]) if candidates else None
+
+    def take_changed(self, segment: Segment) -> Message | None:
+        old = self.by_context.get(segment.id)
+        if old is None or id(old) in self.used or not old.string:
+            return None
+        if difflib.SequenceMatcher(None, old.id, segment.text).ratio() < SIMILARITY_CUTOFF:
+            return None
+        return self._take(old)
+
+    def leftovers(self) -> list[Message]:
+        """Unmatched entries that hold a translation; untranslated ones have nothing to keep."""
+        return [m for m in self.entries if id(m) not in self.used and m.string]
+
+
+def _comments(segment: Segment) -> list[str]:
+    line = f", source line {segment.line}" if segment.line else ""
+    return [f"{segment.where}{line}", *(f"{token} = {meaning}" for token, meaning in segment.placeholders)]
+
+
+def _fresh(segment: Segment, source_name: str) -> Message:
+    return Message(segment.text, "", locations=_locations(segment, source_name), auto_comments=_comments(segment),
+                   context=segment.id)
+
+
+def _carry(old: Message, segment: Segment, source_name: str, *, previous: list, fuzzy: bool) -> Message:
+    provenance = [c for c in old.auto_comments if c.startswith(MT_PREFIX)]
+    flags = set(old.flags) - {"python-format"}
+    flags = flags | {"fuzzy"} if fuzzy else flags - {"fuzzy"}
+    return Message(segment.text, old.string, locations=_locations(segment, source_name), flags=flags,
+                   auto_comments=_comments(segment) + provenance, user_comments=old.user_comments,
+                   previous_id=list(previous or []), context=segment.id)
+
+
+def _locations(segment: Segment, source_name: str) -> list[tuple[str, int]]:
+    return [(source_name, segment.line)] if segment.line else []
+
+
+# --------------------------------------------------------------------------- the project's catalogs
+
+
+def catalog_path(config: BookConfig, language: str, part: str) -> Path:
+    return config.locales_dir / language / f"{part}.po"
+
+
+def existing_parts(config: BookConfig, language: str) -> list[str]:
+    directory = config.locales_dir / language
+    return sorted(path.stem for path in directory.glob("*.po")) if directory.is_dir() else []
+
+
+@dataclass
+class CatalogUpdate:
+    written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+
+
+def update_catalogs(config: BookConfig, segments: list[Segment], languages: Iterable[str]) -> CatalogUpdate:
+    """Merge the book's segments into every language's catalogs; reads (and checks) all before writing any."""
+    by_part: dict[str, list[Segment]] = {}
+    for segment in segments:
+        by_part.setdefault(segment.part, []).append(segment)
+    plans = []
+    for language in languages:
+        for part in list(by_part) + [p for p in existing_parts(config, language) if p not in by_part]:
+            path = catalog_path(config, language, part)
+            old = read_catalog(path, language) if path.exists() else None
+            plans.append((path, language, part, old))
+    update = CatalogUpdate()
+    for path, language, part, old in plans:
+        merged = merge_catalog(new_catalog(language, part, config, old), old, by_part.get(part, []),
+                               config.manuscript.name)
+        (update.written if write_catalog(path, merged) else update.unchanged).append(path)
+    return update
+
+
+def count_states(config: BookConfig, language: str) -> dict[str, dict[str, int]]:
+    """Per catalog, how many live entries are in each state."""
+    counts = {}
+    for part in existing_parts(config, language):
+        catalog = read_catalog(catalog_path(config, language, part), language)
+        tally = dict.fromkeys(STATES, 0)
+        for message in catalog:
+            if message.id:
+                tally[entry_state(message)] += 1
+        counts[part] = tally
+    return counts
