@@ -4,9 +4,11 @@ project, a tagged PDF (PDF/UA-1) with outline and metadata, and a layout check o
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +19,7 @@ from ..config import BookConfig
 from ..errors import EnvironmentProblem, RenderError
 from ..safety import atomic_write, url_fetcher
 from .html import Context
+from .khmer import ZWSP
 from .layout import LayoutReport, check_layout
 from .printbook import fonts_for, print_document
 from .strings import ui_strings
@@ -26,6 +29,41 @@ FONT_PACKAGES = {
     "Noto Serif": "fonts-noto-core", "Noto Sans": "fonts-noto-core", "Noto Serif Khmer": "fonts-noto-core",
     "Noto Sans Khmer": "fonts-noto-core", "DejaVu Serif": "fonts-dejavu-core",
 }
+
+
+# Scripts whose glyphs reorder and merge (Khmer's pre-base vowels, stacked subscripts): a font's
+# glyph-to-text map cannot say which letters a glyph stands for, so copy and paste garbles them.
+_REORDERING_SCRIPTS = re.compile(r"[\u1780-\u17FF\u19E0-\u19FF]")
+
+
+@contextmanager
+def actual_text_for_reordering_scripts():
+    """Wrap each drawn line of such text in an /ActualText span carrying its real letters.
+
+    WeasyPrint maps each glyph id to the text of the first cluster it drew; in Khmer the same
+    glyph stands in different clusters, so extraction loses vowels. /ActualText (PDF 32000-1
+    14.9.4) is what readers, pdftotext and screen readers use instead of the glyph map.
+    """
+    import pydyf
+    import weasyprint.draw as draw
+
+    original = draw.draw_text
+
+    def draw_text(stream, textbox, *args, **kwargs):
+        text = getattr(textbox, "text", "")
+        if not _REORDERING_SCRIPTS.search(text):
+            return original(stream, textbox, *args, **kwargs)
+        stream.begin_marked_content("Span", pydyf.Dictionary({"ActualText": pydyf.String(text.replace(ZWSP, ""))}))
+        try:
+            return original(stream, textbox, *args, **kwargs)
+        finally:
+            stream.end_marked_content()
+
+    draw.draw_text = draw_text
+    try:
+        yield
+    finally:
+        draw.draw_text = original
 
 
 @dataclass
@@ -95,7 +133,8 @@ def render_pdf(root: etree._Element, lang: str, config: BookConfig, output: Path
         rendered = weasyprint.HTML(string=html, base_url=str(templates) + "/", url_fetcher=fetcher).render(
             pdf_variant="pdf/ua-1", pdf_tags=True)
         layout = check_layout(rendered)
-        data = rendered.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
+        with actual_text_for_reordering_scripts():
+            data = rendered.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
     except (ValueError, TypeError, AttributeError, IndexError, KeyError, AssertionError, RecursionError) as error:
         raise RenderError(f"the {lang} edition could not be laid out ({type(error).__name__}: {error})",
                           stylesheet, hint="a template or stylesheet error; rerun with --debug for the details")

@@ -1,0 +1,313 @@
+"""The print editions, opened as a reader and a typesetter would: fonts, outline, contents page
+numbers, metadata, copy-and-paste of Khmer and Japanese, line breaking, and bad input.
+
+One project copy is built once for the session (all three languages). Its Khmer and Japanese
+catalogs get reviewed translations for the first chapter's title and first section, written
+with Babel the way a PO editor would save them, so the translated editions carry real Khmer
+and Japanese text through the real pipeline.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import subprocess
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import pypdf
+import pytest
+from babel.messages.pofile import read_po, write_po
+
+from conftest import copy_project, need, run_press
+from pipeline.config import load_config
+from pipeline.errors import EnvironmentProblem, ExitCode
+from pipeline.render.khmer import ZWSP
+
+LANGUAGES = ("en", "km", "ja")
+SLUG = "rise-of-global-south"
+# Real Khmer and Japanese prose (about Japan–ASEAN relations), cut into phrases to stand in for
+# each run of words between a sentence's placeholders. The Khmer ones have no spaces at all.
+KHMER = ["ជប៉ុននិងអាស៊ានគឺជាសសរស្តម្ភនៃស្ថិរភាពនិងកំណើនសេដ្ឋកិច្ចនៅក្នុងតំបន់អាស៊ីប៉ាស៊ីហ្វិក",
+         "ចាប់តាំងពីសម័យកសាងប្រទេសឡើងវិញក្រោយសង្គ្រាមលោកលើកទីពីរទំនាក់ទំនងនេះបានរីកចម្រើនជាភាពជាដៃគូដ៏រឹងមាំ",
+         "កិច្ចសហប្រតិបត្តិការនេះពង្រឹងពាណិជ្ជកម្មការវិនិយោគនិងសន្តិសុខតំបន់សម្រាប់ប្រជាជនទាំងអស់",
+         "សមិទ្ធផលទាំងនេះបង្ហាញពីការប្តេជ្ញាចិត្តរួមគ្នាចំពោះសន្តិភាពនិងវិបុលភាពក្នុងតំបន់ឥណ្ឌូប៉ាស៊ីហ្វិក"]
+JAPANESE = ["日本とASEANは、アジア太平洋地域の安定と成長の礎となってきた",
+            "戦後復興期以来、両者の関係は経済協力を深め、安全保障上の課題に取り組む多面的な関係へと発展した",
+            "この対話は、地域の勢力均衡の緊張を和らげ、ASEANの中心性を強化している",
+            "こうした成果は、インド太平洋地域の平和と繁栄に向けた共通の決意を示している"]
+TRANSLATED = re.compile(r"^ch1-(title|s1-title|s1-p\d+)\.\d+$")
+
+
+def translation_keeping_placeholders(source: str, words: Iterator[str], end: str) -> str:
+    """A translation that keeps the sentence's placeholders exactly, with real phrases between them."""
+    pieces = re.split(r"(</?[a-z]\d+/?>)", source)
+    text = "".join(piece if piece.startswith("<") else next(words) if re.search(r"\w", piece) else ""
+                   for piece in pieces)
+    return re.sub(r"((?:<n\d+/>)*)$", lambda match: end + match.group(1), text, count=1)
+
+
+def review_catalog(path: Path, lang: str) -> list[str]:
+    """Give chapter 1's title and first section reviewed translations; returns the phrases used."""
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    phrases, end = (KHMER, "។") if lang == "km" else (JAPANESE, "。")
+    words = itertools.cycle(phrases)
+    for message in catalog:
+        if message.id and message.context and TRANSLATED.match(message.context):
+            message.string = translation_keeping_placeholders(message.id, words, "" if "title" in message.context else end)
+            message.flags.discard("fuzzy")
+    with path.open("wb") as handle:
+        write_po(handle, catalog, width=0)
+    return phrases
+
+
+@pytest.fixture(scope="session")
+def editions(tmp_path_factory) -> Path:
+    """A project copy with reviewed Khmer and Japanese for chapter 1's opening, built in full."""
+    project = copy_project(tmp_path_factory.mktemp("print"))
+    first = run_press("build", "--format", "pdf", cwd=project, timeout=600)  # writes the catalogs
+    assert first.returncode == 0, first.stderr
+    for lang in ("km", "ja"):
+        review_catalog(project / "locales" / lang / "ch1.po", lang)
+    second = run_press("build", "--format", "pdf", cwd=project, timeout=600)
+    assert second.returncode == 0, second.stderr
+    (project / "build.log").write_text(second.stderr, encoding="utf-8")
+    return project
+
+
+def pdf_of(project: Path, lang: str) -> Path:
+    return project / "output" / lang / f"{SLUG}.pdf"
+
+
+def page_text(pdf: Path, page: int) -> str:
+    """One page's text as pdftotext reads it (1-based page numbers)."""
+    need("pdftotext")
+    return subprocess.run(["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def number(text: str) -> int:
+    """A folio in any script's digits, or in lower-case roman numerals."""
+    if re.fullmatch(r"[ivxlc]+", text):
+        values = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+        total = 0
+        for here, after in zip(text, text[1:] + " "):
+            total += -values[here] if values.get(after, 0) > values[here] else values[here]
+        return total
+    return int("".join(str(unicodedata.digit(c)) for c in text))
+
+
+def folio(pdf: Path, page: int) -> int | None:
+    """The folio printed at the foot of a page, if it prints one."""
+    lines = [line.strip() for line in page_text(pdf, page).splitlines() if line.strip()]
+    if lines and re.fullmatch(r"[0-9\u17e0-\u17e9]+|[ivxlc]+", lines[-1]):
+        return number(lines[-1])
+    return None
+
+
+def outline(reader: pypdf.PdfReader) -> list[tuple[int, str, int]]:
+    """(depth, title, 0-based page) for every bookmark."""
+    entries = []
+
+    def walk(items, depth):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                entries.append((depth, item.title, reader.get_destination_page_number(item)))
+    walk(reader.outline, 0)
+    return entries
+
+
+# --------------------------------------------------------------------------- what the PDFs hold
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_font_is_embedded_and_subset(editions, lang):
+    need("pdffonts")
+    listing = subprocess.run(["pdffonts", str(pdf_of(editions, lang))], capture_output=True, text=True,
+                             check=True).stdout.splitlines()[2:]
+    assert listing, "the PDF uses fonts"
+    for line in listing:
+        name, columns = line.split()[0], line.split()[-5:]
+        embedded, subset = columns[0], columns[1]
+        assert embedded == "yes", f"{name} is not embedded"
+        assert subset == "yes" and re.match(r"[A-Z]{6}\+", name), f"{name} is not a subset"
+    families = " ".join(line.split()[0] for line in listing).replace("-", "")
+    expected = {"en": "NotoSerif", "km": "KhmerOS", "ja": "NotoSerifCJK"}[lang]
+    assert expected in families, families
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_outline_has_front_matter_every_chapter_and_section(editions, lang, book):
+    from pipeline.docbook import NS, text_of
+    reader = pypdf.PdfReader(pdf_of(editions, lang))
+    entries = outline(reader)
+    top = [title for depth, title, _ in entries if depth == 0]
+    chapters = book.xpath("db:chapter", namespaces=NS)
+    assert len([t for t in top]) >= len(chapters) + 4
+    straight = [title.replace("’", "'") for title in top]
+    for chapter in chapters[1:]:  # chapter 1's title is translated in km and ja
+        assert " ".join(text_of(chapter.find("db:info/db:title", NS)).split()) in straight
+    # Second level: each chapter's sections, its abbreviations and bibliography, and its notes
+    # under the heading the book gives them ("References").
+    second = book.xpath("db:chapter/db:section | db:chapter/db:bibliography | db:chapter/db:glosslist",
+                        namespaces=NS)
+    notes = book.xpath("db:chapter[.//db:footnote]/db:info/db:bibliomisc[@role='notes-title']", namespaces=NS)
+    assert len([e for e in entries if e[0] == 1]) == len(second) + len(notes)
+    pages = [page for _, _, page in entries]
+    assert pages == sorted(pages), "bookmarks follow the page order"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_contents_page_numbers_are_where_the_chapters_start(editions, lang, book):
+    from pipeline.docbook import NS
+    pdf = pdf_of(editions, lang)
+    reader = pypdf.PdfReader(pdf)
+    entries = outline(reader)
+    contents_page = entries[0][2] + 1
+    contents = page_text(pdf, contents_page) + page_text(pdf, contents_page + 1)
+    printed = [number(m.group(1)) for m in re.finditer(r"\.\s+([0-9\u17e0-\u17e9ivxlc]+)\s*$", contents, re.M)]
+    starts = [page for depth, _, page in entries if depth == 0][1:]  # after the contents itself
+    assert len(printed) == len(starts) == len(book.xpath("db:preface|db:acknowledgements|db:chapter", namespaces=NS))
+    for shown, start in zip(printed, starts):
+        # Chapter openers and blank versos print no folio: read the next page that does, and count back.
+        page = start + 1
+        while (found := folio(pdf, page)) is None:
+            page += 1
+        assert found - (page - start - 1) == shown, (lang, shown, start)
+    chapter_one = printed[-6]
+    assert chapter_one == 1 and (starts[-6] % 2 == 0), "chapter 1 is page 1, on a right-hand page"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_metadata_names_the_book_its_editors_and_language(editions, lang):
+    reader = pypdf.PdfReader(pdf_of(editions, lang))
+    config = load_config(editions)
+    meta = reader.metadata
+    assert meta.title.startswith("The Rise of Global South")
+    assert "CHHENG Kimlong" in meta.author and "LIM Menghour" in meta.author
+    assert meta.subject == config.subject
+    assert reader.trailer["/Root"]["/Lang"] == lang
+    assert "/StructTreeRoot" in reader.trailer["/Root"], "a tagged PDF"
+
+
+@pytest.mark.parametrize("lang", ["km", "ja"])
+def test_translated_text_copies_out_as_the_right_unicode(editions, lang):
+    pdf = pdf_of(editions, lang)
+    phrases = KHMER if lang == "km" else JAPANESE
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = re.sub(r"\s+", "", text.replace(ZWSP, ""))
+    for phrase in phrases:
+        assert phrase in flat, phrase
+    if lang == "ja":  # pypdf reads the glyph map only; Khmer needs the /ActualText that poppler reads
+        reader = pypdf.PdfReader(pdf)
+        pypdf_flat = re.sub(r"\s+", "", "".join(page.extract_text() for page in reader.pages[10:20]))
+        assert phrases[0] in pypdf_flat
+
+
+def test_khmer_labels_and_folios_use_khmer_digits(editions):
+    pdf = pdf_of(editions, "km")
+    entries = outline(pypdf.PdfReader(pdf))
+    contents = page_text(pdf, entries[0][2] + 1)
+    assert "មាតិកា" in contents and "ជំពូកទី" in contents.replace(" ", "").replace(ZWSP, "")
+    chapter_one = [page for depth, _, page in entries if depth == 0][5]
+    last_line = [line for line in page_text(pdf, chapter_one + 2).splitlines() if line.strip()][-1].strip()
+    assert last_line == "២"
+
+
+def test_japanese_chapter_labels_read_dai_n_sho(editions):
+    pdf = pdf_of(editions, "ja")
+    entries = outline(pypdf.PdfReader(pdf))
+    contents = page_text(pdf, entries[0][2] + 1)
+    assert "目次" in contents and "第1章" in contents and "第6章" in contents
+
+
+def test_long_unspaced_khmer_stays_inside_the_text_block(editions):
+    log = (editions / "build.log").read_text(encoding="utf-8")
+    km_line = next(line for line in log.splitlines() if line.startswith("render: km PDF:"))
+    assert "overflowing" not in km_line and "missing glyph" not in km_line, km_line
+    summary = next(line for line in log.splitlines() if re.match(r"^km +pdf", line))
+    assert "overflowing" not in summary
+
+
+def test_without_word_breaks_the_same_khmer_would_overflow(editions, monkeypatch, tmp_path):
+    """The check above can fail: the same translated chapter, its zero-width spaces withheld."""
+    from pipeline.render import html as html_module
+    from pipeline.render.localize import localize
+    from pipeline.render.pdf import render_pdf
+    from pipeline.safety import parse_xml
+    config = load_config(editions)
+    root = parse_xml(config.book_xml.read_bytes(), config.book_xml)
+    localized = localize(root, "km", config)
+    assert localized.translated >= 5
+    book = localized.book
+    for other in book.xpath("*[local-name()='chapter'][position()>1] | *[local-name()='preface' or "
+                            "local-name()='acknowledgements']"):
+        book.remove(other)
+    monkeypatch.setattr(html_module, "break_khmer", lambda text: text)
+    result = render_pdf(book, "km", config, tmp_path / "unbroken.pdf")
+    assert result.layout.overflows, "unbreakable Khmer lines overflow the margin"
+    assert all(o.excess_pt > 0.75 for o in result.layout.overflows)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_a_missing_font_names_the_debian_package_and_leaves_the_pdf(editions, monkeypatch, tmp_path):
+    from pipeline.render import pdf as pdf_module
+    from pipeline.safety import parse_xml
+    config = load_config(editions)
+    root = parse_xml(config.book_xml.read_bytes(), config.book_xml)
+    target = tmp_path / "km.pdf"
+    target.write_bytes(b"%PDF- previous edition")
+    fonts = pdf_module.installed_fonts() - {"Khmer OS"}
+    monkeypatch.setattr(pdf_module, "installed_fonts", lambda: fonts)
+    with pytest.raises(EnvironmentProblem) as error:
+        pdf_module.render_pdf(root, "km", config, target)
+    assert "Khmer OS" in str(error.value) and "fonts-khmeros" in error.value.hint
+    assert target.read_bytes() == b"%PDF- previous edition"
+
+
+def test_a_missing_stylesheet_is_one_message_and_no_pdf(tmp_path):
+    project = copy_project(tmp_path)
+    (project / "templates" / "print.css").unlink()
+    result = run_press("build", "--lang", "en", cwd=project)
+    assert result.returncode == ExitCode.RENDER
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "templates/print.css" in errors[0]
+    assert not (project / "output" / "en" / f"{SLUG}.pdf").exists()
+
+
+def test_a_configured_image_that_is_not_an_image_is_refused(tmp_path):
+    project = copy_project(tmp_path)
+    images = project / "source" / "images"
+    images.mkdir()
+    (images / "ch5-figure1.png").write_text("not a picture", encoding="utf-8")
+    first = run_press("build", "--lang", "en", cwd=project)
+    assert first.returncode != 0
+    errors = [line for line in first.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "ch5-figure1.png" in errors[0], first.stderr
+    assert not (project / "output" / "en" / f"{SLUG}.pdf").exists()
+
+
+def test_manuscript_markup_cannot_reach_files(tmp_path):
+    """An <img> typed in the manuscript is text in the book, never a request for a local file."""
+    project = copy_project(tmp_path)
+    manuscript = project / "source" / "manuscript.txt"
+    text = manuscript.read_text(encoding="utf-8")
+    hostile = ('See <img src="file:///etc/passwd"> and <link rel=stylesheet href="file:///etc/hostname"> '
+               "for details.")
+    marker = "Japan and ASEAN have been the cornerstones"
+    manuscript.write_text(text.replace(marker, hostile + " " + marker, 1), encoding="utf-8")
+    result = run_press("build", "--lang", "en", cwd=project)
+    assert result.returncode == 0, result.stderr
+    pdf = project / "output" / "en" / f"{SLUG}.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert 'src="file:///etc/passwd"' in re.sub(r"\s+", " ", text).replace("“", '"').replace("”", '"')
+    assert "root:x:0:0" not in text
+    reader = pypdf.PdfReader(pdf)
+    images = [name for page in reader.pages for name in page.images]
+    assert images == [], "no image was fetched into the PDF"
