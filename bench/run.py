@@ -13,6 +13,11 @@ translate: drafting the manuscript's sentences with a model big enough to matter
 terms masked, length-sorted batches, drafts checked and saved), against the same engine fed one
 segment at a time (what Argos's own ``translate()`` does) and against one raw CTranslate2
 ``translate_batch`` call on the same tokenized segments.
+
+print: the English PDF through ``press build --lang en`` (fresh process, from the manuscript)
+against ``pandoc --pdf-engine=weasyprint`` on the same manuscript; inside the render, the share
+of time that is ours (HTML construction, layout check, metadata) rather than WeasyPrint's layout
+and PDF writing; and the peak memory of building all three PDFs in one process.
 """
 
 from __future__ import annotations
@@ -143,7 +148,77 @@ def bench_translate(segments_wanted: int = 320, batch_size: int = 32, beam_size:
           "of it (target: within 10%, i.e. at least 90%)")
 
 
-BENCHMARKS = {"extract": bench_extract, "translate": bench_translate}
+def _project_copy(directory: Path) -> Path:
+    for name in ("source", "templates", "locales"):
+        shutil.copytree(ROOT / name, directory / name)
+    return directory
+
+
+def bench_print() -> None:
+    import os
+    import resource
+    with tempfile.TemporaryDirectory() as directory:
+        project = _project_copy(Path(directory) / "project")
+        press = [sys.executable, "-m", "pipeline", "build", "--lang", "en", "--format", "pdf", "-q"]
+        subprocess.run(press, cwd=project, check=True, capture_output=True)  # catalogs and book.xml in place
+        ours = timed(press, repeat=3, cwd=project)
+        print(f"print: press build --lang en (manuscript to PDF, fresh process): {ours:.2f} s (median of 3)")
+        pandoc = shutil.which("pandoc")
+        weasyprint_bin = Path(sys.executable).parent / "weasyprint"
+        if pandoc and weasyprint_bin.exists():
+            env = dict(os.environ, PATH=f"{weasyprint_bin.parent}:{os.environ['PATH']}")
+            peer = timed([pandoc, "-f", "markdown", str(ROOT / "source" / "manuscript.txt"), "--pdf-engine=weasyprint",
+                          "-o", str(Path(directory) / "pandoc.pdf")], repeat=3, env=env)
+            print(f"print: pandoc --pdf-engine=weasyprint on the same manuscript: {peer:.2f} s; "
+                  f"ratio press/pandoc = {ours / peer:.2f} (target at most 1.5)")
+        else:
+            print("print: pandoc or weasyprint not installed; no peer ratio")
+        _print_split(project)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        subprocess.run([sys.executable, "-m", "pipeline", "build", "--format", "pdf", "-q"], cwd=project,
+                       check=True, capture_output=True)
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        print(f"print: peak memory building en, km and ja PDFs in one process: {max(peak, before) / 1024:,.0f} MiB "
+              "(target under 1,536 MiB)")
+
+
+def _print_split(project: Path) -> None:
+    """Time WeasyPrint's own work (layout, PDF writing) inside one in-process English render."""
+    import weasyprint
+    from pipeline.config import load_config
+    from pipeline.render.localize import localize
+    from pipeline.render.pdf import render_pdf
+    from pipeline.safety import parse_xml
+    config = load_config(project)
+    root = parse_xml(config.book_xml.read_bytes(), config.book_xml)
+    spent = {"weasyprint": 0.0}
+    original_render, original_write = weasyprint.HTML.render, weasyprint.Document.write_pdf
+
+    def timed_call(function):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent["weasyprint"] += time.perf_counter() - started
+        return wrapper
+
+    weasyprint.HTML.render = timed_call(original_render)
+    weasyprint.Document.write_pdf = timed_call(original_write)
+    try:
+        render_pdf(localize(root, "en", config).book, "en", config, project / "split.pdf")  # warm caches
+        spent["weasyprint"] = 0.0
+        started = time.perf_counter()
+        render_pdf(localize(root, "en", config).book, "en", config, project / "split.pdf")
+        total = time.perf_counter() - started
+    finally:
+        weasyprint.HTML.render, weasyprint.Document.write_pdf = original_render, original_write
+    ours = total - spent["weasyprint"]
+    print(f"print: in-process English render {total:.2f} s: WeasyPrint layout and PDF {spent['weasyprint']:.2f} s, "
+          f"ours {ours:.2f} s = {ours / total:.0%} of the render (target under 20%)")
+
+
+BENCHMARKS = {"extract": bench_extract, "translate": bench_translate, "print": bench_print}
 
 
 def main(argv: list[str]) -> None:

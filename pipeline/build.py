@@ -97,8 +97,10 @@ def build(project: Path | None = None, *, reporter: Reporter | None = None,
     config = load_config(project)
     reporter.step("build", f"project {config.project_dir}")
     extracted = extract_book(config, reporter=reporter)
-    catalogs = prepare_catalogs(config, reporter)
-    draft_translations(config, config.target_languages, catalogs.keep_terms, reporter=reporter)
+    targets = tuple(lang for lang in _languages(config, options) if lang in config.target_languages)
+    if targets:  # an English-only build leaves the catalogs alone
+        catalogs = prepare_catalogs(config, reporter, targets)
+        draft_translations(config, targets, catalogs.keep_terms, reporter=reporter)
     rows = render_editions(config, options, reporter)
     if rows and not reporter.quiet:
         print(summary_table(rows), file=reporter.stream)

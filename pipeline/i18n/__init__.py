@@ -25,15 +25,17 @@ class PreparedCatalogs:
     keep_terms: tuple[str, ...]
 
 
-def prepare_catalogs(config: BookConfig, reporter: Reporter | None = None) -> PreparedCatalogs:
-    """Segment ``output/xml/book.xml`` and merge the segments into every target language's catalogs."""
+def prepare_catalogs(config: BookConfig, reporter: Reporter | None = None,
+                     languages: tuple[str, ...] | None = None) -> PreparedCatalogs:
+    """Segment ``output/xml/book.xml`` and merge the segments into the target languages' catalogs
+    (``languages``, default all of them)."""
     reporter = reporter or Reporter(quiet=True)
     if not config.book_xml.is_file():
         raise InputError("the book has not been extracted yet", config.book_xml,
                          hint="run 'press extract' (or 'press build') first")
     root = parse_xml(read_input_bytes(config.book_xml, config.limits, what="book"), config.book_xml)
     segments = extract_segments(root, config.translation)
-    languages = config.target_languages
+    languages = config.target_languages if languages is None else languages
     update = update_catalogs(config, segments, languages)
     parts = len({segment.part for segment in segments})
     reporter.step("catalogs", f"{plural(len(segments), 'segment')} in {plural(parts, 'catalog')} per language "
