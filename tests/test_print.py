@@ -311,3 +311,23 @@ def test_manuscript_markup_cannot_reach_files(tmp_path):
     reader = pypdf.PdfReader(pdf)
     images = [name for page in reader.pages for name in page.images]
     assert images == [], "no image was fetched into the PDF"
+
+
+def test_footnotes_at_the_page_foot_as_the_alternative(tmp_path, book):
+    from pipeline.docbook import NS, text_of
+    project = copy_project(tmp_path)
+    toml = project / "source" / "book.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("[print]\n", '[print]\nnotes = "footnotes"\n', 1),
+                    encoding="utf-8")
+    result = run_press("build", "--lang", "en", cwd=project)
+    assert result.returncode == 0, result.stderr
+    pdf = project / "output" / "en" / f"{SLUG}.pdf"
+    reader = pypdf.PdfReader(pdf)
+    note = book.xpath("//db:chapter[@label='1']//db:footnote", namespaces=NS)[0]
+    words = " ".join(text_of(note).split()).split('"')[0]  # before the quotes the renderer curls
+    marker_page = next(page for page in range(len(reader.pages))
+                       if "Japan and ASEAN have been the cornerstones" in reader.pages[page].extract_text())
+    foot = re.sub(r"\s+", " ", page_text(pdf, marker_page + 1))
+    assert len(words) > 10 and f"1. {words}" in foot, (words, foot[-400:])
+    titles = [title for _, title, _ in outline(reader)]
+    assert "References" not in titles[:20], "no endnotes section in chapter 1"
