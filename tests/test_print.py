@@ -36,7 +36,8 @@ KHMER = ["ជប៉ុននិងអាស៊ានគឺជាសសរស្�
 JAPANESE = ["日本とASEANは、アジア太平洋地域の安定と成長の礎となってきた",
             "戦後復興期以来、両者の関係は経済協力を深め、安全保障上の課題に取り組む多面的な関係へと発展した",
             "この対話は、地域の勢力均衡の緊張を和らげ、ASEANの中心性を強化している",
-            "こうした成果は、インド太平洋地域の平和と繁栄に向けた共通の決意を示している"]
+            "こうした成果は、インド太平洋地域の平和と繁栄に向けた共通の決意を示している",
+            "ちょっとしたきっかけで、ジャカルタやバンコクのショッピングモールにもっと多くのキャッシュレス決済が広がった"]
 TRANSLATED = re.compile(r"^ch1-(title|s1-title|s1-p\d+)\.\d+$")
 
 
@@ -223,6 +224,16 @@ def test_japanese_chapter_labels_read_dai_n_sho(editions):
     entries = outline(pypdf.PdfReader(pdf))
     contents = page_text(pdf, entries[0][2] + 1)
     assert "目次" in contents and "第1章" in contents and "第6章" in contents
+
+
+def test_japanese_lines_never_start_with_closing_punctuation_or_small_kana(editions):
+    text = subprocess.run(["pdftotext", "-layout", str(pdf_of(editions, "ja")), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    japanese_lines = [line.strip() for line in text.splitlines() if re.search(r"[\u3040-\u30ff]", line)]
+    assert len(japanese_lines) > 20
+    forbidden = "、。，．」』）〕】・ーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"
+    starts = [line for line in japanese_lines if line[0] in forbidden]
+    assert starts == []
 
 
 def test_long_unspaced_khmer_stays_inside_the_text_block(editions):
