@@ -49,7 +49,7 @@ class Context:
         return value
 
 
-_OPENING_CONTEXT = set(" \t\n(\[{\u2014\u2013-/\u00a0\u200b")
+_OPENING_CONTEXT = set(" \t\n([{\u2014\u2013-/\u00a0\u200b")
 
 
 def smart_quotes(text: str, before: str = " ") -> str:
