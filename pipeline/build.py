@@ -13,6 +13,7 @@ from pathlib import Path
 from .config import BookConfig, load_config
 from .errors import ConfigError, ExitCode
 from .extract import extract_book
+from .manifest import project_lock, write_manifest
 from .i18n import draft_translations, prepare_catalogs
 from .progress import Reporter, plural
 from .safety import parse_xml, read_input_bytes
@@ -26,6 +27,7 @@ class BuildOptions:
     formats: tuple[str, ...] = FORMATS
     drafts: bool = False
     strict: bool = False
+    wait_seconds: float = 0.0  # how long a second build waits for the first
 
 
 @dataclass
@@ -38,6 +40,7 @@ class EditionRow:
     seconds: float
     fallbacks: int
     notes: list[str] = field(default_factory=list)
+    path: Path | None = None
 
 
 def _languages(config: BookConfig, options: BuildOptions) -> tuple[str, ...]:
@@ -74,7 +77,7 @@ def render_editions(config: BookConfig, options: BuildOptions, reporter: Reporte
             if result.missing_images:
                 notes.append(f"{plural(len(result.missing_images), 'image')} not supplied")
             rows.append(EditionRow(lang, "pdf", "built" if result.written else "unchanged", result.pages,
-                                   result.size, result.seconds, result.fallbacks, notes))
+                                   result.size, result.seconds, result.fallbacks, notes, output))
             reporter.step("render", f"{lang} PDF: {result.pages} pages, {result.size / 1024:,.0f} KiB, "
                                     f"{result.seconds:.1f} s" + (f"; {plural(result.fallbacks, 'block')} shown "
                                                                  f"in {config.source_language}" if result.fallbacks
@@ -96,12 +99,18 @@ def build(project: Path | None = None, *, reporter: Reporter | None = None,
     options = options or BuildOptions()
     config = load_config(project)
     reporter.step("build", f"project {config.project_dir}")
-    extracted = extract_book(config, reporter=reporter)
-    targets = tuple(lang for lang in _languages(config, options) if lang in config.target_languages)
-    if targets:  # an English-only build leaves the catalogs alone
-        catalogs = prepare_catalogs(config, reporter, targets)
-        draft_translations(config, targets, catalogs.keep_terms, reporter=reporter)
-    rows = render_editions(config, options, reporter)
+    with project_lock(config, options.wait_seconds):
+        extracted = extract_book(config, reporter=reporter)
+        targets = tuple(lang for lang in _languages(config, options) if lang in config.target_languages)
+        if targets:  # an English-only build leaves the catalogs alone
+            catalogs = prepare_catalogs(config, reporter, targets)
+            draft_translations(config, targets, catalogs.keep_terms, reporter=reporter)
+        rows = render_editions(config, options, reporter)
+        reports = config.output_dir / "reports"
+        outputs = [config.book_xml, reports / "repair.json", reports / "repair.md"] + [
+            row.path for row in rows if row.path is not None]
+        if write_manifest(config, outputs):
+            reporter.step("build", "wrote output/manifest.json")
     if rows and not reporter.quiet:
         print(summary_table(rows), file=reporter.stream)
     problems = [row for row in rows if row.notes and any("overflowing" in n and not n.startswith("0 ") for n in

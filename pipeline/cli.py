@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--drafts", action="store_true",
                        help="use machine drafts in the translated editions (each page says so)")
     build.add_argument("--strict", action="store_true", help="exit with status 11 when the build has warnings")
+    build.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                       help="if another build is running in the project, wait this long for it (default: fail at "
+                            "once with status 10)")
     _common(build)
     build.set_defaults(run=_run_build)
     _translation_commands(commands)
@@ -136,7 +139,7 @@ def _run_build(args: argparse.Namespace) -> int:
     from .build import FORMATS, BuildOptions, build
     options = BuildOptions(languages=tuple(args.lang) if args.lang else None,
                            formats=tuple(args.format) if args.format else FORMATS, drafts=args.drafts,
-                           strict=args.strict)
+                           strict=args.strict, wait_seconds=args.wait)
     return build(args.project, reporter=_reporter(args), options=options)
 
 
