@@ -89,6 +89,14 @@ def _translation_commands(commands) -> None:
     _common(translate)
     translate.set_defaults(run=_run_translate)
 
+    doctor = commands.add_parser(
+        "doctor", help="check this machine for everything the build needs, and say how to fix each gap",
+        description="Check Python, Pango, ICU, the DocBook schema, the fonts of every edition, gettext, "
+                    "EPUBCheck, the translation models and write access; print a fix for each gap.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(doctor)
+    doctor.set_defaults(run=_run_doctor)
+
     status = commands.add_parser(
         "status", help="per language and catalog: untranslated, machine-drafted, reviewed",
         description="Count the catalogs' entries by state, per language and catalog.",
@@ -170,6 +178,12 @@ def _run_translate(args: argparse.Namespace) -> int:
     draft_translations(config, languages, catalogs.keep_terms, redraft=args.redraft, reporter=reporter,
                        require_models=True)
     return ExitCode.OK
+
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .doctor import doctor
+    return doctor(load_config(args.project))
 
 
 def _run_status(args: argparse.Namespace) -> int:
