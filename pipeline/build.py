@@ -13,12 +13,12 @@ from pathlib import Path
 from .config import BookConfig, load_config
 from .errors import ConfigError, ExitCode
 from .extract import extract_book
-from .manifest import project_lock, write_manifest
-from .i18n import draft_translations, prepare_catalogs
+from .cache import BuildCache, inputs_key
+from .manifest import fonts_used, project_lock, write_manifest
 from .progress import Reporter, plural
 from .safety import parse_xml, read_input_bytes
 
-FORMATS = ("pdf",)
+FORMATS = ("pdf",)  # in rendering order
 
 
 @dataclass
@@ -52,37 +52,110 @@ def _languages(config: BookConfig, options: BuildOptions) -> tuple[str, ...]:
     return tuple(chosen)
 
 
+def _edition_key(config: BookConfig, lang: str, fmt: str, options: BuildOptions, fonts: dict) -> str:
+    return inputs_key(fmt, lang, options.drafts, config.book_xml, config.source_dir / "book.toml",
+                      config.locales_dir / lang, config.locales_dir / "ui" / f"{lang}.po",
+                      config.project_dir / "templates", config.source_dir / "images", fonts.get(lang, {}))
+
+
 def render_editions(config: BookConfig, options: BuildOptions, reporter: Reporter) -> list[EditionRow]:
-    """Render each requested edition from output/xml/book.xml."""
+    """Render each requested edition from output/xml/book.xml; an edition whose inputs are unchanged is reused."""
+    cache = BuildCache(config)
+    fonts = fonts_used(config)
+    rows: list[EditionRow] = []
+    state: dict = {}
+    for lang in _languages(config, options):
+        for fmt in FORMATS:
+            if fmt not in options.formats:
+                continue
+            output = config.output_dir / lang / f"{config.slug}.{fmt}"
+            key = _edition_key(config, lang, fmt, options, fonts)
+            cached = cache.lookup(f"{fmt}-{lang}", key)
+            if cached is not None and output.is_file():
+                rows.append(EditionRow(lang, fmt, "reused", cached["pages"], cached["size"], 0.0,
+                                       cached["fallbacks"], cached["notes"], output))
+                reporter.step("render", f"{lang} {fmt.upper()}: inputs unchanged, reused {output.name}")
+                continue
+            row = _render(config, lang, fmt, output, options, reporter, state)
+            cache.store(f"{fmt}-{lang}", key, [output], {"pages": row.pages, "size": row.size,
+                                                         "fallbacks": row.fallbacks, "notes": row.notes})
+            rows.append(row)
+    return rows
+
+
+def _localized(config: BookConfig, lang: str, options: BuildOptions, reporter: Reporter, state: dict):
+    """The book in ``lang`` (parsed and localized once per build, only when something must render)."""
     from .render.images import find_images
     from .render.localize import localize
-    from .render.pdf import render_pdf
-    root = parse_xml(read_input_bytes(config.book_xml, config.limits, what="book"), config.book_xml)
-    images = {key: path.as_uri() for key, path in find_images(root, config).items()}
-    rows: list[EditionRow] = []
-    for lang in _languages(config, options):
-        localized = localize(root, lang, config, drafts=options.drafts)
-        book = localized.book
+    if "root" not in state:
+        state["root"] = parse_xml(read_input_bytes(config.book_xml, config.limits, what="book"), config.book_xml)
+        state["images"] = {key: path.as_uri() for key, path in find_images(state["root"], config).items()}
+    if lang not in state:
+        localized = localize(state["root"], lang, config, drafts=options.drafts)
         if localized.broken:
             reporter.step("localize", f"{lang}: {plural(len(localized.broken), 'translation')} lost placeholders "
                                       f"and were not used (first: {localized.broken[0]}); fix them in the catalog")
-        if "pdf" in options.formats:
-            output = config.output_dir / lang / f"{config.slug}.pdf"
-            reporter.step("render", f"{lang} PDF …")
-            result = render_pdf(book, lang, config, output, drafts=options.drafts, notes=config.notes,
-                                images=images)
-            notes = []
-            if not result.layout.clean:
-                notes.append(result.layout.summary())
-            if result.missing_images:
-                notes.append(f"{plural(len(result.missing_images), 'image')} not supplied")
-            rows.append(EditionRow(lang, "pdf", "built" if result.written else "unchanged", result.pages,
-                                   result.size, result.seconds, result.fallbacks, notes, output))
-            reporter.step("render", f"{lang} PDF: {result.pages} pages, {result.size / 1024:,.0f} KiB, "
-                                    f"{result.seconds:.1f} s" + (f"; {plural(result.fallbacks, 'block')} shown "
-                                                                 f"in {config.source_language}" if result.fallbacks
-                                                                 else "") + (f"; {'; '.join(notes)}" if notes else ""))
-    return rows
+        state[lang] = localized.book
+    return state[lang], state["images"]
+
+
+def _render(config: BookConfig, lang: str, fmt: str, output: Path, options: BuildOptions, reporter: Reporter,
+            state: dict) -> EditionRow:
+    from .render.pdf import render_pdf
+    book, images = _localized(config, lang, options, reporter, state)
+    reporter.step("render", f"{lang} PDF …")
+    result = render_pdf(book, lang, config, output, drafts=options.drafts, notes=config.notes, images=images)
+    notes = []
+    if not result.layout.clean:
+        notes.append(result.layout.summary())
+    if result.missing_images:
+        notes.append(f"{plural(len(result.missing_images), 'image')} not supplied")
+    reporter.step("render", f"{lang} PDF: {result.pages} pages, {result.size / 1024:,.0f} KiB, "
+                            f"{result.seconds:.1f} s" + (f"; {plural(result.fallbacks, 'block')} shown "
+                                                         f"in {config.source_language}" if result.fallbacks
+                                                         else "") + (f"; {'; '.join(notes)}" if notes else ""))
+    return EditionRow(lang, "pdf", "built" if result.written else "unchanged", result.pages, result.size,
+                      result.seconds, result.fallbacks, notes, output)
+
+
+def _extract(config: BookConfig, reporter: Reporter) -> int:
+    """Extract and repair unless the manuscript, decisions and configuration are unchanged; returns the
+    number of repairs waiting for the editor."""
+    cache = BuildCache(config)
+    reports = config.output_dir / "reports"
+    outputs = [config.book_xml, reports / "repair.json", reports / "repair.md"]
+    key = inputs_key("extract", config.manuscript, config.source_dir / "book.toml", config.editorial_file)
+    cached = cache.lookup("extract", key)
+    if cached is not None:
+        reporter.step("extract", f"inputs unchanged, reused output/xml/book.xml ({cached['summary']})")
+        return cached["needs_editor"]
+    extracted = extract_book(config, reporter=reporter)
+    needs_editor = sum(1 for finding in extracted.findings if finding.needs_editor)
+    counts = extracted.counts
+    cache.store("extract", key, outputs, {"needs_editor": needs_editor,
+                                          "summary": f"{counts['chapters']} chapters, {counts['notes']} notes; "
+                                                     f"{needs_editor} repairs need the editor"})
+    return needs_editor
+
+
+def _catalogs(config: BookConfig, targets: tuple[str, ...], reporter: Reporter) -> None:
+    """Merge and draft unless the book, the catalogs and the installed models are as the last build left them."""
+    from .i18n import draft_translations, prepare_catalogs
+    from .i18n.models import find_model
+    cache = BuildCache(config)
+
+    def key() -> str:
+        models = {lang: str(find_model(config, choice.engine, choice.model))
+                  for lang, choice in config.translation.models.items() if lang in targets}
+        return inputs_key("catalogs", targets, models, config.book_xml, config.source_dir / "book.toml",
+                          *(config.locales_dir / lang for lang in targets))
+
+    if cache.lookup("catalogs", key()) is not None:
+        reporter.step("catalogs", f"book and catalogs unchanged ({', '.join(targets)}); nothing to merge or draft")
+        return
+    catalogs = prepare_catalogs(config, reporter, targets)
+    draft_translations(config, targets, catalogs.keep_terms, reporter=reporter)
+    cache.store("catalogs", key(), [])
 
 
 def summary_table(rows: list[EditionRow]) -> str:
@@ -100,11 +173,10 @@ def build(project: Path | None = None, *, reporter: Reporter | None = None,
     config = load_config(project)
     reporter.step("build", f"project {config.project_dir}")
     with project_lock(config, options.wait_seconds):
-        extracted = extract_book(config, reporter=reporter)
+        needs_editor = _extract(config, reporter)
         targets = tuple(lang for lang in _languages(config, options) if lang in config.target_languages)
         if targets:  # an English-only build leaves the catalogs alone
-            catalogs = prepare_catalogs(config, reporter, targets)
-            draft_translations(config, targets, catalogs.keep_terms, reporter=reporter)
+            _catalogs(config, targets, reporter)
         rows = render_editions(config, options, reporter)
         reports = config.output_dir / "reports"
         outputs = [config.book_xml, reports / "repair.json", reports / "repair.md"] + [
@@ -116,7 +188,7 @@ def build(project: Path | None = None, *, reporter: Reporter | None = None,
     problems = [row for row in rows if row.notes and any("overflowing" in n and not n.startswith("0 ") for n in
                                                          row.notes)]
     reporter.step("build", f"done in {reporter.elapsed():.1f} s")
-    if options.strict and (problems or extracted.findings and any(f.needs_editor for f in extracted.findings)):
+    if options.strict and (problems or needs_editor):
         print("error: strict: the build has warnings (see above); --strict makes them fatal", file=reporter.stream)
         return ExitCode.STRICT
     return ExitCode.OK

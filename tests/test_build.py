@@ -68,3 +68,35 @@ def test_the_manifest_names_each_output_with_its_inputs_and_tools(tmp_path):
     assert run_press("build", "--lang", "en", cwd=project).returncode == 0
     changed = json.loads(manifest_path.read_text(encoding="utf-8"))
     assert changed["inputs"]["templates/print.css"] != manifest["inputs"]["templates/print.css"]
+
+
+def _build(project, *args):
+    result = run_press("build", "--format", "pdf", *args, cwd=project, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def test_only_what_an_edit_touches_is_rebuilt_and_a_damaged_cache_is_not_trusted(tmp_path):
+    project = copy_project(tmp_path)
+    _build(project, "--lang", "en", "--lang", "ja")
+    pdfs = {lang: project / "output" / lang / "rise-of-global-south.pdf" for lang in ("en", "ja")}
+    stamps = {lang: path.stat().st_mtime_ns for lang, path in pdfs.items()}
+
+    log = _build(project, "--lang", "en", "--lang", "ja")
+    assert "reused output/xml/book.xml" in log and "nothing to merge or draft" in log
+    assert {lang: path.stat().st_mtime_ns for lang, path in pdfs.items()} == stamps, "a no-op build writes nothing"
+
+    ui = project / "locales" / "ui" / "ja.po"  # a label only the Japanese edition uses
+    ui.write_text(ui.read_text(encoding="utf-8").replace('msgstr "目次"', 'msgstr "もくじ"'), encoding="utf-8")
+    log = _build(project, "--lang", "en", "--lang", "ja")
+    assert "en PDF: inputs unchanged" in log and "ja PDF: inputs unchanged" not in log
+    assert pdfs["en"].stat().st_mtime_ns == stamps["en"] and pdfs["ja"].stat().st_mtime_ns != stamps["ja"]
+
+    entry = project / "output" / ".cache" / "pdf-en.json"
+    entry.write_text(entry.read_text(encoding="utf-8")[:40], encoding="utf-8")  # damaged
+    log = _build(project, "--lang", "en")
+    assert "en PDF: inputs unchanged" not in log and "render: en PDF:" in log
+    pdfs["en"].write_bytes(b"%PDF-1.7 tampered")  # an output changed behind the cache's back
+    log = _build(project, "--lang", "en")
+    assert "render: en PDF:" in log and "inputs unchanged, reused rise" not in log
+    assert pdfs["en"].read_bytes().startswith(b"%PDF-1.7\n")

@@ -54,8 +54,8 @@ def test_an_unchanged_rebuild_rewrites_nothing(tmp_path):
     before = [path.stat().st_mtime_ns for path in outputs]
     again = run_press("build", "--lang", "en", "--project", str(project), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert "unchanged output/xml/book.xml" in again.stderr
-    assert re.search(r"^en +pdf +unchanged", again.stderr, re.M), again.stderr
+    assert "inputs unchanged, reused output/xml/book.xml" in again.stderr
+    assert re.search(r"^en +pdf +reused", again.stderr, re.M), again.stderr
     assert [path.stat().st_mtime_ns for path in outputs] == before
 
 
