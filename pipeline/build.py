@@ -15,7 +15,7 @@ from .extract import extract_book
 from .progress import Reporter, plural
 from .safety import parse_xml, read_input_bytes
 
-FORMATS = ("pdf",)
+FORMATS = ("pdf", "epub")
 
 
 @dataclass
@@ -53,15 +53,18 @@ def render_editions(config: BookConfig, options: BuildOptions, reporter: Reporte
     from .render.localize import localize
     from .render.pdf import render_pdf
     root = parse_xml(read_input_bytes(config.book_xml, config.limits, what="book"), config.book_xml)
-    images = {key: path.as_uri() for key, path in find_images(root, config).items()}
+    image_files = find_images(root, config)
+    images = {key: path.as_uri() for key, path in image_files.items()}
     rows: list[EditionRow] = []
     for lang in _languages(config, options):
         book, translated, untranslated = localize(root, lang, source_language=config.source_language)
+        page_starts = None
         if "pdf" in options.formats:
             output = config.output_dir / lang / f"{config.slug}.pdf"
             reporter.step("render", f"{lang} PDF …")
             result = render_pdf(book, lang, config, output, drafts=options.drafts, notes=config.notes,
                                 images=images)
+            page_starts = result.page_starts if not options.drafts else None
             notes = []
             if not result.layout.clean:
                 notes.append(result.layout.summary())
@@ -73,7 +76,30 @@ def render_editions(config: BookConfig, options: BuildOptions, reporter: Reporte
                                     f"{result.seconds:.1f} s" + (f"; {plural(result.fallbacks, 'block')} shown "
                                                                  f"in {config.source_language}" if result.fallbacks
                                                                  else "") + (f"; {'; '.join(notes)}" if notes else ""))
+        if "epub" in options.formats:
+            rows.append(_render_epub(book, lang, config, image_files, images, page_starts, reporter))
     return rows
+
+
+def _render_epub(book, lang: str, config: BookConfig, image_files: dict[str, Path], images: dict[str, str],
+                 page_starts, reporter: Reporter) -> EditionRow:
+    """The EPUB edition, its page list taken from the print layout (this build's, saved, or laid out now)."""
+    from .render.epub import render_epub
+    from .render.pdf import print_page_starts
+    started = reporter.elapsed()
+    output = config.output_dir / lang / f"{config.slug}.epub"
+    reporter.step("render", f"{lang} EPUB …")
+    if page_starts is None:
+        page_starts = print_page_starts(book, lang, config, notes=config.notes, images=images)
+    result = render_epub(book, lang, config, output, images=image_files, page_starts=page_starts)
+    seconds = reporter.elapsed() - started
+    notes = [f"{result.page_markers} print pages marked"]
+    if result.missing_images:
+        notes.append(f"{plural(len(result.missing_images), 'image')} not supplied")
+    reporter.step("render", f"{lang} EPUB: {result.documents} documents, {result.size / 1024:,.0f} KiB, "
+                            f"{seconds:.1f} s; {'; '.join(notes)}")
+    return EditionRow(lang, "epub", "built" if result.written else "unchanged", result.page_markers, result.size,
+                      seconds, result.fallbacks, notes)
 
 
 def summary_table(rows: list[EditionRow]) -> str:
