@@ -17,6 +17,7 @@ import copy
 import io
 import os
 import time
+import unicodedata
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ SYSTEM_FALLBACKS = {  # faces common on reading devices, tried when the embedded
     "km": ('"Noto Serif Khmer"', '"Khmer OS System"', '"Khmer Sangam MN"'),
     "ja": ('"Hiragino Mincho ProN"', '"Yu Mincho"', '"Source Han Serif JP"'),
 }
+LABEL_SEPARATOR = {"ja": "\u3000"}  # between "Chapter N" and the title in the contents
 PHRASING_TARGETS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "figcaption", "caption", "td", "th"}
 BEFORE_TARGETS = {"a", "span", "sup", "em", "strong", "table", "ol", "ul", "dl"}
 
@@ -240,7 +242,8 @@ def navigation(root: etree._Element, ctx: Context, pages: list[tuple[str, str]])
                                       ctx), class_="toc-part"))
     for chapter in root.xpath("db:chapter", namespaces=NS):
         name = f"{get_id(chapter)}.xhtml"
-        link = h("a", ctx.strings("Chapter {number}", number=int(chapter.get("label") or 0)) + ": ", href=name)
+        label = ctx.strings("Chapter {number}", number=int(chapter.get("label") or 0))
+        link = h("a", label + LABEL_SEPARATOR.get(ctx.lang, ": "), href=name)
         inline(chapter.find("db:info/db:title", NS), link, ctx)
         item = h("li", link, class_="toc-chapter")
         sections = [s for s in chapter.xpath("db:section", namespaces=NS) if s.find("db:title", NS) is not None]
@@ -310,7 +313,8 @@ def _characters(documents: list[etree._Element]) -> str:
     for html in documents:
         body = html.find(X + "body")
         used.update("".join(body.itertext()) if body is not None else "")
-    return "".join(sorted(char for char in used if char.isprintable() or char in "\u200b\u200c\u200d"))
+    # every character a font may be asked for: ideographic spaces and zero-width marks too, not controls
+    return "".join(sorted(char for char in used if unicodedata.category(char) != "Cc"))
 
 
 # --------------------------------------------------------------------------- package
