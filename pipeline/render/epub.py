@@ -31,7 +31,7 @@ from ..docbook import NS, XML_NS, get_id, text_of
 from ..errors import ConfigError, RenderError
 from ..safety import atomic_write
 from .cover import Cover, draw_cover, load_cover, supplied_cover
-from .fonts import EmbeddedFont, find_face, subset_font
+from .fonts import EmbeddedFont, find_face, subset_fonts
 from .html import Context, chapter_html, h, inline, part_html, person_text
 from .pagemap import PageStart
 from .printbook import copyright_page, fonts_for, title_page
@@ -491,8 +491,8 @@ def render_epub(root: etree._Element, lang: str, config: BookConfig, output: Pat
     nav_tree = xhtml_document(nav_document, lang)
     all_trees = trees[:2] + [("nav.xhtml", nav_tree)] + trees[2:]
 
-    fonts = [subset_font(find_face(family), _characters([tree for _, tree in all_trees]),
-                         cache_dir=config.output_dir / ".cache" / "fonts") for family in edition_fonts(config, lang)]
+    fonts = subset_fonts([find_face(family) for family in edition_fonts(config, lang)],
+                         _characters([tree for _, tree in all_trees]), cache_dir=config.output_dir / ".cache" / "fonts")
     css = stylesheet(config, lang, fonts, config.project_dir / "templates" / "epub.css")
 
     files: dict[str, bytes] = {"META-INF/container.xml": CONTAINER, "OEBPS/css/book.css": css.encode("utf-8"),
