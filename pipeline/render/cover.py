@@ -80,7 +80,7 @@ def _draw_lines(draw, lines: list[str], family: str, size: int, top: int, lang: 
     """Centered lines from ``top``; returns the y below them."""
     font = _font(family, size)
     for line in lines:
-        left, upper, right, lower = draw.textbbox((0, 0), line, font=font, language=lang)
+        left, _, right, _ = draw.textbbox((0, 0), line, font=font, language=lang)
         draw.text(((COVER_SIZE[0] - (right - left)) / 2 - left, top), line, font=font, fill=fill, language=lang)
         top += int(size * 1.45)
     return top

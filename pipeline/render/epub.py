@@ -14,14 +14,12 @@ atomically, so a failed build leaves the previous EPUB as it was.
 from __future__ import annotations
 
 import copy
-import io
 import os
 import time
 import unicodedata
 import uuid
-import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from lxml import etree
@@ -29,7 +27,7 @@ from lxml import etree
 from ..config import BookConfig
 from ..docbook import NS, XML_NS, get_id, text_of
 from ..errors import ConfigError, RenderError
-from ..safety import atomic_write
+from ..safety import atomic_write, make_zip
 from .cover import Cover, draw_cover, load_cover, supplied_cover
 from .fonts import EmbeddedFont, find_face, subset_fonts
 from .html import Context, chapter_html, h, inline, part_html, person_text
@@ -97,10 +95,10 @@ def modification_time(config: BookConfig) -> datetime:
         if not epoch.isdigit():
             raise ConfigError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {epoch!r}",
                               hint="unset it or set it to e.g. $(git log -1 --format=%ct)")
-        return datetime.fromtimestamp(int(epoch), timezone.utc)
+        return datetime.fromtimestamp(int(epoch), UTC)
     if config.epub.modified:
-        return datetime.strptime(config.epub.modified, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    return datetime(2000, 1, 1, tzinfo=timezone.utc)
+        return datetime.strptime(config.epub.modified, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _isbn(root: etree._Element) -> str:
@@ -417,8 +415,8 @@ def _accessibility(metadata: etree._Element, title: str, isbn: str, *, english_b
     for feature in features:
         _meta(metadata, "schema:accessibilityFeature", feature)
     _meta(metadata, "schema:accessibilityHazard", "none")
-    summary = ["Reflowable text with headings, a table of contents and landmarks;"
-               " endnotes linked to and from their markers; tables with captions and header cells."]
+    summary = [("Reflowable text with headings, a table of contents and landmarks;"
+                " endnotes linked to and from their markers; tables with captions and header cells.")]
     if page_markers:
         summary.append(f"Page numbers of the print edition{f' (ISBN {isbn})' if isbn else ''} are marked in the text"
                        " and listed for navigation.")
@@ -445,16 +443,9 @@ CONTAINER = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 def zip_package(files: dict[str, bytes], modified: datetime) -> bytes:
     """The EPUB container: ``mimetype`` first and stored, then every file in name order, all dated ``modified``."""
-    stamp = max(modified, datetime(1980, 1, 1, tzinfo=timezone.utc)).timetuple()[:6]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in [("mimetype", b"application/epub+zip")] + sorted(files.items()):
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            info.create_system = 3
-            info.external_attr = 0o100644 << 16
-            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
-            archive.writestr(info, data, compresslevel=None if name == "mimetype" else 9)
-    return buffer.getvalue()
+    stamp = max(modified, datetime(1980, 1, 1, tzinfo=UTC)).timetuple()[:6]
+    members = [("mimetype", b"application/epub+zip", False)] + [(name, files[name], True) for name in sorted(files)]
+    return make_zip(members, stamp)
 
 
 # --------------------------------------------------------------------------- the edition

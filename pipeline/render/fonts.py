@@ -50,7 +50,7 @@ def find_face(family: str) -> FontFace:
     if not fc_match:
         raise EnvironmentProblem("fontconfig (fc-match) is not installed", hint="apt-get install fontconfig")
     found = subprocess.run([fc_match, "-f", "%{file}\t%{index}\t%{family}", f"{family}:style=Regular"],
-                           capture_output=True, text=True, timeout=60).stdout
+                           capture_output=True, text=True, timeout=60, check=False).stdout
     path, index, families = (found.split("\t") + ["", "", ""])[:3]
     if family not in [name.strip() for name in families.split(",")] or not Path(path).is_file():
         raise EnvironmentProblem(f"the font '{family}' is not installed (fontconfig offers '{families}')",
