@@ -27,10 +27,11 @@ from lxml import etree
 from ..config import BookConfig
 from ..docbook import NS, XML_NS, get_id, text_of
 from ..errors import ConfigError, RenderError
-from ..safety import atomic_write, make_zip
+from ..safety import atomic_write, make_zip, read_input_bytes
 from .cover import Cover, draw_cover, load_cover, supplied_cover
 from .fonts import EmbeddedFont, find_face, subset_fonts
 from .html import Context, chapter_html, h, inline, part_html, person_text
+from .images import SUPPORTED
 from .pagemap import PageStart
 from .printbook import copyright_page, fonts_for, title_page
 from .strings import ui_strings
@@ -55,6 +56,7 @@ SYSTEM_FALLBACKS = {  # faces common on reading devices, tried when the embedded
     "km": ('"Noto Serif Khmer"', '"Khmer OS System"', '"Khmer Sangam MN"'),
     "ja": ('"Hiragino Mincho ProN"', '"Yu Mincho"', '"Source Han Serif JP"'),
 }
+LEADING = {"km": 1.9, "ja": 1.75}
 LABEL_SEPARATOR = {"ja": "\u3000"}  # between "Chapter N" and the title in the contents
 PHRASING_TARGETS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "figcaption", "caption", "td", "th"}
 BEFORE_TARGETS = {"a", "span", "sup", "em", "strong", "table", "ol", "ul", "dl"}
@@ -68,7 +70,6 @@ class Document:
     title: str
     body: list[etree._Element]
     epub_type: str | None = None
-    linear: bool = True
 
 
 @dataclass
@@ -230,7 +231,7 @@ def content_documents(root: etree._Element, ctx: Context, cover_alt: str, cover_
     return documents
 
 
-def navigation(root: etree._Element, ctx: Context, pages: list[tuple[str, str]]) -> etree._Element:
+def navigation(root: etree._Element, ctx: Context, pages: list[tuple[str, str]]) -> list[etree._Element]:
     """The nav document's body: contents (parts, chapters, their sections), landmarks, page list."""
     toc = h("nav", h("h1", ctx.strings("Contents")), id="contents", role="doc-toc")
     toc.set(EPUB_TYPE, "toc")
@@ -298,7 +299,8 @@ def stylesheet(config: BookConfig, lang: str, fonts: list[EmbeddedFont], templat
         body_stack = f'"{body}", {system}{serif}'
         heading_stack = f'"{heading}", "{body}", {system}{sans}'
     rules = [f'@font-face {{ font-family: "{font.family}"; src: url("../{font.filename}"); }}' for font in fonts]
-    rules += [f"body {{ font-family: {body_stack}; }}",
+    leading = LEADING.get(lang, 1.5)  # Khmer stacks marks above and below the line: it needs more room
+    rules += [f"body {{ font-family: {body_stack}; line-height: {leading}; }}",
               f"h1, h2, h3, h4, .chapter-label, .title-page .book-title {{ font-family: {heading_stack}; }}"]
     template_text = template.read_text(encoding="utf-8") if template.is_file() else ""
     if not template_text:
@@ -496,8 +498,7 @@ def render_epub(root: etree._Element, lang: str, config: BookConfig, output: Pat
     used_images = {key: path for key, path in images.items() if any(
         image.get("src") == ctx.images.get(key) for _, tree in trees for image in tree.iter(X + "img"))}
     for key, path in sorted(used_images.items()):
-        from .images import SUPPORTED
-        files[f"OEBPS/{ctx.images[key]}"] = path.read_bytes()
+        files[f"OEBPS/{ctx.images[key]}"] = read_input_bytes(path, config.limits, what="image")
         manifest.append((f"image-{key}", ctx.images[key], SUPPORTED[path.suffix.lower()], None))
     spine: list[tuple[str, bool]] = []
     for name, tree in all_trees:
