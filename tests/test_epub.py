@@ -150,6 +150,11 @@ def test_landmarks_point_at_cover_contents_and_text(editions, lang):
     assert image is not None and image.get("alt")
     item = edition.opf.xpath("//opf:item[@properties='cover-image']", namespaces=OPF)[0]
     assert item.get("href") == image.get("src") and item.get("media-type") == "image/png"
+    from PIL import Image
+    with Image.open(io.BytesIO(edition.zip.read("OEBPS/" + item.get("href")))) as drawn:
+        assert drawn.format == "PNG" and drawn.size[1] > drawn.size[0]  # a portrait cover
+        colours = drawn.convert("L").getextrema()
+        assert colours[1] - colours[0] > 150, "the drawn cover should carry legible lettering"
 
 
 def _print_contents_folios(pdf: Path) -> list[str]:
