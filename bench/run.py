@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/run.py            # all figures
     .venv/bin/python bench/run.py extract    # only the extract stage
+    .venv/bin/python bench/run.py epub       # the three EPUB editions against the English PDF
+    .venv/bin/python bench/run.py print      # the English PDF against pandoc, our share, memory
 
 extract: ``press extract`` (read, structure, repair, validate, write) on the real manuscript (a fresh
 process each time, as a user runs it),
@@ -218,7 +220,58 @@ def _print_split(project: Path) -> None:
           f"ours {ours:.2f} s = {ours / total:.0%} of the render (target under 20%)")
 
 
-BENCHMARKS = {"extract": bench_extract, "translate": bench_translate, "print": bench_print}
+
+
+def bench_epub() -> None:
+    """All three EPUB editions against the English PDF, rendering only (book.xml already extracted).
+
+    The EPUBs take their page lists from the print layouts saved by the PDF builds, as in
+    ``press build``. "cold" empties the font-subset cache first (a first build); "warm" is every
+    later build of an unchanged book.
+    """
+    from pipeline.config import load_config
+    from pipeline.extract import extract_book
+    from pipeline.render.epub import render_epub
+    from pipeline.render.images import find_images
+    from pipeline.render.localize import localize
+    from pipeline.render.pdf import print_page_starts, render_pdf
+    from pipeline.safety import parse_xml
+    with tempfile.TemporaryDirectory() as directory:
+        project = Path(directory)
+        for name in ("source", "templates", "locales"):
+            shutil.copytree(ROOT / name, project / name)
+        config = load_config(project)
+        extract_book(config)
+        root = parse_xml(config.book_xml.read_bytes(), config.book_xml)
+        image_files = find_images(root, config)
+        urls = {key: path.as_uri() for key, path in image_files.items()}
+        books = {lang: localize(root, lang, config).book for lang in config.languages}
+        for lang, book in books.items():  # the print layouts whose page breaks the EPUBs cite
+            render_pdf(book, lang, config, config.output_dir / lang / f"{config.slug}.pdf", images=urls)
+
+        def pdf_en() -> float:
+            started = time.perf_counter()
+            render_pdf(books["en"], "en", config, config.output_dir / "en" / "bench.pdf", images=urls)
+            return time.perf_counter() - started
+
+        def epubs() -> float:
+            started = time.perf_counter()
+            for lang, book in books.items():
+                starts = print_page_starts(book, lang, config, images=urls)
+                render_epub(book, lang, config, config.output_dir / lang / f"bench-{time.perf_counter_ns()}.epub",
+                            images=image_files, page_starts=starts)
+            return time.perf_counter() - started
+
+        pdf = statistics.median(pdf_en() for _ in range(3))
+        shutil.rmtree(config.output_dir / ".cache", ignore_errors=True)
+        cold = epubs()
+        warm = statistics.median(epubs() for _ in range(3))
+        print(f"epub: English PDF {pdf:.2f} s (median of 3); all three EPUBs {warm:.2f} s warm (median of 3), "
+              f"{cold:.2f} s cold (font subsets made afresh)")
+        print(f"epub: ratio EPUBs/English PDF = {warm / pdf:.2f} warm, {cold / pdf:.2f} cold (target < 0.33)")
+
+
+BENCHMARKS = {"extract": bench_extract, "translate": bench_translate, "print": bench_print, "epub": bench_epub}
 
 
 def main(argv: list[str]) -> None:

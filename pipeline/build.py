@@ -18,7 +18,7 @@ from .manifest import fonts_used, project_lock, write_manifest
 from .progress import Reporter, plural
 from .safety import parse_xml, read_input_bytes
 
-FORMATS = ("pdf",)  # in rendering order
+FORMATS = ("pdf", "epub")  # in rendering order: the EPUB's page list follows the print edition's pages
 
 
 @dataclass
@@ -89,7 +89,8 @@ def _localized(config: BookConfig, lang: str, options: BuildOptions, reporter: R
     from .render.localize import localize
     if "root" not in state:
         state["root"] = parse_xml(read_input_bytes(config.book_xml, config.limits, what="book"), config.book_xml)
-        state["images"] = {key: path.as_uri() for key, path in find_images(state["root"], config).items()}
+        state["image_files"] = find_images(state["root"], config)
+        state["images"] = {key: path.as_uri() for key, path in state["image_files"].items()}
     if lang not in state:
         localized = localize(state["root"], lang, config, drafts=options.drafts)
         if localized.broken:
@@ -103,8 +104,14 @@ def _render(config: BookConfig, lang: str, fmt: str, output: Path, options: Buil
             state: dict) -> EditionRow:
     from .render.pdf import render_pdf
     book, images = _localized(config, lang, options, reporter, state)
+    if fmt == "epub":
+        starts = state.get(("starts", lang)) if not options.drafts else None
+        row = _render_epub(book, lang, config, state["image_files"], images, starts, reporter)
+        row.path = output
+        return row
     reporter.step("render", f"{lang} PDF …")
     result = render_pdf(book, lang, config, output, drafts=options.drafts, notes=config.notes, images=images)
+    state[("starts", lang)] = result.page_starts
     notes = []
     if not result.layout.clean:
         notes.append(result.layout.summary())
@@ -156,6 +163,27 @@ def _catalogs(config: BookConfig, targets: tuple[str, ...], reporter: Reporter) 
     catalogs = prepare_catalogs(config, reporter, targets)
     draft_translations(config, targets, catalogs.keep_terms, reporter=reporter)
     cache.store("catalogs", key(), [])
+
+
+def _render_epub(book, lang: str, config: BookConfig, image_files: dict[str, Path], images: dict[str, str],
+                 page_starts, reporter: Reporter) -> EditionRow:
+    """The EPUB edition, its page list taken from the print layout (this build's, saved, or laid out now)."""
+    from .render.epub import render_epub
+    from .render.pdf import print_page_starts
+    started = reporter.elapsed()
+    output = config.output_dir / lang / f"{config.slug}.epub"
+    reporter.step("render", f"{lang} EPUB …")
+    if page_starts is None:
+        page_starts = print_page_starts(book, lang, config, notes=config.notes, images=images)
+    result = render_epub(book, lang, config, output, images=image_files, page_starts=page_starts)
+    seconds = reporter.elapsed() - started
+    notes = [f"{result.page_markers} print pages marked"]
+    if result.missing_images:
+        notes.append(f"{plural(len(result.missing_images), 'image')} not supplied")
+    reporter.step("render", f"{lang} EPUB: {result.documents} documents, {result.size / 1024:,.0f} KiB, "
+                            f"{seconds:.1f} s; {'; '.join(notes)}")
+    return EditionRow(lang, "epub", "built" if result.written else "unchanged", result.page_markers, result.size,
+                      seconds, result.fallbacks, notes)
 
 
 def summary_table(rows: list[EditionRow]) -> str:

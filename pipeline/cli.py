@@ -58,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     build.add_argument("--lang", action="append", metavar="LANG",
                        help="build only this language's editions (repeatable; default: every language of the book)")
-    build.add_argument("--format", action="append", choices=["pdf"], metavar="FORMAT",
-                       help="build only this format (pdf; repeatable; default: every format)")
+    build.add_argument("--format", action="append", choices=["pdf", "epub"], metavar="FORMAT",
+                       help="build only this format (pdf or epub; repeatable; default: every format)")
     build.add_argument("--drafts", action="store_true",
                        help="use machine drafts in the translated editions (each page says so)")
     build.add_argument("--strict", action="store_true", help="exit with status 11 when the build has warnings")

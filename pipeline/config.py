@@ -6,6 +6,7 @@ not ignored, so that a typo never silently falls back to a default.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -66,6 +67,12 @@ class TranslationSettings:
 
 
 @dataclass(frozen=True)
+class EpubSettings:
+    cover: str | None = None  # a PNG or JPEG under source/; default source/images/cover.*, else drawn
+    modified: str | None = None  # dcterms:modified and ZIP times, e.g. "2026-03-01T00:00:00Z"
+
+
+@dataclass(frozen=True)
 class BookConfig:
     project_dir: Path
     manuscript: Path
@@ -79,6 +86,7 @@ class BookConfig:
     fonts: dict[str, dict[str, str]] = field(default_factory=dict)
     images: dict[str, str] = field(default_factory=dict)  # element id -> file under source/
     notes: str = "endnotes"  # or "footnotes" at the page foot (print)
+    epub: EpubSettings = field(default_factory=EpubSettings)
     limits: Limits = DEFAULT_LIMITS
     translation: TranslationSettings = field(default_factory=TranslationSettings)
 
@@ -171,6 +179,14 @@ def _print_settings(table: dict, path: Path) -> PrintSettings:
     return PrintSettings(**values)
 
 
+def _epub_settings(table: dict, path: Path) -> EpubSettings:
+    _reject_unknown(table, {f.name for f in fields(EpubSettings)}, "epub", path)
+    modified = _expect(table, "modified", str, path)
+    if modified is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", modified):
+        raise ConfigError(f"[epub] modified must be a UTC time like 2026-03-01T00:00:00Z, not {modified!r}", path)
+    return EpubSettings(cover=_expect(table, "cover", str, path), modified=modified)
+
+
 def _limits(table: dict, path: Path) -> Limits:
     allowed = {f.name for f in fields(Limits)}
     _reject_unknown(table, allowed, "limits", path)
@@ -219,7 +235,7 @@ def load_config(project_dir: Path | None = None) -> BookConfig:
     project_dir = (project_dir or find_project_dir()).resolve()
     path = project_dir / "source" / BOOK_TOML
     data = _read_toml(path)
-    _reject_unknown(data, {"book", "print", "fonts", "images", "limits", "translation"}, "top level", path)
+    _reject_unknown(data, {"book", "print", "fonts", "images", "epub", "limits", "translation"}, "top level", path)
     book = data.get("book", {})
     _reject_unknown(book, {"manuscript", "manuscript_encoding", "slug", "subject", "keywords", "source_language",
                            "languages"}, "book", path)
@@ -254,6 +270,7 @@ def load_config(project_dir: Path | None = None) -> BookConfig:
         fonts=fonts,
         images=images,
         notes=notes,
+        epub=_epub_settings(_expect(data, "epub", dict, path, {}), path),
         limits=_limits(data.get("limits", {}), path),
         translation=_translation(_expect(data, "translation", dict, path, {}),
                                  tuple(code for code in languages if code != source_language), path),

@@ -22,7 +22,7 @@ from pathlib import Path
 from . import __version__
 from .config import BookConfig
 from .errors import BusyError
-from .safety import atomic_write
+from .safety import atomic_write, open_lock_file
 
 TOOLS = ("weasyprint", "lxml", "pypdf", "python-docx", "babel", "ctranslate2", "sentencepiece", "pillow",
          "pyicu-wheels", "fonttools")
@@ -33,7 +33,7 @@ def project_lock(config: BookConfig, wait_seconds: float = 0.0) -> Iterator[None
     """Hold the project's build lock; a second build waits ``wait_seconds`` and then says who holds it."""
     config.output_dir.mkdir(parents=True, exist_ok=True)
     path = config.output_dir / ".press.lock"
-    handle = open(path, "a+")  # noqa: SIM115 - held for the whole build
+    handle = open_lock_file(path)
     try:
         deadline = time.monotonic() + wait_seconds
         while True:

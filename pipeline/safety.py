@@ -236,6 +236,24 @@ def open_zip(source: Path | bytes, limits: Limits = DEFAULT_LIMITS, *, path: Pat
     return SafeZip(source, path, limits)
 
 
+def make_zip(members: list[tuple[str, bytes, bool]], date_time: tuple[int, int, int, int, int, int]) -> bytes:
+    """A zip container in memory, the same bytes for the same members: (name, data, compressed) in the
+    order given, every member dated ``date_time`` with fixed permissions. Names must be relative
+    POSIX paths without ``..``, so that no reader of ours or anyone's unpacks outside its folder."""
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data, compressed in members:
+            parts = PurePosixPath(name).parts
+            if not name or name.startswith("/") or "\\" in name or ".." in parts:
+                raise ValueError(f"unsafe name for a zip member: {name!r}")
+            info = zipfile.ZipInfo(name, date_time=date_time)
+            info.create_system = 3  # Unix, whatever machine builds it
+            info.external_attr = 0o100644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
+            archive.writestr(info, data, compresslevel=9 if compressed else None)
+    return buffer.getvalue()
+
+
 # --------------------------------------------------------------------------- fetching during rendering
 
 
@@ -272,6 +290,12 @@ def url_fetcher(roots: list[Path], limits: Limits = DEFAULT_LIMITS, refused: lis
 
 
 # --------------------------------------------------------------------------- writing files
+
+
+def open_lock_file(path: Path):
+    """The build lock's file, opened for flock; it holds only the holder's pid, never content."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return open(path, "a+", encoding="utf-8")  # noqa: SIM115 - the caller holds it for the whole build
 
 
 def atomic_write(path: Path, data: bytes | str, *, encoding: str = "utf-8") -> bool:

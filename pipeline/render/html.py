@@ -33,6 +33,7 @@ class Context:
     images: dict[str, str] = field(default_factory=dict)  # figure or opener id -> image URL
     href_for: Callable[[str], str] = lambda identifier: f"#{identifier}"  # EPUB points across files
     fallbacks: int = 0  # blocks shown in the source language
+    paragraphs: int = 0  # numbered in reading order: the same ids in print and EPUB, for the page list
     missing_images: list[str] = field(default_factory=list)
 
     last_char: str = " "
@@ -182,7 +183,9 @@ def _block(element: etree._Element, ctx: Context, level: int) -> etree._Element 
     name = _local(element)
     if name == "para":
         role = element.get("role")
-        return _marked(element, inline(element, h("p", class_="table-source" if role == "source" else role), ctx), ctx)
+        ctx.paragraphs += 1
+        paragraph = h("p", class_="table-source" if role == "source" else role, id=f"p-{ctx.paragraphs}")
+        return _marked(element, inline(element, paragraph, ctx), ctx)
     if name == "section":
         section = h("section", id=get_id(element), class_="section")
         title = element.find(f"{D}title")
@@ -352,9 +355,8 @@ def part_html(part: etree._Element, ctx: Context) -> etree._Element:
     """A front-matter part (Foreword, …): heading, text, and the signature when it is signed."""
     identifier = get_id(part) or ""
     role = part.get("role") or _local(part)
-    section = h("section", class_=f"front-part {role}", id=identifier, role="doc-" + (
-        "foreword" if role == "foreword" else "acknowledgments" if role == "acknowledgements" else "preface") if role == "foreword" else "acknowledgments" if role == "acknowledgements"
-                else "preface")
+    aria_role = {"foreword": "doc-foreword", "acknowledgements": "doc-acknowledgments"}.get(role, "doc-preface")
+    section = h("section", class_=f"front-part {role}", id=identifier, role=aria_role)
     title = part.find(f"{D}info/{D}title")
     if title is not None:
         section.append(_marked(title, inline(title, h("h1"), ctx), ctx))

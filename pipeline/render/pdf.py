@@ -21,6 +21,7 @@ from ..safety import atomic_write, url_fetcher
 from .html import Context
 from .khmer import ZWSP
 from .layout import LayoutReport, check_layout
+from .pagemap import PageStart, load_page_map, page_starts, print_digest, save_page_map
 from .printbook import fonts_for, print_document
 from .strings import ui_strings
 
@@ -78,6 +79,11 @@ class PdfResult:
     layout: LayoutReport
     refused: list[str] = field(default_factory=list)
     missing_images: list[str] = field(default_factory=list)
+    page_starts: list[PageStart] = field(default_factory=list)
+
+
+def page_map_path(config: BookConfig, lang: str) -> Path:
+    return config.output_dir / lang / "pagemap.json"
 
 
 @lru_cache(maxsize=1)
@@ -109,13 +115,19 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def render_pdf(root: etree._Element, lang: str, config: BookConfig, output: Path, *, drafts: bool = False,
-               notes: str = "endnotes", images: dict[str, str] | None = None) -> PdfResult:
-    """Render the edition of ``root`` (already in ``lang``) to ``output``; written atomically."""
-    import weasyprint
+@dataclass
+class PrintLayout:
+    html: str
+    digest: str
+    rendered: object  # weasyprint.Document
+    ctx: Context
+    refused: list[str]
+    warnings: list[str]
+    starts: list[PageStart] = field(default_factory=list)
 
-    started = time.perf_counter()
-    check_fonts(config, lang)
+
+def _print_html(root: etree._Element, lang: str, config: BookConfig, *, drafts: bool, notes: str,
+                images: dict[str, str] | None) -> tuple[str, Context, etree._Element, Path]:
     templates = config.project_dir / "templates"
     stylesheet = templates / "print.css"
     if not stylesheet.is_file():
@@ -124,6 +136,17 @@ def render_pdf(root: etree._Element, lang: str, config: BookConfig, output: Path
                   images=images or {})
     document = print_document(root, ctx, config)
     html = etree.tostring(document, method="html", encoding="unicode", doctype="<!DOCTYPE html>")
+    return html, ctx, document, stylesheet
+
+
+def lay_out_print(root: etree._Element, lang: str, config: BookConfig, *, drafts: bool = False,
+                  notes: str = "endnotes", images: dict[str, str] | None = None) -> PrintLayout:
+    """The print edition laid out in pages (not yet written), and its page starts saved for the EPUB."""
+    import weasyprint
+
+    check_fonts(config, lang)
+    html, ctx, document, stylesheet = _print_html(root, lang, config, drafts=drafts, notes=notes, images=images)
+    templates = stylesheet.parent
     refused: list[str] = []
     fetcher = url_fetcher([templates, config.source_dir / "images"], config.limits, refused)
     collector = _Collect()
@@ -132,16 +155,50 @@ def render_pdf(root: etree._Element, lang: str, config: BookConfig, output: Path
     try:
         rendered = weasyprint.HTML(string=html, base_url=str(templates) + "/", url_fetcher=fetcher).render(
             pdf_variant="pdf/ua-1", pdf_tags=True)
-        layout = check_layout(rendered)
-        with actual_text_for_reordering_scripts():
-            data = rendered.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
     except (ValueError, TypeError, AttributeError, IndexError, KeyError, AssertionError, RecursionError) as error:
         raise RenderError(f"the {lang} edition could not be laid out ({type(error).__name__}: {error})",
                           stylesheet, hint="a template or stylesheet error; rerun with --debug for the details")
     finally:
         logger.removeHandler(collector)
-    layout.add_missing_glyphs(collector.messages)
-    layout.warnings = [m for m in collector.messages if ".notdef" not in m]
+    digest = print_digest(html, stylesheet)
+    layout = PrintLayout(html, digest, rendered, ctx, refused, collector.messages)
+    layout.starts = page_starts(rendered.pages, document, ctx.strings)
+    save_page_map(page_map_path(config, lang), digest, len(rendered.pages), layout.starts)
+    return layout
+
+
+def print_page_starts(root: etree._Element, lang: str, config: BookConfig, *, notes: str = "endnotes",
+                      images: dict[str, str] | None = None) -> list[PageStart]:
+    """The print edition's page starts: saved by the last PDF build if it still matches, else laid out anew."""
+    html, _, _, stylesheet = _print_html(root, lang, config, drafts=False, notes=notes, images=images)
+    saved = load_page_map(page_map_path(config, lang), print_digest(html, stylesheet))
+    if saved is not None:
+        return saved
+    return lay_out_print(root, lang, config, notes=notes, images=images).starts
+
+
+def render_pdf(root: etree._Element, lang: str, config: BookConfig, output: Path, *, drafts: bool = False,
+               notes: str = "endnotes", images: dict[str, str] | None = None) -> PdfResult:
+    """Render the edition of ``root`` (already in ``lang``) to ``output``; written atomically."""
+    started = time.perf_counter()
+    printed = lay_out_print(root, lang, config, drafts=drafts, notes=notes, images=images)
+    rendered, ctx = printed.rendered, printed.ctx
+    stylesheet = config.project_dir / "templates" / "print.css"
+    collector = _Collect()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(collector)
+    try:
+        layout = check_layout(rendered)
+        with actual_text_for_reordering_scripts():
+            data = rendered.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, AssertionError, RecursionError) as error:
+        raise RenderError(f"the {lang} edition could not be written ({type(error).__name__}: {error})",
+                          stylesheet, hint="a template or stylesheet error; rerun with --debug for the details")
+    finally:
+        logger.removeHandler(collector)
+    messages = printed.warnings + collector.messages
+    layout.add_missing_glyphs(messages)
+    layout.warnings = [m for m in messages if ".notdef" not in m]
     written = atomic_write(output, data)
     return PdfResult(lang, output, len(rendered.pages), len(data), time.perf_counter() - started, written,
-                     ctx.fallbacks, layout, refused, ctx.missing_images)
+                     ctx.fallbacks, layout, printed.refused, ctx.missing_images, printed.starts)

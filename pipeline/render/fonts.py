@@ -1,0 +1,111 @@
+"""Fonts for the EPUB editions: the installed face behind a family name, cut down to the glyphs used.
+
+A whole CJK font is 20 MB; the Japanese edition uses a few hundred characters. The fontTools
+subsetter keeps those glyphs, plus the OpenType layout features that shape them (Khmer
+sub-consonants and vowel signs need theirs), and nothing else. The output is the same bytes
+for the same font and characters (the font's own timestamp is kept, never "now"), and is kept
+in ``output/.cache/fonts`` so an unchanged edition does not subset again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ..errors import EnvironmentProblem
+from ..safety import atomic_write
+
+SUBSET_VERSION = "2"
+
+
+@dataclass(frozen=True)
+class FontFace:
+    family: str
+    path: Path
+    index: int  # the face inside a .ttc collection
+
+
+@dataclass(frozen=True)
+class EmbeddedFont:
+    family: str
+    data: bytes
+    extension: str  # "otf" (CFF outlines) or "ttf"
+    media_type: str
+
+    @property
+    def filename(self) -> str:
+        return "fonts/" + "".join(char for char in self.family if char.isalnum()) + "." + self.extension
+
+
+@lru_cache(maxsize=32)
+def find_face(family: str) -> FontFace:
+    """The installed regular face of ``family`` (fontconfig's choice, refused if it is a substitute)."""
+    fc_match = shutil.which("fc-match")
+    if not fc_match:
+        raise EnvironmentProblem("fontconfig (fc-match) is not installed", hint="apt-get install fontconfig")
+    found = subprocess.run([fc_match, "-f", "%{file}\t%{index}\t%{family}", f"{family}:style=Regular"],
+                           capture_output=True, text=True, timeout=60, check=False).stdout
+    path, index, families = (found.split("\t") + ["", "", ""])[:3]
+    if family not in [name.strip() for name in families.split(",")] or not Path(path).is_file():
+        raise EnvironmentProblem(f"the font '{family}' is not installed (fontconfig offers '{families}')",
+                                 hint="install it (scripts/setup names the packages), or name another in [fonts]")
+    return FontFace(family, Path(path), int(index or 0))
+
+
+def _cache_key(face: FontFace, wanted: str) -> str:
+    stat = face.path.stat()
+    return hashlib.sha256("\0".join([SUBSET_VERSION, str(face.path), str(stat.st_size), str(stat.st_mtime_ns),
+                                      str(face.index), wanted]).encode("utf-8")).hexdigest()
+
+
+def _embedded(face: FontFace, data: bytes) -> EmbeddedFont:
+    cff = data[:4] == b"OTTO"
+    return EmbeddedFont(face.family, data, "otf" if cff else "ttf", "font/otf" if cff else "font/ttf")
+
+
+def subset_fonts(faces: list[FontFace], characters: str, cache_dir: Path | None = None) -> list[EmbeddedFont]:
+    """Each of ``faces`` with only the glyphs for ``characters`` (and what shaping them needs).
+
+    Subsets are cached by font file and character set: an unchanged edition does not subset again.
+    (Making the missing ones in worker processes was tried: forking a process that holds the print
+    layouts cost more than the third of a second a CJK face takes.)
+    """
+    wanted = "".join(sorted(set(characters)))
+    keys = [_cache_key(face, wanted) for face in faces]
+    found: dict[int, bytes] = {}
+    for number, key in enumerate(keys):
+        if cache_dir is not None and (cache_dir / f"{key}.font").is_file():
+            found[number] = (cache_dir / f"{key}.font").read_bytes()
+    missing = [number for number in range(len(faces)) if number not in found]
+    made = [_subset(faces[number], wanted) for number in missing]
+    for number, data in zip(missing, made):
+        found[number] = data
+        if cache_dir is not None:
+            atomic_write(cache_dir / f"{keys[number]}.font", data)
+    return [_embedded(face, found[number]) for number, face in enumerate(faces)]
+
+
+def _subset(face: FontFace, characters: str) -> bytes:
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    logging.getLogger("fontTools").setLevel(logging.ERROR)  # "TSI5 NOT subset; dropped" is expected, not news
+    # recalcBBoxes=False: the font-wide box stays the whole font's (harmless), and a CJK face subsets in
+    # two thirds of the time, since the subset's outlines need not be measured again
+    font = TTFont(str(face.path), fontNumber=face.index, lazy=True, recalcTimestamp=False, recalcBBoxes=False)
+    options = subset.Options()
+    options.hinting = False  # e-readers rasterize at screen sizes without the font's hints
+    options.name_IDs = ["*"]  # keep the copyright and licence records
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=characters)
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    font.save(buffer)
+    return buffer.getvalue()

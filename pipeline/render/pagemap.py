@@ -1,0 +1,93 @@
+"""Where the print edition's pages begin, so the EPUB's page list cites the same page numbers.
+
+After WeasyPrint lays the print document out, each page knows the ids of the elements on it.
+An element *starts* on the first page that knows its id; the first element (in reading order)
+starting on a page marks where that page begins. Pages on which nothing starts (blank versos,
+the inside of a long table) get no marker. Folios follow the print design: lower-roman from the
+title page, arabic (in the language's digits) from the first chapter's opener, which resets the
+page counter to 1 (templates/print.css).
+
+The map is written to ``output/<lang>/pagemap.json`` with a digest of the print HTML and
+stylesheet it came from, so an EPUB-only build reuses it while it still describes the print
+edition, and lays the print edition out again (without writing a PDF) when it does not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from ..safety import atomic_write
+from .strings import Strings
+
+FIRST_CHAPTER = "ch1"
+PAGEMAP_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PageStart:
+    index: int  # 1-based page of the PDF
+    label: str  # the printed folio
+    element: str  # id of the first element starting on that page
+
+
+def roman(number: int) -> str:
+    """Lower-case roman numerals, as CSS ``lower-roman`` prints them."""
+    out = []
+    for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"),
+                           (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        while number >= value:
+            out.append(letters)
+            number -= value
+    return "".join(out)
+
+
+def folio(index: int, first_body_page: int | None, strings: Strings) -> str:
+    """The number printed on PDF page ``index`` (1-based)."""
+    if first_body_page is None or index < first_body_page:
+        return roman(index)
+    return strings.number(index - first_body_page + 1)
+
+
+def page_starts(pages, document: etree._Element, strings: Strings) -> list[PageStart]:
+    """The page starts of a laid-out WeasyPrint document whose source tree is ``document``."""
+    order = {element.get("id"): position for position, element in enumerate(document.iter())
+             if isinstance(element.tag, str) and element.get("id")}
+    seen: set[str] = set()
+    first_body_page = next((number for number, page in enumerate(pages, 1) if FIRST_CHAPTER in page.anchors), None)
+    starts: list[PageStart] = []
+    for number, page in enumerate(pages, 1):
+        starting = [anchor for anchor in page.anchors if anchor not in seen and anchor in order]
+        seen.update(page.anchors)
+        if starting:
+            first = min(starting, key=order.__getitem__)
+            starts.append(PageStart(number, folio(number, first_body_page, strings), first))
+    return starts
+
+
+def print_digest(html: str, stylesheet: Path) -> str:
+    """What the page map depends on: the print HTML (book, language, settings) and the design."""
+    digest = hashlib.sha256(html.encode("utf-8"))
+    digest.update(b"\0" + stylesheet.read_bytes() + f"\0{PAGEMAP_VERSION}".encode())
+    return digest.hexdigest()
+
+
+def save_page_map(path: Path, digest: str, pages: int, starts: list[PageStart]) -> None:
+    data = {"version": PAGEMAP_VERSION, "print_digest": digest, "pages": pages,
+            "starts": [[start.index, start.label, start.element] for start in starts]}
+    atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+
+def load_page_map(path: Path, digest: str) -> list[PageStart] | None:
+    """The saved page starts, or None when there are none or they describe another print edition."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("version") != PAGEMAP_VERSION or data.get("print_digest") != digest:
+            return None
+        return [PageStart(int(index), str(label), str(element)) for index, label, element in data["starts"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
