@@ -1,8 +1,10 @@
 """Fonts for the EPUB editions: the installed face behind a family name, cut down to the glyphs used.
 
-A whole CJK font is 20 MB; the Japanese edition uses a few hundred characters. The fontTools
-subsetter keeps those glyphs, plus the OpenType layout features that shape them (Khmer
-sub-consonants and vowel signs need theirs), and nothing else. The output is the same bytes
+A whole CJK font is 20 MB; the Japanese edition uses a few hundred characters. HarfBuzz's
+subsetter (the library WeasyPrint already loads; fontTools when it cannot be loaded) keeps those
+glyphs, plus the OpenType layout features that shape them (Khmer sub-consonants and vowel signs
+need theirs), every name record (copyright, licence), and nothing else. HarfBuzz cuts a CJK face
+in under 10 ms where fontTools takes half a second. The output is the same bytes
 for the same font and characters (the font's own timestamp is kept, never "now"), and is kept
 in ``output/.cache/fonts`` so an unchanged edition does not subset again.
 """
@@ -21,7 +23,7 @@ from pathlib import Path
 from ..errors import EnvironmentProblem
 from ..safety import atomic_write
 
-SUBSET_VERSION = "2"
+SUBSET_VERSION = "3"
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,71 @@ def subset_fonts(faces: list[FontFace], characters: str, cache_dir: Path | None 
 
 
 def _subset(face: FontFace, characters: str) -> bytes:
+    try:
+        return _harfbuzz_subset(face, characters)
+    except OSError:  # libharfbuzz-subset not loadable: the slower pure-Python subsetter
+        return _fonttools_subset(face, characters)
+
+
+_HB_CDEF = """
+typedef struct hb_blob_t hb_blob_t; typedef struct hb_face_t hb_face_t;
+typedef struct hb_set_t hb_set_t; typedef struct hb_subset_input_t hb_subset_input_t;
+typedef uint32_t hb_codepoint_t;
+hb_blob_t * hb_blob_create_from_file_or_fail (const char *file_name);
+hb_face_t * hb_face_create (hb_blob_t *blob, unsigned int index);
+void hb_face_destroy (hb_face_t *face);
+void hb_blob_destroy (hb_blob_t *blob);
+hb_blob_t * hb_face_reference_blob (hb_face_t *face);
+const char * hb_blob_get_data (hb_blob_t *blob, unsigned int *length);
+void hb_set_add (hb_set_t *set, hb_codepoint_t codepoint);
+void hb_set_add_range (hb_set_t *set, hb_codepoint_t first, hb_codepoint_t last);
+hb_subset_input_t * hb_subset_input_create_or_fail (void);
+void hb_subset_input_destroy (hb_subset_input_t *input);
+hb_set_t * hb_subset_input_set (hb_subset_input_t *input, int set_type);
+void hb_subset_input_set_flags (hb_subset_input_t *input, unsigned value);
+hb_face_t * hb_subset_or_fail (hb_face_t *source, const hb_subset_input_t *input);
+"""
+_SETS_UNICODE, _SETS_NAME_ID = 1, 4  # hb_subset_sets_t
+_FLAGS_NO_HINTING, _FLAGS_NOTDEF_OUTLINE = 0x01, 0x40  # hb_subset_flags_t
+
+
+@lru_cache(maxsize=1)
+def _harfbuzz():
+    from cffi import FFI
+    ffi = FFI()
+    ffi.cdef(_HB_CDEF)
+    return ffi, ffi.dlopen("libharfbuzz.so.0"), ffi.dlopen("libharfbuzz-subset.so.0")
+
+
+def _harfbuzz_subset(face: FontFace, characters: str) -> bytes:
+    ffi, hb, hb_subset = _harfbuzz()
+    blob = hb.hb_blob_create_from_file_or_fail(str(face.path).encode())
+    if blob == ffi.NULL:
+        raise EnvironmentProblem(f"cannot read the font file {face.path}", face.path)
+    source = hb.hb_face_create(blob, face.index)
+    request = hb_subset.hb_subset_input_create_or_fail()
+    try:
+        codepoints = hb_subset.hb_subset_input_set(request, _SETS_UNICODE)
+        for char in characters:
+            hb.hb_set_add(codepoints, ord(char))
+        hb.hb_set_add_range(hb_subset.hb_subset_input_set(request, _SETS_NAME_ID), 0, 0xFFFF)  # every name record
+        hb_subset.hb_subset_input_set_flags(request, _FLAGS_NO_HINTING | _FLAGS_NOTDEF_OUTLINE)
+        result = hb_subset.hb_subset_or_fail(source, request)
+        if result == ffi.NULL:
+            raise EnvironmentProblem(f"HarfBuzz could not subset {face.path}", face.path)
+        out = hb.hb_face_reference_blob(result)
+        length = ffi.new("unsigned int *")
+        data = bytes(ffi.buffer(hb.hb_blob_get_data(out, length), length[0]))
+        hb.hb_blob_destroy(out)
+        hb.hb_face_destroy(result)
+        return data
+    finally:
+        hb_subset.hb_subset_input_destroy(request)
+        hb.hb_face_destroy(source)
+        hb.hb_blob_destroy(blob)
+
+
+def _fonttools_subset(face: FontFace, characters: str) -> bytes:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
