@@ -4,6 +4,7 @@
     .venv/bin/python bench/run.py extract    # only the extract stage
     .venv/bin/python bench/run.py epub       # the three EPUB editions against the English PDF
     .venv/bin/python bench/run.py print      # the English PDF against pandoc, our share, memory
+    .venv/bin/python bench/run.py build      # cold, English alone, no-op and one-edit builds
 
 extract: ``press extract`` (read, structure, repair, validate, write) on the real manuscript (a fresh
 process each time, as a user runs it),
@@ -271,7 +272,51 @@ def bench_epub() -> None:
         print(f"epub: ratio EPUBs/English PDF = {warm / pdf:.2f} warm, {cold / pdf:.2f} cold (target < 0.33)")
 
 
-BENCHMARKS = {"extract": bench_extract, "translate": bench_translate, "print": bench_print, "epub": bench_epub}
+def bench_build() -> None:
+    """The whole build as the publisher and CI run it: cold, English alone, no-op, one-paragraph edit."""
+    import os
+    import resource
+    with tempfile.TemporaryDirectory() as directory:
+        project = _project_copy(Path(directory) / "project")
+        press = [sys.executable, "-m", "pipeline", "build", "-q"]
+
+        def cold(*args: str) -> float:
+            shutil.rmtree(project / "output", ignore_errors=True)
+            started = time.perf_counter()
+            subprocess.run([*press, *args], cwd=project, check=True, capture_output=True)
+            return time.perf_counter() - started
+
+        subprocess.run(press, cwd=project, check=True, capture_output=True)  # catalogs in place
+        english = statistics.median(cold("--lang", "en") for _ in range(2))
+        everything = cold()
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        noop = timed(press, repeat=3, cwd=project)
+        manuscript = project / "source" / "manuscript.txt"
+        original = manuscript.read_text(encoding="utf-8")
+        edits = []
+        for number in range(2):
+            manuscript.write_text(original.replace("cornerstones of stability", f"cornerstones ({number}) of stability",
+                                                   1), encoding="utf-8")
+            started = time.perf_counter()
+            subprocess.run(press, cwd=project, check=True, capture_output=True)
+            edits.append(time.perf_counter() - started)
+        edit = statistics.median(edits)
+        print(f"build: cold, English PDF and EPUB {english:.2f} s; all six editions {everything:.2f} s "
+              f"({everything / english:.2f}x English alone, {os.cpu_count()} cores)")
+        print(f"build: no-op rebuild {noop:.2f} s = {noop / everything:.1%} of a cold build (target under 2%)")
+        print(f"build: one-paragraph edit {edit:.2f} s = {edit / everything:.0%} of a cold build "
+              "(re-extracts, re-merges, re-renders every edition, since every edition shows that paragraph)")
+        print(f"build: peak memory of one process in the full build {peak / 1024:,.0f} MiB")
+        pandoc = shutil.which("pandoc")
+        if pandoc:
+            epub = timed([pandoc, "-f", "markdown", str(manuscript), "-o", str(Path(directory) / "pandoc.epub")],
+                         repeat=3)
+            print(f"build: pandoc manuscript -> EPUB {epub:.2f} s; press cold English PDF+EPUB is "
+                  f"{english / epub:.1f}x that (pandoc's EPUB has no notes, page list, fonts or repair)")
+
+
+BENCHMARKS = {"extract": bench_extract, "translate": bench_translate, "print": bench_print, "epub": bench_epub,
+              "build": bench_build}
 
 
 def main(argv: list[str]) -> None:

@@ -7,8 +7,14 @@ without an installed model is reported and left untranslated; the build still su
 
 from __future__ import annotations
 
+import io
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from . import errors
 
 from .config import BookConfig, load_config
 from .errors import ConfigError, ExitCode
@@ -59,28 +65,75 @@ def _edition_key(config: BookConfig, lang: str, fmt: str, options: BuildOptions,
 
 
 def render_editions(config: BookConfig, options: BuildOptions, reporter: Reporter) -> list[EditionRow]:
-    """Render each requested edition from output/xml/book.xml; an edition whose inputs are unchanged is reused."""
+    """Render each requested edition from output/xml/book.xml; an edition whose inputs are unchanged is
+    reused, and the languages left to render run in parallel processes (one per core)."""
     cache = BuildCache(config)
     fonts = fonts_used(config)
-    rows: list[EditionRow] = []
-    state: dict = {}
-    for lang in _languages(config, options):
-        for fmt in FORMATS:
-            if fmt not in options.formats:
-                continue
+    languages = _languages(config, options)
+    formats = [fmt for fmt in FORMATS if fmt in options.formats]
+    rows: dict[tuple[str, str], EditionRow] = {}
+    pending: dict[str, list[str]] = {}
+    keys: dict[tuple[str, str], str] = {}
+    for lang in languages:
+        for fmt in formats:
             output = config.output_dir / lang / f"{config.slug}.{fmt}"
-            key = _edition_key(config, lang, fmt, options, fonts)
+            keys[lang, fmt] = key = _edition_key(config, lang, fmt, options, fonts)
             cached = cache.lookup(f"{fmt}-{lang}", key)
             if cached is not None and output.is_file():
-                rows.append(EditionRow(lang, fmt, "reused", cached["pages"], cached["size"], 0.0,
-                                       cached["fallbacks"], cached["notes"], output))
+                rows[lang, fmt] = EditionRow(lang, fmt, "reused", cached["pages"], cached["size"], 0.0,
+                                             cached["fallbacks"], cached["notes"], output)
                 reporter.step("render", f"{lang} {fmt.upper()}: inputs unchanged, reused {output.name}")
-                continue
-            row = _render(config, lang, fmt, output, options, reporter, state)
-            cache.store(f"{fmt}-{lang}", key, [output], {"pages": row.pages, "size": row.size,
-                                                         "fallbacks": row.fallbacks, "notes": row.notes})
-            rows.append(row)
-    return rows
+            else:
+                pending.setdefault(lang, []).append(fmt)
+    for row in _render_pending(config, options, reporter, pending):
+        rows[row.lang, row.format] = row
+        cache.store(f"{row.format}-{row.lang}", keys[row.lang, row.format], [row.path],
+                    {"pages": row.pages, "size": row.size, "fallbacks": row.fallbacks, "notes": row.notes})
+    return [rows[lang, fmt] for lang in languages for fmt in formats if (lang, fmt) in rows]
+
+
+def _render_pending(config: BookConfig, options: BuildOptions, reporter: Reporter,
+                    pending: dict[str, list[str]]) -> list[EditionRow]:
+    workers = min(len(pending), os.cpu_count() or 1)
+    if workers <= 1:
+        rendered = []
+        for lang, formats in pending.items():
+            rendered += _render_language(config, options, lang, formats, reporter)
+        return rendered
+    reporter.step("render", f"{', '.join(pending)} in {workers} parallel processes …")
+    rendered = []
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(_render_language_in_worker, config, options, lang, formats): lang
+                   for lang, formats in pending.items()}
+        for future in as_completed(futures):
+            outcome, lines = future.result()
+            for line in lines:
+                print(line, file=reporter.stream, flush=True) if not reporter.quiet else None
+            if isinstance(outcome, tuple):  # a PipelineError in the worker, rebuilt here with its one line
+                for other in futures:
+                    other.cancel()
+                name, message, path, where, hint = outcome
+                raise getattr(errors, name)(message, path, where, hint)
+            rendered += outcome
+    return rendered
+
+
+def _render_language_in_worker(config: BookConfig, options: BuildOptions, lang: str, formats: list[str]):
+    stream = io.StringIO()
+    try:
+        rows = _render_language(config, options, lang, formats, Reporter(stream))
+    except errors.PipelineError as error:
+        return (type(error).__name__, error.message, error.path, error.where, error.hint), \
+            stream.getvalue().splitlines()
+    return rows, stream.getvalue().splitlines()
+
+
+def _render_language(config: BookConfig, options: BuildOptions, lang: str, formats: list[str],
+                     reporter: Reporter) -> list[EditionRow]:
+    state: dict = {}
+    return [_render(config, lang, fmt, config.output_dir / lang / f"{config.slug}.{fmt}", options, reporter,
+                    state) for fmt in formats]
 
 
 def _localized(config: BookConfig, lang: str, options: BuildOptions, reporter: Reporter, state: dict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 import threading
 import time
@@ -100,3 +101,50 @@ def test_only_what_an_edit_touches_is_rebuilt_and_a_damaged_cache_is_not_trusted
     log = _build(project, "--lang", "en")
     assert "render: en PDF:" in log and "inputs unchanged, reused rise" not in log
     assert pdfs["en"].read_bytes().startswith(b"%PDF-1.7\n")
+
+
+def test_a_one_sentence_edit_touches_only_that_entry_and_keeps_reviewed_work(tmp_path):
+    from babel.messages.pofile import read_po, write_po
+    project = copy_project(tmp_path)
+    _build(project, "--lang", "km")
+    locales = project / "locales" / "km"
+
+    def catalog(name):
+        with (locales / name).open("rb") as handle:
+            return read_po(handle, locale="km")
+
+    reviewed = {"ch1.po": ("ch1-s1-p1.1", "ជប៉ុននិងអាស៊ានគឺជាសសរស្តម្ភនៃស្ថិរភាព។"),
+                "ch2.po": ("ch2-s1-p1.1", "ពិភពលោកកំពុងផ្លាស់ប្តូរ។")}
+    for name, (context, text) in reviewed.items():
+        po = catalog(name)
+        message = next(m for m in po if m.context == context)
+        message.string = text
+        message.flags.discard("fuzzy")
+        with (locales / name).open("wb") as handle:
+            write_po(handle, po, width=0)
+    def entries(name):
+        return {(m.context, m.id): (m.string, m.fuzzy, tuple(m.previous_id or ())) for m in catalog(name) if m.id}
+
+    before = {path.name: entries(path.name) for path in locales.glob("*.po")}
+    ch1_before = {m.context: (m.id, m.string, m.fuzzy) for m in catalog("ch1.po") if m.id}
+
+    manuscript = project / "source" / "manuscript.txt"
+    manuscript.write_text(manuscript.read_text(encoding="utf-8").replace(
+        "Japan and ASEAN have been the cornerstones of stability", "Japan and ASEAN have long been the pillars of "
+        "stability", 1), encoding="utf-8")
+    log = _build(project, "--lang", "km")
+    assert "render: km PDF:" in log, "the edition showing the paragraph is rendered again"
+
+    after = {path.name: entries(path.name) for path in locales.glob("*.po")}
+    assert [name for name in before if before[name] != after[name]] == ["ch1.po"]
+    ch1_after = {m.context: m for m in catalog("ch1.po") if m.id}
+    changed = [context for context in ch1_before
+               if (ch1_after[context].id, ch1_after[context].string, ch1_after[context].fuzzy) != ch1_before[context]]
+    assert changed == ["ch1-s1-p1.1"], changed
+    edited = ch1_after["ch1-s1-p1.1"]
+    assert edited.fuzzy and edited.string == reviewed["ch1.po"][1], "the reviewer's words are kept, for review"
+    assert edited.id.startswith("Japan and ASEAN have long been the pillars")
+    raw = (locales / "ch1.po").read_text(encoding="utf-8")  # Babel's reader drops #| lines; msgfmt keeps them
+    previous = re.search(r'#, fuzzy\n((?:#\| .*\n)+)msgctxt "ch1-s1-p1\.1"\n', raw)
+    assert previous and "cornerstones" in previous.group(1)
+    assert next(m for m in catalog("ch2.po") if m.context == "ch2-s1-p1.1").string == reviewed["ch2.po"][1]
