@@ -18,7 +18,6 @@ from . import errors
 
 from .config import BookConfig, load_config
 from .errors import ConfigError, ExitCode
-from .extract import extract_book
 from .cache import BuildCache, inputs_key
 from .manifest import fonts_used, project_lock, write_manifest
 from .progress import Reporter, plural
@@ -189,6 +188,7 @@ def _extract(config: BookConfig, reporter: Reporter) -> int:
     if cached is not None:
         reporter.step("extract", f"inputs unchanged, reused output/xml/book.xml ({cached['summary']})")
         return cached["needs_editor"]
+    from .extract import extract_book
     extracted = extract_book(config, reporter=reporter)
     needs_editor = sum(1 for finding in extracted.findings if finding.needs_editor)
     counts = extracted.counts

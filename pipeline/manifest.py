@@ -71,16 +71,24 @@ def tool_versions() -> dict[str, str]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             continue
-    try:
-        from weasyprint.text.ffi import pango
-        versions["pango"] = pango.pango_version_string().decode() if hasattr(pango, "pango_version_string") \
-            else str(pango.pango_version())
-    except Exception:  # noqa: BLE001 - a version we cannot read is simply not listed
-        pass
+    pango = _pango_version()
+    if pango:
+        versions["pango"] = pango
     return versions
 
 
+_FONTS_SEEN: dict[str, str] = {}
+
+
 def fonts_used(config: BookConfig) -> dict[str, dict[str, str]]:
+    """The font files each edition's families resolve to (looked up once per process)."""
+    key = str(config.source_dir / "book.toml")
+    if key not in _FONTS_SEEN:
+        _FONTS_SEEN[key] = json.dumps(fonts_used_uncached(config))
+    return json.loads(_FONTS_SEEN[key])
+
+
+def fonts_used_uncached(config: BookConfig) -> dict[str, dict[str, str]]:
     """The font files each edition's families resolve to (a font update changes the editions)."""
     import shutil
     import subprocess
@@ -95,8 +103,22 @@ def fonts_used(config: BookConfig) -> dict[str, dict[str, str]]:
             found = subprocess.run([fc_match, "-f", "%{file}", family], capture_output=True, text=True,
                                    timeout=30).stdout.strip()
             if found and Path(found).is_file():
-                fonts.setdefault(lang, {})[family] = f"{found} sha256:{file_hash(Path(found))[:16]}"
+                stat = Path(found).stat()  # system files: a package update changes size or time; hashing
+                fonts.setdefault(lang, {})[family] = f"{found} {stat.st_size} {stat.st_mtime_ns}"  # 80 MB costs more
     return fonts
+
+
+def _pango_version() -> str | None:
+    """Pango's version, read from the library itself (importing WeasyPrint for it costs half a second)."""
+    import ctypes
+    import ctypes.util
+    name = ctypes.util.find_library("pango-1.0") or "libpango-1.0.so.0"
+    try:
+        library = ctypes.CDLL(name)
+    except OSError:
+        return None
+    library.pango_version_string.restype = ctypes.c_char_p
+    return library.pango_version_string().decode()
 
 
 def _inputs(config: BookConfig) -> list[Path]:
