@@ -164,8 +164,15 @@ def bench_print() -> None:
         project = _project_copy(Path(directory) / "project")
         press = [sys.executable, "-m", "pipeline", "build", "--lang", "en", "--format", "pdf", "-q"]
         subprocess.run(press, cwd=project, check=True, capture_output=True)  # catalogs and book.xml in place
-        ours = timed(press, repeat=3, cwd=project)
-        print(f"print: press build --lang en (manuscript to PDF, fresh process): {ours:.2f} s (median of 3)")
+        runs = []
+        for _ in range(3):  # cold each time: no build cache, so every stage runs
+            shutil.rmtree(project / "output" / ".cache", ignore_errors=True)
+            started = time.perf_counter()
+            subprocess.run(press, cwd=project, check=True, capture_output=True)
+            runs.append(time.perf_counter() - started)
+        ours = statistics.median(runs)
+        print(f"print: press build --lang en --format pdf (manuscript to PDF, fresh process, cold): {ours:.2f} s "
+              "(median of 3)")
         pandoc = shutil.which("pandoc")
         weasyprint_bin = Path(sys.executable).parent / "weasyprint"
         if pandoc and weasyprint_bin.exists():
@@ -178,10 +185,11 @@ def bench_print() -> None:
             print("print: pandoc or weasyprint not installed; no peer ratio")
         _print_split(project)
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        shutil.rmtree(project / "output" / ".cache", ignore_errors=True)
         subprocess.run([sys.executable, "-m", "pipeline", "build", "--format", "pdf", "-q"], cwd=project,
                        check=True, capture_output=True)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        print(f"print: peak memory building en, km and ja PDFs in one process: {max(peak, before) / 1024:,.0f} MiB "
+        print(f"print: peak memory building en, km and ja PDFs (largest process; 2 run at once): {max(peak, before) / 1024:,.0f} MiB "
               "(target under 1,536 MiB)")
 
 
