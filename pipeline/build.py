@@ -198,9 +198,11 @@ def _extract(config: BookConfig, reporter: Reporter) -> int:
     return needs_editor
 
 
-def _catalogs(config: BookConfig, targets: tuple[str, ...], reporter: Reporter) -> None:
-    """Merge and draft unless the book, the catalogs and the installed models are as the last build left them."""
+def _catalogs(config: BookConfig, targets: tuple[str, ...], reporter: Reporter) -> dict[str, dict[str, int]]:
+    """Merge and draft unless the book, the catalogs and the installed models are as the last build left them;
+    returns, per language, how many segments are in each state (for the summary)."""
     from .i18n import draft_translations, prepare_catalogs
+    from .i18n.catalogs import count_states
     from .i18n.models import find_model
     cache = BuildCache(config)
 
@@ -210,12 +212,21 @@ def _catalogs(config: BookConfig, targets: tuple[str, ...], reporter: Reporter) 
         return inputs_key("catalogs", targets, models, config.book_xml, config.source_dir / "book.toml",
                           *(config.locales_dir / lang for lang in targets))
 
-    if cache.lookup("catalogs", key()) is not None:
+    cached = cache.lookup("catalogs", key())
+    if cached is not None and "states" in cached:
         reporter.step("catalogs", f"book and catalogs unchanged ({', '.join(targets)}); nothing to merge or draft")
-        return
+        return {lang: cached["states"][lang] for lang in targets if lang in cached["states"]}
     catalogs = prepare_catalogs(config, reporter, targets)
     draft_translations(config, targets, catalogs.keep_terms, reporter=reporter)
-    cache.store("catalogs", key(), [])
+    states = {}
+    for lang in targets:
+        totals: dict[str, int] = {}
+        for tally in count_states(config, lang).values():
+            for state, count in tally.items():
+                totals[state] = totals.get(state, 0) + count
+        states[lang] = totals
+    cache.store("catalogs", key(), [], {"states": states})
+    return states
 
 
 def _render_epub(book, lang: str, config: BookConfig, image_files: dict[str, Path], images: dict[str, str],
@@ -247,6 +258,16 @@ def summary_table(rows: list[EditionRow]) -> str:
     return "\n".join(lines)
 
 
+def needs_people(needs_editor: int, states: dict[str, dict[str, int]]) -> list[str]:
+    """The summary's last lines: what is waiting for the editor and for the translators."""
+    lines = [f"editor: {plural(needs_editor, 'repair')} waiting (output/reports/repair.md)"]
+    order = ("untranslated", "machine draft", "needs review", "reviewed")  # the catalogs' entry states
+    for lang, counts in states.items():
+        lines.append(f"translators ({lang}): " + ", ".join(f"{counts.get(state, 0):,} {state}" for state in order)
+                     + " segments (press status)")
+    return lines
+
+
 def build(project: Path | None = None, *, reporter: Reporter | None = None,
           options: BuildOptions | None = None) -> int:
     reporter = reporter or Reporter()
@@ -256,8 +277,7 @@ def build(project: Path | None = None, *, reporter: Reporter | None = None,
     with project_lock(config, options.wait_seconds):
         needs_editor = _extract(config, reporter)
         targets = tuple(lang for lang in _languages(config, options) if lang in config.target_languages)
-        if targets:  # an English-only build leaves the catalogs alone
-            _catalogs(config, targets, reporter)
+        states = _catalogs(config, targets, reporter) if targets else {}  # English alone: catalogs untouched
         rows = render_editions(config, options, reporter)
         reports = config.output_dir / "reports"
         outputs = [config.book_xml, reports / "repair.json", reports / "repair.md"] + [
@@ -266,6 +286,9 @@ def build(project: Path | None = None, *, reporter: Reporter | None = None,
             reporter.step("build", "wrote output/manifest.json")
     if rows and not reporter.quiet:
         print(summary_table(rows), file=reporter.stream)
+    if not reporter.quiet:
+        for line in needs_people(needs_editor, states):
+            print(line, file=reporter.stream)
     problems = [row for row in rows if row.notes and any("overflowing" in n and not n.startswith("0 ") for n in
                                                          row.notes)]
     reporter.step("build", f"done in {reporter.elapsed():.1f} s")

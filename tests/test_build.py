@@ -134,6 +134,8 @@ def test_a_one_sentence_edit_touches_only_that_entry_and_keeps_reviewed_work(tmp
         "stability", 1), encoding="utf-8")
     log = _build(project, "--lang", "km")
     assert "render: km PDF:" in log, "the edition showing the paragraph is rendered again"
+    assert re.search(r"^translators \(km\): [\d,]+ untranslated, 0 machine draft, 1 needs review, 1 reviewed segments",
+                     log, re.M), log
 
     after = {path.name: entries(path.name) for path in locales.glob("*.po")}
     assert [name for name in before if before[name] != after[name]] == ["ch1.po"]
