@@ -265,3 +265,38 @@ def test_a_bad_model_is_refused_with_one_line_and_changes_nothing(project, tiny_
     assert f"({bad}" in lines[0] and " — " in lines[0]
     assert snapshot(project / "models") == before_models and snapshot(project / "locales") == before_locales
     assert not any((project / "models" / ".staging").iterdir())
+
+
+def test_a_build_after_an_edit_redrafts_exactly_the_changed_sentence(project, tiny_models):
+    """Through press build: one drafted sentence edited in the manuscript; only its entry is drafted
+    again, while a reviewer's translation and every other draft stay as they were."""
+    install(project, tiny_models["km"])
+    first = run_press("build", "--lang", "km", "--format", "epub", cwd=project, timeout=600)
+    assert first.returncode == 0, first.stderr
+    manuscript = project / "source" / "manuscript.txt"
+    text = manuscript.read_text(encoding="utf-8")
+    before = all_entries(project, "km")
+    # A drafted sentence the manuscript holds word for word (random weights lose some placeholders).
+    target = next(m for m in before.values() if m.context.startswith("ch1-s") and is_untouched_machine_draft(m)
+                  and "<" not in m.id and "'" not in m.id and len(m.id) > 60 and text.count(m.id) == 1)
+    config = load_config(project)
+    path = catalog_path(config, "km", "ch1")
+    catalog = read_catalog(path, "km")
+    other = next(m for m in catalog if m.id and m.string and m.context != target.context)
+    other.string, other.flags = other.string + " ។", set()  # a reviewer accepted it (with a touch)
+    write_catalog(path, catalog)
+    before = all_entries(project, "km")
+
+    manuscript.write_text(text.replace(target.id, "Indeed, " + target.id[0].lower() + target.id[1:], 1),
+                          encoding="utf-8")
+    second = run_press("build", "--lang", "km", "--format", "epub", cwd=project, timeout=600)
+    assert second.returncode == 0, second.stderr
+    assert re.search(r"km: drafted 1 segment\b", second.stderr), second.stderr  # the others: refused drafts retried
+    after = all_entries(project, "km")
+    changed = sorted(key for key in after if key in before and
+                     (after[key].id, after[key].string) != (before[key].id, before[key].string))
+    assert changed == [target.context]
+    redrafted = after[target.context]
+    assert redrafted.id.startswith("Indeed, ")
+    assert is_untouched_machine_draft(redrafted) and not redrafted.previous_id
+    assert after[other.context].string == other.string and not after[other.context].fuzzy
