@@ -69,11 +69,8 @@ def draft_language(config: BookConfig, language: str, keep_terms: Iterable[str],
     reporter = reporter or Reporter(quiet=True)
     catalogs = {part: read_catalog(catalog_path(config, language, part), language)
                 for part in existing_parts(config, language)}
-    # Empty entries, and machine drafts nobody touched whose source sentence has since changed (their
-    # old text would only mislead a reviewer); --redraft also replaces every other untouched draft.
     todo = [(part, message) for part, catalog in catalogs.items() for message in catalog
-            if message.id and (entry_state(message) == UNTRANSLATED
-                               or (is_untouched_machine_draft(message) and (redraft or message.previous_id)))]
+            if message.id and (entry_state(message) == UNTRANSLATED or (redraft and is_untouched_machine_draft(message)))]
     report = DraftReport(language, wanted=len(todo))
     if not todo:
         reporter.step("translate", f"{language}: nothing to draft")
