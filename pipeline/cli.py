@@ -53,8 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser(
         "build", help="run every stage, in order, from source/ into output/",
-        description="Run every stage of the pipeline in order: extract (and the stages that follow it as "
-                    "they exist) from source/ into output/.",
+        description="Run every stage in order, from source/ into output/: extract and repair, merge the "
+                    "translation catalogs and draft where a model is installed, render the PDF and EPUB editions "
+                    "(languages in parallel), write output/manifest.json. Stages whose inputs are unchanged are "
+                    "reused from output/.cache.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     build.add_argument("--lang", action="append", metavar="LANG",
                        help="build only this language's editions (repeatable; default: every language of the book)")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..docbook import DB_NS, NS, XLINK_NS, XML_NS, get_id, text_of
+from ..docbook import DB_NS, NS, XLINK_NS, XML_NS, append, get_id, text_of
 from .khmer import break_khmer
 from .strings import Strings
 
@@ -74,20 +74,8 @@ def h(tag: str, *children, **attrs) -> etree._Element:
         if value is not None:
             element.set(key.rstrip("_").replace("_", "-"), str(value))
     for child in children:
-        _append(element, child)
+        append(element, child)
     return element
-
-
-def _append(parent: etree._Element, child) -> None:
-    if child is None:
-        return
-    if isinstance(child, str):
-        if len(parent):
-            parent[-1].tail = (parent[-1].tail or "") + child
-        else:
-            parent.text = (parent.text or "") + child
-    else:
-        parent.append(child)
 
 
 def _local(element: etree._Element) -> str:
@@ -100,14 +88,14 @@ def _local(element: etree._Element) -> str:
 def inline(source: etree._Element, target: etree._Element, ctx: Context) -> etree._Element:
     """Copy the mixed content of a DocBook element into ``target`` as HTML inline markup."""
     if source.text:
-        _append(target, ctx.text(source.text))
+        append(target, ctx.text(source.text))
     for child in source:
         if isinstance(child, (etree._ProcessingInstruction, etree._Comment)):
             pass
         else:
-            _append(target, _inline_element(child, ctx))
+            append(target, _inline_element(child, ctx))
         if child.tail:
-            _append(target, ctx.text(child.tail))
+            append(target, ctx.text(child.tail))
     return target
 
 
@@ -145,7 +133,7 @@ def _note_reference(note: etree._Element, ctx: Context) -> etree._Element:
         body = h("span", class_="footnote", id=identifier)
         for index, para in enumerate(note.xpath("db:para", namespaces=NS)):
             if index:
-                _append(body, " ")
+                append(body, " ")
             inline(para, body, ctx)
         return body
     return h("a", h("sup", ctx.strings.number(label)), class_="noteref", id=f"{identifier}-ref",
@@ -301,7 +289,7 @@ def _bibliography(element: etree._Element, ctx: Context, level: int) -> etree._E
         if abbrev is not None:  # the number is the list marker
             abbrev.tail = (abbrev.tail or "").lstrip()
             _remove_keeping_tail(abbrev)
-        _append(item, body)
+        append(item, body)
         listing.append(item)
     section.append(listing)
     return section
@@ -338,7 +326,7 @@ def endnotes(chapter: etree._Element, ctx: Context) -> etree._Element | None:
         for index, para in enumerate(note.xpath("db:para", namespaces=NS)):
             paragraph = _marked(para, inline(para, h("p"), ctx), ctx)
             if index == len(note.xpath("db:para", namespaces=NS)) - 1:
-                _append(paragraph, " ")
+                append(paragraph, " ")
                 paragraph.append(h("a", "↩", href=ctx.href_for(f"{identifier}-ref"), class_="backlink",
                                    role="doc-backlink", aria_label=ctx.strings("Back to the text")))
             item.append(paragraph)

@@ -19,7 +19,7 @@ from babel.messages.catalog import Message
 from lxml import etree
 
 from ..config import BookConfig
-from ..docbook import DB_NS, XML_NS
+from ..docbook import DB_NS, XML_NS, append
 from ..i18n.catalogs import MACHINE, REVIEWED, catalog_path, entry_state, existing_parts, read_catalog
 from ..i18n.segments import PLACEHOLDER, BlockSegments, expected_placeholders, translatable_blocks
 
@@ -113,7 +113,7 @@ def _refill(target: etree._Element, text: str, elements: dict[str, etree._Elemen
     stack = [target]
     position = 0
     for match in _TOKEN.finditer(text):
-        _add_text(stack[-1], text[position:match.start()])
+        append(stack[-1], text[position:match.start()])
         position = match.end()
         closing, number, empty = match.group(1), match.group(3), match.group(4)
         if closing:
@@ -130,14 +130,4 @@ def _refill(target: etree._Element, text: str, elements: dict[str, etree._Elemen
             original.text = None
             stack[-1].append(original)
             stack.append(original)
-    _add_text(stack[-1], text[position:])
-
-
-def _add_text(parent: etree._Element, words: str) -> None:
-    if not words:
-        return
-    if len(parent):
-        last = parent[-1]
-        last.tail = (last.tail or "") + words
-    else:
-        parent.text = (parent.text or "") + words
+    append(stack[-1], text[position:])

@@ -74,30 +74,29 @@ def replace_pattern(element: etree._Element, pattern: re.Pattern, replacement, *
     return count
 
 
-def split_text_at(node: TextNode, offset: int, new: etree._Element) -> None:
-    """Insert ``new`` (an element or processing instruction) at ``offset`` inside a text run."""
-    value = node.value
-    head, rest = value[:offset], value[offset:]
+def _put_after_head(node: TextNode, head: str, new: etree._Element) -> None:
+    """Cut the text run to ``head`` and put ``new`` right after it."""
     if node.is_tail:
         node.owner.tail = head
         node.owner.addnext(new)
     else:
         node.owner.text = head
         node.owner.insert(0, new)
+
+
+def split_text_at(node: TextNode, offset: int, new: etree._Element) -> None:
+    """Insert ``new`` (an element or processing instruction) at ``offset`` inside a text run."""
+    value = node.value
+    rest = value[offset:]
+    _put_after_head(node, value[:offset], new)
     new.tail = rest + (new.tail or "") if new.tail else rest
 
 
 def wrap_text(node: TextNode, start: int, end: int, new: etree._Element) -> None:
     """Replace ``[start, end)`` of a text run by the element ``new`` (which holds that text or a fix)."""
     value = node.value
-    head, tail = value[:start], value[end:]
-    if node.is_tail:
-        node.owner.tail = head
-        node.owner.addnext(new)
-    else:
-        node.owner.text = head
-        node.owner.insert(0, new)
-    new.tail = tail
+    _put_after_head(node, value[:start], new)
+    new.tail = value[end:]
 
 
 def node_at(element: etree._Element, offset: int, *, into_notes: bool = False) -> tuple[TextNode, int] | None:

@@ -80,18 +80,24 @@ def repair_urls(root: etree._Element, findings: Findings) -> None:
             continue
         where, scope = _where(link)
         printed = link.text == href
-        for kind, message, rewritten in clean_url(href):
-            chosen = findings.propose(kind, message, certain=True, before=href, after=rewritten,
-                                      where=where, chapter=scope)
-            if chosen is None:
-                break
-            href = chosen
+        href = _cleaned(href, findings, where, scope)
         if href != link.get(HREF):
             link.set(HREF, quote(href, safe=_URI_SAFE))
             if printed and len(link) == 0:
                 link.text = href
     _mend_unlinked(root, findings)
     _split_bare_urls(root, findings)
+
+
+def _cleaned(href: str, findings: Findings, where: Where, scope: str | None) -> str:
+    """``href`` after each cleaning step the editor has not rejected (a rejected step stops the rest)."""
+    for kind, message, rewritten in clean_url(href):
+        chosen = findings.propose(kind, message, certain=True, before=href, after=rewritten,
+                                  where=where, chapter=scope)
+        if chosen is None:
+            break
+        href = chosen
+    return href
 
 
 def _split_bare_urls(root: etree._Element, findings: Findings) -> None:
@@ -133,14 +139,10 @@ def _mend_unlinked(root: etree._Element, findings: Findings) -> None:
                     continue
                 link = el("link", attrs={HREF: quote(fixed, safe=_URI_SAFE)}, text=fixed)
                 wrap_text(node, match.start(), match.start() + len(broken), link)
-                for step_kind, step_message, rewritten in clean_url(fixed):
-                    chosen = findings.propose(step_kind, step_message, certain=True, before=fixed, after=rewritten,
-                                              where=where, chapter=scope)
-                    if chosen is None:
-                        break
-                    fixed = chosen
-                    link.set(HREF, quote(fixed, safe=_URI_SAFE))
-                    link.text = fixed
+                cleaned = _cleaned(fixed, findings, where, scope)
+                if cleaned != fixed:
+                    link.set(HREF, quote(cleaned, safe=_URI_SAFE))
+                    link.text = cleaned
                 break
 
 
