@@ -21,7 +21,7 @@ from .errors import ConfigError, ExitCode
 from .cache import BuildCache, inputs_key
 from .manifest import fonts_used, project_lock, write_manifest
 from .progress import Reporter, plural
-from .safety import parse_xml, read_input_bytes
+from .safety import parse_xml, read_input_bytes, time_limit
 
 FORMATS = ("pdf", "epub")  # in rendering order: the EPUB's page list follows the print edition's pages
 
@@ -131,8 +131,12 @@ def _render_language_in_worker(config: BookConfig, options: BuildOptions, lang: 
 def _render_language(config: BookConfig, options: BuildOptions, lang: str, formats: list[str],
                      reporter: Reporter) -> list[EditionRow]:
     state: dict = {}
-    return [_render(config, lang, fmt, config.output_dir / lang / f"{config.slug}.{fmt}", options, reporter,
-                    state) for fmt in formats]
+    rows = []
+    for fmt in formats:
+        output = config.output_dir / lang / f"{config.slug}.{fmt}"
+        with time_limit(config.limits.render_timeout_s, f"rendering the {lang} {fmt.upper()} edition", output):
+            rows.append(_render(config, lang, fmt, output, options, reporter, state))
+    return rows
 
 
 def _localized(config: BookConfig, lang: str, options: BuildOptions, reporter: Reporter, state: dict):

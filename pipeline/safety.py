@@ -8,9 +8,12 @@ names, and half-written files after a crash.
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import tempfile
+import threading
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path, PurePosixPath
@@ -358,3 +361,28 @@ def _sync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+# --------------------------------------------------------------------------- time limits
+
+
+@contextmanager
+def time_limit(seconds: float, what: str, path: Path | str | None = None, *, setting: str = "render_timeout_s"):
+    """Stop work that runs longer than a configured limit with a LimitError (a hostile stylesheet or
+    a pathological table can keep a layout engine busy for hours). Only the main thread can take
+    the alarm; elsewhere the work runs unlimited rather than not at all."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum, frame):
+        raise LimitError(f"{what} took longer than {seconds:g} s", path,
+                         hint=f"raise [limits] {setting} in source/book.toml if the book really needs it")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -14,12 +14,41 @@ from lxml import etree
 
 ROOT = Path(__file__).resolve().parents[1]
 MANUSCRIPT = ROOT / "source" / "manuscript.txt"
+NETGUARD = Path(__file__).resolve().parent / "netguard"
+CHILD_PYTHONPATH = os.pathsep.join([str(ROOT), str(NETGUARD)])  # children import the repo and the network guard
 sys.path.insert(0, str(ROOT))
 
 from pipeline.config import load_config  # noqa: E402
 from pipeline.docbook import DB_NS, NS, XML_NS  # noqa: E402
 from pipeline.extract import extract_book  # noqa: E402
 from pipeline.safety import parse_xml  # noqa: E402
+
+
+def _load_guard():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("press_netguard", NETGUARD / "sitecustomize.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+NETGUARD_LOG = Path(os.environ.setdefault("PRESS_NETGUARD_LOG", str(Path(
+    __import__("tempfile").mkdtemp(prefix="press-netguard-")) / "attempts.log")))
+NETGUARD_LOG.touch()
+GUARD = _load_guard()
+GUARD.install()  # this process; children load it through CHILD_PYTHONPATH and PRESS_NETGUARD_LOG
+
+
+@pytest.fixture(autouse=True)
+def offline():
+    """Every test runs offline: this process and every Python child it starts refuse network access
+    (tests/netguard/sitecustomize.py); an attempt fails the test even if the code caught the error."""
+    before = NETGUARD_LOG.stat().st_size if NETGUARD_LOG.exists() else 0
+    yield
+    if NETGUARD_LOG.exists() and NETGUARD_LOG.stat().st_size > before:
+        with NETGUARD_LOG.open(encoding="utf-8") as log:
+            log.seek(before)
+            pytest.fail(f"network access was attempted:\n{log.read()[:4000]}")
 
 
 def xid(element) -> str | None:
@@ -32,7 +61,7 @@ def chapter(root, number: int):
 
 def run_press(*args: str, cwd: Path | None = None, timeout: float = 120, env: dict | None = None):
     """Run the real command line in a child process, as a user or a script would."""
-    environment = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
+    environment = dict(os.environ, PYTHONPATH=CHILD_PYTHONPATH, **(env or {}))
     return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd or ROOT, capture_output=True,
                           text=True, timeout=timeout, env=environment)
 

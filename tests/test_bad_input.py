@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MANUSCRIPT, ROOT, copy_project
+from conftest import CHILD_PYTHONPATH, MANUSCRIPT, ROOT, copy_project
 from pipeline.errors import ExitCode
 
 SENTINEL = b"<previous book.xml, which must survive>"
@@ -48,7 +48,7 @@ def extract(project: Path, manuscript: Path, *extra: str, expect_output: bool = 
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(SENTINEL)
     rss_file = project / "rss.txt"
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PRESS_RSS_FILE=str(rss_file))
+    env = dict(os.environ, PYTHONPATH=CHILD_PYTHONPATH, PRESS_RSS_FILE=str(rss_file))
     started = time.monotonic()
     result = subprocess.run([sys.executable, "-c", WRAPPER, "extract", str(manuscript), *extra], cwd=project,
                             capture_output=True, text=True, timeout=120, env=env)

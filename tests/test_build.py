@@ -150,3 +150,26 @@ def test_a_one_sentence_edit_touches_only_that_entry_and_keeps_reviewed_work(tmp
     previous = re.search(r'#, fuzzy\n((?:#\| .*\n)+)msgctxt "ch1-s1-p1\.1"\n', raw)
     assert previous and "cornerstones" in previous.group(1)
     assert next(m for m in catalog("ch2.po") if m.context == "ch2-s1-p1.1").string == reviewed["ch2.po"][1]
+
+
+def test_a_render_over_the_time_limit_stops_with_one_line_and_keeps_the_old_edition(tmp_path):
+    project = copy_project(tmp_path)
+    toml = project / "source" / "book.toml"
+    text = toml.read_text(encoding="utf-8")
+    if "[limits]" in text:
+        text = text.replace("[limits]", "[limits]\nrender_timeout_s = 1", 1)
+    else:
+        text += "\n[limits]\nrender_timeout_s = 1\n"
+    toml.write_text(text, encoding="utf-8")
+    old = project / "output" / "en" / "rise-of-global-south.pdf"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"%PDF-1.7 the previous edition\n%%EOF\n")
+    started = time.monotonic()
+    result = run_press("build", "--lang", "en", "--format", "pdf", cwd=project)
+    assert result.returncode == ExitCode.LIMIT, result.stderr
+    assert time.monotonic() - started < 30
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "longer than 1 s" in errors[0] and "render_timeout_s" in errors[0], errors
+    assert "Traceback" not in result.stderr
+    assert old.read_bytes() == b"%PDF-1.7 the previous edition\n%%EOF\n"
+    assert not [p for p in old.parent.iterdir() if p.name != old.name], "no debris beside the edition"
