@@ -88,6 +88,9 @@ def _translation_commands(commands) -> None:
     translate.add_argument("--beam-size", type=int, metavar="N", help="beam size (default: [translation] beam_size)")
     translate.add_argument("--batch-size", type=int, metavar="N",
                            help="segments per batch (default: [translation] batch_size)")
+    translate.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                           help="if a build or another translation is running in the project, wait this long "
+                                "for it (default: fail at once with status 10)")
     _common(translate)
     translate.set_defaults(run=_run_translate)
 
@@ -167,6 +170,7 @@ def _run_translate(args: argparse.Namespace) -> int:
     import dataclasses
     from .config import load_config
     from .i18n import draft_translations, prepare_catalogs
+    from .manifest import project_lock
     config = load_config(args.project)
     languages = _languages(config, args.languages)
     overrides = {name: value for name, value in (("beam_size", args.beam_size), ("batch_size", args.batch_size))
@@ -176,9 +180,10 @@ def _run_translate(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     config = dataclasses.replace(config, translation=dataclasses.replace(config.translation, **overrides))
     reporter = _reporter(args)
-    catalogs = prepare_catalogs(config, reporter)
-    draft_translations(config, languages, catalogs.keep_terms, redraft=args.redraft, reporter=reporter,
-                       require_models=True)
+    with project_lock(config, args.wait, activity="press translate"):
+        catalogs = prepare_catalogs(config, reporter)
+        draft_translations(config, languages, catalogs.keep_terms, redraft=args.redraft, reporter=reporter,
+                           require_models=True)
     return ExitCode.OK
 
 

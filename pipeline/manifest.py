@@ -22,15 +22,17 @@ from pathlib import Path
 from . import __version__
 from .config import BookConfig
 from .errors import BusyError
-from .safety import atomic_write, open_lock_file
+from .safety import atomic_write, open_lock_file, remove_stale_temporaries
 
 TOOLS = ("weasyprint", "lxml", "pypdf", "python-docx", "babel", "ctranslate2", "sentencepiece", "pillow",
          "pyicu-wheels", "fonttools")
 
 
 @contextmanager
-def project_lock(config: BookConfig, wait_seconds: float = 0.0) -> Iterator[None]:
-    """Hold the project's build lock; a second build waits ``wait_seconds`` and then says who holds it."""
+def project_lock(config: BookConfig, wait_seconds: float = 0.0, activity: str = "press build") -> Iterator[None]:
+    """Hold the project's lock (builds, translation runs and review imports all write catalogs and
+    outputs); a second run waits ``wait_seconds`` and then says who holds it. Once held, the debris of
+    runs that were killed mid-write is removed."""
     config.output_dir.mkdir(parents=True, exist_ok=True)
     path = config.output_dir / ".press.lock"
     handle = open_lock_file(path)
@@ -49,8 +51,9 @@ def project_lock(config: BookConfig, wait_seconds: float = 0.0) -> Iterator[None
                 time.sleep(0.2)
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()}")
+        handle.write(f"pid {os.getpid()}, {activity}")
         handle.flush()
+        remove_stale_temporaries(config.output_dir, config.locales_dir)
         yield
     finally:
         handle.close()

@@ -344,6 +344,29 @@ def atomic_write(path: Path, data: bytes | str, *, encoding: str = "utf-8") -> b
     return True
 
 
+def _is_temporary(path: Path) -> bool:
+    """A file atomic_write left behind when its process was killed between writing and renaming."""
+    name = path.name
+    return name.startswith(".") and name.endswith(".tmp") and len(name.rsplit(".", 2)[-2]) == 8
+
+
+def remove_stale_temporaries(*directories: Path) -> int:
+    """Remove the debris of killed writers; call it only while holding the project lock, so that no
+    live writer's temporary file can be taken for debris. Returns how many files were removed."""
+    removed = 0
+    for directory in directories:
+        if not directory.is_dir():
+            continue
+        for path in directory.rglob(".*.tmp"):
+            if path.is_file() and not path.is_symlink() and _is_temporary(path):
+                try:
+                    path.unlink()
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+    return removed
+
+
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)

@@ -1,0 +1,138 @@
+"""Crash safety: a run killed with SIGKILL at any moment leaves every file either as it was or as the
+finished run writes it, never half-written; the next run clears the debris and completes.
+
+Each test kills the real command line (its whole process group, render workers included) at
+moments spread over a full run, snapshots the project after each kill, and then checks every
+snapshot against the files before the kills ("old") and after one run allowed to finish ("new").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from lxml import etree
+from pypdf import PdfReader
+
+from conftest import CHILD_PYTHONPATH, copy_project, run_press
+
+KILLS = int(os.environ.get("PRESS_CRASH_KILLS", "6"))
+
+
+def _files(project: Path) -> dict[str, bytes]:
+    """The files a person or a reader relies on: editions, book, reports, manifest, catalogs."""
+    found = {}
+    for top in ("output", "locales"):
+        for path in (project / top).rglob("*"):
+            relative = path.relative_to(project).as_posix()
+            if path.is_file() and "/.cache/" not in f"/{relative}" and not path.name.startswith("."):
+                found[relative] = path.read_bytes()
+    return found
+
+
+def _debris(project: Path) -> list[str]:
+    return [p.relative_to(project).as_posix() for top in ("output", "locales") for p in (project / top).rglob(".*.tmp")]
+
+
+def _check_whole(name: str, data: bytes) -> None:
+    """The file parses as what its name says it is."""
+    suffix = Path(name).suffix
+    if suffix == ".po":
+        read_po(__import__("io").BytesIO(data))
+        result = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", "-"], input=data, capture_output=True)
+        assert result.returncode == 0, f"{name}: {result.stderr.decode()}"
+    elif suffix == ".xml":
+        etree.fromstring(data)
+    elif suffix == ".pdf":
+        assert data.rstrip().endswith(b"%%EOF"), name
+        assert len(PdfReader(__import__("io").BytesIO(data)).pages) > 0
+    elif suffix == ".epub":
+        with zipfile.ZipFile(__import__("io").BytesIO(data)) as archive:
+            assert archive.testzip() is None, name
+    elif suffix == ".json":
+        json.loads(data)
+
+
+def _kill_at(command: list[str], project: Path, delay: float) -> int:
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", *command], cwd=project, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env=dict(os.environ, PYTHONPATH=CHILD_PYTHONPATH))
+    try:
+        process.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    return process.returncode
+
+
+def _kill_repeatedly(project: Path, command: list[str], full_run: float, seed: int):
+    """Kill the command at KILLS moments spread over a run (one random moment per slice of it);
+    returns the project's files after each kill and how many runs were really killed."""
+    chance = random.Random(seed)
+    snapshots, killed = [], 0
+    for index in range(KILLS):
+        delay = full_run * (index + chance.random()) / KILLS
+        killed += _kill_at(command, project, delay) == -signal.SIGKILL
+        snapshots.append(_files(project))
+    return snapshots, killed
+
+
+def _assert_old_or_new(snapshots, old: dict[str, bytes], new: dict[str, bytes]) -> None:
+    for number, snapshot in enumerate(snapshots):
+        for name, data in snapshot.items():
+            if data == old.get(name) or data == new.get(name):
+                continue
+            _check_whole(name, data)  # a file outside old and new must at least be whole
+            pytest.fail(f"after kill {number + 1}, {name} is neither the old nor the new file "
+                        f"({len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()[:12]})")
+        for name in old:
+            if name not in snapshot and name in new:
+                pytest.fail(f"after kill {number + 1}, {name} had disappeared")
+
+
+def test_a_build_killed_at_random_moments_leaves_old_or_new_files(tmp_path):
+    project = copy_project(tmp_path)
+    command = ["build", "--lang", "en", "--lang", "km", "-q"]
+    started = time.monotonic()
+    assert run_press(*command, cwd=project, timeout=600).returncode == 0
+    full_run = time.monotonic() - started  # a cold run: the edited one below redoes every stage too
+    manuscript = project / "source" / "manuscript.txt"
+    text = manuscript.read_text(encoding="utf-8")
+    marker = "It is my great honour to contribute a foreword"
+    assert marker in text
+    manuscript.write_text(text.replace(marker, "It is my great and lasting honour to contribute a foreword", 1),
+                          encoding="utf-8")  # the next build changes the book, the catalogs and every edition
+    old = _files(project)
+    for name, data in old.items():
+        _check_whole(name, data)
+
+    snapshots, killed = _kill_repeatedly(project, command, full_run, seed=len(text))
+    assert killed >= KILLS - 1, "the kills landed while the build ran"
+    result = run_press(*command, cwd=project, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert not _debris(project), "the finished run removed what the killed ones left"
+    new = _files(project)
+    assert new != old
+    for name, data in new.items():
+        _check_whole(name, data)
+    _assert_old_or_new(snapshots, old, new)
+
+
+def test_the_check_tells_a_torn_file_from_old_and_new(tmp_path):
+    """The comparison above can fail: a truncated PDF or catalog is caught."""
+    old = {"output/en/book.pdf": b"%PDF-1.7\n" + b"x" * 100 + b"\n%%EOF\n", "locales/km/ch1.po": b'msgid ""\nmsgstr ""\n'}
+    new = {name: data + b"\n" for name, data in old.items()}
+    torn = {"output/en/book.pdf": old["output/en/book.pdf"][:50], "locales/km/ch1.po": old["locales/km/ch1.po"]}
+    with pytest.raises((pytest.fail.Exception, AssertionError)):
+        _assert_old_or_new([torn], old, new)
+    _assert_old_or_new([old, new], old, new)
