@@ -64,6 +64,8 @@ class TranslationSettings:
     # Terms machine translation must pass through unchanged (acronyms, names); the book's own
     # personal names and all-capital acronyms are added automatically.
     keep_terms: tuple[str, ...] = ()
+    # How often a drafting run saves its work: at most this much drafting is lost if it is killed.
+    checkpoint_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,7 @@ def _limits(table: dict, path: Path) -> Limits:
 
 
 def _translation(table: dict, languages: tuple[str, ...], path: Path) -> TranslationSettings:
-    scalars = {"beam_size", "batch_size", "max_decoding_length", "notes", "keep_terms"}
+    scalars = {"beam_size", "batch_size", "max_decoding_length", "notes", "keep_terms", "checkpoint_seconds"}
     _reject_unknown(table, scalars | set(languages), "translation", path)
     values: dict = {}
     for name in ("beam_size", "batch_size", "max_decoding_length"):
@@ -209,6 +211,11 @@ def _translation(table: dict, languages: tuple[str, ...], path: Path) -> Transla
             if isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"[translation] {name} must be a positive whole number", path)
             values[name] = value
+    checkpoint = table.get("checkpoint_seconds")
+    if checkpoint is not None:
+        if isinstance(checkpoint, bool) or not isinstance(checkpoint, (int, float)) or checkpoint <= 0:
+            raise ConfigError("[translation] checkpoint_seconds must be a positive number of seconds", path)
+        values["checkpoint_seconds"] = float(checkpoint)
     notes = _expect(table, "notes", str, path, "keep")
     if notes not in NOTE_POLICIES:
         raise ConfigError(f"[translation] notes = {notes!r} is not one of {', '.join(NOTE_POLICIES)}", path)

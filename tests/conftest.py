@@ -51,6 +51,22 @@ def offline():
             pytest.fail(f"network access was attempted:\n{log.read()[:4000]}")
 
 
+FAST = {"beam_size": 1, "max_decoding_length": 8, "batch_size": 64}  # tiny models: draft quickly
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """Real translation models, tiny and random: Argos packages for ja (and de, a language the book
+    lacks) and an NLLB-style CTranslate2 directory for km (tests/tinymodels.py builds them)."""
+    from tinymodels import build_argos_package, build_multilingual_model
+    directory = tmp_path_factory.mktemp("models")
+    return {
+        "ja": build_argos_package(directory / "translate-en_ja.argosmodel", directory / "work-ja", to_code="ja"),
+        "de": build_argos_package(directory / "translate-en_de.argosmodel", directory / "work-de", to_code="de"),
+        "km": build_multilingual_model(directory / "nllb-200-distilled-600M"),
+    }
+
+
 def xid(element) -> str | None:
     return element.get(f"{{{XML_NS}}}id")
 

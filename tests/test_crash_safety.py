@@ -136,3 +136,51 @@ def test_the_check_tells_a_torn_file_from_old_and_new(tmp_path):
     with pytest.raises((pytest.fail.Exception, AssertionError)):
         _assert_old_or_new([torn], old, new)
     _assert_old_or_new([old, new], old, new)
+
+
+def test_a_translation_run_killed_at_random_moments_keeps_every_catalog_whole(tmp_path, extracted, tiny_models):
+    """Drafting saves as it goes: whatever a killed run saved is whole, reviewers' entries are untouched,
+    and every draft is the one the finished run writes (the engine is deterministic)."""
+    from pipeline.config import load_config
+    from pipeline.i18n.catalogs import catalog_path, read_catalog, write_catalog
+    from conftest import FAST, translation_project
+    slow = dict(FAST, batch_size=8, checkpoint_seconds=0.05)  # saves often: kills land between and during saves
+    project = translation_project(tmp_path / "project", extracted.output, **slow)
+    assert run_press("models", "install", str(tiny_models["km"]), cwd=project).returncode == 0
+    config = load_config(project)
+    path = catalog_path(config, "km", "ch1")
+    catalog = read_catalog(path, "km")
+    reviewed = {}
+    for message in [m for m in catalog if m.id][::7]:
+        message.string, message.flags = f"ការពិនិត្យ {message.context}", set()
+        reviewed[message.context] = message.string
+    write_catalog(path, catalog)
+    old = _files(project)
+
+    command = ["translate", "km", "-q"]
+    probe = translation_project(tmp_path / "probe", extracted.output, **slow)
+    subprocess.run(["cp", "-a", f"{project}/locales/.", f"{probe}/locales/"], check=True)
+    assert run_press("models", "install", str(tiny_models["km"]), cwd=probe).returncode == 0
+    started = time.monotonic()
+    assert run_press(*command, cwd=probe, timeout=600).returncode == 0
+    full_run = time.monotonic() - started
+
+    snapshots, killed = _kill_repeatedly(project, command, full_run * 0.6, seed=17)
+    assert killed >= 2  # each killed run resumes, so later runs are shorter and may finish first
+    result = run_press(*command, cwd=project, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert not _debris(project)
+    new = _files(project)
+    assert new == _files(probe) | {name: data for name, data in new.items() if not name.startswith("locales/")}
+
+    assert any(snapshot != old and snapshot != new for snapshot in snapshots), "some kills landed mid-run"
+    finished = {m.context: m.string for m in read_catalog(path, "km") if m.id}
+    assert all(finished[context] == text for context, text in reviewed.items())
+    for number, snapshot in enumerate(snapshots):
+        for name, data in snapshot.items():
+            _check_whole(name, data)
+        ch1 = snapshot["locales/km/ch1.po"]
+        entries = {m.context: m.string for m in read_po(__import__("io").BytesIO(ch1)) if m.id}
+        for context, text in entries.items():
+            assert text in ("", finished[context]), f"kill {number + 1}: {context} holds a draft the run never wrote"
+        assert all(entries[context] == text for context, text in reviewed.items()), f"kill {number + 1}"

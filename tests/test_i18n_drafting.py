@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_press, translation_project
+from conftest import FAST, run_press, translation_project
 from pipeline.config import load_config
 from pipeline.errors import ExitCode
 from pipeline.i18n import prepare_catalogs
@@ -24,19 +24,7 @@ from pipeline.i18n.catalogs import (MACHINE, REVIEWED, UNTRANSLATED, catalog_pat
                                     write_catalog)
 from pipeline.i18n.draft import draft_language, open_engine
 from pipeline.i18n.segments import PLACEHOLDER
-from tinymodels import build_argos_package, build_multilingual_model
 
-FAST = {"beam_size": 1, "max_decoding_length": 8, "batch_size": 64}
-
-
-@pytest.fixture(scope="session")
-def tiny_models(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("models")
-    return {
-        "ja": build_argos_package(directory / "translate-en_ja.argosmodel", directory / "work-ja", to_code="ja"),
-        "de": build_argos_package(directory / "translate-en_de.argosmodel", directory / "work-de", to_code="de"),
-        "km": build_multilingual_model(directory / "nllb-200-distilled-600M"),
-    }
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from .catalogs import (MT_PREFIX, UNTRANSLATED, catalog_path, draft_fingerprint,
 from .models import find_model, model_sha256
 from .segments import prepare_for_machine, restore_from_machine
 
-CHECKPOINT_S = 5.0
 INSTALL_HINT = "install one with 'press models install PATH|URL' (README: Translation)"
 
 
@@ -109,7 +108,7 @@ def _draft(config: BookConfig, language: str, catalogs: dict[str, Catalog], todo
                 report.drafted += 1
                 dirty.add(part)
             progress.advance(len(batch))
-            if time.monotonic() - last_save >= CHECKPOINT_S:
+            if time.monotonic() - last_save >= config.translation.checkpoint_seconds:
                 _save(config, language, catalogs, dirty)
                 last_save = time.monotonic()
     finally:
