@@ -13,6 +13,8 @@ The rules, the same for every format:
   (not fuzzy); an unedited translation marked reviewed/final clears the fuzzy flag (approval).
   Either way the ``#|`` previous source, which only explained the flag, goes. New comments are
   added as translator comments (never removed: a tool that drops notes must not erase them).
+* A translation that merely copies the English source counts only when marked reviewed (tools fill
+  empty targets with the source; names and numbers are legitimately the same).
 * An unedited package changes nothing: no catalog is rewritten.
 """
 
@@ -126,6 +128,10 @@ def _plan_entry(entry: ReturnedEntry, message: Message, changes: PartChanges, pa
     exported = entry.target_fp
     edited = bool(text) and (target_fingerprint(text) != exported if exported else text != normalise(current))
     moved = exported is not None and target_fingerprint(current) != exported
+    if edited and text == normalise(message.id) and not entry.approved:
+        changes.warnings.append(f"{entry.id}: the translation is a copy of the English source and is not marked "
+                                f"reviewed; not applied (a tool's copy-source-to-target?)")
+        edited = False
     if edited:
         _check_codes(entry, text, message.id, path, changes)
         if text == normalise(current):
