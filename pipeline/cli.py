@@ -249,18 +249,20 @@ def _run_review_export(args: argparse.Namespace) -> int:
 def _run_review_import(args: argparse.Namespace) -> int:
     """Each file on its own (all or nothing per file); an error in one still lets the others through."""
     from .config import load_config
+    from .manifest import project_lock
     from .review import import_review
     config = load_config(args.project)
     reporter = _reporter(args)
     status = ExitCode.OK
-    for path in args.files:
-        try:
-            import_review(config, path.resolve(), reporter=reporter)
-        except PipelineError as error:
-            if args.debug:
-                traceback.print_exc()
-            print(error.one_line(), file=sys.stderr)
-            status = status or error.exit_code
+    with project_lock(config):  # a build must not merge the catalogs while they are being written
+        for path in args.files:
+            try:
+                import_review(config, path.resolve(), reporter=reporter)
+            except PipelineError as error:
+                if args.debug:
+                    traceback.print_exc()
+                print(error.one_line(), file=sys.stderr)
+                status = status or error.exit_code
     return status
 
 
