@@ -324,6 +324,42 @@ def test_a_translation_changed_in_the_catalog_meanwhile_is_not_overwritten(proje
     assert entries(project, "km")[key].string == "edited in Poedit meanwhile"
 
 
+def test_a_copy_of_the_source_counts_only_when_marked_reviewed(project):
+    """CAT tools can pre-fill empty targets with the source; such a copy is not a translation."""
+    before = entries(project, "km")
+    [package] = export(project, "km", "xliff")
+    root = read_tree(package)
+    copied, confirmed = [k for k, m in before.items() if not m.string][1:3]
+    for key in (copied, confirmed):
+        segment = unit(root, key).find(f"{X}segment")
+        target = etree.SubElement(segment, X + "target")
+        target.set(XML_LANG, "km")
+        target.text = before[key].id  # (no placeholders in these two sentences)
+    unit(root, confirmed).find(f"{X}segment").set("state", "final")  # a name, kept as it is on purpose
+    save_tree(root, package)
+    [changes] = import_review(load_config(project), package).parts
+    assert changes.updated == [confirmed] and any(copied in warning for warning in changes.warnings)
+    after = entries(project, "km")
+    assert after[copied].string == "" and after[confirmed].string == before[confirmed].id
+
+
+def test_a_tool_that_drops_press_metadata_still_imports_safely(project):
+    """Without fingerprints, edits still apply; a source that differs can only be a conflict."""
+    before = entries(project, "km")
+    [package] = export(project, "km", "xliff")
+    root = read_tree(package)
+    for metadata in list(root.iter("{urn:oasis:names:tc:xliff:metadata:2.0}metadata")):
+        metadata.getparent().remove(metadata)
+    edited, altered = [k for k, m in before.items() if m.fuzzy and not m.previous_id][6:8]
+    unit(root, edited).find(f"{X}segment/{X}target").text = "កែ"
+    unit(root, altered).find(f"{X}segment/{X}source").text = "Different English."
+    unit(root, altered).find(f"{X}segment/{X}target").text = "កែ"
+    save_tree(root, package)
+    [changes] = import_review(load_config(project), package).parts
+    assert changes.updated == [edited] and [c.segment_id for c in changes.conflicts] == [altered]
+    assert entries(project, "km")[altered].string == before[altered].string
+
+
 # --------------------------------------------------------------------------- refused files
 
 
