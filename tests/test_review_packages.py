@@ -51,7 +51,8 @@ def drafted(tmp_path_factory) -> Path:
         for number, message in enumerate(drafts):
             message.string = f"{word} {number} " + " ".join(placeholders(message.id))
             message.flags.add("fuzzy")
-            message.auto_comments += [f"{MT_PREFIX}engine:test-model", f"{MT_PREFIX}draft:{draft_fingerprint(message.string)}"]
+            message.auto_comments += [f"{MT_PREFIX}engine:test-model",
+                                      f"{MT_PREFIX}draft:{draft_fingerprint(message.string)}"]
         rest = [m for m in messages if m not in drafts]
         rest[0].string = f"{word} reviewed"
         rest[1].string, rest[1].previous_id = f"{word} outdated", ["An older version of this sentence."]
@@ -212,7 +213,8 @@ def check_docx_import(project: Path, language: str, before: dict, expected: dict
     after = entries(project, language)
     for key, text in expected["updated"].items():
         assert after[key].string == text and not after[key].fuzzy
-    assert not after[expected["approved"]].fuzzy and after[expected["approved"]].string == before[expected["approved"]].string
+    approved = expected["approved"]
+    assert not after[approved].fuzzy and after[approved].string == before[approved].string
     assert after[expected["commented"]].user_comments == ["Name as in the glossary?"]
     changed = {*expected["updated"], expected["approved"], expected["commented"]}
     assert all(snapshot(after[k]) == snapshot(before[k]) for k in before if k not in changed)

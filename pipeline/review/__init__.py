@@ -105,7 +105,8 @@ def import_review(config: BookConfig, path: Path, reporter: Reporter | None = No
 
 def _report(config: BookConfig, plan: PartChanges, path: Path, reporter: Reporter) -> None:
     outcome = (f"wrote {_shown(config, plan.path)}" if plan.written else f"{_shown(config, plan.path)} unchanged")
-    reporter.step(STAGE, f"{path.name} → {plan.language}/{plan.part}: {plural(len(plan.updated), 'entry', 'entries')} "
+    updated = plural(len(plan.updated), "entry", "entries")
+    reporter.step(STAGE, f"{path.name} → {plan.language}/{plan.part}: {updated} "
                          f"updated, {len(plan.approved)} approved, {len(plan.commented)} commented, "
                          f"{plural(len(plan.conflicts), 'conflict')}; {outcome}")
     for conflict in plan.conflicts:
