@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(build)
     build.set_defaults(run=_run_build)
     _translation_commands(commands)
+    _review_commands(commands)
     return parser
 
 
@@ -132,6 +133,37 @@ def _translation_commands(commands) -> None:
     remove.add_argument("--user", action="store_true", help="remove it from the user's models")
     _common(remove)
     remove.set_defaults(run=_run_models_remove)
+
+
+def _review_commands(commands) -> None:
+    """``press review``: packages for translators' tools out, their work back into the catalogs."""
+    review = commands.add_parser(
+        "review", help="export review packages (XLIFF 2.1, Word) and import the reviewed files",
+        description="Send the catalogs to reviewers in the tools they use (XLIFF 2.1 for CAT tools, a bilingual "
+                    "Word table) and bring their work back: edited translations and approvals become reviewed "
+                    "entries, comments become translator comments.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = review.add_subparsers(dest="action", metavar="ACTION", required=True)
+    export = actions.add_parser(
+        "export", help="write one review package per part of the book",
+        description="Write one review package per part (chapter, front matter) from locales/LANG/*.po: "
+                    "XLIFF 2.1 (<part>.xlf) or a bilingual Word table (<part>.docx).")
+    export.add_argument("language", metavar="LANG", help="the target language (e.g. km, ja)")
+    export.add_argument("--format", required=True, choices=["xliff", "docx"], help="the package format")
+    export.add_argument("--part", action="append", metavar="PART",
+                        help="only this part (repeatable; e.g. ch1, foreword; default: every part)")
+    export.add_argument("-o", "--output", type=Path, metavar="DIR",
+                        help="where to write the packages (default: output/review/LANG/)")
+    _common(export)
+    export.set_defaults(run=_run_review_export)
+    import_ = actions.add_parser(
+        "import", help="merge reviewed packages back into the catalogs",
+        description="Merge reviewed packages (.xlf or .docx) into the catalogs. Each file is checked whole first "
+                    "and applied all or nothing; a segment whose source changed since the export is reported as "
+                    "a conflict and left alone.")
+    import_.add_argument("files", nargs="+", type=Path, metavar="FILE", help="returned .xlf or .docx files")
+    _common(import_)
+    import_.set_defaults(run=_run_review_import)
 
 
 def _reporter(args: argparse.Namespace) -> Reporter:
@@ -208,6 +240,35 @@ def _run_status(args: argparse.Namespace) -> int:
             print(f"  {part:<20}" + "".join(f"{tally[state]:>14,}" for state in STATES))
         print(f"  {'total':<20}" + "".join(f"{sum(t[state] for t in counts.values()):>14,}" for state in STATES))
     return ExitCode.OK
+
+
+def _run_review_export(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .review import export_review
+    config = load_config(args.project)
+    output = args.output.resolve() if args.output else None
+    export_review(config, args.language, args.format, args.part, output, reporter=_reporter(args))
+    return ExitCode.OK
+
+
+def _run_review_import(args: argparse.Namespace) -> int:
+    """Each file on its own (all or nothing per file); an error in one still lets the others through."""
+    from .config import load_config
+    from .manifest import project_lock
+    from .review import import_review
+    config = load_config(args.project)
+    reporter = _reporter(args)
+    status = ExitCode.OK
+    with project_lock(config):  # a build must not merge the catalogs while they are being written
+        for path in args.files:
+            try:
+                import_review(config, path.resolve(), reporter=reporter)
+            except PipelineError as error:
+                if args.debug:
+                    traceback.print_exc()
+                print(error.one_line(), file=sys.stderr)
+                status = status or error.exit_code
+    return status
 
 
 def _run_models_install(args: argparse.Namespace) -> int:
