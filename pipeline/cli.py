@@ -259,7 +259,8 @@ def _run_review_import(args: argparse.Namespace) -> int:
     config = load_config(args.project)
     reporter = _reporter(args)
     status = ExitCode.OK
-    with project_lock(config):  # a build must not merge the catalogs while they are being written
+    # a build must not merge the catalogs while they are being written
+    with project_lock(config, activity="press review import"):
         for path in args.files:
             try:
                 import_review(config, path.resolve(), reporter=reporter)

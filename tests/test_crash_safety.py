@@ -184,3 +184,39 @@ def test_a_translation_run_killed_at_random_moments_keeps_every_catalog_whole(tm
         for context, text in entries.items():
             assert text in ("", finished[context]), f"kill {number + 1}: {context} holds a draft the run never wrote"
         assert all(entries[context] == text for context, text in reviewed.items()), f"kill {number + 1}"
+
+
+def test_a_review_import_killed_at_random_moments_leaves_each_catalog_old_or_new(tmp_path):
+    """Eleven reviewed Word files imported in one run: each catalog is written once, whole, or not yet."""
+    import docx
+    project = copy_project(tmp_path / "project")
+    exported = run_press("review", "export", "ja", "--format", "docx", cwd=project)
+    assert exported.returncode == 0, exported.stderr
+    packages = sorted((project / "output" / "review" / "ja").glob("*.docx"))
+    assert len(packages) == 11
+    for number, package in enumerate(packages):
+        document = docx.Document(str(package))
+        row = document.tables[0].rows[1]
+        cell = row.cells[2]
+        for paragraph in cell.paragraphs:
+            for run in list(paragraph.runs):
+                run._r.getparent().remove(run._r)
+        cell.paragraphs[0].add_run(f"校閲者の訳 {number}")
+        document.save(str(package))
+    old = _files(project)
+    command = ["review", "import", *map(str, packages), "-q"]
+    probe = copy_project(tmp_path / "probe")
+    started = time.monotonic()
+    assert run_press(*command, cwd=probe, timeout=300).returncode == 0
+    full_run = time.monotonic() - started
+
+    snapshots, killed = _kill_repeatedly(project, command, full_run, seed=11)
+    assert killed >= 2
+    result = run_press(*command, cwd=project, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert not _debris(project)
+    new = _files(project)
+    changed = {name for name in new if name.startswith("locales/") and new[name] != old.get(name)}
+    assert len(changed) == 11, changed
+    assert any(snapshot != old and snapshot != new for snapshot in snapshots), "some kills landed mid-import"
+    _assert_old_or_new(snapshots, old, new)
