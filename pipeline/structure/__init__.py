@@ -68,7 +68,8 @@ def structure_book(manuscript: Manuscript, *, language: str = "en",
             outlines[element.get(f"{{{XML_NS}}}id")] = outline
         elif region.kind == "chapter":
             chapter_count += 1
-            element, outline = _build_chapter(blocks, region, chapter_count, findings, levels, used_levels)
+            element, outline = _build_chapter(blocks, region, chapter_count, findings, levels, used_levels,
+                                              taken=set(outlines))
             book.append(element)
             outlines[element.get(f"{{{XML_NS}}}id")] = outline
         elif region.kind == "back-cover":
@@ -154,13 +155,17 @@ def _author(name_block: Block, affiliation_blocks: list[Block], tag: str = "auth
 
 
 def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: Findings,
-                   levels: dict[str, int], used: set[str]) -> tuple[etree._Element, list]:
+                   levels: dict[str, int], used: set[str], taken: set[str] = frozenset()) -> tuple[etree._Element, list]:
     head = blocks[region.head]
     match = chapter_label(head)
     label = match.group("number") if match else str(ordinal)
     if match and not label.isdigit():
         label = str(_roman(label) or ordinal)
     scope = f"ch{label}"
+    if scope in taken:  # two chapters with one number: keep both, with ids that stay unique, and say so
+        findings.flagged("front-matter-inconsistency", f"chapter {label} appears twice; the second is chapter "
+                         f"{ordinal} in reading order", where=head.where, chapter=scope, before=head.text.strip())
+        scope = f"ch{label}-{ordinal}"
     chapter = el("chapter", attrs={"label": label})
     set_id(chapter, scope)
     info = el("info")

@@ -357,7 +357,11 @@ class BodyBuilder:
                 title = section.find("{http://docbook.org/ns/docbook}title")
                 bridge = el("bridgehead")
                 bridge.text, bridge[:] = title.text, list(title)
-                section.addprevious(bridge)
+                earlier = _last_section_before(section)
+                if earlier is None:
+                    section.addprevious(bridge)
+                else:  # blocks may not follow sections: it closes the section before it, where it was read
+                    earlier.append(bridge)
                 section.getparent().remove(section)
 
     # ----------------------------------------------------------------- elements
@@ -466,3 +470,17 @@ def missing_image() -> etree._Element:
 def _after_prefix(spans: list[Span], offset: int) -> list[Span]:
     from .notes import strip_prefix
     return strip_prefix(spans, offset)
+
+
+def _last_section_before(section: etree._Element) -> etree._Element | None:
+    """The innermost section that ends just before ``section``, if a section precedes it."""
+    earlier = section.getprevious()
+    while earlier is not None and not isinstance(earlier.tag, str):
+        earlier = earlier.getprevious()
+    if earlier is None or earlier.tag != "{http://docbook.org/ns/docbook}section":
+        return None
+    while True:
+        children = [child for child in earlier if isinstance(child.tag, str)]
+        if not children or children[-1].tag != "{http://docbook.org/ns/docbook}section":
+            return earlier
+        earlier = children[-1]
