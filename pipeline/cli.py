@@ -107,6 +107,9 @@ def _translation_commands(commands) -> None:
     _common(status)
     status.set_defaults(run=_run_status)
 
+    actions = _review_group(commands)
+    _review_check_command(actions)
+
     models = commands.add_parser(
         "models", help="install, list or remove machine-translation models",
         description="Manage the models that draft translations: Argos Translate packages (.argosmodel) and "
@@ -129,6 +132,30 @@ def _translation_commands(commands) -> None:
     remove.add_argument("--user", action="store_true", help="remove it from the user's models")
     _common(remove)
     remove.set_defaults(run=_run_models_remove)
+
+
+def _review_group(commands):
+    """``press review``: what translators and reviewers work with; returns its subcommands' parsers."""
+    review = commands.add_parser(
+        "review", help="check translations for review (and exchange review files)",
+        description="Work with the translators' review: quality checks on the catalogs.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    return review.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+
+def _review_check_command(actions) -> None:
+    check = actions.add_parser(
+        "check", help="report suspicious translations of one language",
+        description="Check every translated entry of LANG's catalogs (reviewed, machine drafts, outdated): lost or "
+                    "extra placeholders and note markers, numbers and URLs that differ from the source, copied or "
+                    "untranslated text, suspicious lengths, and on reviewed entries the glossary "
+                    "(locales/glossary.csv). Prints the findings per catalog and writes "
+                    "output/reports/translation-check-LANG.txt and .json.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_argument("language", metavar="LANG", help="the language to check (km, ja, ...)")
+    check.add_argument("--strict", action="store_true", help="exit with status 11 when there are findings")
+    _common(check)
+    check.set_defaults(run=_run_review_check)
 
 
 def _reporter(args: argparse.Namespace) -> Reporter:
@@ -202,6 +229,22 @@ def _run_status(args: argparse.Namespace) -> int:
         for part, tally in counts.items():
             print(f"  {part:<20}" + "".join(f"{tally[state]:>14,}" for state in STATES))
         print(f"  {'total':<20}" + "".join(f"{sum(t[state] for t in counts.values()):>14,}" for state in STATES))
+    return ExitCode.OK
+
+
+def _run_review_check(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .review.checks import check_translations
+    from .review.reports import write_check_reports
+    config = load_config(args.project)
+    (language,) = _languages(config, [args.language])
+    result = check_translations(config, language)
+    text = write_check_reports(config, result)
+    if not args.quiet or result.findings:
+        sys.stdout.write(text)
+    if args.strict and result.findings:
+        print(f"error: strict: {len(result.findings)} translation findings; --strict makes them fatal", file=sys.stderr)
+        return ExitCode.STRICT
     return ExitCode.OK
 
 
