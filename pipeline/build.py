@@ -229,6 +229,26 @@ def _catalogs(config: BookConfig, targets: tuple[str, ...], reporter: Reporter) 
     return states
 
 
+def _review(config: BookConfig, reporter: Reporter) -> dict[str, int]:
+    """Check every target language's translations and write the check reports and the status page, unless the
+    catalogs, glossary and configuration are unchanged; returns the number of findings per language."""
+    from .review.reports import review_report_paths, write_review_reports
+    cache = BuildCache(config)
+    languages = config.target_languages
+    key = inputs_key("review", languages, config.source_dir / "book.toml", config.locales_dir)
+    cached = cache.lookup("review", key)
+    if cached is not None and "findings" in cached:
+        return cached["findings"]
+    statuses = write_review_reports(config, languages)
+    findings = {status.language: len(status.check.findings) for status in statuses}
+    reporter.step("review", "checked the translations: " + (", ".join(
+        f"{lang} {plural(count, 'finding')}" for lang, count in findings.items()) or "no catalogs yet")
+        + "; wrote output/reports/translation-status.html")
+    cache.store("review", key, [path for path in review_report_paths(config, languages) if path.is_file()],
+                {"findings": findings})
+    return findings
+
+
 def _render_epub(book, lang: str, config: BookConfig, image_files: dict[str, Path], images: dict[str, str],
                  page_starts, reporter: Reporter) -> EditionRow:
     """The EPUB edition, its page list taken from the print layout (this build's, saved, or laid out now)."""
@@ -258,13 +278,17 @@ def summary_table(rows: list[EditionRow]) -> str:
     return "\n".join(lines)
 
 
-def needs_people(needs_editor: int, states: dict[str, dict[str, int]]) -> list[str]:
+def needs_people(needs_editor: int, states: dict[str, dict[str, int]],
+                 findings: dict[str, int] | None = None) -> list[str]:
     """The summary's last lines: what is waiting for the editor and for the translators."""
     lines = [f"editor: {plural(needs_editor, 'repair')} waiting (output/reports/repair.md)"]
     order = ("untranslated", "machine draft", "needs review", "reviewed")  # the catalogs' entry states
     for lang, counts in states.items():
         lines.append(f"translators ({lang}): " + ", ".join(f"{counts.get(state, 0):,} {state}" for state in order)
                      + " segments (press status)")
+        if findings is not None and lang in findings:
+            lines.append(f"reviewers ({lang}): {plural(findings[lang], 'translation finding')} "
+                         f"(output/reports/translation-check-{lang}.txt)")
     return lines
 
 
@@ -278,16 +302,19 @@ def build(project: Path | None = None, *, reporter: Reporter | None = None,
         needs_editor = _extract(config, reporter)
         targets = tuple(lang for lang in _languages(config, options) if lang in config.target_languages)
         states = _catalogs(config, targets, reporter) if targets else {}  # English alone: catalogs untouched
+        findings = _review(config, reporter) if config.target_languages else {}
         rows = render_editions(config, options, reporter)
         reports = config.output_dir / "reports"
+        from .review.reports import review_report_paths
         outputs = [config.book_xml, reports / "repair.json", reports / "repair.md"] + [
+            path for path in review_report_paths(config, config.target_languages) if path.is_file()] + [
             row.path for row in rows if row.path is not None]
         if write_manifest(config, outputs):
             reporter.step("build", "wrote output/manifest.json")
     if rows and not reporter.quiet:
         print(summary_table(rows), file=reporter.stream)
     if not reporter.quiet:
-        for line in needs_people(needs_editor, states):
+        for line in needs_people(needs_editor, states, findings):
             print(line, file=reporter.stream)
     problems = [row for row in rows if row.notes and any("overflowing" in n and not n.startswith("0 ") for n in
                                                          row.notes)]

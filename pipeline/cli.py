@@ -101,7 +101,9 @@ def _translation_commands(commands) -> None:
 
     status = commands.add_parser(
         "status", help="per language and catalog: untranslated, machine-drafted, reviewed",
-        description="Count the catalogs' entries by state, per language and catalog.",
+        description="Count the catalogs' entries by state, per language and catalog, and write the page "
+                    "output/reports/translation-status.html (every language, with bar charts) and the quality checks' "
+                    "reports.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     status.add_argument("languages", nargs="*", metavar="LANG", help="languages to show (default: all)")
     _common(status)
@@ -217,10 +219,13 @@ def _run_doctor(args: argparse.Namespace) -> int:
 
 def _run_status(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .i18n.catalogs import STATES, count_states
+    from .i18n.catalogs import STATES
+    from .review.reports import STATUS_PAGE, write_review_reports
     config = load_config(args.project)
-    for language in _languages(config, args.languages):
-        counts = count_states(config, language)
+    languages = _languages(config, args.languages)
+    statuses = {status.language: status for status in write_review_reports(config, config.target_languages)}
+    for language in languages:
+        counts = statuses[language].counts if language in statuses else {}
         if not counts:
             print(f"{language}: no catalogs yet (run 'press translate' or 'press build')")
             continue
@@ -229,6 +234,8 @@ def _run_status(args: argparse.Namespace) -> int:
         for part, tally in counts.items():
             print(f"  {part:<20}" + "".join(f"{tally[state]:>14,}" for state in STATES))
         print(f"  {'total':<20}" + "".join(f"{sum(t[state] for t in counts.values()):>14,}" for state in STATES))
+    if not args.quiet:
+        print(f"wrote output/reports/{STATUS_PAGE}")
     return ExitCode.OK
 
 
