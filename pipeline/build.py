@@ -7,6 +7,7 @@ without an installed model is reported and left untranslated; the build still su
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import multiprocessing
 import os
@@ -57,6 +58,18 @@ def _languages(config: BookConfig, options: BuildOptions) -> tuple[str, ...]:
     return tuple(chosen)
 
 
+def edition_path(config: BookConfig, lang: str, fmt: str, drafts: bool = False) -> Path:
+    """Where an edition goes: a draft edition has its own name, so it never replaces the final one."""
+    return config.output_dir / lang / f"{config.slug}{'-draft' if drafts else ''}.{fmt}"
+
+
+def _language_options(config: BookConfig, options: BuildOptions, lang: str) -> BuildOptions:
+    """The options for one language: the source language has no machine drafts, so its edition is always final."""
+    if options.drafts and lang == config.source_language:
+        return dataclasses.replace(options, drafts=False)
+    return options
+
+
 def _edition_key(config: BookConfig, lang: str, fmt: str, options: BuildOptions, fonts: dict) -> str:
     return inputs_key(fmt, lang, options.drafts, config.book_xml, config.source_dir / "book.toml",
                       config.locales_dir / lang, config.locales_dir / "ui" / f"{lang}.po",
@@ -74,9 +87,10 @@ def render_editions(config: BookConfig, options: BuildOptions, reporter: Reporte
     pending: dict[str, list[str]] = {}
     keys: dict[tuple[str, str], str] = {}
     for lang in languages:
+        chosen = _language_options(config, options, lang)
         for fmt in formats:
-            output = config.output_dir / lang / f"{config.slug}.{fmt}"
-            keys[lang, fmt] = key = _edition_key(config, lang, fmt, options, fonts)
+            output = edition_path(config, lang, fmt, chosen.drafts)
+            keys[lang, fmt] = key = _edition_key(config, lang, fmt, chosen, fonts)
             cached = cache.lookup(f"{fmt}-{lang}", key)
             if cached is not None and output.is_file():
                 rows[lang, fmt] = EditionRow(lang, fmt, "reused", cached["pages"], cached["size"], 0.0,
@@ -131,8 +145,9 @@ def _render_language_in_worker(config: BookConfig, options: BuildOptions, lang: 
 def _render_language(config: BookConfig, options: BuildOptions, lang: str, formats: list[str],
                      reporter: Reporter) -> list[EditionRow]:
     state: dict = {}
-    return [_render(config, lang, fmt, config.output_dir / lang / f"{config.slug}.{fmt}", options, reporter,
-                    state) for fmt in formats]
+    options = _language_options(config, options, lang)
+    return [_render(config, lang, fmt, edition_path(config, lang, fmt, options.drafts), options, reporter, state)
+            for fmt in formats]
 
 
 def _localized(config: BookConfig, lang: str, options: BuildOptions, reporter: Reporter, state: dict):
@@ -158,7 +173,8 @@ def _render(config: BookConfig, lang: str, fmt: str, output: Path, options: Buil
     book, images = _localized(config, lang, options, reporter, state)
     if fmt == "epub":
         starts = state.get(("starts", lang)) if not options.drafts else None
-        row = _render_epub(book, lang, config, state["image_files"], images, starts, reporter)
+        row = _render_epub(book, lang, config, state["image_files"], images, starts, reporter, output,
+                           drafts=options.drafts)
         row.path = output
         return row
     reporter.step("render", f"{lang} PDF …")
@@ -250,16 +266,15 @@ def _review(config: BookConfig, reporter: Reporter) -> dict[str, int]:
 
 
 def _render_epub(book, lang: str, config: BookConfig, image_files: dict[str, Path], images: dict[str, str],
-                 page_starts, reporter: Reporter) -> EditionRow:
+                 page_starts, reporter: Reporter, output: Path, *, drafts: bool = False) -> EditionRow:
     """The EPUB edition, its page list taken from the print layout (this build's, saved, or laid out now)."""
     from .render.epub import render_epub
     from .render.pdf import print_page_starts
     started = reporter.elapsed()
-    output = config.output_dir / lang / f"{config.slug}.epub"
     reporter.step("render", f"{lang} EPUB …")
     if page_starts is None:
         page_starts = print_page_starts(book, lang, config, notes=config.notes, images=images)
-    result = render_epub(book, lang, config, output, images=image_files, page_starts=page_starts)
+    result = render_epub(book, lang, config, output, images=image_files, page_starts=page_starts, drafts=drafts)
     seconds = reporter.elapsed() - started
     notes = [f"{result.page_markers} print pages marked"]
     if result.missing_images:
