@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--format", action="append", choices=["pdf", "epub"], metavar="FORMAT",
                        help="build only this format (pdf or epub; repeatable; default: every format)")
     build.add_argument("--drafts", action="store_true",
-                       help="use machine drafts in the translated editions (each page says so)")
+                       help="use machine drafts in the translated editions, which say so on every page and in their "
+                            "metadata, written as <slug>-draft.pdf/.epub beside the final ones")
     build.add_argument("--strict", action="store_true", help="exit with status 11 when the build has warnings")
     build.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                        help="if another build is running in the project, wait this long for it (default: fail at "
