@@ -317,7 +317,7 @@ def build(project: Path | None = None, *, reporter: Reporter | None = None,
         needs_editor = _extract(config, reporter)
         targets = tuple(lang for lang in _languages(config, options) if lang in config.target_languages)
         states = _catalogs(config, targets, reporter) if targets else {}  # English alone: catalogs untouched
-        findings = _review(config, reporter) if config.target_languages else {}
+        findings = _review(config, reporter) if targets else {}  # English alone: catalogs not even read
         rows = render_editions(config, options, reporter)
         reports = config.output_dir / "reports"
         from .review.reports import review_report_paths
