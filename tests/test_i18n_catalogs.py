@@ -324,3 +324,4 @@ def test_headers_are_right_for_poedit_and_weblate_and_what_their_tools_write_is_
     written = path.read_bytes()
     prepare_catalogs(config)
     assert path.read_bytes() == written, "merging again changes nothing"
+    assert write_catalog(path, read_catalog(path, "ja")) is False, "read and written back (as drafting does): same bytes"

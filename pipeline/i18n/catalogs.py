@@ -175,6 +175,7 @@ def read_catalog(path: Path, language: str) -> PressCatalog:
     press_catalog.__dict__.update(catalog.__dict__)
     press_catalog.extra_headers = [(name, value) for name, value in header_fields(data)
                                    if name.lower() not in OWN_HEADERS]
+    press_catalog.charset = "UTF-8"  # Babel lower-cases it when reading; checked UTF-8 above, written as UTF-8
     return press_catalog
 
 
