@@ -7,6 +7,7 @@ without an installed model is reported and left untranslated; the build still su
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import multiprocessing
 import os
@@ -57,6 +58,18 @@ def _languages(config: BookConfig, options: BuildOptions) -> tuple[str, ...]:
     return tuple(chosen)
 
 
+def edition_path(config: BookConfig, lang: str, fmt: str, drafts: bool = False) -> Path:
+    """Where an edition goes: a draft edition has its own name, so it never replaces the final one."""
+    return config.output_dir / lang / f"{config.slug}{'-draft' if drafts else ''}.{fmt}"
+
+
+def _language_options(config: BookConfig, options: BuildOptions, lang: str) -> BuildOptions:
+    """The options for one language: the source language has no machine drafts, so its edition is always final."""
+    if options.drafts and lang == config.source_language:
+        return dataclasses.replace(options, drafts=False)
+    return options
+
+
 def _edition_key(config: BookConfig, lang: str, fmt: str, options: BuildOptions, fonts: dict) -> str:
     return inputs_key(fmt, lang, options.drafts, config.book_xml, config.source_dir / "book.toml",
                       config.locales_dir / lang, config.locales_dir / "ui" / f"{lang}.po",
@@ -74,9 +87,10 @@ def render_editions(config: BookConfig, options: BuildOptions, reporter: Reporte
     pending: dict[str, list[str]] = {}
     keys: dict[tuple[str, str], str] = {}
     for lang in languages:
+        chosen = _language_options(config, options, lang)
         for fmt in formats:
-            output = config.output_dir / lang / f"{config.slug}.{fmt}"
-            keys[lang, fmt] = key = _edition_key(config, lang, fmt, options, fonts)
+            output = edition_path(config, lang, fmt, chosen.drafts)
+            keys[lang, fmt] = key = _edition_key(config, lang, fmt, chosen, fonts)
             cached = cache.lookup(f"{fmt}-{lang}", key)
             if cached is not None and output.is_file():
                 rows[lang, fmt] = EditionRow(lang, fmt, "reused", cached["pages"], cached["size"], 0.0,
@@ -131,9 +145,10 @@ def _render_language_in_worker(config: BookConfig, options: BuildOptions, lang: 
 def _render_language(config: BookConfig, options: BuildOptions, lang: str, formats: list[str],
                      reporter: Reporter) -> list[EditionRow]:
     state: dict = {}
+    options = _language_options(config, options, lang)
     rows = []
     for fmt in formats:
-        output = config.output_dir / lang / f"{config.slug}.{fmt}"
+        output = edition_path(config, lang, fmt, options.drafts)
         with time_limit(config.limits.render_timeout_s, f"rendering the {lang} {fmt.upper()} edition", output):
             rows.append(_render(config, lang, fmt, output, options, reporter, state))
     return rows
@@ -162,7 +177,8 @@ def _render(config: BookConfig, lang: str, fmt: str, output: Path, options: Buil
     book, images = _localized(config, lang, options, reporter, state)
     if fmt == "epub":
         starts = state.get(("starts", lang)) if not options.drafts else None
-        row = _render_epub(book, lang, config, state["image_files"], images, starts, reporter)
+        row = _render_epub(book, lang, config, state["image_files"], images, starts, reporter, output,
+                           drafts=options.drafts)
         row.path = output
         return row
     reporter.step("render", f"{lang} PDF …")
@@ -233,17 +249,36 @@ def _catalogs(config: BookConfig, targets: tuple[str, ...], reporter: Reporter) 
     return states
 
 
+def _review(config: BookConfig, reporter: Reporter) -> dict[str, int]:
+    """Check every target language's translations and write the check reports and the status page, unless the
+    catalogs, glossary and configuration are unchanged; returns the number of findings per language."""
+    from .review.reports import review_report_paths, write_review_reports
+    cache = BuildCache(config)
+    languages = config.target_languages
+    key = inputs_key("review", languages, config.source_dir / "book.toml", config.locales_dir)
+    cached = cache.lookup("review", key)
+    if cached is not None and "findings" in cached:
+        return cached["findings"]
+    statuses = write_review_reports(config, languages)
+    findings = {status.language: len(status.check.findings) for status in statuses}
+    reporter.step("review", "checked the translations: " + (", ".join(
+        f"{lang} {plural(count, 'finding')}" for lang, count in findings.items()) or "no catalogs yet")
+        + "; wrote output/reports/translation-status.html")
+    cache.store("review", key, [path for path in review_report_paths(config, languages) if path.is_file()],
+                {"findings": findings})
+    return findings
+
+
 def _render_epub(book, lang: str, config: BookConfig, image_files: dict[str, Path], images: dict[str, str],
-                 page_starts, reporter: Reporter) -> EditionRow:
+                 page_starts, reporter: Reporter, output: Path, *, drafts: bool = False) -> EditionRow:
     """The EPUB edition, its page list taken from the print layout (this build's, saved, or laid out now)."""
     from .render.epub import render_epub
     from .render.pdf import print_page_starts
     started = reporter.elapsed()
-    output = config.output_dir / lang / f"{config.slug}.epub"
     reporter.step("render", f"{lang} EPUB …")
     if page_starts is None:
         page_starts = print_page_starts(book, lang, config, notes=config.notes, images=images)
-    result = render_epub(book, lang, config, output, images=image_files, page_starts=page_starts)
+    result = render_epub(book, lang, config, output, images=image_files, page_starts=page_starts, drafts=drafts)
     seconds = reporter.elapsed() - started
     notes = [f"{result.page_markers} print pages marked"]
     if result.missing_images:
@@ -262,13 +297,17 @@ def summary_table(rows: list[EditionRow]) -> str:
     return "\n".join(lines)
 
 
-def needs_people(needs_editor: int, states: dict[str, dict[str, int]]) -> list[str]:
+def needs_people(needs_editor: int, states: dict[str, dict[str, int]],
+                 findings: dict[str, int] | None = None) -> list[str]:
     """The summary's last lines: what is waiting for the editor and for the translators."""
     lines = [f"editor: {plural(needs_editor, 'repair')} waiting (output/reports/repair.md)"]
     order = ("untranslated", "machine draft", "needs review", "reviewed")  # the catalogs' entry states
     for lang, counts in states.items():
         lines.append(f"translators ({lang}): " + ", ".join(f"{counts.get(state, 0):,} {state}" for state in order)
                      + " segments (press status)")
+        if findings is not None and lang in findings:
+            lines.append(f"reviewers ({lang}): {plural(findings[lang], 'translation finding')} "
+                         f"(output/reports/translation-check-{lang}.txt)")
     return lines
 
 
@@ -282,16 +321,19 @@ def build(project: Path | None = None, *, reporter: Reporter | None = None,
         needs_editor = _extract(config, reporter)
         targets = tuple(lang for lang in _languages(config, options) if lang in config.target_languages)
         states = _catalogs(config, targets, reporter) if targets else {}  # English alone: catalogs untouched
+        findings = _review(config, reporter) if targets else {}  # English alone: catalogs not even read
         rows = render_editions(config, options, reporter)
         reports = config.output_dir / "reports"
+        from .review.reports import review_report_paths
         outputs = [config.book_xml, reports / "repair.json", reports / "repair.md"] + [
+            path for path in review_report_paths(config, config.target_languages) if path.is_file()] + [
             row.path for row in rows if row.path is not None]
         if write_manifest(config, outputs):
             reporter.step("build", "wrote output/manifest.json")
     if rows and not reporter.quiet:
         print(summary_table(rows), file=reporter.stream)
     if not reporter.quiet:
-        for line in needs_people(needs_editor, states):
+        for line in needs_people(needs_editor, states, findings):
             print(line, file=reporter.stream)
     problems = [row for row in rows if row.notes and any("overflowing" in n and not n.startswith("0 ") for n in
                                                          row.notes)]

@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--format", action="append", choices=["pdf", "epub"], metavar="FORMAT",
                        help="build only this format (pdf or epub; repeatable; default: every format)")
     build.add_argument("--drafts", action="store_true",
-                       help="use machine drafts in the translated editions (each page says so)")
+                       help="use machine drafts in the translated editions, which say so on every page and in their "
+                            "metadata, written as <slug>-draft.pdf/.epub beside the final ones")
     build.add_argument("--strict", action="store_true", help="exit with status 11 when the build has warnings")
     build.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                        help="if another build is running in the project, wait this long for it (default: fail at "
@@ -105,7 +106,9 @@ def _translation_commands(commands) -> None:
 
     status = commands.add_parser(
         "status", help="per language and catalog: untranslated, machine-drafted, reviewed",
-        description="Count the catalogs' entries by state, per language and catalog.",
+        description="Count the catalogs' entries by state, per language and catalog, and write the page "
+                    "output/reports/translation-status.html (every language, with bar charts) and the quality checks' "
+                    "reports.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     status.add_argument("languages", nargs="*", metavar="LANG", help="languages to show (default: all)")
     _common(status)
@@ -138,12 +141,13 @@ def _translation_commands(commands) -> None:
 def _review_commands(commands) -> None:
     """``press review``: packages for translators' tools out, their work back into the catalogs."""
     review = commands.add_parser(
-        "review", help="export review packages (XLIFF 2.1, Word) and import the reviewed files",
-        description="Send the catalogs to reviewers in the tools they use (XLIFF 2.1 for CAT tools, a bilingual "
-                    "Word table) and bring their work back: edited translations and approvals become reviewed "
-                    "entries, comments become translator comments.",
+        "review", help="check translations, export review packages (XLIFF 2.1, Word), import reviewed files",
+        description="Check the catalogs' translations, send them to reviewers in the tools they use (XLIFF 2.1 "
+                    "for CAT tools, a bilingual Word table) and bring their work back: edited translations and "
+                    "approvals become reviewed entries, comments become translator comments.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     actions = review.add_subparsers(dest="action", metavar="ACTION", required=True)
+    _review_check_command(actions)
     export = actions.add_parser(
         "export", help="write one review package per part of the book",
         description="Write one review package per part (chapter, front matter) from locales/LANG/*.po: "
@@ -164,6 +168,21 @@ def _review_commands(commands) -> None:
     import_.add_argument("files", nargs="+", type=Path, metavar="FILE", help="returned .xlf or .docx files")
     _common(import_)
     import_.set_defaults(run=_run_review_import)
+
+
+def _review_check_command(actions) -> None:
+    check = actions.add_parser(
+        "check", help="report suspicious translations of one language",
+        description="Check every translated entry of LANG's catalogs (reviewed, machine drafts, outdated): lost or "
+                    "extra placeholders and note markers, numbers and URLs that differ from the source, copied or "
+                    "untranslated text, suspicious lengths, and on reviewed entries the glossary "
+                    "(locales/glossary.csv). Prints the findings per catalog and writes "
+                    "output/reports/translation-check-LANG.txt and .json.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_argument("language", metavar="LANG", help="the language to check (km, ja, ...)")
+    check.add_argument("--strict", action="store_true", help="exit with status 11 when there are findings")
+    _common(check)
+    check.set_defaults(run=_run_review_check)
 
 
 def _reporter(args: argparse.Namespace) -> Reporter:
@@ -227,10 +246,13 @@ def _run_doctor(args: argparse.Namespace) -> int:
 
 def _run_status(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .i18n.catalogs import STATES, count_states
+    from .i18n.catalogs import STATES
+    from .review.reports import STATUS_PAGE, write_review_reports
     config = load_config(args.project)
-    for language in _languages(config, args.languages):
-        counts = count_states(config, language)
+    languages = _languages(config, args.languages)
+    statuses = {status.language: status for status in write_review_reports(config, config.target_languages)}
+    for language in languages:
+        counts = statuses[language].counts if language in statuses else {}
         if not counts:
             print(f"{language}: no catalogs yet (run 'press translate' or 'press build')")
             continue
@@ -239,6 +261,24 @@ def _run_status(args: argparse.Namespace) -> int:
         for part, tally in counts.items():
             print(f"  {part:<20}" + "".join(f"{tally[state]:>14,}" for state in STATES))
         print(f"  {'total':<20}" + "".join(f"{sum(t[state] for t in counts.values()):>14,}" for state in STATES))
+    if not args.quiet:
+        print(f"wrote output/reports/{STATUS_PAGE}")
+    return ExitCode.OK
+
+
+def _run_review_check(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .review.checks import check_translations
+    from .review.reports import write_check_reports
+    config = load_config(args.project)
+    (language,) = _languages(config, [args.language])
+    result = check_translations(config, language)
+    text = write_check_reports(config, result)
+    if not args.quiet or result.findings:
+        sys.stdout.write(text)
+    if args.strict and result.findings:
+        print(f"error: strict: {len(result.findings)} translation findings; --strict makes them fatal", file=sys.stderr)
+        return ExitCode.STRICT
     return ExitCode.OK
 
 

@@ -66,6 +66,29 @@ class TranslationSettings:
     keep_terms: tuple[str, ...] = ()
     # How often a drafting run saves its work: at most this much drafting is lost if it is killed.
     checkpoint_seconds: float = 5.0
+    # The catalogs' Report-Msgid-Bugs-To header: where translators report a problem with a source sentence.
+    contact: str | None = None
+    # The catalogs' Language-Team header per language, when no translator's tool has written one.
+    teams: dict[str, str] = field(default_factory=dict)
+
+
+# Target/source character-count bounds (placeholders left out) outside which a translation is flagged.
+# Japanese is far denser than English; Khmer about as long, and longer with its stacked consonants spelled out.
+DEFAULT_LENGTH_RATIOS = {"ja": (0.15, 1.3), "km": (0.5, 3.0), "zh": (0.15, 1.0), "ko": (0.2, 1.3)}
+DEFAULT_LENGTH_RATIO = (0.3, 3.0)
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    """The ``[review]`` table: what ``press review check`` treats as suspicious."""
+
+    length_ratio: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # Sources shorter than this (in characters) are not ratio-checked: a title's length says nothing.
+    min_length: int = 30
+
+    def ratio_bounds(self, language: str) -> tuple[float, float]:
+        return self.length_ratio.get(language) or DEFAULT_LENGTH_RATIOS.get(language.split("_")[0],
+                                                                            DEFAULT_LENGTH_RATIO)
 
 
 @dataclass(frozen=True)
@@ -91,6 +114,7 @@ class BookConfig:
     epub: EpubSettings = field(default_factory=EpubSettings)
     limits: Limits = DEFAULT_LIMITS
     translation: TranslationSettings = field(default_factory=TranslationSettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
 
     @property
     def target_languages(self) -> tuple[str, ...]:
@@ -111,6 +135,10 @@ class BookConfig:
     @property
     def output_dir(self) -> Path:
         return self.project_dir / "output"
+
+    @property
+    def glossary_file(self) -> Path:
+        return self.locales_dir / "glossary.csv"
 
     @property
     def book_xml(self) -> Path:
@@ -202,7 +230,8 @@ def _limits(table: dict, path: Path) -> Limits:
 
 
 def _translation(table: dict, languages: tuple[str, ...], path: Path) -> TranslationSettings:
-    scalars = {"beam_size", "batch_size", "max_decoding_length", "notes", "keep_terms", "checkpoint_seconds"}
+    scalars = {"beam_size", "batch_size", "max_decoding_length", "notes", "keep_terms", "checkpoint_seconds",
+               "contact"}
     _reject_unknown(table, scalars | set(languages), "translation", path)
     values: dict = {}
     for name in ("beam_size", "batch_size", "max_decoding_length"):
@@ -222,10 +251,21 @@ def _translation(table: dict, languages: tuple[str, ...], path: Path) -> Transla
     terms = _expect(table, "keep_terms", list, path, [])
     if not all(isinstance(term, str) and term.strip() for term in terms):
         raise ConfigError("[translation] keep_terms must be a list of non-empty strings", path)
-    models = {}
+    contact = _expect(table, "contact", str, path)
+    if contact is not None and (not contact.strip() or "\n" in contact):
+        raise ConfigError("[translation] contact must be one line, e.g. \"Translations <translate@example.org>\"",
+                          path)
+    models, teams = {}, {}
     for language in sorted(set(table) - scalars):
         entry = _expect(table, language, dict, path)
-        _reject_unknown(entry, {"engine", "model"}, f"translation.{language}", path)
+        _reject_unknown(entry, {"engine", "model", "team"}, f"translation.{language}", path)
+        team = _expect(entry, "team", str, path)
+        if team is not None:
+            if not team.strip() or "\n" in team:
+                raise ConfigError(f"[translation.{language}] team must be one line", path)
+            teams[language] = team.strip()
+        if set(entry) == {"team"}:
+            continue  # a team without a model: the language is translated by people only
         engine = _expect(entry, "engine", str, path)
         model = _expect(entry, "model", str, path)
         if engine not in ENGINES:
@@ -234,7 +274,26 @@ def _translation(table: dict, languages: tuple[str, ...], path: Path) -> Transla
             raise ConfigError(f"[translation.{language}] needs 'model', the name of an installed model "
                               "(at most 60 characters, no '/')", path, hint="'press models list' shows the installed ones")
         models[language] = LanguageModel(engine, model)
-    return TranslationSettings(models=models, notes=notes, keep_terms=tuple(terms), **values)
+    return TranslationSettings(models=models, notes=notes, keep_terms=tuple(terms),
+                               contact=contact.strip() if contact else None, teams=teams, **values)
+
+
+def _review(table: dict, languages: tuple[str, ...], path: Path) -> ReviewSettings:
+    _reject_unknown(table, {"length_ratio", "min_length"}, "review", path)
+    min_length = _expect(table, "min_length", int, path, ReviewSettings.min_length)
+    if isinstance(min_length, bool) or min_length < 0:
+        raise ConfigError("[review] min_length must be a whole number of characters (0 or more)", path)
+    ratios = _expect(table, "length_ratio", dict, path, {})
+    _reject_unknown(ratios, set(languages), "review.length_ratio", path)
+    bounds = {}
+    for language, pair in ratios.items():
+        if (not isinstance(pair, list) or len(pair) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in pair)
+                or pair[0] >= pair[1]):
+            raise ConfigError(f"[review.length_ratio] {language} must be [lowest, highest], two positive numbers "
+                              f"with the lowest first, e.g. [0.5, 3.0]", path)
+        bounds[language] = (float(pair[0]), float(pair[1]))
+    return ReviewSettings(length_ratio=bounds, min_length=min_length)
 
 
 def load_config(project_dir: Path | None = None) -> BookConfig:
@@ -242,7 +301,8 @@ def load_config(project_dir: Path | None = None) -> BookConfig:
     project_dir = (project_dir or find_project_dir()).resolve()
     path = project_dir / "source" / BOOK_TOML
     data = _read_toml(path)
-    _reject_unknown(data, {"book", "print", "fonts", "images", "epub", "limits", "translation"}, "top level", path)
+    _reject_unknown(data, {"book", "print", "fonts", "images", "epub", "limits", "translation", "review"},
+                    "top level", path)
     book = data.get("book", {})
     _reject_unknown(book, {"manuscript", "manuscript_encoding", "slug", "subject", "keywords", "source_language",
                            "languages"}, "book", path)
@@ -281,6 +341,8 @@ def load_config(project_dir: Path | None = None) -> BookConfig:
         limits=_limits(data.get("limits", {}), path),
         translation=_translation(_expect(data, "translation", dict, path, {}),
                                  tuple(code for code in languages if code != source_language), path),
+        review=_review(_expect(data, "review", dict, path, {}),
+                       tuple(code for code in languages if code != source_language), path),
     )
 
 

@@ -57,6 +57,7 @@ def test_the_manifest_names_each_output_with_its_inputs_and_tools(tmp_path):
     pdf = project / "output" / "en" / "rise-of-global-south.pdf"
     assert manifest["outputs"]["output/en/rise-of-global-south.pdf"]["sha256"] == sha256(pdf)
     assert manifest["outputs"]["output/xml/book.xml"]["sha256"] == sha256(project / "output" / "xml" / "book.xml")
+    assert "output/reports/translation-status.html" not in manifest["outputs"], "English alone reads no catalogs"
     assert manifest["inputs"]["source/manuscript.txt"] == sha256(project / "source" / "manuscript.txt")
     assert "templates/print.css" in manifest["inputs"] and "locales/ui/km.po" in manifest["inputs"]
     assert manifest["tools"]["weasyprint"] and manifest["tools"]["press"]
@@ -136,6 +137,12 @@ def test_a_one_sentence_edit_touches_only_that_entry_and_keeps_reviewed_work(tmp
     assert "render: km PDF:" in log, "the edition showing the paragraph is rendered again"
     assert re.search(r"^translators \(km\): [\d,]+ untranslated, 0 machine draft, 1 needs review, 1 reviewed segments",
                      log, re.M), log
+    assert re.search(r"^reviewers \(km\): \d+ translation findings? \(output/reports/translation-check-km\.txt\)$",
+                     log, re.M), log
+    manifest = json.loads((project / "output" / "manifest.json").read_text(encoding="utf-8"))
+    status = project / "output" / "reports" / "translation-status.html"
+    assert manifest["outputs"]["output/reports/translation-status.html"]["sha256"] == sha256(status)
+    assert "output/reports/translation-check-km.json" in manifest["outputs"]
 
     after = {path.name: entries(path.name) for path in locales.glob("*.po")}
     assert [name for name in before if before[name] != after[name]] == ["ch1.po"]

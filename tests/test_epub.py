@@ -291,6 +291,9 @@ def test_package_metadata(editions, built_book, lang):
     assert authors and all(opf.xpath(f"//opf:meta[@refines='#{a.get('id')}'][@property='role']/text()",
                                      namespaces=OPF) == ["aut"] for a in authors)
     assert opf.xpath("//dc:publisher/text()", namespaces=OPF) and opf.xpath("//dc:rights/text()", namespaces=OPF)
+    assert len(opf.xpath("//dc:title", namespaces=OPF)) == 1 and not opf.xpath("//opf:meta[@refines='#edition']",
+                                                                               namespaces=OPF)
+    assert not editions[lang].documents["ch1.xhtml"].xpath("//*[@class='draft-notice']"), "final: no draft notice"
     import os
     import tomllib
     from datetime import UTC, datetime

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 import subprocess
 import tempfile
@@ -49,7 +50,7 @@ def test_one_catalog_per_part_each_entry_pointing_back_to_the_manuscript(project
     assert 'msgctxt "ch1-s1-p1.1"\nmsgid ""\n"Japan and ASEAN have been' in text
     assert "#. chapter 1, section ch1-s1, source line 167" in text and "#: manuscript.txt:167" in text
     assert "#. <n1/> = note 1 (ch1-fn1)" in text
-    assert "Language: km" in text and "charset=utf-8" in text
+    assert "Language: km" in text and "charset=UTF-8" in text
     ch1 = entries(project / "locales" / "km" / "ch1.po")
     assert len(ch1) == sum(1 for s in prepared.segments if s.part == "ch1")
     assert all(entry_state(m) == UNTRANSLATED for m in ch1.values())
@@ -261,3 +262,66 @@ def _assert_nothing_lost(before, after, current_texts: set[str]) -> None:
             survivors = [m for m in live if m.string == old.string and (m.fuzzy or m.id == old.id)]
             survivors += [m for m in after.obsolete.values() if m.string == old.string]
             assert survivors, f"lost the translation of {old.id!r}"
+
+
+# --------------------------------------------------------------------------- headers for PO editors
+
+
+def header(path: Path) -> dict[str, str]:
+    from pipeline.i18n.catalogs import header_fields
+    return dict(header_fields(path.read_bytes()))
+
+
+def test_headers_are_right_for_poedit_and_weblate_and_what_their_tools_write_is_kept(project):
+    need_tools = [shutil.which(tool) for tool in ("msgattrib", "msgfmt")]
+    if not all(need_tools):
+        pytest.skip("gettext is not installed")
+    config = load_config(project)
+    prepare_catalogs(config)
+    km = header(catalog_path(config, "km", "ch1"))
+    assert km["Language"] == "km" and km["Plural-Forms"] == "nplurals=1; plural=0;"
+    assert km["Content-Type"] == "text/plain; charset=UTF-8" and km["Language-Team"] == "Khmer"
+    assert not any("EMAIL@ADDRESS" in value or "LL@li.org" in value
+                   for name, value in km.items() if name != "Last-Translator")
+    assert header(catalog_path(config, "ja", "ch1"))["Plural-Forms"] == "nplurals=1; plural=0;"
+
+    # A reviewer in Poedit: translates an entry, clears its fuzzy flag (gettext's own msgattrib does the
+    # clearing), comments it; Poedit and Weblate write their header fields.
+    path = catalog_path(config, "ja", "ch1")
+    catalog = read_catalog(path, "ja")
+    message = next(m for m in catalog if m.context == "ch1-s1-p1.1")
+    message.string, message.flags = "日本とASEANは、アジア太平洋地域の安定と成長の礎となってきた。", {"fuzzy"}
+    write_catalog(path, catalog)
+    subprocess.run(["msgattrib", "--clear-fuzzy", "-o", str(path), str(path)], check=True, capture_output=True)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('msgctxt "ch1-s1-p1.1"', '# Checked against the Japanese press release.\nmsgctxt "ch1-s1-p1.1"', 1)
+    text = re.sub(r'"Last-Translator: .*\\n"', r'"Last-Translator: Yuki Tanaka <yuki@example.org>\\n"', text)
+    text = re.sub(r'"PO-Revision-Date: .*\\n"', r'"PO-Revision-Date: 2026-12-01 10:00+0900\\n"', text)
+    text = re.sub(r'"Language-Team: .*\\n"', r'"Language-Team: Japanese <https://hosted.weblate.org/projects/avi/ch1/ja/>\\n"',
+                  text)
+    text = text.replace('"Content-Transfer-Encoding: 8bit\\n"',
+                        '"Content-Transfer-Encoding: 8bit\\n"\n"X-Generator: Poedit 3.4.2\\n"\n"X-Poedit-Basepath: .\\n"')
+    path.write_text(text, encoding="utf-8")
+    assert msgfmt_check(path).returncode == 0
+
+    toml = project / "source" / "book.toml"
+    toml.write_text(toml.read_text().replace("[translation]\n", '[translation]\ncontact = "AVI Publications '
+                                             '<publications@example.org>"\n', 1))
+    config = load_config(project)
+    prepare_catalogs(config)  # the merge a build runs
+    fields = header(path)
+    assert fields["Last-Translator"] == "Yuki Tanaka <yuki@example.org>"
+    assert fields["PO-Revision-Date"] == "2026-12-01 10:00+0900"
+    assert fields["Language-Team"] == "Japanese <https://hosted.weblate.org/projects/avi/ch1/ja/>"
+    assert fields["X-Generator"] == "Poedit 3.4.2" and fields["X-Poedit-Basepath"] == "."
+    assert fields["Report-Msgid-Bugs-To"] == "AVI Publications <publications@example.org>"
+    assert fields["Content-Type"] == "text/plain; charset=UTF-8"
+    merged = entries(path, "ja")["ch1-s1-p1.1"]
+    assert entry_state(merged) == REVIEWED and merged.user_comments == ["Checked against the Japanese press release."]
+    assert "# Checked against the Japanese press release.\n" in path.read_text(encoding="utf-8")
+    assert msgfmt_check(path).returncode == 0
+    assert header(catalog_path(config, "km", "ch2"))["Report-Msgid-Bugs-To"].startswith("AVI Publications")
+    written = path.read_bytes()
+    prepare_catalogs(config)
+    assert path.read_bytes() == written, "merging again changes nothing"
+    assert write_catalog(path, read_catalog(path, "ja")) is False, "read and written back (as drafting does): same bytes"

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import normalize, read_po, unescape, write_po
 
@@ -112,11 +113,56 @@ def _msgfmt_check(data: bytes, path: Path | str) -> None:
                            hint="fix the entry named (or restore the file from version control); nothing was changed")
 
 
+# --------------------------------------------------------------------------- headers
+
+# Header fields press writes itself, from the book and Babel's locale data; every other field belongs to
+# whoever wrote it (Poedit's X-Generator and X-Poedit-*, Weblate's X-Generator, a team's own) and is kept.
+OWN_HEADERS = {"project-id-version", "report-msgid-bugs-to", "pot-creation-date", "po-revision-date",
+               "last-translator", "language", "language-team", "plural-forms", "mime-version", "content-type",
+               "content-transfer-encoding", "generated-by"}
+PLACEHOLDER_VALUES = ("EMAIL@ADDRESS", "LL@li.org", "FULL NAME", "LANGUAGE <")
+_HEADER_ENTRY = re.compile(r'^msgid ""\nmsgstr ((?:"(?:[^"\\]|\\.)*"[ \t]*\n?)+)', re.MULTILINE)
+
+
+class PressCatalog(Catalog):
+    """A Babel catalog that also writes the header fields Babel does not know (Babel would drop them)."""
+
+    extra_headers: list[tuple[str, str]] = []
+
+    def _get_mime_headers(self) -> list[tuple[str, str]]:
+        headers = Catalog._get_mime_headers(self)
+        known = {name.lower() for name, _ in headers}
+        extra = [(name, value) for name, value in self.extra_headers if name.lower() not in known]
+        return headers[:-1] + extra + headers[-1:]  # before Babel's Generated-By, which stays last
+
+    mime_headers = property(_get_mime_headers, Catalog._set_mime_headers)
+
+
+def header_fields(data: bytes) -> list[tuple[str, str]]:
+    """The header entry's fields as written in the file, in order (unknown ones included)."""
+    match = _HEADER_ENTRY.search(data.decode("utf-8", "replace"))
+    if match is None:
+        return []
+    text = "".join(unescape(literal) for literal in re.findall(r'"(?:[^"\\]|\\.)*"', match.group(1)))
+    fields = []
+    for line in text.split("\n"):
+        name, colon, value = line.partition(":")
+        if colon and name.strip():
+            fields.append((name.strip(), value.strip()))
+    return fields
+
+
+def is_placeholder(value: str | None) -> bool:
+    """Whether a header value is a template's placeholder (or empty) rather than something a person wrote."""
+    return not value or not value.strip() or any(mark in value for mark in PLACEHOLDER_VALUES)
+
+
 # --------------------------------------------------------------------------- reading and writing
 
 
-def read_catalog(path: Path, language: str) -> Catalog:
-    """Read a checked catalog, with Babel's losses undone (``#|`` previous msgids, format flags)."""
+def read_catalog(path: Path, language: str) -> PressCatalog:
+    """Read a checked catalog, with Babel's losses undone (``#|`` previous msgids, format flags, unknown
+    header fields)."""
     data = read_input_bytes(path, what="catalog")
     check_po_bytes(data, path)
     try:
@@ -125,7 +171,12 @@ def read_catalog(path: Path, language: str) -> Catalog:
         raise CatalogError(f"not a readable PO file ({error})", path, hint="restore it from version control")
     for message in [*catalog, *catalog.obsolete.values()]:
         _normalise(message)
-    return catalog
+    press_catalog = PressCatalog.__new__(PressCatalog)
+    press_catalog.__dict__.update(catalog.__dict__)
+    press_catalog.extra_headers = [(name, value) for name, value in header_fields(data)
+                                   if name.lower() not in OWN_HEADERS]
+    press_catalog.charset = "UTF-8"  # Babel lower-cases it when reading; checked UTF-8 above, written as UTF-8
+    return press_catalog
 
 
 def _normalise(message: Message) -> None:
@@ -194,18 +245,34 @@ def _without_dates(data: bytes) -> bytes:
 # --------------------------------------------------------------------------- merging
 
 
-def new_catalog(language: str, part: str, config: BookConfig, old: Catalog | None = None) -> Catalog:
-    """An empty catalog with the project's header, or the old catalog's header if there was one."""
-    catalog = Catalog(locale=language, project=f"{config.slug} {part}", version="1", fuzzy=False,
-                      charset="utf-8",
-                      creation_date=old.creation_date if old else datetime.now(timezone.utc),
-                      revision_date=old.revision_date if old else None,
-                      last_translator=old.last_translator if old else None,
-                      language_team=old.language_team if old else None)
-    catalog.header_comment = (f"# {catalog.locale.english_name} translation of {config.slug}, part {part}.\n"
-                              "# Written by press: msgctxt is the segment id, msgid the source sentence.\n"
-                              "# Fuzzy entries (machine drafts, changed sources) are not published until\n"
-                              "# a reviewer corrects them and clears the fuzzy flag.")
+def new_catalog(language: str, part: str, config: BookConfig, old: Catalog | None = None) -> PressCatalog:
+    """An empty catalog with the project's header, keeping what translators' tools wrote in the old one.
+
+    Language and Plural-Forms come from Babel's locale data; Report-Msgid-Bugs-To from ``[translation]
+    contact``; Language-Team as a tool or team wrote it, else ``[translation.<lang>] team``, else the
+    language's name; Last-Translator, PO-Revision-Date, every field press does not own (X-Generator,
+    X-Poedit-*) and the translators' own header comment lines are carried over as they were.
+    """
+    team = old.language_team if old is not None and not is_placeholder(old.language_team) else None
+    bugs_to = config.translation.contact or (old.msgid_bugs_address if old is not None and not is_placeholder(
+        old.msgid_bugs_address) else "")
+    catalog = PressCatalog(locale=language, project=f"{config.slug} {part}", version="1", fuzzy=False,
+                           charset="UTF-8",
+                           creation_date=old.creation_date if old else datetime.now(timezone.utc),
+                           revision_date=old.revision_date if old else None,
+                           last_translator=old.last_translator if old else None,
+                           language_team=team or config.translation.teams.get(language)
+                           or Locale.parse(language).english_name)
+    catalog.msgid_bugs_address = bugs_to  # after construction: Babel turns an empty one into EMAIL@ADDRESS
+    catalog.extra_headers = list(getattr(old, "extra_headers", []))
+    ours = [f"# {catalog.locale.english_name} translation of {config.slug}, part {part}.",
+            "# Written by press: msgctxt is the segment id, msgid the source sentence.",
+            "# Fuzzy entries (machine drafts, changed sources) are not published until",
+            "# a reviewer corrects them and clears the fuzzy flag."]
+    theirs = [line for line in (old.header_comment.splitlines() if old is not None else [])
+              if line not in ours and line.strip() not in ("#", "")
+              and not any(mark in line for mark in ("FIRST AUTHOR", "SOME DESCRIPTIVE TITLE", "YEAR THE PACKAGE"))]
+    catalog.header_comment = "\n".join(ours + theirs)
     return catalog
 
 

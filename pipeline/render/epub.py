@@ -207,6 +207,11 @@ def _link_across_documents(documents: list[tuple[str, etree._Element]]) -> None:
 # --------------------------------------------------------------------------- the parts of the book
 
 
+def draft_notice(ctx: Context) -> etree._Element:
+    """The notice opening each document of a draft edition: a reader may open any chapter first."""
+    return h("p", ctx.strings("Machine draft — not reviewed"), class_="draft-notice", role="note")
+
+
 def content_documents(root: etree._Element, ctx: Context, cover_alt: str, cover_name: str) -> list[Document]:
     title = _plain(root.find("db:info/db:title", NS))
     documents = [
@@ -214,12 +219,15 @@ def content_documents(root: etree._Element, ctx: Context, cover_alt: str, cover_
                                           epub_type="cover")], epub_type="cover"),
         Document("titlepage.xhtml", title, [title_page(root, ctx), copyright_page(root, ctx)]),
     ]
+    notice = [draft_notice(ctx)] if ctx.drafts else []
     for part in root.xpath("db:preface | db:acknowledgements", namespaces=NS):
         documents.append(Document(f"{get_id(part)}.xhtml", _plain(part.find("db:info/db:title", NS)),
-                                  [part_html(part, ctx)], epub_type="frontmatter"))
+                                  [*notice, part_html(part, ctx)], epub_type="frontmatter"))
+        notice = [draft_notice(ctx)] if ctx.drafts else []
     for chapter in root.xpath("db:chapter", namespaces=NS):
         documents.append(Document(f"{get_id(chapter)}.xhtml", _plain(chapter.find("db:info/db:title", NS)),
-                                  [chapter_html(chapter, ctx)], epub_type="bodymatter"))
+                                  [*notice, chapter_html(chapter, ctx)], epub_type="bodymatter"))
+        notice = [draft_notice(ctx)] if ctx.drafts else []
     for document in documents:  # the print-only hooks on headings have no meaning here
         for part in document.body:
             for element in part.iter():
@@ -340,7 +348,7 @@ def _file_as(person: etree._Element) -> str:
 def package_document(root: etree._Element, lang: str, config: BookConfig, *, modified: datetime,
                      manifest: list[tuple[str, str, str, str | None]], spine: list[tuple[str, bool]],
                      english_blocks: int, figures_with_images: int, figures_without: int,
-                     page_markers: int) -> bytes:
+                     page_markers: int, draft_label: str | None = None) -> bytes:
     """content.opf: metadata, manifest (id, href, media type, properties) and spine."""
     info = root.find("db:info", NS)
     title = _plain(info.find("db:title", NS))
@@ -352,6 +360,9 @@ def package_document(root: etree._Element, lang: str, config: BookConfig, *, mod
     _dc(metadata, "identifier", identifier, id="pub-id")
     _dc(metadata, "title", title, id="title")
     _meta(metadata, "title-type", "main", refines="#title")
+    if draft_label:  # a draft edition says so where reading systems list books, not only inside
+        _dc(metadata, "title", draft_label, id="edition")
+        _meta(metadata, "title-type", "edition", refines="#edition")
     _dc(metadata, "language", lang)
     if english_blocks and lang != config.source_language:
         _dc(metadata, "language", config.source_language)
@@ -379,8 +390,9 @@ def package_document(root: etree._Element, lang: str, config: BookConfig, *, mod
                                                                      namespaces=NS)]]))
     if rights:
         _dc(metadata, "rights", rights)
-    if config.subject:
-        _dc(metadata, "description", config.subject)
+    if config.subject or draft_label:
+        _dc(metadata, "description", " ".join(filter(None, [f"{draft_label}." if draft_label else None,
+                                                            config.subject])))
     for keyword in config.keywords:
         _dc(metadata, "subject", keyword)
     if isbn and page_markers:  # the print edition the page list follows (EPUB 3.2 form)
@@ -465,12 +477,13 @@ def edition_cover(root: etree._Element, lang: str, config: BookConfig, ctx: Cont
 
 
 def render_epub(root: etree._Element, lang: str, config: BookConfig, output: Path, *,
-                images: dict[str, Path] | None = None, page_starts: list[PageStart] | None = None) -> EpubResult:
+                images: dict[str, Path] | None = None, page_starts: list[PageStart] | None = None,
+                drafts: bool = False) -> EpubResult:
     """Write the ``lang`` edition of ``root`` (already localized) to ``output`` as EPUB 3."""
     started = time.perf_counter()
     images = images or {}
     modified = modification_time(config)
-    ctx = Context(lang=lang, strings=ui_strings(lang, config.project_dir / "locales"), notes="endnotes",
+    ctx = Context(lang=lang, strings=ui_strings(lang, config.project_dir / "locales"), notes="endnotes", drafts=drafts,
                   images={key: f"images/{key}{path.suffix.lower()}" for key, path in sorted(images.items())})
     title = _plain(root.find("db:info/db:title", NS))
     cover = edition_cover(root, lang, config, ctx)
@@ -511,7 +524,7 @@ def render_epub(root: etree._Element, lang: str, config: BookConfig, output: Pat
     files["OEBPS/content.opf"] = package_document(
         root, lang, config, modified=modified, manifest=sorted(manifest, key=lambda item: item[1]), spine=spine,
         english_blocks=ctx.fallbacks, figures_with_images=with_images, figures_without=len(figures) - with_images,
-        page_markers=len(pages))
+        page_markers=len(pages), draft_label=ctx.strings("Machine draft — not reviewed") if drafts else None)
     data = zip_package(files, modified)
     written = atomic_write(output, data)
     return EpubResult(lang, output, len(data), time.perf_counter() - started, written, len(all_trees), len(pages),

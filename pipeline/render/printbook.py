@@ -74,7 +74,9 @@ def prelude(config: BookConfig, ctx: Context) -> str:
     ]
     if ctx.drafts:
         label = css_string(ctx.strings("Machine draft — not reviewed"))
-        rules.append(f"@page {{ @bottom-center {{ content: {label}; font: bold 7pt sans-serif; color: #a00; }} }}")
+        footer = f"@bottom-center {{ content: {label}; font: bold 7pt sans-serif; color: #a00; }}"
+        # blank versos too: print.css empties their margin boxes, and a draft must say so on every page
+        rules.append(f"@page {{ {footer} }} @page :blank {{ {footer} }}")
     return "\n".join(rules)
 
 
@@ -162,10 +164,15 @@ def print_document(root: etree._Element, ctx: Context, config: BookConfig) -> et
     """The whole print edition as one HTML tree."""
     title = _text(root.find("db:info/db:title", NS))
     editors = ", ".join(person_text(p) for p in root.xpath("db:info/db:editor/db:personname", namespaces=NS))
-    head = h("head", h("meta", charset="utf-8"), h("title", title),
+    description, keywords, document_title = config.subject or title, list(config.keywords), title
+    if ctx.drafts:  # the PDF's Title, Subject and Keywords say it too, wherever the file ends up
+        label = ctx.strings("Machine draft — not reviewed")
+        document_title, description = f"{title} ({label})", f"{label}. {description}"
+        keywords.insert(0, label)
+    head = h("head", h("meta", charset="utf-8"), h("title", document_title),
              h("meta", name="author", content=editors or None),
-             h("meta", name="description", content=config.subject or title),
-             h("meta", name="keywords", content=", ".join(config.keywords) or None),
+             h("meta", name="description", content=description),
+             h("meta", name="keywords", content=", ".join(keywords) or None),
              h("meta", name="generator", content="press"),
              h("link", rel="stylesheet", href="print.css"),
              h("style", prelude(config, ctx)))
