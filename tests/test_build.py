@@ -180,3 +180,35 @@ def test_a_render_over_the_time_limit_stops_with_one_line_and_keeps_the_old_edit
     assert "Traceback" not in result.stderr
     assert old.read_bytes() == b"%PDF-1.7 the previous edition\n%%EOF\n"
     assert not [p for p in old.parent.iterdir() if p.name != old.name], "no debris beside the edition"
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims to be huge but holds almost nothing: a decompression bomb's shape."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
+            + chunk(b"IEND", b""))
+
+
+def test_a_huge_image_is_refused_before_decoding_and_the_old_edition_kept(tmp_path):
+    import resource
+    for width, height, message in ((50_000, 50_000, "too large to decode safely"),
+                                   (8_000, 6_000, "over the limit of 40,000,000")):
+        project = copy_project(tmp_path / f"p{width}")
+        (project / "source" / "images").mkdir(exist_ok=True)
+        (project / "source" / "images" / "ch1-opener.png").write_bytes(_png_header_only(width, height))
+        old = project / "output" / "en" / "rise-of-global-south.pdf"
+        old.parent.mkdir(parents=True)
+        old.write_bytes(b"%PDF-1.7 the previous edition\n%%EOF\n")
+        started = time.monotonic()
+        result = run_press("build", "--lang", "en", "--format", "pdf", cwd=project)
+        assert result.returncode == ExitCode.LIMIT, result.stderr
+        assert time.monotonic() - started < 30
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and message in errors[0] and "ch1-opener.png" in errors[0], errors
+        assert old.read_bytes() == b"%PDF-1.7 the previous edition\n%%EOF\n"
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1_500_000  # KiB: nothing was decoded
