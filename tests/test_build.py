@@ -159,6 +159,26 @@ def test_a_one_sentence_edit_touches_only_that_entry_and_keeps_reviewed_work(tmp
     assert next(m for m in catalog("ch2.po") if m.context == "ch2-s1-p1.1").string == reviewed["ch2.po"][1]
 
 
+OLD_EDITION = b"%PDF-1.7 the previous edition\n%%EOF\n"
+
+
+def _refused_english_pdf(project) -> str:
+    """Build the English PDF over a previous edition, expecting a limit: the one error line; the previous
+    edition must be untouched, with nothing beside it."""
+    old = project / "output" / "en" / "rise-of-global-south.pdf"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(OLD_EDITION)
+    started = time.monotonic()
+    result = run_press("build", "--lang", "en", "--format", "pdf", cwd=project)
+    assert result.returncode == ExitCode.LIMIT, result.stderr
+    assert time.monotonic() - started < 30 and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, errors
+    assert old.read_bytes() == OLD_EDITION
+    assert not [p for p in old.parent.iterdir() if p.name != old.name], "no debris beside the edition"
+    return errors[0]
+
+
 def test_a_render_over_the_time_limit_stops_with_one_line_and_keeps_the_old_edition(tmp_path):
     project = copy_project(tmp_path)
     toml = project / "source" / "book.toml"
@@ -168,18 +188,8 @@ def test_a_render_over_the_time_limit_stops_with_one_line_and_keeps_the_old_edit
     else:
         text += "\n[limits]\nrender_timeout_s = 1\n"
     toml.write_text(text, encoding="utf-8")
-    old = project / "output" / "en" / "rise-of-global-south.pdf"
-    old.parent.mkdir(parents=True)
-    old.write_bytes(b"%PDF-1.7 the previous edition\n%%EOF\n")
-    started = time.monotonic()
-    result = run_press("build", "--lang", "en", "--format", "pdf", cwd=project)
-    assert result.returncode == ExitCode.LIMIT, result.stderr
-    assert time.monotonic() - started < 30
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "longer than 1 s" in errors[0] and "render_timeout_s" in errors[0], errors
-    assert "Traceback" not in result.stderr
-    assert old.read_bytes() == b"%PDF-1.7 the previous edition\n%%EOF\n"
-    assert not [p for p in old.parent.iterdir() if p.name != old.name], "no debris beside the edition"
+    error = _refused_english_pdf(project)
+    assert "longer than 1 s" in error and "render_timeout_s" in error, error
 
 
 def _png_header_only(width: int, height: int) -> bytes:
@@ -201,14 +211,6 @@ def test_a_huge_image_is_refused_before_decoding_and_the_old_edition_kept(tmp_pa
         project = copy_project(tmp_path / f"p{width}")
         (project / "source" / "images").mkdir(exist_ok=True)
         (project / "source" / "images" / "ch1-opener.png").write_bytes(_png_header_only(width, height))
-        old = project / "output" / "en" / "rise-of-global-south.pdf"
-        old.parent.mkdir(parents=True)
-        old.write_bytes(b"%PDF-1.7 the previous edition\n%%EOF\n")
-        started = time.monotonic()
-        result = run_press("build", "--lang", "en", "--format", "pdf", cwd=project)
-        assert result.returncode == ExitCode.LIMIT, result.stderr
-        assert time.monotonic() - started < 30
-        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-        assert len(errors) == 1 and message in errors[0] and "ch1-opener.png" in errors[0], errors
-        assert old.read_bytes() == b"%PDF-1.7 the previous edition\n%%EOF\n"
+        error = _refused_english_pdf(project)
+        assert message in error and "ch1-opener.png" in error, error
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1_500_000  # KiB: nothing was decoded

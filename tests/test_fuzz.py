@@ -47,6 +47,12 @@ TRICKY = ["Chapter 1", "CHAPTER 7", "Notes", "References", "Ibid.", "Ibid., p. 4
           " " * 200, "—" * 50, "1" * 400]
 
 
+def _xml_safe(text: str) -> str:
+    """Text python-docx and lxml can store (XML 1.0 characters), as a real editor would produce."""
+    return "".join(ch for ch in text if ch in "\t\n" or (ord(ch) >= 32 and not 0xD800 <= ord(ch) <= 0xDFFF
+                                                         and ch not in "\ufffe\uffff"))
+
+
 def _bounded(function, *args):
     started = time.monotonic()
     try:
@@ -113,8 +119,7 @@ def _word_file(paragraphs: list[tuple[str, str]]) -> bytes:
     import docx
     document = docx.Document()
     for style, text in paragraphs:
-        clean = "".join(ch for ch in text if ch in "\t\n" or (ord(ch) >= 32 and ch not in "\ufffe\uffff"
-                                                             and not 0xD800 <= ord(ch) <= 0xDFFF))
+        clean = _xml_safe(text)
         if style.startswith("Heading"):
             document.add_heading(clean, level=int(style[-1]))
         elif style == "List Number":
@@ -225,6 +230,13 @@ def review_project(tmp_path_factory) -> Path:
     return project
 
 
+def _fresh_copy(review_project: Path, tmp_path: Path, package: str) -> tuple[Path, Path]:
+    """One project per example (Hypothesis reuses the test's tmp_path), and its exported package."""
+    project = Path(tempfile.mkdtemp(dir=tmp_path)) / "p"
+    shutil.copytree(review_project, project)
+    return project, project / "output" / "review" / "ja" / package
+
+
 def _import_or_refuse(project: Path, package: Path) -> None:
     from pipeline.config import load_config
     from pipeline.i18n.catalogs import check_po_bytes
@@ -247,15 +259,12 @@ xml_edits = st.lists(st.tuples(st.sampled_from(["drop", "dup", "attr", "text", "
 @given(edits=xml_edits, cuts=damage)
 def test_xliff_import_applies_whole_or_refuses_whole(review_project, tmp_path, edits, cuts):
     from lxml import etree
-    project = Path(tempfile.mkdtemp(dir=tmp_path)) / "p"  # one project per example
-    shutil.copytree(review_project, project)
-    package = project / "output" / "review" / "ja" / "foreword.xlf"
+    project, package = _fresh_copy(review_project, tmp_path, "foreword.xlf")
     root = etree.fromstring(package.read_bytes())
     for action, number, text in edits:
         elements = list(root.iter())
         element = elements[number % len(elements)]
-        clean = "".join(ch for ch in text if ch in "\t\n" or (ord(ch) >= 32 and not 0xD800 <= ord(ch) <= 0xDFFF
-                                                              and ch not in "\ufffe\uffff"))
+        clean = _xml_safe(text)
         parent = element.getparent()
         if action == "drop" and parent is not None:
             parent.remove(element)
@@ -281,14 +290,11 @@ cell_edits = st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 4), manus
 @given(edits=cell_edits, cuts=damage)
 def test_docx_review_import_applies_whole_or_refuses_whole(review_project, tmp_path, edits, cuts):
     import docx
-    project = Path(tempfile.mkdtemp(dir=tmp_path)) / "p"  # one project per example
-    shutil.copytree(review_project, project)
-    package = project / "output" / "review" / "ja" / "foreword.docx"
+    project, package = _fresh_copy(review_project, tmp_path, "foreword.docx")
     document = docx.Document(str(package))
     rows = document.tables[0].rows
     for row_number, column, text in edits:
-        clean = "".join(ch for ch in text if ch in "\t\n" or (ord(ch) >= 32 and not 0xD800 <= ord(ch) <= 0xDFFF
-                                                              and ch not in "\ufffe\uffff"))
+        clean = _xml_safe(text)
         cell = rows[row_number % len(rows)].cells[column]
         for paragraph in cell.paragraphs:
             for run in list(paragraph.runs):
