@@ -13,6 +13,7 @@ import stat
 import tempfile
 import threading
 import zipfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from io import BytesIO
@@ -205,7 +206,7 @@ class SafeZip:
                              hint="the file is incomplete or not what its extension says")
         try:
             return self._zip.read(self.infos[name])
-        except (zipfile.BadZipFile, EOFError, ValueError, OSError) as exc:
+        except (zipfile.BadZipFile, EOFError, ValueError, OSError, zlib.error) as exc:
             raise InputError(f"zip member {name!r} is damaged ({exc})", self.path,
                              hint="the file is truncated or corrupt; re-export it")
         except NotImplementedError as exc:

@@ -14,6 +14,7 @@ Anything a campaign finds is fixed and pinned below with @example, so every run 
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import random
@@ -181,6 +182,8 @@ def small_pdf() -> bytes:
 
 @FUZZ
 @given(cuts=damage, truncate=st.one_of(st.none(), st.floats(0, 1)))
+@example(cuts=[(25893, 7, b"")], truncate=None)  # found: control characters from a broken text layer
+@example(cuts=[(34, 1, b"")], truncate=None)  # found: a damaged filter name (pypdf: NotImplementedError)
 def test_pdf_reader_gives_a_valid_book_or_one_error(small_pdf, cuts, truncate):
     from pipeline.ingest.pdf import read_pdf
     data = _damage(small_pdf, cuts)
@@ -269,7 +272,7 @@ def test_xliff_import_applies_whole_or_refuses_whole(review_project, tmp_path, e
         if action == "drop" and parent is not None:
             parent.remove(element)
         elif action == "dup" and parent is not None:
-            parent.insert(parent.index(element), etree.fromstring(etree.tostring(element)))
+            parent.insert(parent.index(element), copy.deepcopy(element))
         elif action == "attr" and element.attrib:
             name = sorted(element.attrib)[number % len(element.attrib)]
             element.set(name, clean)
@@ -288,6 +291,7 @@ cell_edits = st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 4), manus
 
 @FUZZ
 @given(edits=cell_edits, cuts=damage)
+@example(edits=[(0, 0, "")], cuts=[(49, 4, b"\x00\x00\x00\x00")])  # found: zlib.error from a damaged member
 def test_docx_review_import_applies_whole_or_refuses_whole(review_project, tmp_path, edits, cuts):
     import docx
     project, package = _fresh_copy(review_project, tmp_path, "foreword.docx")

@@ -14,6 +14,7 @@ import logging
 import math
 import re
 import statistics
+import zlib
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -139,9 +140,10 @@ def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
                              hint="raise [limits] max_pdf_pages in source/book.toml if the file is genuine")
         pages = []
         widths = _Widths()
+        dropped: Counter[int] = Counter()
         for number, page in enumerate(reader.pages, 1):
             try:
-                pages.append(_page_lines(page, number, widths))
+                pages.append(_page_lines(page, number, widths, dropped))
             except LimitReachedError as exc:
                 raise LimitError(f"a content stream is too large to decompress ({exc})", path, f"page {number}",
                                  hint="the PDF may be a decompression bomb; check where it came from")
@@ -154,8 +156,11 @@ def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
     except FileNotDecryptedError:
         raise InputError("the PDF is encrypted with a password", path,
                          hint="ask for an unprotected copy (or export the manuscript as .docx)")
+    except NotImplementedError as exc:
+        raise InputError(f"the PDF uses a feature that cannot be read ({exc})", path,
+                         hint="the file may be damaged; export it again as a standard PDF, or deliver .docx")
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
-            AssertionError, OSError) as exc:
+            AssertionError, OSError, zlib.error) as exc:
         raise InputError(f"the PDF is damaged and cannot be read ({type(exc).__name__}: {exc})", path,
                          hint="the file is corrupt or truncated; export it again")
     if not any(line.text for lines in pages for line in lines):
@@ -163,7 +168,10 @@ def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
                          hint="run OCR on it first, or deliver the manuscript as .docx or text")
     assembler = _Assembler(pages)
     blocks = assembler.blocks()
-    return Manuscript(path=path, format="pdf", blocks=blocks, title=title, repairs=assembler.repairs)
+    warnings = [f"page {page}: dropped {count} control character(s) the PDF's text layer held (a broken "
+                f"font encoding?); check the text there" for page, count in sorted(dropped.items())]
+    return Manuscript(path=path, format="pdf", blocks=blocks, title=_xml_safe(title) if title else None,
+                      warnings=warnings, repairs=assembler.repairs)
 
 
 # --------------------------------------------------------------------------- runs and lines
@@ -197,7 +205,15 @@ class _Widths:
         return widths, reverse, float(widths.get("default", 500))
 
 
-def _page_lines(page, number: int, widths: _Widths | None = None) -> list[_Line]:
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_safe(text: str) -> str:
+    return _XML_UNSAFE.sub("", text)
+
+
+def _page_lines(page, number: int, widths: _Widths | None = None, dropped: Counter | None = None) -> list[_Line]:
+    """The page's text runs grouped into lines; characters XML cannot hold are dropped and counted."""
     widths = widths or _Widths()
     runs: list[_Run] = []
     contents = page.get_contents()  # decompressed here under pypdf's limits, even without fonts
@@ -215,7 +231,11 @@ def _page_lines(page, number: int, widths: _Widths | None = None) -> list[_Line]
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
         scale = math.sqrt(abs(a * d - b * c)) or 1.0
         name = str(font.get("/BaseFont", "")).split("+")[-1]
-        clean = text.replace("\n", "")
+        clean = _xml_safe(text.replace("\n", ""))
+        if len(clean) != len(text.replace("\n", "")) and dropped is not None:
+            dropped[number] += len(text.replace("\n", "")) - len(clean)
+        if not clean.strip():
+            return
         effective = round(size * scale, 2)
         runs.append(_Run(x, y, effective, name, clean, widths.width(font, clean, effective)))
 
