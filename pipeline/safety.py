@@ -288,9 +288,30 @@ def url_fetcher(roots: list[Path], limits: Limits = DEFAULT_LIMITS, refused: lis
                 raise ValueError(f"refused to fetch {url!r}: {size:,} bytes is over the input limit")
             import mimetypes
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(path.as_uri(), body=path.read_bytes(), headers={"Content-Type": kind})
+            body = path.read_bytes()
+            pixels = _raster_pixels(body) if kind.startswith("image/") else None
+            if pixels is not None and pixels > limits.max_image_pixels:
+                refusals.append(url)
+                raise ValueError(f"refused to fetch {url!r}: {pixels:,} pixels is over [limits] max_image_pixels")
+            return URLFetcherResponse(path.as_uri(), body=body, headers={"Content-Type": kind})
 
     return ProjectFetcher(allowed_protocols={"file", "data"}, allow_redirects=False)
+
+
+def _raster_pixels(data: bytes) -> int | None:
+    """Width × height from a raster image's header (nothing is decoded); None if it is not one."""
+    import warnings
+    from PIL import Image
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data)) as image:
+                width, height = image.size
+    except Image.DecompressionBombError:  # so large that Pillow will not even open it
+        return 1 << 62
+    except Exception:  # not a raster image Pillow knows (SVG, damaged): WeasyPrint decides, and warns
+        return None
+    return width * height
 
 
 # --------------------------------------------------------------------------- writing files

@@ -180,3 +180,30 @@ def test_the_scan_would_catch_a_bypass(tmp_path):
     assert len(opens) == 1
     assert any(isinstance(n, ast.Attribute) and n.attr == "write_text" for n in ast.walk(ast.parse(sample)))
     assert safety.atomic_write  # the door itself exists
+
+
+def test_the_render_fetcher_refuses_images_over_the_pixel_limit_before_decoding(tmp_path):
+    """A template's image that claims 12,000 × 12,000 pixels (below Pillow's own refusal, so WeasyPrint
+    would decode 144 million pixels) is refused from its header; a real small image is served."""
+    import io
+    import struct
+    import zlib
+    from PIL import Image
+    from pipeline.safety import Limits, url_fetcher
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    huge = tmp_path / "huge.png"
+    huge.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 12_000, 12_000, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+    small = tmp_path / "logo.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 20), "white").save(buffer, "PNG")
+    small.write_bytes(buffer.getvalue())
+    refused: list[str] = []
+    fetcher = url_fetcher([tmp_path], Limits(), refused)
+    with pytest.raises(ValueError, match="pixels is over"):
+        fetcher.fetch(huge.as_uri())
+    assert refused == [huge.as_uri()]
+    served = fetcher.fetch(small.as_uri())
+    assert served.read() == small.read_bytes() and served.content_type == "image/png"
