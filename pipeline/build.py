@@ -221,8 +221,6 @@ def _extract(config: BookConfig, reporter: Reporter) -> int:
 def _catalogs(config: BookConfig, targets: tuple[str, ...], reporter: Reporter) -> dict[str, dict[str, int]]:
     """Merge and draft unless the book, the catalogs and the installed models are as the last build left them;
     returns, per language, how many segments are in each state (for the summary)."""
-    from .i18n import draft_translations, prepare_catalogs
-    from .i18n.catalogs import count_states
     from .i18n.models import find_model
     cache = BuildCache(config)
 
@@ -236,6 +234,8 @@ def _catalogs(config: BookConfig, targets: tuple[str, ...], reporter: Reporter) 
     if cached is not None and "states" in cached:
         reporter.step("catalogs", f"book and catalogs unchanged ({', '.join(targets)}); nothing to merge or draft")
         return {lang: cached["states"][lang] for lang in targets if lang in cached["states"]}
+    from .i18n import draft_translations, prepare_catalogs
+    from .i18n.catalogs import count_states
     catalogs = prepare_catalogs(config, reporter, targets)
     draft_translations(config, targets, catalogs.keep_terms, reporter=reporter)
     states = {}
@@ -249,24 +249,27 @@ def _catalogs(config: BookConfig, targets: tuple[str, ...], reporter: Reporter) 
     return states
 
 
-def _review(config: BookConfig, reporter: Reporter) -> dict[str, int]:
+def _review(config: BookConfig, reporter: Reporter) -> tuple[dict[str, int], list[Path]]:
     """Check every target language's translations and write the check reports and the status page, unless the
-    catalogs, glossary and configuration are unchanged; returns the number of findings per language."""
-    from .review.reports import review_report_paths, write_review_reports
+    catalogs, glossary and configuration are unchanged; returns the number of findings per language and the
+    reports written."""
     cache = BuildCache(config)
     languages = config.target_languages
     key = inputs_key("review", languages, config.source_dir / "book.toml", config.locales_dir)
     cached = cache.lookup("review", key)
-    if cached is not None and "findings" in cached:
-        return cached["findings"]
+    if cached is not None and "findings" in cached and "reports" in cached:
+        return cached["findings"], [config.project_dir / name for name in cached["reports"]]
+    from .review.reports import review_report_paths, write_review_reports
     statuses = write_review_reports(config, languages)
     findings = {status.language: len(status.check.findings) for status in statuses}
     reporter.step("review", "checked the translations: " + (", ".join(
         f"{lang} {plural(count, 'finding')}" for lang, count in findings.items()) or "no catalogs yet")
         + "; wrote output/reports/translation-status.html")
-    cache.store("review", key, [path for path in review_report_paths(config, languages) if path.is_file()],
-                {"findings": findings})
-    return findings
+    reports = [path for path in review_report_paths(config, languages) if path.is_file()]
+    cache.store("review", key, reports, {"findings": findings,
+                                         "reports": [path.relative_to(config.project_dir).as_posix()
+                                                     for path in reports]})
+    return findings, reports
 
 
 def _render_epub(book, lang: str, config: BookConfig, image_files: dict[str, Path], images: dict[str, str],
@@ -321,12 +324,10 @@ def build(project: Path | None = None, *, reporter: Reporter | None = None,
         needs_editor = _extract(config, reporter)
         targets = tuple(lang for lang in _languages(config, options) if lang in config.target_languages)
         states = _catalogs(config, targets, reporter) if targets else {}  # English alone: catalogs untouched
-        findings = _review(config, reporter) if targets else {}  # English alone: catalogs not even read
+        findings, review_reports = _review(config, reporter) if targets else ({}, [])  # English alone: no catalogs
         rows = render_editions(config, options, reporter)
         reports = config.output_dir / "reports"
-        from .review.reports import review_report_paths
-        outputs = [config.book_xml, reports / "repair.json", reports / "repair.md"] + [
-            path for path in review_report_paths(config, config.target_languages) if path.is_file()] + [
+        outputs = [config.book_xml, reports / "repair.json", reports / "repair.md", *review_reports] + [
             row.path for row in rows if row.path is not None]
         if write_manifest(config, outputs):
             reporter.step("build", "wrote output/manifest.json")

@@ -12,9 +12,10 @@ from ..config import BookConfig
 from ..errors import InputError
 from ..progress import Reporter, plural
 from ..safety import parse_xml, read_input_bytes
-from .catalogs import update_catalogs
-from .draft import draft_translations
-from .segments import Segment, book_keep_terms, extract_segments
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .segments import Segment
 
 __all__ = ["prepare_catalogs", "draft_translations", "PreparedCatalogs"]
 
@@ -34,6 +35,8 @@ def prepare_catalogs(config: BookConfig, reporter: Reporter | None = None,
         raise InputError("the book has not been extracted yet", config.book_xml,
                          hint="run 'press extract' (or 'press build') first")
     root = parse_xml(read_input_bytes(config.book_xml, config.limits, what="book"), config.book_xml)
+    from .catalogs import update_catalogs
+    from .segments import book_keep_terms, extract_segments
     segments = extract_segments(root, config.translation)
     languages = config.target_languages if languages is None else languages
     update = update_catalogs(config, segments, languages)
@@ -42,3 +45,12 @@ def prepare_catalogs(config: BookConfig, reporter: Reporter | None = None,
                               f"({', '.join(languages) or 'none'}): wrote {len(update.written)}, "
                               f"unchanged {len(update.unchanged)}")
     return PreparedCatalogs(segments, book_keep_terms(root, config.translation))
+
+
+def __getattr__(name: str):
+    """``draft_translations`` loads the engines' code only when drafting is asked for (a no-op build
+    imports this package just to look models up)."""
+    if name == "draft_translations":
+        from .draft import draft_translations
+        return draft_translations
+    raise AttributeError(name)

@@ -14,8 +14,6 @@ import json
 import os
 import shutil
 import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,9 +142,10 @@ def _fetch(config: BookConfig, source: str) -> bytes:
     if not source.startswith(URL_SCHEMES):
         return read_input_bytes(Path(source), limits, what="model package")
     try:
+        import urllib.request
         with urllib.request.urlopen(source, timeout=120) as response:
             data = response.read(limits.max_input_bytes + 1)
-    except (urllib.error.URLError, OSError, ValueError) as error:
+    except (OSError, ValueError) as error:  # urllib's URLError is an OSError
         raise InputError(f"cannot fetch the model ({getattr(error, 'reason', error)})", source,
                          hint="check the URL; without a network, use a file:// mirror or a local path")
     if len(data) > limits.max_input_bytes:
