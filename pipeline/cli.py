@@ -54,9 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     build = commands.add_parser(
         "build", help="run every stage, in order, from source/ into output/",
         description="Run every stage in order, from source/ into output/: extract and repair, merge the "
-                    "translation catalogs and draft where a model is installed, render the PDF and EPUB editions "
-                    "(languages in parallel), write output/manifest.json. Stages whose inputs are unchanged are "
-                    "reused from output/.cache.",
+                    "translation catalogs and draft where a model is installed, check the translations and write "
+                    "output/reports/translation-status.html, render the PDF and EPUB editions (languages in "
+                    "parallel; final editions use reviewed translations only), write output/manifest.json. Stages "
+                    "whose inputs are unchanged are reused from output/.cache; each edition's render stops after "
+                    "[limits] render_timeout_s.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     build.add_argument("--lang", action="append", metavar="LANG",
                        help="build only this language's editions (repeatable; default: every language of the book)")

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,8 @@ def _load_guard():
     return module
 
 
-NETGUARD_LOG = Path(os.environ.setdefault("PRESS_NETGUARD_LOG", str(Path(
-    __import__("tempfile").mkdtemp(prefix="press-netguard-")) / "attempts.log")))
+NETGUARD_LOG = Path(os.environ.setdefault(
+    "PRESS_NETGUARD_LOG", str(Path(tempfile.mkdtemp(prefix="press-netguard-")) / "attempts.log")))
 NETGUARD_LOG.touch()
 GUARD = _load_guard()
 GUARD.install()  # this process; children load it through CHILD_PYTHONPATH and PRESS_NETGUARD_LOG

@@ -23,7 +23,6 @@ from ..safety import Limits, atomic_write, open_zip, read_input_bytes
 from . import engines
 
 SIDECAR = "press-model.json"
-KINDS = ("argos", "ctranslate2")
 URL_SCHEMES = ("file://", "http://", "https://")
 
 

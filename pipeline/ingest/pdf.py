@@ -231,9 +231,10 @@ def _page_lines(page, number: int, widths: _Widths | None = None, dropped: Count
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
         scale = math.sqrt(abs(a * d - b * c)) or 1.0
         name = str(font.get("/BaseFont", "")).split("+")[-1]
-        clean = _xml_safe(text.replace("\n", ""))
-        if len(clean) != len(text.replace("\n", "")) and dropped is not None:
-            dropped[number] += len(text.replace("\n", "")) - len(clean)
+        joined = text.replace("\n", "")
+        clean = _xml_safe(joined)
+        if dropped is not None and len(clean) != len(joined):
+            dropped[number] += len(joined) - len(clean)
         if not clean.strip():
             return
         effective = round(size * scale, 2)

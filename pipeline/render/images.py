@@ -8,6 +8,7 @@ sees it; a named image that is missing or broken stops the render with the file 
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def check_image(path: Path, config: BookConfig) -> tuple[int, int]:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(__import__("io").BytesIO(data)) as image:
+            with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
                 if width * height > config.limits.max_image_pixels:
                     raise LimitError(f"image is {width}×{height} pixels, over the limit of "

@@ -474,13 +474,9 @@ def _after_prefix(spans: list[Span], offset: int) -> list[Span]:
 
 def _last_section_before(section: etree._Element) -> etree._Element | None:
     """The innermost section that ends just before ``section``, if a section precedes it."""
-    earlier = section.getprevious()
-    while earlier is not None and not isinstance(earlier.tag, str):
-        earlier = earlier.getprevious()
+    earlier = next(section.itersiblings("*", preceding=True), None)
     if earlier is None or earlier.tag != "{http://docbook.org/ns/docbook}section":
         return None
-    while True:
-        children = [child for child in earlier if isinstance(child.tag, str)]
-        if not children or children[-1].tag != "{http://docbook.org/ns/docbook}section":
-            return earlier
+    while (children := earlier.findall("*")) and children[-1].tag == "{http://docbook.org/ns/docbook}section":
         earlier = children[-1]
+    return earlier

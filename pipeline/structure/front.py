@@ -258,20 +258,16 @@ def build_toc(blocks: list[Block], findings: Findings) -> etree._Element:
         else:
             division = None
             toc.append(entry)
-    for empty in [d for d in toc if d.tag == f"{{{DB_NS}}}tocdiv" and len(_elements(d)) == 1]:
+    for empty in [d for d in toc if d.tag == f"{{{DB_NS}}}tocdiv" and len(d.findall("*")) == 1]:
         entry = el("tocentry", attrs={"pagenum": empty.get("pagenum"), "role": "chapter"})
         entry[:] = [child for child in empty if not isinstance(child.tag, str)]  # keeps its source mark
         if len(entry):
-            entry[-1].tail = _elements(empty)[0].text
+            entry[-1].tail = empty.find("*").text
         else:
-            entry.text = _elements(empty)[0].text
+            entry.text = empty.find("*").text
         empty.addprevious(entry)
         toc.remove(empty)  # a chapter line with nothing under it (a cut contents page): an entry, not a division
     return toc
-
-
-def _elements(parent: etree._Element) -> list[etree._Element]:
-    return [child for child in parent if isinstance(child.tag, str)]
 
 
 def _label_spans(block: Block, label: str) -> list[Span]:

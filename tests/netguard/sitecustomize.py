@@ -49,13 +49,16 @@ def _getaddrinfo(host, *args, **kwargs):
     raise _blocked(f"resolve {host!r}")
 
 
+def _create_connection(address, *args, **kwargs):
+    raise _blocked(f"create_connection {address!r}")
+
+
 def install() -> None:
     socket.socket.connect = _connect
     socket.socket.connect_ex = _connect_ex
     socket.getaddrinfo = _getaddrinfo
     socket.gethostbyname = _getaddrinfo
-    socket.create_connection = lambda address, *args, **kwargs: (_ for _ in ()).throw(
-        _blocked(f"create_connection {address!r}"))
+    socket.create_connection = _create_connection
 
 
 if os.environ.get("PRESS_NETGUARD_LOG"):
