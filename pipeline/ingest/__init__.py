@@ -7,9 +7,9 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..safety import DEFAULT_LIMITS, Limits, read_input_bytes
-from .model import Block, Gap, Kind, Manuscript, Span, Where
+from .model import Block, Dropped, Gap, Kind, Manuscript, ReaderWarning, Span, Where
 
-__all__ = ["read_manuscript", "sniff_format", "Block", "Gap", "Kind", "Manuscript", "Span", "Where"]
+__all__ = ["read_manuscript", "sniff_format", "Block", "Dropped", "ReaderWarning", "Gap", "Kind", "Manuscript", "Span", "Where"]
 
 
 def _read_text(data: bytes, path: Path, limits: Limits, encoding: str | None) -> Manuscript:

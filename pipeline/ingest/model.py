@@ -110,6 +110,29 @@ def spans_text(spans: list[Span]) -> str:
     return "".join(span.text for span in spans)
 
 
+@dataclass(frozen=True)
+class Dropped:
+    """Text a reader read and left out of the block stream on purpose, so the word count balances.
+
+    Page furniture (running heads, folios), a printed contents page the book regenerates, and the
+    like: the extract stage reports each with its reason and place, and counts its words as dropped
+    rather than lost.
+    """
+
+    text: str
+    where: Where
+    reason: str  # a short kind: "running-head", "folio", "printed-contents", ...
+
+
+@dataclass(frozen=True)
+class ReaderWarning:
+    """Something a reader noticed and could not fix, for the extract summary and the report."""
+
+    kind: str  # a short kind: "control-characters", "tolerant-read", "no-text-layer", ...
+    message: str
+    where: Where | None = None
+
+
 @dataclass
 class Manuscript:
     """A manuscript read by one reader: where it came from and its blocks in reading order."""
@@ -118,5 +141,6 @@ class Manuscript:
     format: str  # "text", "docx", "pdf"
     blocks: list[Block]
     title: str | None = None  # a title the format itself declares (DOCX core properties, PDF info)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[ReaderWarning] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)  # furniture left out on purpose, with reasons
     repairs: list[dict] = field(default_factory=list)  # mechanical fixes the reader made, for the report

@@ -24,7 +24,7 @@ from pathlib import Path
 from ..errors import InputError, LimitError
 from ..safety import DEFAULT_LIMITS, Limits
 from .inline import linkify
-from .model import Block, Gap, Kind, Manuscript, Span, Where
+from .model import Block, Gap, Kind, Manuscript, ReaderWarning, Span, Where
 
 _SOFT_HYPHENS = ("\u2010", "\u00ad")
 _LIST_MARKER = re.compile(r"^(?:[•●▪◦‣–-]|\d{1,3}[.)])$")
@@ -93,7 +93,7 @@ def read_pdf(data: bytes, path: Path, limits: Limits = DEFAULT_LIMITS, password:
     """Read a PDF manuscript (see the module docstring)."""
     with _captured_pypdf_warnings() as warnings:
         manuscript = _read(data, path, limits, password)
-    manuscript.warnings.extend(warnings)
+    manuscript.warnings.extend(ReaderWarning("pypdf", f"pypdf: {message}") for message in warnings)
     return manuscript
 
 
@@ -168,8 +168,10 @@ def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
                          hint="run OCR on it first, or deliver the manuscript as .docx or text")
     assembler = _Assembler(pages)
     blocks = assembler.blocks()
-    warnings = [f"page {page}: dropped {count} control character(s) the PDF's text layer held (a broken "
-                f"font encoding?); check the text there" for page, count in sorted(dropped.items())]
+    warnings = [ReaderWarning("control-characters",
+                              f"dropped {count} control character(s) the PDF's text layer held (a broken "
+                              f"font encoding?); check the text there", Where(page=page))
+                for page, count in sorted(dropped.items())]
     return Manuscript(path=path, format="pdf", blocks=blocks, title=_xml_safe(title) if title else None,
                       warnings=warnings, repairs=assembler.repairs)
 
