@@ -2,7 +2,9 @@
 
 Reads WeasyPrint's laid-out boxes: lines wider than their text block (Khmer without break
 opportunities, an unbreakable URL), characters no font could draw (reported by WeasyPrint
-as .notdef glyphs while writing), and headings left alone at the foot of a page.
+as .notdef glyphs while writing), lines that split a Khmer cluster (a line ending on a coeng,
+or one starting with a mark that belongs to the cluster before it: HarfBuzz draws a dotted
+circle there and the subscript is lost), and headings left alone at the foot of a page.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ class LayoutReport:
     overflows: list[Overflow] = field(default_factory=list)
     missing_glyphs: dict[str, int] = field(default_factory=dict)  # "U+17D2 ្" -> count
     orphan_headings: list[tuple[int, str]] = field(default_factory=list)
+    split_clusters: list[tuple[int, str]] = field(default_factory=list)  # (page, the line's last or first letters)
     warnings: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not self.overflows and not self.missing_glyphs
+        return not self.overflows and not self.missing_glyphs and not self.split_clusters
 
     def add_missing_glyphs(self, messages: list[str]) -> None:
         for message in messages:
@@ -42,6 +45,8 @@ class LayoutReport:
     def summary(self) -> str:
         parts = [f"{len(self.overflows)} overflowing line(s)", f"{len(self.missing_glyphs)} missing glyph(s)",
                  f"{len(self.orphan_headings)} heading(s) alone at a page foot"]
+        if self.split_clusters:
+            parts.insert(2, f"{len(self.split_clusters)} line(s) splitting a Khmer cluster")
         return ", ".join(parts)
 
 
@@ -60,6 +65,14 @@ def _text(box) -> str:
     return "".join(_text(child) for child in getattr(box, "children", None) or [])
 
 
+def splits_cluster(line: str) -> bool:
+    """Whether a laid-out line ends inside a written cluster (on a coeng) or starts inside one (on a mark)."""
+    from .khmer import joins_next, joins_previous
+    ending = line.rstrip(" \u200b\n")
+    beginning = line.lstrip(" \u200b\n")
+    return bool(ending and joins_next(ending[-1])) or bool(beginning and joins_previous(beginning[0]))
+
+
 def check_layout(document, tolerance_pt: float = 0.75) -> LayoutReport:
     """Inspect every page of a rendered WeasyPrint document."""
     from weasyprint.formatting_structure import boxes
@@ -70,6 +83,9 @@ def check_layout(document, tolerance_pt: float = 0.75) -> LayoutReport:
         last_block_text = ""
         for box, block in _walk(page._page_box):
             if isinstance(box, boxes.LineBox) and block is not None and box.children:
+                line = _text(box)
+                if splits_cluster(line):
+                    report.split_clusters.append((number, line.strip()[-20:]))
                 right = max(child.position_x + child.margin_width() for child in box.children)
                 limit = block.content_box_x() + block.width
                 excess = (right - limit) / px_per_pt
