@@ -29,11 +29,12 @@ class LayoutReport:
     missing_glyphs: dict[str, int] = field(default_factory=dict)  # "U+17D2 ្" -> count
     orphan_headings: list[tuple[int, str]] = field(default_factory=list)
     split_clusters: list[tuple[int, str]] = field(default_factory=list)  # (page, the line's last or first letters)
+    isolated_calls: list[tuple[int, str]] = field(default_factory=list)  # (page, the line) opening with a note call
     warnings: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not self.overflows and not self.missing_glyphs and not self.split_clusters
+        return not self.overflows and not self.missing_glyphs and not self.split_clusters and not self.isolated_calls
 
     def add_missing_glyphs(self, messages: list[str]) -> None:
         for message in messages:
@@ -47,6 +48,8 @@ class LayoutReport:
                  f"{len(self.orphan_headings)} heading(s) alone at a page foot"]
         if self.split_clusters:
             parts.insert(2, f"{len(self.split_clusters)} line(s) splitting a Khmer cluster")
+        if self.isolated_calls:
+            parts.insert(2, f"{len(self.isolated_calls)} line(s) opening with a note call")
         return ", ".join(parts)
 
 
@@ -73,6 +76,20 @@ def splits_cluster(line: str) -> bool:
     return bool(ending and joins_next(ending[-1])) or bool(beginning and joins_previous(beginning[0]))
 
 
+def opens_with_note_call(line_box) -> bool:
+    """Whether the first thing on a laid-out line is a note call (or the back link of a note)."""
+    box = line_box
+    while getattr(box, "children", None):
+        box = box.children[0]
+        element = getattr(box, "element", None)
+        if element is not None and getattr(box, "element_tag", None) == "a" and \
+                (element.get("class") or "") in ("noteref", "backlink"):
+            return True
+        if hasattr(box, "text"):
+            return False
+    return False
+
+
 def check_layout(document, tolerance_pt: float = 0.75) -> LayoutReport:
     """Inspect every page of a rendered WeasyPrint document."""
     from weasyprint.formatting_structure import boxes
@@ -86,6 +103,8 @@ def check_layout(document, tolerance_pt: float = 0.75) -> LayoutReport:
                 line = _text(box)
                 if splits_cluster(line):
                     report.split_clusters.append((number, line.strip()[-20:]))
+                if opens_with_note_call(box):
+                    report.isolated_calls.append((number, line.strip()[:40]))
                 right = max(child.position_x + child.margin_width() for child in box.children)
                 limit = block.content_box_x() + block.width
                 excess = (right - limit) / px_per_pt
