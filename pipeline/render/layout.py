@@ -30,11 +30,15 @@ class LayoutReport:
     orphan_headings: list[tuple[int, str]] = field(default_factory=list)
     split_clusters: list[tuple[int, str]] = field(default_factory=list)  # (page, the line's last or first letters)
     isolated_calls: list[tuple[int, str]] = field(default_factory=list)  # (page, the line) opening with a note call
+    lines: int = 0  # text lines laid out
+    hyphenated: int = 0  # of which end in an inserted hyphen
+    ladders: list[tuple[int, str]] = field(default_factory=list)  # (page, line) third hyphenated line in a row
     warnings: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not self.overflows and not self.missing_glyphs and not self.split_clusters and not self.isolated_calls
+        return not (self.overflows or self.missing_glyphs or self.split_clusters or self.isolated_calls
+                    or self.ladders)
 
     def add_missing_glyphs(self, messages: list[str]) -> None:
         for message in messages:
@@ -50,6 +54,10 @@ class LayoutReport:
             parts.insert(2, f"{len(self.split_clusters)} line(s) splitting a Khmer cluster")
         if self.isolated_calls:
             parts.insert(2, f"{len(self.isolated_calls)} line(s) opening with a note call")
+        if self.ladders:
+            parts.insert(2, f"{len(self.ladders)} hyphenation ladder(s) (3 lines in a row)")
+        if self.lines:
+            parts.append(f"{self.hyphenated / self.lines:.0%} of lines hyphenated")
         return ", ".join(parts)
 
 
@@ -90,10 +98,14 @@ def opens_with_note_call(line_box) -> bool:
     return False
 
 
+INSERTED_HYPHEN = "\u2010"  # WeasyPrint's hyphenate-character: what it adds when it hyphenates
+
+
 def check_layout(document, tolerance_pt: float = 0.75) -> LayoutReport:
     """Inspect every page of a rendered WeasyPrint document."""
     from weasyprint.formatting_structure import boxes
     report = LayoutReport()
+    run_block, run = None, 0
     px_per_pt = 96 / 72
     for number, page in enumerate(document.pages, 1):
         last_block_tag = None
@@ -105,6 +117,15 @@ def check_layout(document, tolerance_pt: float = 0.75) -> LayoutReport:
                     report.split_clusters.append((number, line.strip()[-20:]))
                 if opens_with_note_call(box):
                     report.isolated_calls.append((number, line.strip()[:40]))
+                report.lines += 1
+                if line.rstrip().endswith(INSERTED_HYPHEN):
+                    report.hyphenated += 1
+                    run = run + 1 if run_block is block else 1
+                    if run == 3:
+                        report.ladders.append((number, line.strip()[-40:]))
+                else:
+                    run = 0
+                run_block = block
                 right = max(child.position_x + child.margin_width() for child in box.children)
                 limit = block.content_box_x() + block.width
                 excess = (right - limit) / px_per_pt

@@ -19,6 +19,7 @@ from ..config import BookConfig
 from ..errors import EnvironmentProblem, RenderError
 from ..safety import atomic_write, url_fetcher
 from .html import Context
+from .hyphenation import book_hyphenation
 from .khmer import ZWSP
 from .layout import LayoutReport, check_layout
 from .pagemap import PageStart, load_page_map, page_starts, print_digest, save_page_map
@@ -153,8 +154,9 @@ def lay_out_print(root: etree._Element, lang: str, config: BookConfig, *, drafts
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
     try:
-        rendered = weasyprint.HTML(string=html, base_url=str(templates) + "/", url_fetcher=fetcher).render(
-            pdf_variant="pdf/ua-1", pdf_tags=True)
+        with book_hyphenation():
+            rendered = weasyprint.HTML(string=html, base_url=str(templates) + "/", url_fetcher=fetcher).render(
+                pdf_variant="pdf/ua-1", pdf_tags=True)
     except (ValueError, TypeError, AttributeError, IndexError, KeyError, AssertionError, RecursionError) as error:
         raise RenderError(f"the {lang} edition could not be laid out ({type(error).__name__}: {error})",
                           stylesheet, hint="a template or stylesheet error; rerun with --debug for the details")
