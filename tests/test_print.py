@@ -10,6 +10,7 @@ and Japanese text through the real pipeline.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 import re
 import subprocess
 import unicodedata
@@ -269,6 +270,55 @@ def test_khmer_captions_use_the_khmer_separator(editions):
     text = subprocess.run(["pdftotext", str(pdf_of(editions, "km")), "-"], capture_output=True, text=True,
                           check=True).stdout.replace(ZWSP, "")
     assert re.search(r"តារាងទី[០-៩]+៖", text) and not re.search(r"តារាងទី[០-៩]+:", text)
+
+
+def _structure(pdf: Path) -> dict:
+    """What an accessibility checker reads from the structure tree."""
+    import pikepdf
+    found = {"lang": Counter(), "th_scope": Counter(), "li": Counter(), "headings": [], "ids": 0}
+
+    def walk(node) -> None:
+        if not isinstance(node, pikepdf.Dictionary):
+            return
+        kind = str(node.get("/S", ""))
+        if "/Lang" in node:
+            found["lang"][str(node.Lang)] += 1
+        if kind == "/TH":
+            found["th_scope"][str(node.A.get("/Scope"))] += 1
+        if re.fullmatch(r"/H[1-6]", kind):
+            found["headings"].append(int(kind[2]))
+        kids = node.get("/K")
+        kids = kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []
+        if kind == "/LI":
+            found["li"][tuple(str(k.get("/S")) for k in kids if isinstance(k, pikepdf.Dictionary))] += 1
+        for kid in kids:
+            walk(kid)
+    with pikepdf.open(pdf) as document:
+        walk(document.Root.StructTreeRoot)
+    return found
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_structure_tree_says_each_blocks_language_and_is_well_formed(editions, lang):
+    found = _structure(pdf_of(editions, lang))
+    if lang != "en":  # English notes and untranslated passages are tagged English, for the reader's voice
+        assert found["lang"]["en"] > 300, found["lang"]
+    assert found["th_scope"] and set(found["th_scope"]) == {"/Column"}, "every header cell has its scope"
+    assert found["li"] and all("/LBody" in kids and set(kids) <= {"/Lbl", "/LBody"} for kids in found["li"]), \
+        found["li"]
+    jumps = [(a, b) for a, b in zip(found["headings"], found["headings"][1:]) if b - a > 1]
+    assert jumps == [], "no heading skips a level"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_page_labels_show_the_printed_folios_and_the_page_count_is_even(editions, lang):
+    import pikepdf
+    with pikepdf.open(pdf_of(editions, lang)) as document:
+        labels = [page.label for page in document.pages]
+        assert len(labels) % 2 == 0, "printed on sheets of two pages"
+        chapter_one = [page for depth, _, page in outline(pypdf.PdfReader(pdf_of(editions, lang))) if depth == 0][5]
+        assert labels[:3] == ["i", "ii", "iii"] and labels[chapter_one] == "1" and labels[chapter_one - 1] != "1"
+        assert labels[-1] == str(len(labels) - chapter_one)
 
 
 def test_japanese_chapter_labels_read_dai_n_sho(editions):

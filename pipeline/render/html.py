@@ -205,7 +205,7 @@ def _block(element: etree._Element, ctx: Context, level: int) -> etree._Element 
     if name == "figure":
         return _figure(element, ctx)
     if name == "glosslist":
-        return _glossary(element, ctx)
+        return _glossary(element, ctx, level)
     if name == "bibliography":
         return _bibliography(element, ctx, level)
     if name == "bridgehead":
@@ -260,11 +260,11 @@ def _figure(element: etree._Element, ctx: Context) -> etree._Element:
     return figure
 
 
-def _glossary(element: etree._Element, ctx: Context) -> etree._Element:
+def _glossary(element: etree._Element, ctx: Context, level: int) -> etree._Element:
     wrapper = h("div", class_="abbreviations")
     title = element.find(f"{D}title")
-    if title is not None:
-        wrapper.append(_marked(title, inline(title, h("h3"), ctx), ctx))
+    if title is not None:  # at the level of where it stands: a chapter's list is h2, not h3 under h1
+        wrapper.append(_marked(title, inline(title, h(f"h{min(level, 6)}"), ctx), ctx))
     listing = h("dl")
     for entry in element.xpath("db:glossentry", namespaces=NS):
         listing.append(inline(entry.find(f"{D}glossterm"), h("dt"), ctx))
