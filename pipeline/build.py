@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import errors
-
-from .config import BookConfig, load_config
-from .errors import ConfigError, ExitCode
 from .cache import BuildCache, inputs_key
-from .manifest import fonts_used, project_lock, write_manifest
+from .config import BookConfig, load_config
+from .diagnostics import Diagnostic, Severity, at_least, tally
+from .errors import ConfigError, ExitCode
+from .manifest import edition_environment, edition_images, fonts_used, project_lock, write_manifest
 from .progress import Reporter, plural
 from .safety import parse_xml, read_input_bytes, time_limit
 
@@ -47,6 +47,30 @@ class EditionRow:
     fallbacks: int
     notes: list[str] = field(default_factory=list)
     path: Path | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass
+class RenderState:
+    """What one language's render shares between its editions: the book parsed once, its images, the
+    localized book per language, and the print edition's page starts for the EPUB's page list."""
+
+    root: object = None  # the book as parsed from output/xml/book.xml
+    image_files: dict[str, Path] = field(default_factory=dict)
+    images: dict[str, str] = field(default_factory=dict)  # the same images as file: URIs
+    localized: dict[str, object] = field(default_factory=dict)
+    page_starts: dict[str, list] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # localize's, for the first edition's row
+
+
+@dataclass
+class WorkerOutcome:
+    """What a render worker sends back: its rows and printed lines, or the error it stopped with (the
+    exception itself, pickled whole: class, category, exit code, place and hint)."""
+
+    rows: list[EditionRow]
+    lines: list[str]
+    error: errors.PipelineError | None = None
 
 
 def _languages(config: BookConfig, options: BuildOptions) -> tuple[str, ...]:
@@ -73,7 +97,8 @@ def _language_options(config: BookConfig, options: BuildOptions, lang: str) -> B
 def _edition_key(config: BookConfig, lang: str, fmt: str, options: BuildOptions, fonts: dict) -> str:
     return inputs_key(fmt, lang, options.drafts, config.book_xml, config.source_dir / "book.toml",
                       config.locales_dir / lang, config.locales_dir / "ui" / f"{lang}.po",
-                      config.project_dir / "templates", config.source_dir / "images", fonts.get(lang, {}))
+                      config.project_dir / "templates", *edition_images(config), fonts.get(lang, {}),
+                      edition_environment(fmt))
 
 
 def render_editions(config: BookConfig, options: BuildOptions, reporter: Reporter) -> list[EditionRow]:
@@ -92,16 +117,18 @@ def render_editions(config: BookConfig, options: BuildOptions, reporter: Reporte
             output = edition_path(config, lang, fmt, chosen.drafts)
             keys[lang, fmt] = key = _edition_key(config, lang, fmt, chosen, fonts)
             cached = cache.lookup(f"{fmt}-{lang}", key)
-            if cached is not None and output.is_file():
+            if cached is not None and output.is_file() and "diagnostics" in cached:
                 rows[lang, fmt] = EditionRow(lang, fmt, "reused", cached["pages"], cached["size"], 0.0,
-                                             cached["fallbacks"], cached["notes"], output)
+                                             cached["fallbacks"], cached["notes"], output,
+                                             [Diagnostic.from_json(d) for d in cached["diagnostics"]])
                 reporter.step("render", f"{lang} {fmt.upper()}: inputs unchanged, reused {output.name}")
             else:
                 pending.setdefault(lang, []).append(fmt)
     for row in _render_pending(config, options, reporter, pending):
         rows[row.lang, row.format] = row
         cache.store(f"{row.format}-{row.lang}", keys[row.lang, row.format], [row.path],
-                    {"pages": row.pages, "size": row.size, "fallbacks": row.fallbacks, "notes": row.notes})
+                    {"pages": row.pages, "size": row.size, "fallbacks": row.fallbacks, "notes": row.notes,
+                     "diagnostics": [diagnostic.to_json() for diagnostic in row.diagnostics]})
     return [rows[lang, fmt] for lang in languages for fmt in formats if (lang, fmt) in rows]
 
 
@@ -120,31 +147,31 @@ def _render_pending(config: BookConfig, options: BuildOptions, reporter: Reporte
         futures = {pool.submit(_render_language_in_worker, config, options, lang, formats): lang
                    for lang, formats in pending.items()}
         for future in as_completed(futures):
-            outcome, lines = future.result()
-            for line in lines:
-                print(line, file=reporter.stream, flush=True) if not reporter.quiet else None
-            if isinstance(outcome, tuple):  # a PipelineError in the worker, rebuilt here with its one line
+            outcome: WorkerOutcome = future.result()
+            if not reporter.quiet:
+                for line in outcome.lines:
+                    print(line, file=reporter.stream, flush=True)
+            if outcome.error is not None:
                 for other in futures:
                     other.cancel()
-                name, message, path, where, hint = outcome
-                raise getattr(errors, name)(message, path, where, hint)
-            rendered += outcome
+                raise outcome.error
+            rendered += outcome.rows
     return rendered
 
 
-def _render_language_in_worker(config: BookConfig, options: BuildOptions, lang: str, formats: list[str]):
+def _render_language_in_worker(config: BookConfig, options: BuildOptions, lang: str,
+                               formats: list[str]) -> WorkerOutcome:
     stream = io.StringIO()
     try:
         rows = _render_language(config, options, lang, formats, Reporter(stream))
     except errors.PipelineError as error:
-        return (type(error).__name__, error.message, error.path, error.where, error.hint), \
-            stream.getvalue().splitlines()
-    return rows, stream.getvalue().splitlines()
+        return WorkerOutcome([], stream.getvalue().splitlines(), error)
+    return WorkerOutcome(rows, stream.getvalue().splitlines())
 
 
 def _render_language(config: BookConfig, options: BuildOptions, lang: str, formats: list[str],
                      reporter: Reporter) -> list[EditionRow]:
-    state: dict = {}
+    state = RenderState()
     options = _language_options(config, options, lang)
     rows = []
     for fmt in formats:
@@ -154,36 +181,36 @@ def _render_language(config: BookConfig, options: BuildOptions, lang: str, forma
     return rows
 
 
-def _localized(config: BookConfig, lang: str, options: BuildOptions, reporter: Reporter, state: dict):
+def _localized(config: BookConfig, lang: str, options: BuildOptions, reporter: Reporter, state: RenderState):
     """The book in ``lang`` (parsed and localized once per build, only when something must render)."""
     from .render.images import find_images
     from .render.localize import localize
-    if "root" not in state:
-        state["root"] = parse_xml(read_input_bytes(config.book_xml, config.limits, what="book"), config.book_xml)
-        state["image_files"] = find_images(state["root"], config)
-        state["images"] = {key: path.as_uri() for key, path in state["image_files"].items()}
-    if lang not in state:
-        localized = localize(state["root"], lang, config, drafts=options.drafts)
+    if state.root is None:
+        state.root = parse_xml(read_input_bytes(config.book_xml, config.limits, what="book"), config.book_xml)
+        state.image_files = find_images(state.root, config)
+        state.images = {key: path.as_uri() for key, path in state.image_files.items()}
+    if lang not in state.localized:
+        localized = localize(state.root, lang, config, drafts=options.drafts)
         if localized.broken:
             reporter.step("localize", f"{lang}: {plural(len(localized.broken), 'translation')} lost placeholders "
                                       f"and were not used (first: {localized.broken[0]}); fix them in the catalog")
-        state[lang] = localized.book
-    return state[lang], state["images"]
+        state.localized[lang] = localized.book
+    return state.localized[lang], state.images
 
 
 def _render(config: BookConfig, lang: str, fmt: str, output: Path, options: BuildOptions, reporter: Reporter,
-            state: dict) -> EditionRow:
+            state: RenderState) -> EditionRow:
     from .render.pdf import render_pdf
     book, images = _localized(config, lang, options, reporter, state)
     if fmt == "epub":
-        starts = state.get(("starts", lang)) if not options.drafts else None
-        row = _render_epub(book, lang, config, state["image_files"], images, starts, reporter, output,
+        starts = state.page_starts.get(lang) if not options.drafts else None
+        row = _render_epub(book, lang, config, state.image_files, images, starts, reporter, output,
                            drafts=options.drafts)
         row.path = output
         return row
     reporter.step("render", f"{lang} PDF …")
     result = render_pdf(book, lang, config, output, drafts=options.drafts, notes=config.notes, images=images)
-    state[("starts", lang)] = result.page_starts
+    state.page_starts[lang] = result.page_starts
     notes = []
     if not result.layout.clean:
         notes.append(result.layout.summary())
@@ -194,28 +221,53 @@ def _render(config: BookConfig, lang: str, fmt: str, output: Path, options: Buil
                                                          f"in {config.source_language}" if result.fallbacks
                                                          else "") + (f"; {'; '.join(notes)}" if notes else ""))
     return EditionRow(lang, "pdf", "built" if result.written else "unchanged", result.pages, result.size,
-                      result.seconds, result.fallbacks, notes, output)
+                      result.seconds, result.fallbacks, notes, output, result.layout.diagnostics(f"{lang} PDF"))
 
 
-def _extract(config: BookConfig, reporter: Reporter) -> int:
+def _extract(config: BookConfig, reporter: Reporter) -> tuple[int, list[Diagnostic]]:
     """Extract and repair unless the manuscript, decisions and configuration are unchanged; returns the
-    number of repairs waiting for the editor."""
+    number of repairs waiting for the editor and the stage's diagnostics (the reader's warnings, the
+    repairs waiting for the editor)."""
     cache = BuildCache(config)
     reports = config.output_dir / "reports"
     outputs = [config.book_xml, reports / "repair.json", reports / "repair.md"]
     key = inputs_key("extract", config.manuscript, config.source_dir / "book.toml", config.editorial_file)
     cached = cache.lookup("extract", key)
-    if cached is not None:
+    if cached is not None and "diagnostics" in cached:
         reporter.step("extract", f"inputs unchanged, reused output/xml/book.xml ({cached['summary']})")
-        return cached["needs_editor"]
+        diagnostics = [Diagnostic.from_json(data) for data in cached["diagnostics"]]
+        _report_reader_warnings(diagnostics, reporter)
+        return cached["needs_editor"], diagnostics
     from .extract import extract_book
     extracted = extract_book(config, reporter=reporter)
+    manuscript = extracted_display(config)
+    diagnostics = [Diagnostic("extract", warning.kind, Severity.WARNING, warning.message,
+                              f"{manuscript}:{warning.where.describe()}" if warning.where else manuscript)
+                   for warning in extracted.warnings]
+    _report_reader_warnings(diagnostics, reporter)
+    diagnostics += [Diagnostic("extract", "needs-editor", Severity.WARNING, f"{finding.type}: {finding.message}",
+                               finding.id) for finding in extracted.findings if finding.needs_editor]
     needs_editor = sum(1 for finding in extracted.findings if finding.needs_editor)
     counts = extracted.counts
     cache.store("extract", key, outputs, {"needs_editor": needs_editor,
+                                          "diagnostics": [diagnostic.to_json() for diagnostic in diagnostics],
                                           "summary": f"{counts['chapters']} chapters, {counts['notes']} notes; "
                                                      f"{needs_editor} repairs need the editor"})
-    return needs_editor
+    return needs_editor, diagnostics
+
+
+def extracted_display(config: BookConfig) -> str:
+    try:
+        return config.manuscript.relative_to(config.project_dir).as_posix()
+    except ValueError:
+        return str(config.manuscript)
+
+
+def _report_reader_warnings(diagnostics: list[Diagnostic], reporter: Reporter) -> None:
+    """The reader's warnings, one line each (also when the stage is reused: they still hold)."""
+    for diagnostic in diagnostics:
+        if diagnostic.kind != "needs-editor":
+            reporter.warn("extract", f"{diagnostic.message} ({diagnostic.location})")
 
 
 def _catalogs(config: BookConfig, targets: tuple[str, ...], reporter: Reporter) -> dict[str, dict[str, int]]:
@@ -241,8 +293,8 @@ def _catalogs(config: BookConfig, targets: tuple[str, ...], reporter: Reporter) 
     states = {}
     for lang in targets:
         totals: dict[str, int] = {}
-        for tally in count_states(config, lang).values():
-            for state, count in tally.items():
+        for per_catalog in count_states(config, lang).values():
+            for state, count in per_catalog.items():
                 totals[state] = totals.get(state, 0) + count
         states[lang] = totals
     cache.store("catalogs", key(), [], {"states": states})
@@ -321,7 +373,7 @@ def build(project: Path | None = None, *, reporter: Reporter | None = None,
     config = load_config(project)
     reporter.step("build", f"project {config.project_dir}")
     with project_lock(config, options.wait_seconds):
-        needs_editor = _extract(config, reporter)
+        needs_editor, diagnostics = _extract(config, reporter)
         targets = tuple(lang for lang in _languages(config, options) if lang in config.target_languages)
         states = _catalogs(config, targets, reporter) if targets else {}  # English alone: catalogs untouched
         findings, review_reports = _review(config, reporter) if targets else ({}, [])  # English alone: no catalogs
@@ -336,10 +388,12 @@ def build(project: Path | None = None, *, reporter: Reporter | None = None,
     if not reporter.quiet:
         for line in needs_people(needs_editor, states, findings):
             print(line, file=reporter.stream)
-    problems = [row for row in rows if row.notes and any("overflowing" in n and not n.startswith("0 ") for n in
-                                                         row.notes)]
+    for row in rows:
+        diagnostics += row.diagnostics
+    warnings = at_least(diagnostics, Severity.WARNING)
     reporter.step("build", f"done in {reporter.elapsed():.1f} s")
-    if options.strict and (problems or needs_editor):
-        print("error: strict: the build has warnings (see above); --strict makes them fatal", file=reporter.stream)
+    if options.strict and warnings:
+        print(f"error: strict: the build has warnings ({tally(warnings)}; see above); --strict makes them fatal",
+              file=reporter.stream)
         return ExitCode.STRICT
     return ExitCode.OK

@@ -124,13 +124,31 @@ def _pango_version() -> str | None:
     return library.pango_version_string().decode()
 
 
+def edition_images(config: BookConfig) -> list[Path]:
+    """Every image file an edition may read: source/images/, and the files ``[images]`` and ``[epub] cover``
+    name, which may be anywhere under source/."""
+    named = [config.source_dir / relative for relative in config.images.values()]
+    if config.epub.cover:
+        named.append(config.source_dir / config.epub.cover)
+    folder = config.source_dir / "images"
+    found = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    return list(dict.fromkeys(found + sorted(named)))
+
+
+def edition_environment(fmt: str) -> dict[str, str]:
+    """The environment an edition reads: SOURCE_DATE_EPOCH dates the EPUB."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    return {"SOURCE_DATE_EPOCH": epoch} if fmt == "epub" and epoch is not None else {}
+
+
 def _inputs(config: BookConfig) -> list[Path]:
     project = config.project_dir
     candidates = [config.manuscript, config.source_dir / "book.toml", config.source_dir / "editorial.toml"]
-    for folder in (config.source_dir / "images", project / "templates", project / "locales"):
+    candidates += edition_images(config)
+    for folder in (project / "templates", project / "locales"):
         if folder.is_dir():
             candidates += sorted(p for p in folder.rglob("*") if p.is_file())
-    return [path for path in candidates if path.is_file()]
+    return [path for path in dict.fromkeys(candidates) if path.is_file()]
 
 
 def write_manifest(config: BookConfig, outputs: list[Path]) -> bool:
@@ -146,6 +164,7 @@ def write_manifest(config: BookConfig, outputs: list[Path]) -> bool:
         "tools": tool_versions(),
         "fonts": fonts_used(config),
         "inputs": {relative(path): file_hash(path) for path in _inputs(config)},
+        "environment": edition_environment("epub"),
         "outputs": {relative(path): {"sha256": file_hash(path), "bytes": path.stat().st_size}
                     for path in sorted(set(outputs)) if path.is_file()},
     }

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..diagnostics import Diagnostic, Severity
+
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _NOTDEF = re.compile(r'unsupported by fonts: "(?P<char>.*?)" \(U\+(?P<code>[0-9A-F]+)\)')
 
@@ -38,6 +40,19 @@ class LayoutReport:
             if match:
                 key = f"U+{match.group('code')} {match.group('char')}"
                 self.missing_glyphs[key] = self.missing_glyphs.get(key, 0) + 1
+
+    def diagnostics(self, edition: str) -> list[Diagnostic]:
+        """What the check found, typed: lines too wide and glyphs no font has are warnings (a typesetter
+        would refuse them); a heading alone at a page foot is shown for information."""
+        found = [Diagnostic("render", "overflowing-line", Severity.WARNING,
+                            f"a line is {overflow.excess_pt} pt wider than its text block: {overflow.text!r}",
+                            f"{edition} page {overflow.page}") for overflow in self.overflows]
+        found += [Diagnostic("render", "missing-glyph", Severity.WARNING,
+                             f"no font draws {glyph} ({count}×)", edition)
+                  for glyph, count in self.missing_glyphs.items()]
+        found += [Diagnostic("render", "orphan-heading", Severity.INFO, f"heading alone at a page foot: {text!r}",
+                             f"{edition} page {page}") for page, text in self.orphan_headings]
+        return found
 
     def summary(self) -> str:
         parts = [f"{len(self.overflows)} overflowing line(s)", f"{len(self.missing_glyphs)} missing glyph(s)",
