@@ -13,7 +13,7 @@ import pytest
 from conftest import copy_project, run_press
 from pipeline.config import load_config
 from pipeline.errors import ExitCode
-from pipeline.manifest import project_lock
+from pipeline.lock import project_lock
 
 
 def sha256(path) -> str:
