@@ -11,6 +11,7 @@ is reported and left untranslated; the build still succeeds.
 from __future__ import annotations
 
 import io
+import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -25,7 +26,7 @@ from .errors import ConfigError, ExitCode
 from .lock import project_lock
 from .manifest import write_manifest
 from .progress import Reporter, plural
-from .safety import time_limit
+from .safety import atomic_write, time_limit
 from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
                      RenderState, ReviewOutcome, ReviewStage, editions, pipeline_stages, project_environment,
                      project_inputs)
@@ -230,6 +231,19 @@ def _print_summary(result: BuildResult, reporter: Reporter) -> None:
         print(f"warnings: {tally(warnings)}", file=reporter.stream)
 
 
+def write_diagnostics_report(config: BookConfig, diagnostics: list[Diagnostic]) -> Path:
+    """``output/reports/diagnostics.json``: this build's diagnostics (stage, kind, severity, location,
+    message), warnings first, for CI and for whoever reads the build after it; unchanged, not rewritten."""
+    path = config.output_dir / "reports" / "diagnostics.json"
+    ordered = sorted(diagnostics, key=lambda d: (-d.severity, d.stage, d.kind, d.location or "", d.message))
+    counts: dict[str, int] = {}
+    for diagnostic in ordered:
+        counts[diagnostic.severity.label] = counts.get(diagnostic.severity.label, 0) + 1
+    data = {"counts": counts, "diagnostics": [diagnostic.to_json() for diagnostic in ordered]}
+    atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    return path
+
+
 # --------------------------------------------------------------------------- the build
 
 
@@ -261,7 +275,8 @@ def build(project: Path | None = None, *, reporter: Reporter | None = None,
     reporter.step("build", f"project {config.project_dir}")
     with project_lock(config, options.wait_seconds):
         result = _run_stages(config, options, reporter)
-        outputs = [*ExtractStage().outputs(config), *(result.review.reports if result.review else [])] + [
+        report = write_diagnostics_report(config, result.diagnostics)
+        outputs = [*ExtractStage().outputs(config), *(result.review.reports if result.review else []), report] + [
             row.path for row in result.rows if row.path is not None]
         if write_manifest(config, outputs, project_inputs(config), project_environment(config)):
             reporter.step("build", "wrote output/manifest.json")

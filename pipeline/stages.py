@@ -334,6 +334,9 @@ class Edition:
                                                              f"in {config.source_language}" if result.fallbacks
                                                              else "") + (f"; {'; '.join(notes)}" if notes else ""))
         diagnostics = state.diagnostics.pop(lang, []) + result.layout.diagnostics(f"{lang} PDF")
+        diagnostics += [Diagnostic("render", "refused-fetch", Severity.WARNING,
+                                   f"the print edition asked for {url[:200]!r}; only the project's templates and "
+                                   "images are fetched", f"{lang} PDF") for url in dict.fromkeys(result.refused)]
         return EditionRow(lang, "pdf", "built" if result.written else "unchanged", result.pages, result.size,
                           result.seconds, result.fallbacks, notes, output, diagnostics)
 

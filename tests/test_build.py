@@ -262,6 +262,25 @@ def test_strict_fails_on_a_character_no_font_can_draw(tmp_path):
     strict = [line for line in result.stderr.splitlines() if line.startswith("error: strict:")]
     assert len(strict) == 1 and "1 missing-glyph" in strict[0], result.stderr
     assert (project / "output" / "en" / "rise-of-global-south.pdf").is_file(), "strict still writes the edition"
+    report = json.loads((project / "output" / "reports" / "diagnostics.json").read_text(encoding="utf-8"))
+    glyphs = [d for d in report["diagnostics"] if d["kind"] == "missing-glyph"]
+    assert len(glyphs) == 1 and glyphs[0]["severity"] == "warning" and "U+E000" in glyphs[0]["message"]
+    assert glyphs[0]["location"] == "en PDF" and report["counts"]["warning"] == 1
+
+
+def test_a_stylesheet_reaching_outside_the_project_is_a_warning_strict_fails_on(tmp_path):
+    """The render fetcher refuses the file; the refusal is a typed warning, not a line nobody reads."""
+    project = small_project(tmp_path)
+    css = project / "templates" / "print.css"
+    css.write_text(css.read_text(encoding="utf-8") + "\n@font-face { font-family: Leak; src: url(file:///etc/hostname) }"
+                   "\nbody { font-family: Leak, serif }\n", encoding="utf-8")
+    result = run_press("build", "--lang", "en", "--format", "pdf", "--strict", cwd=project)
+    assert result.returncode == ExitCode.STRICT, result.stderr
+    report = json.loads((project / "output" / "reports" / "diagnostics.json").read_text(encoding="utf-8"))
+    refused = [d for d in report["diagnostics"] if d["kind"] == "refused-fetch"]
+    assert refused and "/etc/hostname" in refused[0]["message"] and refused[0]["severity"] == "warning"
+    manifest = json.loads((project / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert "output/reports/diagnostics.json" in manifest["outputs"]
 
 
 def _damaged_pdf(path) -> None:

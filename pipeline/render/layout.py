@@ -52,6 +52,8 @@ class LayoutReport:
                   for glyph, count in self.missing_glyphs.items()]
         found += [Diagnostic("render", "orphan-heading", Severity.INFO, f"heading alone at a page foot: {text!r}",
                              f"{edition} page {page}") for page, text in self.orphan_headings]
+        found += [Diagnostic("render", "weasyprint", Severity.WARNING, message, edition)
+                  for message in dict.fromkeys(self.warnings)]
         return found
 
     def summary(self) -> str:
