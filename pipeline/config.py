@@ -186,6 +186,28 @@ def config_values(config: BookConfig, stage: str) -> dict:
     return values
 
 
+_SAFE_FONT = re.compile(r"^[A-Za-z0-9 ._-]{1,64}$")
+FALLBACK_FONTS = {
+    "en": ("Noto Serif", "Noto Sans"),
+    "km": ("Khmer OS", "Khmer OS Muol Light"),
+    "ja": ("Noto Serif CJK JP", "Noto Sans CJK JP"),
+}
+
+
+def fonts_for(config: BookConfig, lang: str) -> tuple[str, str]:
+    """The body and heading font families of ``lang``'s editions: ``[fonts]``, else the defaults; a name that
+    is not a plain family name is refused (it goes into CSS)."""
+    chosen = config.fonts.get(lang, {})
+    body, heading = chosen.get("body"), chosen.get("heading")
+    default_body, default_heading = FALLBACK_FONTS.get(lang, FALLBACK_FONTS["en"])
+    body, heading = body or default_body, heading or default_heading
+    for name in (body, heading):
+        if not isinstance(name, str) or not _SAFE_FONT.match(name):
+            raise ConfigError(f"font name {name!r} in [fonts] is not a plain family name", config.source_dir /
+                              "book.toml", hint="use the family name as fc-list prints it, e.g. \"Noto Serif\"")
+    return body, heading
+
+
 def find_project_dir(start: Path | None = None) -> Path:
     """The nearest directory at or above ``start`` that has ``source/book.toml``."""
     here = (start or Path.cwd()).resolve()

@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__
-from .config import BookConfig
+from .config import BookConfig, fonts_for
 from .safety import atomic_write
 
 TOOLS = ("weasyprint", "lxml", "pypdf", "python-docx", "babel", "ctranslate2", "sentencepiece", "pillow",
@@ -57,7 +57,6 @@ def fonts_used_uncached(config: BookConfig) -> dict[str, dict[str, str]]:
     import shutil
     import subprocess
 
-    from .render.printbook import fonts_for
     fc_match = shutil.which("fc-match")
     if not fc_match:
         return {}

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import copy_project, run_press
+from conftest import copy_project, run_press, small_project
 from pipeline.config import load_config
 from pipeline.errors import ExitCode
 from pipeline.lock import project_lock
@@ -216,40 +216,6 @@ def test_a_huge_image_is_refused_before_decoding_and_the_old_edition_kept(tmp_pa
         error = _refused_english_pdf(project)
         assert message in error and "ch1-opener.png" in error, error
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1_500_000  # KiB: nothing was decoded
-
-
-SMALL_BOOK = """A Small Book
-
-Edited by
-
-John Smith
-
-Published by:
-
-Small Press
-
-ISBN: 978-9924-9978-2-5
-
-Chapter 1
-
-The Beginning
-
-John Smith
-
-Introduction
-
-This short paragraph says something plain about the world and ends here.
-
-Another paragraph follows with more words in it{extra}.
-"""
-
-
-def small_project(destination, extra: str = ""):
-    """A project whose book leaves nothing for the editor, so --strict judges only what the test adds."""
-    project = copy_project(destination)
-    (project / "source" / "editorial.toml").unlink()
-    (project / "source" / "manuscript.txt").write_text(SMALL_BOOK.format(extra=extra), encoding="utf-8")
-    return project
 
 
 def test_strict_fails_on_a_character_no_font_can_draw(tmp_path):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..config import BookConfig
+from ..config import BookConfig, fonts_for
 from ..docbook import NS, XML_NS, get_id, text_of
 from ..errors import ConfigError, RenderError
 from ..safety import atomic_write, make_zip, read_input_bytes
@@ -33,7 +33,7 @@ from .fonts import EmbeddedFont, find_face, subset_fonts
 from .html import Context, chapter_html, h, inline, part_html, person_text
 from .images import SUPPORTED
 from .pagemap import PageStart
-from .printbook import copyright_page, fonts_for, title_page
+from .printbook import copyright_page, title_page
 from .strings import ui_strings
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"

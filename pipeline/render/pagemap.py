@@ -24,7 +24,6 @@ from lxml import etree
 from ..safety import atomic_write
 from .strings import Strings
 
-FIRST_CHAPTER = "ch1"
 PAGEMAP_VERSION = 1
 
 
@@ -58,7 +57,8 @@ def page_starts(pages, document: etree._Element, strings: Strings) -> list[PageS
     order = {element.get("id"): position for position, element in enumerate(document.iter())
              if isinstance(element.tag, str) and element.get("id")}
     seen: set[str] = set()
-    first_body_page = next((number for number, page in enumerate(pages, 1) if FIRST_CHAPTER in page.anchors), None)
+    first_chapter = next(iter(document.xpath("//*[contains(concat(' ', @class, ' '), ' first-chapter ')]/@id")), None)
+    first_body_page = next((number for number, page in enumerate(pages, 1) if first_chapter in page.anchors), None)
     starts: list[PageStart] = []
     for number, page in enumerate(pages, 1):
         starting = [anchor for anchor in page.anchors if anchor not in seen and anchor in order]

@@ -15,14 +15,14 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..config import BookConfig
+from ..config import BookConfig, fonts_for
 from ..errors import EnvironmentProblem, RenderError
 from ..safety import atomic_write, url_fetcher
 from .html import Context
 from .khmer import ZWSP
 from .layout import LayoutReport, check_layout
 from .pagemap import PageStart, load_page_map, page_starts, print_digest, save_page_map
-from .printbook import fonts_for, print_document
+from .printbook import print_document
 from .strings import ui_strings
 
 FONT_PACKAGES = {

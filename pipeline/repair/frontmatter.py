@@ -96,15 +96,6 @@ def check_isbn(root: etree._Element, findings: Findings) -> None:
 # --------------------------------------------------------------------------- people
 
 
-def _person_key(text: str) -> tuple[str, str]:
-    name = rules.parse_person(text.strip())
-    words = [w for w in re.split(r"\s+", (name.text if not name.known_parts else f"{name.given} {name.family}"))
-             if w and w not in rules.HONORIFICS]
-    if name.known_parts:
-        return name.family.lower(), (name.given or "").lower()
-    return (words[-1].lower() if words else ""), " ".join(words[:-1]).lower()
-
-
 def check_names(root: etree._Element, findings: Findings) -> None:
     """Each contributor spelt the same in contents, chapter heading, title page, foreword and thanks."""
     canonical: dict[str, tuple[str, etree._Element]] = {}
