@@ -266,8 +266,8 @@ class Edition:
 
     summary_by_format = {"pdf": "the print edition (WeasyPrint), and its layout check",
                          "epub": "the EPUB 3 edition, its page list following the print edition"}
-    modules_by_format = {"pdf": ("pipeline.render.pdf", "pipeline.render.localize", "pipeline.render.images"),
-                         "epub": ("pipeline.render.epub", "pipeline.render.pdf", "pipeline.render.localize",
+    modules_by_format = {"pdf": ("pipeline.render.pdf", "pipeline.i18n.localize", "pipeline.render.images"),
+                         "epub": ("pipeline.render.epub", "pipeline.render.pdf", "pipeline.i18n.localize",
                                   "pipeline.render.images")}
 
     def __init__(self, lang: str, fmt: str, drafts: bool = False):
@@ -300,7 +300,7 @@ class Edition:
     def _localized(self, config: BookConfig, reporter: Reporter, state: RenderState):
         """The book in this language (parsed and localized once per process, only when something must render)."""
         from .render.images import find_images
-        from .render.localize import localize
+        from .i18n.localize import localize
         if state.root is None:
             state.root = parse_xml(read_input_bytes(config.book_xml, config.limits, what="book"), config.book_xml)
             state.image_files = find_images(state.root, config)

@@ -233,7 +233,7 @@ def test_khmer_text_gets_the_print_word_breaks(built, built_book, tmp_path):
 
     from pipeline.render.epub import render_epub
     from pipeline.render.khmer import break_khmer
-    from pipeline.render.localize import localize
+    from pipeline.i18n.localize import localize
     sentence = "ព្រះរាជាណាចក្រកម្ពុជាមានប្រវត្តិសាស្ត្រយូរលង់ណាស់មកហើយ"
     book = localize(copy.deepcopy(built_book), "km", load_config(built)).book
     para = book.xpath("db:chapter[1]/db:section[1]/db:para[1]", namespaces=NS)[0]

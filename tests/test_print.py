@@ -250,7 +250,7 @@ def test_long_unspaced_khmer_stays_inside_the_text_block(editions):
 def test_without_word_breaks_the_same_khmer_would_overflow(editions, monkeypatch, tmp_path):
     """The check above can fail: the same translated chapter, its zero-width spaces withheld."""
     from pipeline.render import html as html_module
-    from pipeline.render.localize import localize
+    from pipeline.i18n.localize import localize
     from pipeline.render.pdf import render_pdf
     from pipeline.safety import parse_xml
     config = load_config(editions)
@@ -354,7 +354,7 @@ def test_arabic_folios_start_at_the_first_chapter_whatever_its_id(tmp_path):
     from pipeline.config import load_config
     from pipeline.docbook import NS as DB
     from pipeline.extract import extract_book
-    from pipeline.render.localize import localize
+    from pipeline.i18n.localize import localize
     from pipeline.render.pdf import lay_out_print
     from pipeline.safety import parse_xml
     project = small_project(tmp_path)

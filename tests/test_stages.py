@@ -106,4 +106,4 @@ def test_explain_prints_the_registry_and_the_readme_shows_it():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = re.search(r"<!-- press build --explain -->\n```\n(.*?)\n```", readme, re.S)
     assert section, "README: the architecture section holds the output of press build --explain"
-    assert section.group(1) == text, "README's architecture section is stale: paste `press build --explain` into it"
+    assert section.group(1) == text, "README's architecture section is stale: run scripts/readme-architecture"
