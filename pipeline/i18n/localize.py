@@ -93,7 +93,7 @@ def _translate_block(block: BlockSegments, translations: dict[tuple[str, str], M
             broken.append(segment.id)
             return False
         back = {str(new): old for old, new in numbers.items()}
-        sentences.append(PLACEHOLDER.sub(lambda m: m.group(0).replace(m.group(2), back[m.group(2)], 1),
+        sentences.append(PLACEHOLDER.sub(lambda m, back=back: m.group(0).replace(m.group(2), back[m.group(2)], 1),
                                          message.string.strip()))
     _refill(block.block, ("" if lang in UNSPACED else " ").join(sentences), block.elements)
     return True

@@ -196,7 +196,7 @@ def _link_across_documents(documents: list[tuple[str, etree._Element]]) -> None:
     """Same-document links (#id) whose target lives in another document point at that document."""
     owner = {element.get("id"): name for name, html in documents for element in html.iter()
              if isinstance(element.tag, str) and element.get("id")}
-    for name, html in documents:
+    for _, html in documents:
         local = {element.get("id") for element in html.iter() if isinstance(element.tag, str) and element.get("id")}
         for link in html.iter(X + "a"):
             href = link.get("href") or ""

@@ -123,7 +123,7 @@ class ChapterCitations:
     def identify(self) -> None:
         """Give each citation its work; resolve Ibid. from the note before."""
         previous: list[Citation] = []
-        for label, note, citations in self.notes:
+        for label, _, citations in self.notes:
             for citation in citations:
                 if citation.ibid:
                     self._resolve_ibid(citation, previous, label)

@@ -116,7 +116,7 @@ def check_names(root: etree._Element, findings: Findings) -> None:
             mentions.append((match.group(1), para, "running text"))
     for text, element, place in mentions:
         words = [w.strip(".,").lower() for w in text.split() if w not in rules.HONORIFICS]
-        for family, (printed, origin) in canonical.items():
+        for family, (printed, _) in canonical.items():
             if family not in words:
                 continue
             expected = [w.strip(".,").lower() for w in printed.split() if w not in rules.HONORIFICS]
