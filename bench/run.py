@@ -197,7 +197,7 @@ def _print_split(project: Path) -> None:
     """Time WeasyPrint's own work (layout, PDF writing) inside one in-process English render."""
     import weasyprint
     from pipeline.config import load_config
-    from pipeline.render.localize import localize
+    from pipeline.i18n.localize import localize
     from pipeline.render.pdf import render_pdf
     from pipeline.safety import parse_xml
     config = load_config(project)
@@ -242,7 +242,7 @@ def bench_epub() -> None:
     from pipeline.extract import extract_book
     from pipeline.render.epub import render_epub
     from pipeline.render.images import find_images
-    from pipeline.render.localize import localize
+    from pipeline.i18n.localize import localize
     from pipeline.render.pdf import print_page_starts, render_pdf
     from pipeline.safety import parse_xml
     with tempfile.TemporaryDirectory() as directory:

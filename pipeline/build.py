@@ -1,30 +1,37 @@
 """``press build``: every stage in order, from source/ into output/.
 
-This is the only place that sequences stages; each stage talks to the next through files
-(``output/xml/book.xml``, ``locales/<lang>/*.po``), not through each other's internals. A language
-without an installed model is reported and left untranslated; the build still succeeds.
+This is the only place that sequences stages. It loops over the registry (pipeline/stages.py):
+each stage is reused from the cache when the key of its declared inputs is unchanged, else run;
+the editions left to render run in parallel processes, one per language. Stages talk to each other
+through files (``output/xml/book.xml``, ``locales/<lang>/*.po``) and report through one channel of
+typed diagnostics, which the summary and ``--strict`` read. A language without an installed model
+is reported and left untranslated; the build still succeeds.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import io
+import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import errors
-
+from .cache import BuildCache
 from .config import BookConfig, load_config
+from .diagnostics import Diagnostic, Severity, at_least, tally
 from .errors import ConfigError, ExitCode
-from .cache import BuildCache, inputs_key
-from .manifest import fonts_used, project_lock, write_manifest
+from .lock import project_lock
+from .manifest import write_manifest
 from .progress import Reporter, plural
-from .safety import parse_xml, read_input_bytes, time_limit
+from .safety import atomic_write, time_limit
+from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
+                     RenderState, ReviewOutcome, ReviewStage, editions, pipeline_stages, project_environment,
+                     project_inputs)
 
-FORMATS = ("pdf", "epub")  # in rendering order: the EPUB's page list follows the print edition's pages
+__all__ = ["FORMATS", "BuildOptions", "EditionRow", "build", "edition_path", "needs_people", "summary_table"]
 
 
 @dataclass
@@ -37,16 +44,30 @@ class BuildOptions:
 
 
 @dataclass
-class EditionRow:
-    lang: str
-    format: str
-    status: str
-    pages: int
-    size: int
-    seconds: float
-    fallbacks: int
-    notes: list[str] = field(default_factory=list)
-    path: Path | None = None
+class WorkerOutcome:
+    """What a render worker sends back: its rows and printed lines, or the error it stopped with (the
+    exception itself, pickled whole: class, category, exit code, place and hint)."""
+
+    rows: list[EditionRow]
+    lines: list[str]
+    error: errors.PipelineError | None = None
+
+
+@dataclass
+class BuildResult:
+    """What the stages reported, for the summary and --strict."""
+
+    extract: ExtractOutcome
+    catalogs: CatalogsOutcome | None
+    review: ReviewOutcome | None
+    rows: list[EditionRow]
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        found = list(self.extract.diagnostics) + (self.review.diagnostics if self.review else [])
+        for row in self.rows:
+            found += row.diagnostics
+        return found
 
 
 def _languages(config: BookConfig, options: BuildOptions) -> tuple[str, ...]:
@@ -60,236 +81,119 @@ def _languages(config: BookConfig, options: BuildOptions) -> tuple[str, ...]:
 
 def edition_path(config: BookConfig, lang: str, fmt: str, drafts: bool = False) -> Path:
     """Where an edition goes: a draft edition has its own name, so it never replaces the final one."""
-    return config.output_dir / lang / f"{config.slug}{'-draft' if drafts else ''}.{fmt}"
+    return Edition(lang, fmt, drafts).path(config)
 
 
-def _language_options(config: BookConfig, options: BuildOptions, lang: str) -> BuildOptions:
-    """The options for one language: the source language has no machine drafts, so its edition is always final."""
-    if options.drafts and lang == config.source_language:
-        return dataclasses.replace(options, drafts=False)
-    return options
+# --------------------------------------------------------------------------- the stages before the editions
 
 
-def _edition_key(config: BookConfig, lang: str, fmt: str, options: BuildOptions, fonts: dict) -> str:
-    return inputs_key(fmt, lang, options.drafts, config.book_xml, config.source_dir / "book.toml",
-                      config.locales_dir / lang, config.locales_dir / "ui" / f"{lang}.po",
-                      config.project_dir / "templates", config.source_dir / "images", fonts.get(lang, {}))
+def _run_extract(stage: ExtractStage, config: BookConfig, cache: BuildCache, reporter: Reporter) -> ExtractOutcome:
+    cached = cache.lookup(stage.name, stage.inputs(config).key(stage.name))
+    if cached is not None and "diagnostics" in cached:
+        outcome = stage.from_cache(cached)
+        reporter.step("extract", f"inputs unchanged, reused output/xml/book.xml ({outcome.summary})")
+    else:
+        outcome = stage.run(config, reporter)
+        cache.store(stage.name, stage.inputs(config).key(stage.name), stage.outputs(config), stage.to_cache(outcome))
+    for diagnostic in outcome.diagnostics:  # the reader's warnings, also when reused: they still hold
+        if diagnostic.kind != "needs-editor":
+            reporter.warn("extract", f"{diagnostic.message} ({diagnostic.location})")
+    return outcome
 
 
-def render_editions(config: BookConfig, options: BuildOptions, reporter: Reporter) -> list[EditionRow]:
-    """Render each requested edition from output/xml/book.xml; an edition whose inputs are unchanged is
-    reused, and the languages left to render run in parallel processes (one per core)."""
+def _run_catalogs(stage: CatalogsStage, config: BookConfig, cache: BuildCache, reporter: Reporter) -> CatalogsOutcome:
+    cached = cache.lookup(stage.name, stage.inputs(config).key(stage.name))
+    if cached is not None and "states" in cached:
+        reporter.step("catalogs", f"book and catalogs unchanged ({', '.join(stage.targets)}); "
+                                  "nothing to merge or draft")
+        return CatalogsOutcome({lang: cached["states"][lang] for lang in stage.targets if lang in cached["states"]})
+    outcome = stage.run(config, reporter)
+    # drafting wrote the catalogs it reads: the key is taken again, so the next build finds it unchanged
+    cache.store(stage.name, stage.inputs(config).key(stage.name), stage.outputs(config), {"states": outcome.states})
+    return outcome
+
+
+def _run_review(stage: ReviewStage, config: BookConfig, cache: BuildCache, reporter: Reporter) -> ReviewOutcome:
+    cached = cache.lookup(stage.name, stage.inputs(config).key(stage.name))
+    if cached is not None and "findings" in cached and "reports" in cached:
+        return stage.from_cache(cached, config)
+    outcome = stage.run(config, reporter)
+    cache.store(stage.name, stage.inputs(config).key(stage.name), outcome.reports, stage.to_cache(outcome, config))
+    return outcome
+
+
+# --------------------------------------------------------------------------- the editions
+
+
+def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporter) -> list[EditionRow]:
+    """Render each edition from output/xml/book.xml; an edition whose declared inputs are unchanged is reused,
+    and the languages left to render run in parallel processes (one per core)."""
     cache = BuildCache(config)
-    fonts = fonts_used(config)
-    languages = _languages(config, options)
-    formats = [fmt for fmt in FORMATS if fmt in options.formats]
-    rows: dict[tuple[str, str], EditionRow] = {}
-    pending: dict[str, list[str]] = {}
-    keys: dict[tuple[str, str], str] = {}
-    for lang in languages:
-        chosen = _language_options(config, options, lang)
-        for fmt in formats:
-            output = edition_path(config, lang, fmt, chosen.drafts)
-            keys[lang, fmt] = key = _edition_key(config, lang, fmt, chosen, fonts)
-            cached = cache.lookup(f"{fmt}-{lang}", key)
-            if cached is not None and output.is_file():
-                rows[lang, fmt] = EditionRow(lang, fmt, "reused", cached["pages"], cached["size"], 0.0,
-                                             cached["fallbacks"], cached["notes"], output)
-                reporter.step("render", f"{lang} {fmt.upper()}: inputs unchanged, reused {output.name}")
-            else:
-                pending.setdefault(lang, []).append(fmt)
-    for row in _render_pending(config, options, reporter, pending):
-        rows[row.lang, row.format] = row
-        cache.store(f"{row.format}-{row.lang}", keys[row.lang, row.format], [row.path],
-                    {"pages": row.pages, "size": row.size, "fallbacks": row.fallbacks, "notes": row.notes})
-    return [rows[lang, fmt] for lang in languages for fmt in formats if (lang, fmt) in rows]
+    rows: dict[str, EditionRow] = {}
+    pending: dict[str, list[Edition]] = {}
+    for edition in chosen:
+        output = edition.path(config)
+        cached = cache.lookup(edition.name, edition.inputs(config).key(edition.name))
+        if cached is not None and output.is_file() and "diagnostics" in cached:
+            rows[edition.name] = EditionRow.from_cache(edition.lang, edition.format, cached, output)
+            reporter.step("render", f"{edition.lang} {edition.format.upper()}: inputs unchanged, reused {output.name}")
+        else:
+            pending.setdefault(edition.lang, []).append(edition)
+    by_name = {edition.name: edition for edition in chosen}
+    for row in _render_pending(config, reporter, pending):
+        edition = by_name[f"{row.format}-{row.lang}"]
+        rows[edition.name] = row
+        cache.store(edition.name, edition.inputs(config).key(edition.name), [row.path], row.to_cache())
+    return [rows[edition.name] for edition in chosen if edition.name in rows]
 
 
-def _render_pending(config: BookConfig, options: BuildOptions, reporter: Reporter,
-                    pending: dict[str, list[str]]) -> list[EditionRow]:
+def _render_pending(config: BookConfig, reporter: Reporter, pending: dict[str, list[Edition]]) -> list[EditionRow]:
     workers = min(len(pending), os.cpu_count() or 1)
     if workers <= 1:
         rendered = []
-        for lang, formats in pending.items():
-            rendered += _render_language(config, options, lang, formats, reporter)
+        for language_editions in pending.values():
+            rendered += _render_language(config, language_editions, reporter)
         return rendered
     reporter.step("render", f"{', '.join(pending)} in {workers} parallel processes …")
     rendered = []
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(_render_language_in_worker, config, options, lang, formats): lang
-                   for lang, formats in pending.items()}
+        futures = [pool.submit(_render_language_in_worker, config, language_editions)
+                   for language_editions in pending.values()]
         for future in as_completed(futures):
-            outcome, lines = future.result()
-            for line in lines:
-                print(line, file=reporter.stream, flush=True) if not reporter.quiet else None
-            if isinstance(outcome, tuple):  # a PipelineError in the worker, rebuilt here with its one line
+            outcome: WorkerOutcome = future.result()
+            if not reporter.quiet:
+                for line in outcome.lines:
+                    print(line, file=reporter.stream, flush=True)
+            if outcome.error is not None:
                 for other in futures:
                     other.cancel()
-                name, message, path, where, hint = outcome
-                raise getattr(errors, name)(message, path, where, hint)
-            rendered += outcome
+                raise outcome.error
+            rendered += outcome.rows
     return rendered
 
 
-def _render_language_in_worker(config: BookConfig, options: BuildOptions, lang: str, formats: list[str]):
+def _render_language_in_worker(config: BookConfig, language_editions: list[Edition]) -> WorkerOutcome:
     stream = io.StringIO()
     try:
-        rows = _render_language(config, options, lang, formats, Reporter(stream))
+        rows = _render_language(config, language_editions, Reporter(stream))
     except errors.PipelineError as error:
-        return (type(error).__name__, error.message, error.path, error.where, error.hint), \
-            stream.getvalue().splitlines()
-    return rows, stream.getvalue().splitlines()
+        return WorkerOutcome([], stream.getvalue().splitlines(), error)
+    return WorkerOutcome(rows, stream.getvalue().splitlines())
 
 
-def _render_language(config: BookConfig, options: BuildOptions, lang: str, formats: list[str],
-                     reporter: Reporter) -> list[EditionRow]:
-    state: dict = {}
-    options = _language_options(config, options, lang)
+def _render_language(config: BookConfig, language_editions: list[Edition], reporter: Reporter) -> list[EditionRow]:
+    state = RenderState()
     rows = []
-    for fmt in formats:
-        output = edition_path(config, lang, fmt, options.drafts)
-        with time_limit(config.limits.render_timeout_s, f"rendering the {lang} {fmt.upper()} edition", output):
-            rows.append(_render(config, lang, fmt, output, options, reporter, state))
+    for edition in language_editions:
+        output = edition.path(config)
+        with time_limit(config.limits.render_timeout_s,
+                        f"rendering the {edition.lang} {edition.format.upper()} edition", output):
+            rows.append(edition.run(config, reporter, state))
     return rows
 
 
-def _localized(config: BookConfig, lang: str, options: BuildOptions, reporter: Reporter, state: dict):
-    """The book in ``lang`` (parsed and localized once per build, only when something must render)."""
-    from .render.images import find_images
-    from .render.localize import localize
-    if "root" not in state:
-        state["root"] = parse_xml(read_input_bytes(config.book_xml, config.limits, what="book"), config.book_xml)
-        state["image_files"] = find_images(state["root"], config)
-        state["images"] = {key: path.as_uri() for key, path in state["image_files"].items()}
-    if lang not in state:
-        localized = localize(state["root"], lang, config, drafts=options.drafts)
-        if localized.broken:
-            reporter.step("localize", f"{lang}: {plural(len(localized.broken), 'translation')} lost placeholders "
-                                      f"and were not used (first: {localized.broken[0]}); fix them in the catalog")
-        state[lang] = localized.book
-    return state[lang], state["images"]
-
-
-def _render(config: BookConfig, lang: str, fmt: str, output: Path, options: BuildOptions, reporter: Reporter,
-            state: dict) -> EditionRow:
-    from .render.pdf import render_pdf
-    book, images = _localized(config, lang, options, reporter, state)
-    if fmt == "epub":
-        starts = state.get(("starts", lang)) if not options.drafts else None
-        row = _render_epub(book, lang, config, state["image_files"], images, starts, reporter, output,
-                           drafts=options.drafts)
-        row.path = output
-        return row
-    reporter.step("render", f"{lang} PDF …")
-    result = render_pdf(book, lang, config, output, drafts=options.drafts, notes=config.notes, images=images)
-    state[("starts", lang)] = result.page_starts
-    notes = []
-    if not result.layout.clean:
-        notes.append(result.layout.summary())
-    if result.missing_images:
-        notes.append(f"{plural(len(result.missing_images), 'image')} not supplied")
-    reporter.step("render", f"{lang} PDF: {result.pages} pages, {result.size / 1024:,.0f} KiB, "
-                            f"{result.seconds:.1f} s" + (f"; {plural(result.fallbacks, 'block')} shown "
-                                                         f"in {config.source_language}" if result.fallbacks
-                                                         else "") + (f"; {'; '.join(notes)}" if notes else ""))
-    return EditionRow(lang, "pdf", "built" if result.written else "unchanged", result.pages, result.size,
-                      result.seconds, result.fallbacks, notes, output)
-
-
-def _extract(config: BookConfig, reporter: Reporter) -> int:
-    """Extract and repair unless the manuscript, decisions and configuration are unchanged; returns the
-    number of repairs waiting for the editor."""
-    cache = BuildCache(config)
-    reports = config.output_dir / "reports"
-    outputs = [config.book_xml, reports / "repair.json", reports / "repair.md"]
-    key = inputs_key("extract", config.manuscript, config.source_dir / "book.toml", config.editorial_file)
-    cached = cache.lookup("extract", key)
-    if cached is not None:
-        reporter.step("extract", f"inputs unchanged, reused output/xml/book.xml ({cached['summary']})")
-        return cached["needs_editor"]
-    from .extract import extract_book
-    extracted = extract_book(config, reporter=reporter)
-    needs_editor = sum(1 for finding in extracted.findings if finding.needs_editor)
-    counts = extracted.counts
-    cache.store("extract", key, outputs, {"needs_editor": needs_editor,
-                                          "summary": f"{counts['chapters']} chapters, {counts['notes']} notes; "
-                                                     f"{needs_editor} repairs need the editor"})
-    return needs_editor
-
-
-def _catalogs(config: BookConfig, targets: tuple[str, ...], reporter: Reporter) -> dict[str, dict[str, int]]:
-    """Merge and draft unless the book, the catalogs and the installed models are as the last build left them;
-    returns, per language, how many segments are in each state (for the summary)."""
-    from .i18n.models import find_model
-    cache = BuildCache(config)
-
-    def key() -> str:
-        models = {lang: str(find_model(config, choice.engine, choice.model))
-                  for lang, choice in config.translation.models.items() if lang in targets}
-        return inputs_key("catalogs", targets, models, config.book_xml, config.source_dir / "book.toml",
-                          *(config.locales_dir / lang for lang in targets))
-
-    cached = cache.lookup("catalogs", key())
-    if cached is not None and "states" in cached:
-        reporter.step("catalogs", f"book and catalogs unchanged ({', '.join(targets)}); nothing to merge or draft")
-        return {lang: cached["states"][lang] for lang in targets if lang in cached["states"]}
-    from .i18n import draft_translations, prepare_catalogs
-    from .i18n.catalogs import count_states
-    catalogs = prepare_catalogs(config, reporter, targets)
-    draft_translations(config, targets, catalogs.keep_terms, reporter=reporter)
-    states = {}
-    for lang in targets:
-        totals: dict[str, int] = {}
-        for tally in count_states(config, lang).values():
-            for state, count in tally.items():
-                totals[state] = totals.get(state, 0) + count
-        states[lang] = totals
-    cache.store("catalogs", key(), [], {"states": states})
-    return states
-
-
-def _review(config: BookConfig, reporter: Reporter) -> tuple[dict[str, int], list[Path]]:
-    """Check every target language's translations and write the check reports and the status page, unless the
-    catalogs, glossary and configuration are unchanged; returns the number of findings per language and the
-    reports written."""
-    cache = BuildCache(config)
-    languages = config.target_languages
-    key = inputs_key("review", languages, config.source_dir / "book.toml", config.locales_dir)
-    cached = cache.lookup("review", key)
-    if cached is not None and "findings" in cached and "reports" in cached:
-        return cached["findings"], [config.project_dir / name for name in cached["reports"]]
-    from .review.reports import review_report_paths, write_review_reports
-    statuses = write_review_reports(config, languages)
-    findings = {status.language: len(status.check.findings) for status in statuses}
-    reporter.step("review", "checked the translations: " + (", ".join(
-        f"{lang} {plural(count, 'finding')}" for lang, count in findings.items()) or "no catalogs yet")
-        + "; wrote output/reports/translation-status.html")
-    reports = [path for path in review_report_paths(config, languages) if path.is_file()]
-    cache.store("review", key, reports, {"findings": findings,
-                                         "reports": [path.relative_to(config.project_dir).as_posix()
-                                                     for path in reports]})
-    return findings, reports
-
-
-def _render_epub(book, lang: str, config: BookConfig, image_files: dict[str, Path], images: dict[str, str],
-                 page_starts, reporter: Reporter, output: Path, *, drafts: bool = False) -> EditionRow:
-    """The EPUB edition, its page list taken from the print layout (this build's, saved, or laid out now)."""
-    from .render.epub import render_epub
-    from .render.pdf import print_page_starts
-    started = reporter.elapsed()
-    reporter.step("render", f"{lang} EPUB …")
-    if page_starts is None:
-        page_starts = print_page_starts(book, lang, config, notes=config.notes, images=images)
-    result = render_epub(book, lang, config, output, images=image_files, page_starts=page_starts, drafts=drafts)
-    seconds = reporter.elapsed() - started
-    notes = [f"{result.page_markers} print pages marked"]
-    if result.missing_images:
-        notes.append(f"{plural(len(result.missing_images), 'image')} not supplied")
-    reporter.step("render", f"{lang} EPUB: {result.documents} documents, {result.size / 1024:,.0f} KiB, "
-                            f"{seconds:.1f} s; {'; '.join(notes)}")
-    return EditionRow(lang, "epub", "built" if result.written else "unchanged", result.page_markers, result.size,
-                      seconds, result.fallbacks, notes)
+# --------------------------------------------------------------------------- the summary
 
 
 def summary_table(rows: list[EditionRow]) -> str:
@@ -314,6 +218,55 @@ def needs_people(needs_editor: int, states: dict[str, dict[str, int]],
     return lines
 
 
+def _print_summary(result: BuildResult, reporter: Reporter) -> None:
+    if reporter.quiet:
+        return
+    if result.rows:
+        print(summary_table(result.rows), file=reporter.stream)
+    states = result.catalogs.states if result.catalogs else {}
+    for line in needs_people(result.extract.needs_editor, states, result.review.findings if result.review else {}):
+        print(line, file=reporter.stream)
+    warnings = at_least(result.diagnostics, Severity.WARNING)
+    if warnings:
+        print(f"warnings: {tally(warnings)}", file=reporter.stream)
+
+
+def write_diagnostics_report(config: BookConfig, diagnostics: list[Diagnostic]) -> Path:
+    """``output/reports/diagnostics.json``: this build's diagnostics (stage, kind, severity, location,
+    message), warnings first, for CI and for whoever reads the build after it; unchanged, not rewritten."""
+    path = config.output_dir / "reports" / "diagnostics.json"
+    ordered = sorted(diagnostics, key=lambda d: (-d.severity, d.stage, d.kind, d.location or "", d.message))
+    counts: dict[str, int] = {}
+    for diagnostic in ordered:
+        counts[diagnostic.severity.label] = counts.get(diagnostic.severity.label, 0) + 1
+    data = {"counts": counts, "diagnostics": [diagnostic.to_json() for diagnostic in ordered]}
+    atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    return path
+
+
+# --------------------------------------------------------------------------- the build
+
+
+def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -> BuildResult:
+    cache = BuildCache(config)
+    languages = _languages(config, options)
+    targets = tuple(lang for lang in languages if lang in config.target_languages)
+    extract: ExtractOutcome | None = None
+    catalogs: CatalogsOutcome | None = None
+    review: ReviewOutcome | None = None
+    for stage in pipeline_stages(config, targets):
+        if isinstance(stage, ExtractStage):
+            extract = _run_extract(stage, config, cache, reporter)
+        elif isinstance(stage, CatalogsStage):
+            catalogs = _run_catalogs(stage, config, cache, reporter)
+        elif isinstance(stage, ReviewStage):
+            review = _run_review(stage, config, cache, reporter)
+    assert extract is not None
+    chosen = editions(config, languages, tuple(fmt for fmt in FORMATS if fmt in options.formats), options.drafts)
+    rows = render_editions(config, chosen, reporter)
+    return BuildResult(extract, catalogs, review, rows)
+
+
 def build(project: Path | None = None, *, reporter: Reporter | None = None,
           options: BuildOptions | None = None) -> int:
     reporter = reporter or Reporter()
@@ -321,25 +274,18 @@ def build(project: Path | None = None, *, reporter: Reporter | None = None,
     config = load_config(project)
     reporter.step("build", f"project {config.project_dir}")
     with project_lock(config, options.wait_seconds):
-        needs_editor = _extract(config, reporter)
-        targets = tuple(lang for lang in _languages(config, options) if lang in config.target_languages)
-        states = _catalogs(config, targets, reporter) if targets else {}  # English alone: catalogs untouched
-        findings, review_reports = _review(config, reporter) if targets else ({}, [])  # English alone: no catalogs
-        rows = render_editions(config, options, reporter)
-        reports = config.output_dir / "reports"
-        outputs = [config.book_xml, reports / "repair.json", reports / "repair.md", *review_reports] + [
-            row.path for row in rows if row.path is not None]
-        if write_manifest(config, outputs):
+        result = _run_stages(config, options, reporter)
+        report = write_diagnostics_report(config, result.diagnostics)
+        outputs = [*ExtractStage().outputs(config), *(result.review.reports if result.review else []), report] + [
+            row.path for row in result.rows if row.path is not None]
+        if write_manifest(config, outputs, project_inputs(config), project_environment(config)):
             reporter.step("build", "wrote output/manifest.json")
-    if rows and not reporter.quiet:
-        print(summary_table(rows), file=reporter.stream)
-    if not reporter.quiet:
-        for line in needs_people(needs_editor, states, findings):
-            print(line, file=reporter.stream)
-    problems = [row for row in rows if row.notes and any("overflowing" in n and not n.startswith("0 ") for n in
-                                                         row.notes)]
+    _print_summary(result, reporter)
+    warnings = at_least(result.diagnostics, Severity.WARNING)
     reporter.step("build", f"done in {reporter.elapsed():.1f} s")
-    if options.strict and (problems or needs_editor):
-        print("error: strict: the build has warnings (see above); --strict makes them fatal", file=reporter.stream)
+    if options.strict and warnings:
+        print(f"error: strict: the build has warnings ({tally(warnings)}; see above); --strict makes them fatal",
+              file=reporter.stream)
         return ExitCode.STRICT
     return ExitCode.OK
+

@@ -3,13 +3,14 @@
 Each entry (``output/.cache/<stage>.json``) holds the key of the inputs that made it, the
 SHA-256 of each output it wrote, and what the summary needs to say about it. An entry is used
 only when its key matches and every output still has the recorded hash; a damaged, foreign or
-older entry (other code, other tools) is ignored and the stage runs again. The key always
-includes the pipeline's own code and templates, so a new version of press never trusts an old
-cache.
+older entry (other code, other tools) is ignored and the stage runs again. A stage's key holds the
+inputs it declares (pipeline/stages.py) and the code it runs: the modules its entry points import,
+followed through the package, so a change to the EPUB writer leaves the catalogs' entry valid.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from functools import lru_cache
@@ -19,24 +20,77 @@ from .config import BookConfig
 from .manifest import file_hash, tool_versions
 from .safety import atomic_write
 
-FORMAT = 1
+FORMAT = 2
 PACKAGE = Path(__file__).resolve().parent
 
 
-@lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """The pipeline's source files and the versions of the tools it runs."""
+def module_file(module: str, package: Path = PACKAGE) -> Path | None:
+    """The source file of a ``pipeline.…`` module (a package's ``__init__.py``), if it exists."""
+    parts = module.split(".")[1:]
+    if not parts:
+        return package / "__init__.py"
+    for candidate in (package.joinpath(*parts[:-1], f"{parts[-1]}.py"), package.joinpath(*parts, "__init__.py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imported(module: str, package: Path) -> set[str]:
+    """The ``pipeline`` modules one module imports anywhere in its code (lazy imports included)."""
+    path = module_file(module, package)
+    if path is None:
+        return set()
+    base = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.split(".")[0] == "pipeline"}
+        elif isinstance(node, ast.ImportFrom):
+            origin = (base[:len(base) - node.level + 1] if node.level else []) + (node.module or "").split(".")
+            origin_name = ".".join(part for part in origin if part)
+            if origin_name.split(".")[0] != "pipeline":
+                continue
+            found.add(origin_name)
+            found |= {f"{origin_name}.{alias.name}" for alias in node.names
+                      if module_file(f"{origin_name}.{alias.name}", package)}
+    return {name for name in found if module_file(name, package)}
+
+
+def _parents(module: str) -> set[str]:
+    return {".".join(module.split(".")[:end]) for end in range(1, module.count(".") + 1)}
+
+
+def module_closure(entries: tuple[str, ...], package: Path = PACKAGE) -> tuple[str, ...]:
+    """Every ``pipeline`` module the entry modules run, following their imports through the package. A
+    package's ``__init__`` is counted whenever one of its modules is, but only what a module names is
+    followed: importing ``pipeline.ingest.model`` does not make the readers part of an edition's code."""
+    seen: set[str] = set()
+    pending = [entry for entry in entries if module_file(entry, package)]
+    while pending:
+        module = pending.pop()
+        if module not in seen:
+            seen.add(module)
+            pending += sorted(_imported(module, package) - seen)
+    return tuple(sorted(seen | {parent for module in seen for parent in _parents(module)}))
+
+
+@lru_cache(maxsize=64)
+def code_fingerprint(modules: tuple[str, ...] | None = None, package: Path = PACKAGE) -> str:
+    """The source of the given modules (default: the whole package) and the versions of the tools it runs."""
     digest = hashlib.sha256(json.dumps(tool_versions(), sort_keys=True).encode())
-    for path in sorted(PACKAGE.rglob("*.py")):
-        digest.update(path.relative_to(PACKAGE).as_posix().encode())
+    files = sorted(PACKAGE.rglob("*.py")) if modules is None else sorted(
+        {path for path in (module_file(module, package) for module in modules) if path is not None})
+    for path in files:
+        digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def inputs_key(*parts: object) -> str:
-    """A key over files (by content), folders (every file under them) and plain values."""
+def inputs_key(*parts: object, code: str | None = None) -> str:
+    """A key over files (by content), folders (every file under them) and plain values, with the code that
+    reads them (``code``: a fingerprint of the stage's modules; default: the whole package)."""
     digest = hashlib.sha256(f"press-cache-{FORMAT}".encode())
-    digest.update(code_fingerprint().encode())
+    digest.update((code or code_fingerprint()).encode())
     for part in parts:
         if isinstance(part, Path):
             files = sorted(p for p in part.rglob("*") if p.is_file()) if part.is_dir() else [part]

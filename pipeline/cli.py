@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="use machine drafts in the translated editions, which say so on every page and in their "
                             "metadata, written as <slug>-draft.pdf/.epub beside the final ones")
     build.add_argument("--strict", action="store_true", help="exit with status 11 when the build has warnings")
+    build.add_argument("--explain", action="store_true",
+                       help="print the stages in order with what each reads (files, book.toml tables, code) and "
+                            "writes, from the registry the cache keys and the manifest are made from; build nothing")
     build.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                        help="if another build is running in the project, wait this long for it (default: fail at "
                             "once with status 10)")
@@ -203,6 +206,11 @@ def _run_extract(args: argparse.Namespace) -> int:
 
 def _run_build(args: argparse.Namespace) -> int:
     from .build import FORMATS, BuildOptions, build
+    if args.explain:
+        from .config import load_config
+        from .stages import explain
+        print(explain(load_config(args.project)))
+        return ExitCode.OK
     options = BuildOptions(languages=tuple(args.lang) if args.lang else None,
                            formats=tuple(args.format) if args.format else FORMATS, drafts=args.drafts,
                            strict=args.strict, wait_seconds=args.wait)
@@ -223,7 +231,7 @@ def _run_translate(args: argparse.Namespace) -> int:
     import dataclasses
     from .config import load_config
     from .i18n import draft_translations, prepare_catalogs
-    from .manifest import project_lock
+    from .lock import project_lock
     config = load_config(args.project)
     languages = _languages(config, args.languages)
     overrides = {name: value for name, value in (("beam_size", args.beam_size), ("batch_size", args.batch_size))
@@ -296,7 +304,7 @@ def _run_review_export(args: argparse.Namespace) -> int:
 def _run_review_import(args: argparse.Namespace) -> int:
     """Each file on its own (all or nothing per file); an error in one still lets the others through."""
     from .config import load_config
-    from .manifest import project_lock
+    from .lock import project_lock
     from .review import import_review
     config = load_config(args.project)
     reporter = _reporter(args)

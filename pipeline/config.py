@@ -115,6 +115,8 @@ class BookConfig:
     limits: Limits = DEFAULT_LIMITS
     translation: TranslationSettings = field(default_factory=TranslationSettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)
+    # book.toml as read, for the stages' cache keys (config_values): each stage keys on the tables it reads.
+    tables: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def target_languages(self) -> tuple[str, ...]:
@@ -147,6 +149,63 @@ class BookConfig:
     @property
     def editorial_file(self) -> Path:
         return self.source_dir / EDITORIAL_TOML
+
+
+# Which stages each table of book.toml (or one key of it, "table.key") affects, as Sphinx's configuration
+# values carry their rebuild scope: editing [review] re-checks the translations and leaves the editions and
+# the catalogs alone. A stage's cache key holds exactly the values tagged with it (config_values).
+EDITIONS = ("pdf", "epub")
+CONFIG_SCOPES: dict[str, tuple[str, ...]] = {
+    "book": ("extract", "catalogs", "review", *EDITIONS),
+    "limits": ("extract", "catalogs", "review", *EDITIONS),
+    "print": EDITIONS,  # the EPUB's page list follows the print edition's pages
+    "fonts": EDITIONS,
+    "images": EDITIONS,
+    "epub": ("epub",),
+    "translation": ("catalogs",),
+    "translation.notes": ("catalogs", *EDITIONS),  # which notes are translatable, so which are localized
+    "translation.keep_terms": ("catalogs", "review"),  # the checks accept them untranslated
+    "review": ("review",),
+}
+
+
+def stages_reading(table: str, key: str | None = None) -> tuple[str, ...]:
+    """The stages a table of book.toml, or one key of it, affects."""
+    return CONFIG_SCOPES.get(f"{table}.{key}", CONFIG_SCOPES.get(table, ())) if key else CONFIG_SCOPES.get(table, ())
+
+
+def config_values(config: BookConfig, stage: str) -> dict:
+    """The part of book.toml ``stage`` reads: every table, or key of a table, tagged with it."""
+    values: dict = {}
+    for table, content in sorted(config.tables.items()):
+        if not isinstance(content, dict):
+            continue
+        chosen = {key: value for key, value in content.items() if stage in stages_reading(table, key)}
+        if chosen:
+            values[table] = chosen
+    return values
+
+
+_SAFE_FONT = re.compile(r"^[A-Za-z0-9 ._-]{1,64}$")
+FALLBACK_FONTS = {
+    "en": ("Noto Serif", "Noto Sans"),
+    "km": ("Khmer OS", "Khmer OS Muol Light"),
+    "ja": ("Noto Serif CJK JP", "Noto Sans CJK JP"),
+}
+
+
+def fonts_for(config: BookConfig, lang: str) -> tuple[str, str]:
+    """The body and heading font families of ``lang``'s editions: ``[fonts]``, else the defaults; a name that
+    is not a plain family name is refused (it goes into CSS)."""
+    chosen = config.fonts.get(lang, {})
+    body, heading = chosen.get("body"), chosen.get("heading")
+    default_body, default_heading = FALLBACK_FONTS.get(lang, FALLBACK_FONTS["en"])
+    body, heading = body or default_body, heading or default_heading
+    for name in (body, heading):
+        if not isinstance(name, str) or not _SAFE_FONT.match(name):
+            raise ConfigError(f"font name {name!r} in [fonts] is not a plain family name", config.source_dir /
+                              "book.toml", hint="use the family name as fc-list prints it, e.g. \"Noto Serif\"")
+    return body, heading
 
 
 def find_project_dir(start: Path | None = None) -> Path:
@@ -343,6 +402,7 @@ def load_config(project_dir: Path | None = None) -> BookConfig:
                                  tuple(code for code in languages if code != source_language), path),
         review=_review(_expect(data, "review", dict, path, {}),
                        tuple(code for code in languages if code != source_language), path),
+        tables=data,
     )
 
 

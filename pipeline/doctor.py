@@ -1,7 +1,7 @@
 """``press doctor``: what this machine lacks for building the book, and exactly how to fix each gap.
 
 Each check is independent and cheap; none changes anything. The exit status is 0 when every
-edition can be built, and the environment status (4) when something the build needs is missing.
+edition can be built, and 7 (``ExitCode.ENVIRONMENT``) when something the build needs is missing.
 Missing translation models are reported but are not failures: the build then shows English.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import BookConfig
+from .config import BookConfig, fonts_for
 from .errors import ExitCode, PipelineError
 
 DEBIAN_EPUBCHECK_JAR = Path("/usr/share/java/epubcheck.jar")  # 4.2.6: misses EPUBCheck 5's rules
@@ -64,7 +64,6 @@ def _fonts(config: BookConfig) -> list[Check]:
     for lang in config.languages:
         try:
             check_fonts(config, lang)
-            from .render.printbook import fonts_for
             checks.append(Check(f"fonts ({lang})", True, ", ".join(dict.fromkeys(fonts_for(config, lang)))))
         except PipelineError as error:
             checks.append(Check(f"fonts ({lang})", False, error.message, error.hint or ""))

@@ -6,7 +6,7 @@ atomically. An invalid book is never written: the previous ``book.xml`` stays as
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
@@ -16,6 +16,7 @@ from .docbook import NS, serialize, validate
 from .errors import ConfigError, ValidationError
 from .findings import Decisions, Findings
 from .ingest import read_manuscript
+from .ingest.model import ReaderWarning
 from .progress import Reporter, plural
 from .repair import repair_book
 from .repair.report import summary, write_reports
@@ -29,6 +30,7 @@ class ExtractResult:
     written: bool
     book: StructuredBook
     counts: dict[str, int]
+    warnings: list[ReaderWarning] = field(default_factory=list)  # the reader's, for the build's summary and --strict
 
     @property
     def findings(self) -> Findings:
@@ -101,7 +103,7 @@ def extract_book(config: BookConfig, manuscript: Path | None = None, output: Pat
                             + (f", rejected by the editor {totals['rejected_by_editor']}"
                                if totals["rejected_by_editor"] else "")
                             + f" (see {_display(reports / 'repair.md', config)})")
-    return ExtractResult(output, written, book, counts)
+    return ExtractResult(output, written, book, counts, list(document.warnings))
 
 
 def _display(path: Path, config: BookConfig) -> str:

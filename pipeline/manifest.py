@@ -1,62 +1,23 @@
-"""The build's bookkeeping: one build at a time per project, and ``output/manifest.json`` saying
-which inputs and tool versions made each output.
+"""``output/manifest.json``: which inputs, environment, fonts and tool versions made each output.
 
-The lock is an ``flock`` on ``output/.press.lock``: the kernel drops it when the process dies,
-so a killed build never leaves a stale lock behind. The manifest holds no timestamps, so an
-unchanged build rewrites nothing.
+The inputs are the ones the stages declare (pipeline/stages.py), so the manifest and the cache
+keys cannot disagree. The manifest holds no timestamps, so an unchanged build rewrites nothing.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
 import platform
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
 from . import __version__
-from .config import BookConfig
-from .errors import BusyError
-from .safety import atomic_write, open_lock_file, remove_stale_temporaries
+from .config import BookConfig, fonts_for
+from .safety import atomic_write
 
 TOOLS = ("weasyprint", "lxml", "pypdf", "python-docx", "babel", "ctranslate2", "sentencepiece", "pillow",
          "pyicu-wheels", "fonttools")
-
-
-@contextmanager
-def project_lock(config: BookConfig, wait_seconds: float = 0.0, activity: str = "press build") -> Iterator[None]:
-    """Hold the project's lock (builds, translation runs and review imports all write catalogs and
-    outputs); a second run waits ``wait_seconds`` and then says who holds it. Once held, the debris of
-    runs that were killed mid-write is removed."""
-    config.output_dir.mkdir(parents=True, exist_ok=True)
-    path = config.output_dir / ".press.lock"
-    handle = open_lock_file(path)
-    try:
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "another process"
-                    raise BusyError(f"another build is running in this project ({holder})", path,
-                                    hint="wait for it to finish, or pass --wait SECONDS") from None
-                time.sleep(0.2)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}, {activity}")
-        handle.flush()
-        remove_stale_temporaries(config.output_dir, config.locales_dir)
-        yield
-    finally:
-        handle.close()
 
 
 def file_hash(path: Path) -> str:
@@ -96,7 +57,6 @@ def fonts_used_uncached(config: BookConfig) -> dict[str, dict[str, str]]:
     import shutil
     import subprocess
 
-    from .render.printbook import fonts_for
     fc_match = shutil.which("fc-match")
     if not fc_match:
         return {}
@@ -124,17 +84,9 @@ def _pango_version() -> str | None:
     return library.pango_version_string().decode()
 
 
-def _inputs(config: BookConfig) -> list[Path]:
-    project = config.project_dir
-    candidates = [config.manuscript, config.source_dir / "book.toml", config.source_dir / "editorial.toml"]
-    for folder in (config.source_dir / "images", project / "templates", project / "locales"):
-        if folder.is_dir():
-            candidates += sorted(p for p in folder.rglob("*") if p.is_file())
-    return [path for path in candidates if path.is_file()]
-
-
-def write_manifest(config: BookConfig, outputs: list[Path]) -> bool:
-    """Record every output's hash with the inputs and tools that made it; True when the file changed."""
+def write_manifest(config: BookConfig, outputs: list[Path], inputs: list[Path], environment: dict[str, str]) -> bool:
+    """Record every output's hash with the inputs (the stages' declared inputs), the environment and the tools
+    that made it; True when the file changed."""
     project = config.project_dir
 
     def relative(path: Path) -> str:
@@ -145,7 +97,8 @@ def write_manifest(config: BookConfig, outputs: list[Path]) -> bool:
         "book": config.slug,
         "tools": tool_versions(),
         "fonts": fonts_used(config),
-        "inputs": {relative(path): file_hash(path) for path in _inputs(config)},
+        "inputs": {relative(path): file_hash(path) for path in inputs},
+        "environment": environment,
         "outputs": {relative(path): {"sha256": file_hash(path), "bytes": path.stat().st_size}
                     for path in sorted(set(outputs)) if path.is_file()},
     }

@@ -90,6 +90,40 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
+SMALL_BOOK = """A Small Book
+
+Edited by
+
+John Smith
+
+Published by:
+
+Small Press
+
+ISBN: 978-9924-9978-2-5
+
+Chapter 1
+
+The Beginning
+
+John Smith
+
+Introduction
+
+This short paragraph says something plain about the world and ends here.
+
+Another paragraph follows with more words in it{extra}.
+"""
+
+
+def small_project(destination, extra: str = ""):
+    """A project whose book leaves nothing for the editor, so --strict judges only what the test adds."""
+    project = copy_project(destination)
+    (project / "source" / "editorial.toml").unlink()
+    (project / "source" / "manuscript.txt").write_text(SMALL_BOOK.format(extra=extra), encoding="utf-8")
+    return project
+
+
 @pytest.fixture(scope="session")
 def config():
     return load_config(ROOT)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHILD_PYTHONPATH, MANUSCRIPT, ROOT, copy_project
+from conftest import CHILD_PYTHONPATH, MANUSCRIPT, copy_project
 from pipeline.errors import ExitCode
 
 SENTINEL = b"<previous book.xml, which must survive>"

@@ -8,10 +8,12 @@ import json
 import threading
 import time
 
-from conftest import copy_project, run_press
+import pytest
+
+from conftest import copy_project, run_press, small_project
 from pipeline.config import load_config
 from pipeline.errors import ExitCode
-from pipeline.manifest import project_lock
+from pipeline.lock import project_lock
 
 
 def sha256(path) -> str:
@@ -214,3 +216,86 @@ def test_a_huge_image_is_refused_before_decoding_and_the_old_edition_kept(tmp_pa
         error = _refused_english_pdf(project)
         assert message in error and "ch1-opener.png" in error, error
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1_500_000  # KiB: nothing was decoded
+
+
+def test_strict_fails_on_a_character_no_font_can_draw(tmp_path):
+    clean = small_project(tmp_path / "clean")
+    result = run_press("build", "--lang", "en", "--format", "pdf", "--strict", cwd=clean)
+    assert result.returncode == 0, result.stderr  # the test's book is clean: strict judges only the glyph
+    project = small_project(tmp_path / "glyph", extra=", and a sign no font has: \ue000")
+    result = run_press("build", "--lang", "en", "--format", "pdf", "--strict", cwd=project)
+    assert result.returncode == ExitCode.STRICT, result.stderr
+    strict = [line for line in result.stderr.splitlines() if line.startswith("error: strict:")]
+    assert len(strict) == 1 and "1 missing-glyph" in strict[0], result.stderr
+    assert (project / "output" / "en" / "rise-of-global-south.pdf").is_file(), "strict still writes the edition"
+    report = json.loads((project / "output" / "reports" / "diagnostics.json").read_text(encoding="utf-8"))
+    glyphs = [d for d in report["diagnostics"] if d["kind"] == "missing-glyph"]
+    assert len(glyphs) == 1 and glyphs[0]["severity"] == "warning" and "U+E000" in glyphs[0]["message"]
+    assert glyphs[0]["location"] == "en PDF" and report["counts"]["warning"] == 1
+
+
+def test_a_stylesheet_reaching_outside_the_project_is_a_warning_strict_fails_on(tmp_path):
+    """The render fetcher refuses the file; the refusal is a typed warning, not a line nobody reads."""
+    project = small_project(tmp_path)
+    css = project / "templates" / "print.css"
+    css.write_text(css.read_text(encoding="utf-8") + "\n@font-face { font-family: Leak; src: url(file:///etc/hostname) }"
+                   "\nbody { font-family: Leak, serif }\n", encoding="utf-8")
+    result = run_press("build", "--lang", "en", "--format", "pdf", "--strict", cwd=project)
+    assert result.returncode == ExitCode.STRICT, result.stderr
+    report = json.loads((project / "output" / "reports" / "diagnostics.json").read_text(encoding="utf-8"))
+    refused = [d for d in report["diagnostics"] if d["kind"] == "refused-fetch"]
+    assert refused and "/etc/hostname" in refused[0]["message"] and refused[0]["severity"] == "warning"
+    manifest = json.loads((project / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert "output/reports/diagnostics.json" in manifest["outputs"]
+
+
+def _damaged_pdf(path) -> None:
+    """A real PDF (WeasyPrint) whose startxref pointer is off: pypdf reads it tolerantly and warns."""
+    import weasyprint
+    html = ("<html><body><h1>A Small Book</h1><p>Edited by John Smith</p><h1 style='break-before:page'>Chapter 1</h1>"
+            "<h2>Introduction</h2><p>This short paragraph says something plain about the world.</p></body></html>")
+    data = weasyprint.HTML(string=html).write_pdf()
+    match = re.search(rb"startxref\s+(\d+)", data)
+    path.write_bytes(data[:match.start(1)] + str(int(match.group(1)) + 7).encode() + data[match.end(1):])
+
+
+def test_a_readers_warnings_reach_the_summary_and_strict(tmp_path):
+    project = copy_project(tmp_path)
+    _damaged_pdf(project / "source" / "book.pdf")
+    toml = project / "source" / "book.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('manuscript = "manuscript.txt"',
+                                                             'manuscript = "book.pdf"'), encoding="utf-8")
+    result = run_press("build", "--lang", "en", "--format", "pdf", "--strict", cwd=project)
+    assert result.returncode == ExitCode.STRICT, result.stderr
+    assert "incorrect startxref pointer" in result.stderr, result.stderr
+    strict = [line for line in result.stderr.splitlines() if line.startswith("error: strict:")]
+    assert len(strict) == 1 and "pypdf" in strict[0], result.stderr
+    again = run_press("build", "--lang", "en", "--format", "pdf", "--strict", cwd=project)
+    assert "reused output/xml/book.xml" in again.stderr
+    assert "incorrect startxref pointer" in again.stderr, "a reused extract still reports its reader's warnings"
+
+
+def test_a_render_workers_error_reaches_the_build_as_it_was_raised(tmp_path, monkeypatch):
+    """Two languages render in parallel worker processes; an error raised in one reaches the build with its
+    class, category, exit code, place and hint (not rebuilt from its class name), and the build stops."""
+    import io
+    import os
+    from pipeline import errors
+    from pipeline.build import BuildOptions, build
+    from pipeline.progress import Reporter
+    from pipeline.render import pdf
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the languages render in this process, not in workers")
+    project = copy_project(tmp_path)
+    raised = errors.PipelineError("the printer's profile is unreadable", "templates/print.icc", "byte 12",
+                                  "export it again", category="colour", exit_code=ExitCode.ENVIRONMENT)
+
+    def failing_render(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr(pdf, "render_pdf", failing_render)  # the workers are forked: they inherit it
+    with pytest.raises(errors.PipelineError) as caught:
+        build(project, reporter=Reporter(io.StringIO(), quiet=True),
+              options=BuildOptions(languages=("en", "ja"), formats=("pdf",)))
+    assert type(caught.value) is errors.PipelineError
+    assert caught.value.one_line() == raised.one_line() and caught.value.exit_code == ExitCode.ENVIRONMENT

@@ -32,3 +32,9 @@ def test_missing_tools_and_fonts_fail_with_the_fix(monkeypatch, config):
     assert "FAIL  fonts (ja)" in text and "fonts-noto-cjk" in text
     assert "ok    fonts (km)" in text
     assert "2 failure(s)" in lines[-1]
+
+
+def test_the_docstring_states_the_exit_status_doctor_returns():
+    from pipeline import doctor
+    from pipeline.errors import ExitCode
+    assert f"{int(ExitCode.ENVIRONMENT)} (``ExitCode.ENVIRONMENT``)" in doctor.__doc__

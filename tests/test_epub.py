@@ -233,8 +233,8 @@ def test_khmer_text_gets_the_print_word_breaks(built, built_book, tmp_path):
     import copy
 
     from pipeline.render.epub import render_epub
+    from pipeline.i18n.localize import localize
     from pipeline.render.khmer import break_khmer, cluster_splitting_breaks
-    from pipeline.render.localize import localize
     # loanwords (strategy, framework) where ICU's syllables end on a coeng
     sentence = "ព្រះរាជាណាចក្រកម្ពុជាមានប្រវត្តិសាស្ត្រយូរលង់ណាស់មកហើយស្ត្រាតេហ្ស៊ីនិងហ្វ្រេមវើក"
     book = localize(copy.deepcopy(built_book), "km", load_config(built)).book
@@ -499,3 +499,41 @@ def test_pages_render_in_a_browser(editions, tmp_path, lang, document):
     with Image.open(shot) as image:
         dark = sum(image.convert("L").histogram()[:128])
     assert dark > 2000, "the page should show text"
+
+
+def test_a_cover_or_image_anywhere_under_source_and_the_epoch_are_inputs_of_the_edition(built, tmp_path,
+                                                                                        monkeypatch):
+    """The cover named in [epub], the images named in [images] (anywhere under source/) and SOURCE_DATE_EPOCH
+    change the EPUB: the edition is made again, not reported reused, and the manifest lists them."""
+    from PIL import Image
+    project = _project_with_epub(built, tmp_path / "project")
+    (project / "source" / "art").mkdir()
+    cover = project / "source" / "art" / "front.png"
+    Image.new("RGB", (600, 900), (120, 30, 30)).save(cover)
+    _configure_cover(project, "art/front.png")
+    epub = project / "output" / "en" / "rise-of-global-south.epub"
+    options = BuildOptions(languages=("en",), formats=("epub",))
+
+    def run() -> str:
+        stream = io.StringIO()
+        assert build(project, reporter=Reporter(stream), options=options) == 0
+        return stream.getvalue()
+
+    def cover_bytes() -> bytes:
+        edition = Edition(epub, "en")
+        item = edition.opf.xpath("//opf:item[@properties='cover-image']", namespaces=OPF)[0]
+        return edition.zip.read("OEBPS/" + item.get("href"))
+
+    run()
+    assert "en EPUB: inputs unchanged" in run(), "an unchanged build reuses the edition"
+    Image.new("RGB", (600, 900), (30, 120, 30)).save(cover)
+    log = run()
+    assert "en EPUB: inputs unchanged" not in log and cover_bytes() == cover.read_bytes()
+    manifest = json.loads((project / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert "source/art/front.png" in manifest["inputs"]
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
+    log = run()
+    assert "en EPUB: inputs unchanged" not in log
+    modified = Edition(epub, "en").opf.xpath("//opf:meta[@property='dcterms:modified']/text()", namespaces=OPF)
+    assert modified == ["2026-01-01T00:00:00Z"]

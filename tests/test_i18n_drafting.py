@@ -200,7 +200,8 @@ def test_build_without_a_model_says_how_to_install_one_and_succeeds(tmp_path, ex
     result = run_press("build", cwd=project)
     assert result.returncode == 0, result.stderr
     for language in ("km", "ja"):
-        line = next(l for l in result.stderr.splitlines() if l.startswith(f"translate: warning: {language}:"))
+        line = next(text for text in result.stderr.splitlines()
+                    if text.startswith(f"translate: warning: {language}:"))
         assert "no model installed" in line and "1,223 segments left untranslated" in line
         assert "press models install PATH|URL" in line
     assert all(entry_state(m) == UNTRANSLATED for m in all_entries(project, "km").values())

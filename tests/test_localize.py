@@ -8,7 +8,7 @@ from babel.messages.catalog import Message
 from pipeline.docbook import NS, XML_NS, text_of, validate
 from pipeline.i18n.catalogs import MT_PREFIX, draft_fingerprint
 from pipeline.i18n.segments import translatable_blocks
-from pipeline.render.localize import UNTRANSLATED, localize
+from pipeline.i18n.localize import UNTRANSLATED, localize
 
 LANG = f"{{{XML_NS}}}lang"
 KHMER = "ជប៉ុននិងអាស៊ានគឺជាសសរស្តម្ភនៃស្ថិរភាព"
@@ -108,3 +108,49 @@ def test_the_source_edition_is_untouched(book, config):
     localized = localize(book, "en", config)
     assert localized.translated == localized.untranslated == 0
     assert not localized.book.xpath("//*[@condition]")
+
+
+# --------------------------------------------------------------------------- the one placeholder comparison
+
+PLACEHOLDER_CASES = [  # source, target, usable by the editions and drafting, refused by review import
+    ("Japan <e1>and</e1> ASEAN.<n1/>", "ជប៉ុន <e1>និង</e1> អាស៊ាន។<n1/>", True, False),
+    ("Japan <e1>and</e1> ASEAN.<n1/>", "ជប៉ុន និង អាស៊ាន។<n1/>", False, False),  # lost: a warning
+    ("Japan <e1>and</e1> ASEAN.<n1/>", "ជប៉ុន <e1>និង</e1> អាស៊ាន។<n1/><n1/>", False, True),  # repeated: an error
+    ("Japan and ASEAN.", "ជប៉ុន <l1/> អាស៊ាន។", False, True),  # from nowhere: an error
+    ("Japan <e1>and</e1> ASEAN.", "ជប៉ុន </e1>និង<e1> អាស៊ាន។", True, False),  # misordered: information only
+]
+
+
+@pytest.mark.parametrize("source, target, usable, refused", PLACEHOLDER_CASES)
+def test_drafting_localizing_checking_and_importing_share_one_placeholder_rule(source, target, usable, refused):
+    from pipeline.diagnostics import Severity
+    from pipeline.i18n.placeholders import blocking, compare_placeholders
+    from pipeline.i18n.segments import MachineInput, restore_from_machine
+    from pipeline.review.checks import placeholder_problems
+    problems = compare_placeholders(source, target)
+    assert (not blocking(problems)) == usable
+    assert any(problem.severity >= Severity.ERROR for problem in problems) == refused
+    _, lost_in_draft = restore_from_machine(target, MachineInput(source, "", ()))
+    assert (not lost_in_draft) == usable, "drafting keeps exactly the drafts the editions can use"
+    assert placeholder_problems(source, target) == [problem.message for problem in problems]
+    assert bool(problems) == (target != "ជប៉ុន <e1>និង</e1> អាស៊ាន។<n1/>"), "the check shows every problem"
+
+
+def test_the_ui_labels_are_read_and_checked_like_the_books_catalogs(tmp_path):
+    """One catalog reader: a damaged locales/ui/<lang>.po is refused with the line, as a book catalog is."""
+    from pipeline.errors import CatalogError
+    from pipeline.i18n.catalogs import read_catalog
+    from pipeline.render.strings import ui_strings
+    from conftest import ROOT
+    ui = tmp_path / "locales" / "ui"
+    ui.mkdir(parents=True)
+    text = (ROOT / "locales" / "ui" / "ja.po").read_text(encoding="utf-8")
+    broken = text.replace('msgstr "目次"', 'msgstr "目次', 1)
+    assert broken != text
+    (ui / "ja.po").write_text(broken, encoding="utf-8")
+    with pytest.raises(CatalogError) as from_labels:
+        ui_strings("ja", tmp_path / "locales")
+    with pytest.raises(CatalogError) as from_book_reader:
+        read_catalog(ui / "ja.po", "ja")
+    assert from_labels.value.one_line() == from_book_reader.value.one_line()
+    assert "unterminated string" in from_labels.value.one_line() and ":line " in from_labels.value.one_line()

@@ -350,7 +350,7 @@ def test_long_unspaced_khmer_stays_inside_the_text_block(editions):
 def test_without_word_breaks_the_same_khmer_would_overflow(editions, monkeypatch, tmp_path):
     """The check above can fail: the same translated chapter, its zero-width spaces withheld."""
     from pipeline.render import html as html_module
-    from pipeline.render.localize import localize
+    from pipeline.i18n.localize import localize
     from pipeline.render.pdf import render_pdf
     from pipeline.safety import parse_xml
     config = load_config(editions)
@@ -475,3 +475,27 @@ def test_footnotes_at_the_page_foot_as_the_alternative(tmp_path, book):
     assert len(words) > 10 and f"1. {words}" in foot, (words, foot[-400:])
     titles = [title for _, title, _ in outline(reader)]
     assert "References" not in titles[:20], "no endnotes section in chapter 1"
+
+
+def test_arabic_folios_start_at_the_first_chapter_whatever_its_id(tmp_path):
+    """The renderer finds the first chapter in the book, not by the id "ch1" (a DocBook book from elsewhere
+    names its chapters as it likes)."""
+    from conftest import small_project
+    from pipeline.config import load_config
+    from pipeline.docbook import NS as DB
+    from pipeline.extract import extract_book
+    from pipeline.i18n.localize import localize
+    from pipeline.render.pdf import lay_out_print
+    from pipeline.safety import parse_xml
+    project = small_project(tmp_path)
+    config = load_config(project)
+    result = extract_book(config)
+    root = parse_xml(result.output.read_bytes(), result.output)
+    chapter = root.xpath("db:chapter", namespaces=DB)[0]
+    xml_id = "{http://www.w3.org/XML/1998/namespace}id"
+    for element in chapter.iter():
+        if isinstance(element.tag, str) and (element.get(xml_id) or "").startswith("ch1"):
+            element.set(xml_id, element.get(xml_id).replace("ch1", "opening", 1))
+    layout = lay_out_print(localize(root, "en", config).book, "en", config, notes=config.notes)
+    start = next(start for start in layout.starts if start.element == "opening")
+    assert start.label == "1", layout.starts

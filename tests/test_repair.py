@@ -318,3 +318,20 @@ def test_a_misspelt_contributor_is_reported(tmp_path):
     names = [(f.before, f.after) for f in result.findings.of_type("name-inconsistency") if f.chapter != "ch1"]
     assert ("Dr. SAM Suen", "Dr. SAM Seun") in names
     assert any(f.type == "toc-mismatch" and "chapter 4" in f.message for f in result.findings)
+
+
+def test_every_repair_names_the_enclosing_part_not_a_section(extracted):
+    """Findings are grouped by part or chapter in the report: a front-matter claim inside a section of the
+    outline, like a query in a chapter's section, is filed under its part (one rule for every repair)."""
+    root = copy.deepcopy(extracted.book.root)
+    outline = root.xpath("db:preface[@xml:id='book-outline']", namespaces=NS)[0]
+    section = etree.SubElement(outline, f"{{{NS['db']}}}section")
+    section.set("{http://www.w3.org/XML/1998/namespace}id", "book-outline-s1")
+    etree.SubElement(section, f"{{{NS['db']}}}title").text = "Scope"
+    etree.SubElement(section, f"{{{NS['db']}}}para").text = "The volume brings together nine chapters."
+    findings = Findings()
+    repair_book(root, findings)
+    claims = [f for f in findings if f.type == "front-matter-inconsistency" and "nine" in (f.before or "")]
+    assert [f.chapter for f in claims] == ["book-outline"]
+    assert {f.chapter for f in findings if f.type in ("missing-subject", "duplicated-words")} <= {
+        chapter.get("{http://www.w3.org/XML/1998/namespace}id") for chapter in root.xpath("db:*", namespaces=NS)}

@@ -22,7 +22,8 @@ from pipeline.config import load_config
 from pipeline.errors import InputError
 from pipeline.i18n.catalogs import MT_PREFIX, draft_fingerprint, read_catalog, write_catalog
 from pipeline.review import export_review, import_review
-from pipeline.review.package import normalise, placeholders
+from pipeline.i18n.placeholders import placeholders
+from pipeline.review.package import normalise
 from pipeline.review.xliff import conformance_problems
 from pipeline.safety import parse_xml
 

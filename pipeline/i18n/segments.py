@@ -21,6 +21,7 @@ from lxml import etree
 
 from ..config import TranslationSettings
 from ..docbook import NS, XLINK_NS, get_id, q, source_of, text_of
+from .placeholders import PLACEHOLDER, blocking, compare_placeholders
 
 # Words that end with a full stop without ending a sentence (compared lower-case, without the stop).
 ABBREVIATIONS = frozenset("""
@@ -31,7 +32,6 @@ ABBREVIATIONS = frozenset("""
 # Notes that are citations: a URL, an access date, a year, a quoted title or a publisher's place.
 _CITATION = re.compile(r"https?://|www\.|\baccessed\b|\b(1[89]|20)\d\d\b|[\"“”]|\bpp?\.\s*\d|:\s*[A-Z][a-z]+ (Press|Publishing)",
                        re.IGNORECASE)
-PLACEHOLDER = re.compile(r"</?([a-z])(\d+)/?>")
 _OPEN_TAG = re.compile(r"<([a-z])(\d+)>")
 _BOUNDARY = re.compile(r"""
     (?P<end>[.!?…]+)                        # sentence-final punctuation
@@ -346,15 +346,11 @@ def prepare_for_machine(text: str, keep_terms: Iterable[str]) -> MachineInput:
     return MachineInput(body, tail, tuple(masks))
 
 
-def expected_placeholders(text: str) -> list[str]:
-    return sorted(match.group(0) for match in PLACEHOLDER.finditer(text))
-
-
 def restore_from_machine(output: str, prepared: MachineInput) -> tuple[str, list[str]]:
-    """Unmask a machine translation; returns the text and the placeholders it lost or duplicated."""
-    expected = expected_placeholders(prepared.text)
-    found = expected_placeholders(output)
-    problems = sorted(set(expected) ^ set(found)) + sorted({t for t in found if found.count(t) > 1})
+    """Unmask a machine translation; returns the text and the placeholders (or masked terms) it lost, added
+    or duplicated: a draft with any of them is not saved."""
+    problems = [token for problem in blocking(compare_placeholders(prepared.text, output))
+                for token in problem.tokens]
     for token, term in prepared.masks:
         output = output.replace(token, term)
     text = output.strip()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..config import BookConfig
+from ..config import BookConfig, fonts_for
 from ..docbook import NS, XML_NS, get_id, text_of
 from ..errors import ConfigError, RenderError
 from ..safety import atomic_write, make_zip, read_input_bytes
@@ -33,7 +33,7 @@ from .fonts import EmbeddedFont, find_face, subset_fonts
 from .html import Context, chapter_html, h, inline, part_html, person_text
 from .images import SUPPORTED
 from .pagemap import PageStart
-from .printbook import copyright_page, fonts_for, title_page
+from .printbook import copyright_page, title_page
 from .strings import ui_strings
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -197,7 +197,7 @@ def _link_across_documents(documents: list[tuple[str, etree._Element]]) -> None:
     """Same-document links (#id) whose target lives in another document point at that document."""
     owner = {element.get("id"): name for name, html in documents for element in html.iter()
              if isinstance(element.tag, str) and element.get("id")}
-    for name, html in documents:
+    for _, html in documents:
         local = {element.get("id") for element in html.iter() if isinstance(element.tag, str) and element.get("id")}
         for link in html.iter(X + "a"):
             href = link.get("href") or ""

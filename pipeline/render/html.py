@@ -20,7 +20,6 @@ from .strings import Strings
 D = f"{{{DB_NS}}}"
 LANG = f"{{{XML_NS}}}lang"
 HREF = f"{{{XLINK_NS}}}href"
-PART_TAGS = (f"{D}preface", f"{D}acknowledgements", f"{D}appendix")
 
 
 @dataclass
@@ -425,7 +424,7 @@ def keep_calls_with_their_words(container: etree._Element) -> etree._Element:
 def chapter_html(chapter: etree._Element, ctx: Context) -> etree._Element:
     identifier = get_id(chapter) or ""
     section = h("section", class_="chapter", id=identifier, role="doc-chapter")
-    if identifier == "ch1":
+    if not chapter.xpath("preceding-sibling::db:chapter", namespaces=NS):  # arabic folios start here
         section.set("class", "chapter first-chapter")
     section.append(chapter_opener(chapter, ctx))
     text = h("div", class_="chapter-text")

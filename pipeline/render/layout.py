@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..diagnostics import Diagnostic, Severity
+
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _NOTDEF = re.compile(r'unsupported by fonts: "(?P<char>.*?)" \(U\+(?P<code>[0-9A-F]+)\)')
 
@@ -46,6 +48,34 @@ class LayoutReport:
             if match:
                 key = f"U+{match.group('code')} {match.group('char')}"
                 self.missing_glyphs[key] = self.missing_glyphs.get(key, 0) + 1
+
+    def diagnostics(self, edition: str) -> list[Diagnostic]:
+        """What the check found, typed: lines too wide, glyphs no font has, a Khmer cluster split at a line
+        end, a line opening with a note call and a hyphenation ladder are warnings (a typesetter would
+        refuse them); a heading alone at a page foot and the share of hyphenated lines are information."""
+        found = [Diagnostic("render", "overflowing-line", Severity.WARNING,
+                            f"a line is {overflow.excess_pt} pt wider than its text block: {overflow.text!r}",
+                            f"{edition} page {overflow.page}") for overflow in self.overflows]
+        found += [Diagnostic("render", "missing-glyph", Severity.WARNING,
+                             f"no font draws {glyph} ({count}×)", edition)
+                  for glyph, count in self.missing_glyphs.items()]
+        found += [Diagnostic("render", "split-cluster", Severity.WARNING,
+                             f"a line breaks inside a Khmer cluster: {text!r}", f"{edition} page {page}")
+                  for page, text in self.split_clusters]
+        found += [Diagnostic("render", "isolated-note-call", Severity.WARNING,
+                             f"a line opens with a note call: {text!r}", f"{edition} page {page}")
+                  for page, text in self.isolated_calls]
+        found += [Diagnostic("render", "hyphenation-ladder", Severity.WARNING,
+                             f"a third hyphenated line in a row: {text!r}", f"{edition} page {page}")
+                  for page, text in self.ladders]
+        if self.lines:
+            found.append(Diagnostic("render", "hyphenated-lines", Severity.INFO,
+                                    f"{self.hyphenated / self.lines:.1%} of {self.lines} lines end hyphenated", edition))
+        found += [Diagnostic("render", "orphan-heading", Severity.INFO, f"heading alone at a page foot: {text!r}",
+                             f"{edition} page {page}") for page, text in self.orphan_headings]
+        found += [Diagnostic("render", "weasyprint", Severity.WARNING, message, edition)
+                  for message in dict.fromkeys(self.warnings)]
+        return found
 
     def summary(self) -> str:
         parts = [f"{len(self.overflows)} overflowing line(s)", f"{len(self.missing_glyphs)} missing glyph(s)",

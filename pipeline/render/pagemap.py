@@ -24,7 +24,6 @@ from lxml import etree
 from ..safety import atomic_write
 from .strings import Strings
 
-FIRST_CHAPTER = "ch1"
 PAGEMAP_VERSION = 1
 
 
@@ -53,9 +52,10 @@ def folio(index: int, first_body_page: int | None, strings: Strings) -> str:
     return strings.number(index - first_body_page + 1)
 
 
-def first_body_page(pages) -> int | None:
+def first_body_page(pages, document: etree._Element) -> int | None:
     """The 1-based page where the first chapter (and arabic folios) begin, if there is one."""
-    return next((number for number, page in enumerate(pages, 1) if FIRST_CHAPTER in page.anchors), None)
+    first_chapter = next(iter(document.xpath("//*[contains(concat(' ', @class, ' '), ' first-chapter ')]/@id")), None)
+    return next((number for number, page in enumerate(pages, 1) if first_chapter in page.anchors), None)
 
 
 def page_starts(pages, document: etree._Element, strings: Strings) -> list[PageStart]:
@@ -63,7 +63,7 @@ def page_starts(pages, document: etree._Element, strings: Strings) -> list[PageS
     order = {element.get("id"): position for position, element in enumerate(document.iter())
              if isinstance(element.tag, str) and element.get("id")}
     seen: set[str] = set()
-    first_body = first_body_page(pages)
+    first_body = first_body_page(pages, document)
     starts: list[PageStart] = []
     for number, page in enumerate(pages, 1):
         starting = [anchor for anchor in page.anchors if anchor not in seen and anchor in order]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..config import BookConfig
+from ..config import BookConfig, fonts_for
 from ..errors import EnvironmentProblem, RenderError
 from ..safety import atomic_write, url_fetcher
 from .html import Context
@@ -25,7 +25,7 @@ from .pdftags import complete_structure_tree
 from .khmer import ZWSP
 from .layout import LayoutReport, check_layout
 from .pagemap import PageStart, load_page_map, page_starts, print_digest, save_page_map
-from .printbook import fonts_for, print_document
+from .printbook import print_document
 from .strings import ui_strings
 
 FONT_PACKAGES = {
@@ -127,6 +127,7 @@ class PrintLayout:
     refused: list[str]
     warnings: list[str]
     starts: list[PageStart] = field(default_factory=list)
+    first_body_page: int | None = None  # where arabic folios begin
 
 
 def _print_html(root: etree._Element, lang: str, config: BookConfig, *, drafts: bool, notes: str,
@@ -167,6 +168,7 @@ def lay_out_print(root: etree._Element, lang: str, config: BookConfig, *, drafts
     digest = print_digest(html, stylesheet)
     layout = PrintLayout(html, digest, rendered, ctx, refused, collector.messages)
     layout.starts = page_starts(rendered.pages, document, ctx.strings)
+    layout.first_body_page = first_body_page(rendered.pages, document)
     save_page_map(page_map_path(config, lang), digest, len(rendered.pages), layout.starts)
     return layout
 
@@ -222,7 +224,7 @@ def render_pdf(root: etree._Element, lang: str, config: BookConfig, output: Path
         layout = check_layout(rendered)
         with actual_text_for_reordering_scripts(), complete_structure_tree():
             data = rendered.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True,
-                                      finisher=finish_print_pdf(first_body_page(rendered.pages)))
+                                      finisher=finish_print_pdf(printed.first_body_page))
     except (ValueError, TypeError, AttributeError, IndexError, KeyError, AssertionError, RecursionError) as error:
         raise RenderError(f"the {lang} edition could not be written ({type(error).__name__}: {error})",
                           stylesheet, hint="a template or stylesheet error; rerun with --debug for the details")

@@ -7,21 +7,13 @@ a safe pattern, and our own labels (CSS-escaped); the design itself is templates
 
 from __future__ import annotations
 
-import re
 
 from lxml import etree
 
-from ..config import BookConfig
+from ..config import BookConfig, fonts_for
 from ..docbook import NS, XML_NS, text_of
-from ..errors import ConfigError
 from .html import Context, chapter_html, h, inline, part_html, person_text
 
-_SAFE_FONT = re.compile(r"^[A-Za-z0-9 ._-]{1,64}$")
-FALLBACK_FONTS = {
-    "en": ("Noto Serif", "Noto Sans"),
-    "km": ("Khmer OS", "Khmer OS Muol Light"),
-    "ja": ("Noto Serif CJK JP", "Noto Sans CJK JP"),
-}
 LATIN_FALLBACK = ('"Noto Serif"', '"DejaVu Serif"', "serif")
 
 
@@ -29,18 +21,6 @@ def css_string(text: str) -> str:
     """A CSS string literal for ``text`` (our labels only; never manuscript text)."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ").replace("<", "\\3C ")
     return f'"{escaped}"'
-
-
-def fonts_for(config: BookConfig, lang: str) -> tuple[str, str]:
-    chosen = config.fonts.get(lang, {})
-    body, heading = chosen.get("body"), chosen.get("heading")
-    default_body, default_heading = FALLBACK_FONTS.get(lang, FALLBACK_FONTS["en"])
-    body, heading = body or default_body, heading or default_heading
-    for name in (body, heading):
-        if not isinstance(name, str) or not _SAFE_FONT.match(name):
-            raise ConfigError(f"font name {name!r} in [fonts] is not a plain family name", config.source_dir /
-                              "book.toml", hint="use the family name as fc-list prints it, e.g. \"Noto Serif\"")
-    return body, heading
 
 
 def prelude(config: BookConfig, ctx: Context) -> str:

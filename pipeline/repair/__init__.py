@@ -11,11 +11,11 @@ import datetime
 
 from lxml import etree
 
-from ..docbook import NS, get_id, source_of
+from ..docbook import NS, get_id
 from ..findings import Findings
-from ..ingest.model import Where
 from .citations import (ChapterCitations, repair_quotes, repair_reference_list, repair_two_digit_years,
                         report_leftovers, unify_quote_style)
+from .locate import where_of
 from .frontmatter import check_claims, check_contents, check_isbn, check_names, repair_title
 from .prose import check_duplicated_words, check_missing_subjects
 from .urls import repair_urls
@@ -23,10 +23,6 @@ from .urls import repair_urls
 __all__ = ["repair_book"]
 
 
-def _where(element: etree._Element) -> Where:
-    origin = source_of(element)
-    return Where(line=int(origin["line"])) if "line" in origin else (
-        Where(page=int(origin["page"])) if "page" in origin else Where())
 
 
 def book_year(root: etree._Element) -> int:
@@ -51,10 +47,10 @@ def repair_book(root: etree._Element, findings: Findings) -> None:
         note_paras = chapter.xpath(".//db:footnote/db:para", namespaces=NS)
         for entries in (note_paras, *[b.xpath("db:bibliomixed", namespaces=NS)
                                       for b in chapter.xpath("db:bibliography", namespaces=NS)]):
-            report_leftovers(entries, scope, findings, _where)
-            unify_quote_style(entries, scope, findings, _where)
-            repair_quotes(entries, scope, findings, _where)
-            repair_two_digit_years(entries, scope, year, findings, _where)
+            report_leftovers(entries, scope, findings, where_of)
+            unify_quote_style(entries, scope, findings, where_of)
+            repair_quotes(entries, scope, findings, where_of)
+            repair_two_digit_years(entries, scope, year, findings, where_of)
         _check_marker_numbering(chapter, scope, findings)
         citations = ChapterCitations(chapter, findings)
         citations.collect()
@@ -62,7 +58,7 @@ def repair_book(root: etree._Element, findings: Findings) -> None:
         citations.mark()
         citations.report_repeats()
         for bibliography in chapter.xpath("db:bibliography[not(@role)]", namespaces=NS):
-            repair_reference_list(bibliography, scope, findings, _where)
+            repair_reference_list(bibliography, scope, findings, where_of)
     repair_title(root, findings)
     check_isbn(root, findings)
     check_names(root, findings)
@@ -80,6 +76,6 @@ def _check_marker_numbering(chapter: etree._Element, scope: str, findings: Findi
     for number, note in zip(numbers, chapter.xpath(".//db:footnote", namespaces=NS)):
         if number != expected:
             findings.flagged("numbering-gap", f"note {number} comes where note {expected} was expected",
-                             where=_where(note[0]) if len(note) else None, chapter=scope, before=str(number),
+                             where=where_of(note[0]) if len(note) else None, chapter=scope, before=str(number),
                              after=str(expected))
         expected = number + 1

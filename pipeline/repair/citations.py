@@ -18,6 +18,7 @@ from lxml import etree
 from ..docbook import NS, el, get_id, mark_source, set_id, source_of, text_of
 from ..findings import Findings
 from ..ingest.model import Where
+from .locate import where_of
 from ..structure.rules import INSTITUTIONAL
 from .text import node_at, replace_once, replace_pattern, text_nodes
 
@@ -106,9 +107,7 @@ class ChapterCitations:
         self.notes: list[tuple[str, etree._Element, list[Citation]]] = []
 
     def where(self, element: etree._Element) -> Where:
-        origin = source_of(element)
-        return Where(line=int(origin["line"])) if "line" in origin else (
-            Where(page=int(origin["page"])) if "page" in origin else Where())
+        return where_of(element)
 
     def collect(self) -> None:
         for note in self.chapter.xpath(".//db:footnote", namespaces=NS):
@@ -124,7 +123,7 @@ class ChapterCitations:
     def identify(self) -> None:
         """Give each citation its work; resolve Ibid. from the note before."""
         previous: list[Citation] = []
-        for label, note, citations in self.notes:
+        for label, _, citations in self.notes:
             for citation in citations:
                 if citation.ibid:
                     self._resolve_ibid(citation, previous, label)

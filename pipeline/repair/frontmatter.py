@@ -6,10 +6,11 @@ import re
 
 from lxml import etree
 
-from ..docbook import NS, source_of, text_of
+from ..docbook import NS, text_of
 from ..findings import Findings
 from ..ingest.model import Where
 from ..structure import rules
+from .locate import scope_of, where_of
 from .text import replace_once
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -17,12 +18,9 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
 WORD_FOR = {value: key for key, value in NUMBER_WORDS.items()}
 
 
+
 def _where(element: etree._Element | None) -> Where | None:
-    if element is None:
-        return None
-    origin = source_of(element)
-    return Where(line=int(origin["line"])) if "line" in origin else (
-        Where(page=int(origin["page"])) if "page" in origin else Where())
+    return None if element is None else where_of(element)
 
 
 def _plain(text: str) -> str:
@@ -98,15 +96,6 @@ def check_isbn(root: etree._Element, findings: Findings) -> None:
 # --------------------------------------------------------------------------- people
 
 
-def _person_key(text: str) -> tuple[str, str]:
-    name = rules.parse_person(text.strip())
-    words = [w for w in re.split(r"\s+", (name.text if not name.known_parts else f"{name.given} {name.family}"))
-             if w and w not in rules.HONORIFICS]
-    if name.known_parts:
-        return name.family.lower(), (name.given or "").lower()
-    return (words[-1].lower() if words else ""), " ".join(words[:-1]).lower()
-
-
 def check_names(root: etree._Element, findings: Findings) -> None:
     """Each contributor spelt the same in contents, chapter heading, title page, foreword and thanks."""
     canonical: dict[str, tuple[str, etree._Element]] = {}
@@ -127,7 +116,7 @@ def check_names(root: etree._Element, findings: Findings) -> None:
             mentions.append((match.group(1), para, "running text"))
     for text, element, place in mentions:
         words = [w.strip(".,").lower() for w in text.split() if w not in rules.HONORIFICS]
-        for family, (printed, origin) in canonical.items():
+        for family, (printed, _) in canonical.items():
             if family not in words:
                 continue
             expected = [w.strip(".,").lower() for w in printed.split() if w not in rules.HONORIFICS]
@@ -209,17 +198,13 @@ def check_claims(root: etree._Element, findings: Findings) -> None:
             chosen = findings.propose("front-matter-inconsistency",
                                       f"the text claims {claimed} chapters; the book has {chapters}",
                                       certain=False, before=before, after=before.replace(word, fixed, 1),
-                                      where=_where(para), chapter=_scope(para))
+                                      where=_where(para), chapter=scope_of(para))
             if chosen is not None:
                 replace_once(para, before, chosen)
         for match in re.finditer(r"\bChapter (\d+)\b", text_of(para)):
             if int(match.group(1)) > chapters:
                 findings.flagged("front-matter-inconsistency",
                                  f"the text speaks of Chapter {match.group(1)}; the book has {chapters}",
-                                 where=_where(para), chapter=_scope(para), before=match.group(0))
+                                 where=_where(para), chapter=scope_of(para), before=match.group(0))
 
-
-def _scope(element: etree._Element) -> str | None:
-    return next((a.get("{http://www.w3.org/XML/1998/namespace}id") for a in element.iterancestors()
-                 if a.get("{http://www.w3.org/XML/1998/namespace}id")), None)
 

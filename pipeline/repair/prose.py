@@ -10,9 +10,9 @@ import re
 
 from lxml import etree
 
-from ..docbook import NS, source_of, text_of
+from ..docbook import NS, text_of
 from ..findings import Findings
-from ..ingest.model import Where
+from .locate import scope_of, where_of
 from .text import replace_once
 
 REPORTING_VERBS = ("argue", "argues", "argued", "report", "reports", "reported", "note", "notes", "noted", "state",
@@ -30,16 +30,6 @@ _ALLOWED_DOUBLES = {"that", "had", "is"}
 _OPENERS = re.compile(r"(?:^|[.!?]\s+)(?P<opener>(?:[A-Z][a-z]+(?: [a-z]+){0,2}|According to [^,]{3,60}),)$")
 
 
-def _where(element: etree._Element) -> Where:
-    origin = source_of(element)
-    return Where(line=int(origin["line"])) if "line" in origin else (
-        Where(page=int(origin["page"])) if "page" in origin else Where())
-
-
-def _scope(element: etree._Element) -> str | None:
-    return next((a.get("{http://www.w3.org/XML/1998/namespace}id") for a in element.iterancestors()
-                 if etree.QName(a).localname in ("chapter", "preface", "acknowledgements", "appendix")), None)
-
 
 def check_missing_subjects(root: etree._Element, findings: Findings) -> None:
     """A note marker standing where the cited author's name should be: "Moreover,¹¹ argue that …"."""
@@ -54,14 +44,14 @@ def check_missing_subjects(root: etree._Element, findings: Findings) -> None:
             chosen = findings.propose(
                 "missing-subject", f"'{passage} …': the subject is missing (the cited author's name seems replaced "
                 f"by note {note.get('label')}); supply the text that goes before the marker",
-                certain=False, before=opener.group("opener"), after=None, where=_where(para), chapter=_scope(para))
+                certain=False, before=opener.group("opener"), after=None, where=where_of(para), chapter=scope_of(para))
             if chosen is not None:
                 _replace_before_note(para, note, opener.group("opener"), chosen)
     for para in root.xpath("//db:para[not(ancestor::db:footnote) and not(ancestor::db:info)]", namespaces=NS):
         for match in _ACCORDING.finditer(text_of(para)):
             chosen = findings.propose(
                 "missing-subject", f"'{match.group(0)} …': the clause after 'According to …' has no subject",
-                certain=False, before=match.group(0), after=None, where=_where(para), chapter=_scope(para))
+                certain=False, before=match.group(0), after=None, where=where_of(para), chapter=scope_of(para))
             if chosen is not None:
                 replace_once(para, match.group(0), chosen)
 
@@ -102,7 +92,7 @@ def check_duplicated_words(root: etree._Element, findings: Findings) -> None:
                 seen.add(match.group(0))
                 after = text[match.start():match.start() + len(repeated)]
                 chosen = findings.propose("duplicated-words", f"'{repeated}' appears twice in a row",
-                                          certain=False, before=match.group(0), after=after, where=_where(para),
-                                          chapter=_scope(para))
+                                          certain=False, before=match.group(0), after=after, where=where_of(para),
+                                          chapter=scope_of(para))
                 if chosen is not None:
                     replace_once(para, match.group(0), chosen)

@@ -13,10 +13,11 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 
-from ..docbook import NS, XLINK_NS, el, source_of
+from ..docbook import NS, XLINK_NS, el
 from ..findings import Findings
 from ..ingest.inline import trim_url
 from ..ingest.model import Where
+from .locate import scope_of, where_of
 from .text import text_nodes, wrap_text
 
 HREF = f"{{{XLINK_NS}}}href"
@@ -147,10 +148,4 @@ def _mend_unlinked(root: etree._Element, findings: Findings) -> None:
 
 
 def _where(element: etree._Element) -> tuple[Where, str | None]:
-    origin = source_of(element)
-    where = Where(line=int(origin["line"])) if "line" in origin else (
-        Where(page=int(origin["page"])) if "page" in origin else Where())
-    scope = next((ancestor.get("{http://www.w3.org/XML/1998/namespace}id")
-                  for ancestor in element.iterancestors()
-                  if etree.QName(ancestor).localname in ("chapter", "preface", "acknowledgements", "appendix")), None)
-    return where, scope
+    return where_of(element), scope_of(element)

@@ -26,9 +26,11 @@ from pathlib import Path
 from babel.messages.catalog import Catalog, Message
 
 from ..config import BookConfig
+from ..diagnostics import Severity
 from ..errors import InputError
 from ..i18n.catalogs import catalog_path, existing_parts, read_catalog, write_catalog
-from .package import (ReturnedEntry, ReturnedPackage, normalise, placeholders, source_fingerprint,
+from ..i18n.placeholders import compare_placeholders
+from .package import (ReturnedEntry, ReturnedPackage, normalise, source_fingerprint,
                       target_fingerprint)
 
 
@@ -162,13 +164,13 @@ def _approve(message: Message, tally: list[str], segment_id: str) -> None:
 def _check_codes(entry: ReturnedEntry, text: str, source: str, path: Path, changes: PartChanges) -> None:
     """Placeholders the source lacks, or doubled, would publish markup from nowhere: refused.
     Missing ones are a translator's choice the quality check reports: a warning here."""
-    found, expected = placeholders(text), placeholders(source)
-    extra = sorted({token for token in found if token not in expected or found.count(token) > 1})
+    problems = compare_placeholders(source, text)
+    extra = [token for problem in problems if problem.severity >= Severity.ERROR for token in problem.tokens]
     if extra:
         raise InputError(f"{entry.where}: the translation has placeholders the source does not "
                          f"({', '.join(extra)})", path,
                          hint="copy the placeholders from the English source; do not invent or repeat them")
-    missing = [token for token in expected if token not in found]
+    missing = [token for problem in problems if problem.kind == "lost" for token in problem.tokens]
     if missing:
         changes.warnings.append(f"{entry.id}: the translation lacks {', '.join(missing)}")
 

@@ -27,7 +27,7 @@ from babel.messages.catalog import Catalog
 
 from ..config import BookConfig, ReviewSettings
 from ..i18n.catalogs import REVIEWED, UNTRANSLATED, catalog_path, entry_state, existing_parts, read_catalog
-from ..i18n.segments import PLACEHOLDER
+from ..i18n.placeholders import PLACEHOLDER, compare_placeholders
 from .glossary import Glossary, load_glossary
 
 KINDS = ("placeholders", "numbers", "urls", "untranslated", "length", "terminology")
@@ -108,29 +108,9 @@ def check_entry(source: str, target: str, language: str, *, glossary: Glossary |
 
 
 def placeholder_problems(source: str, target: str) -> list[str]:
-    """Lost or extra inline tokens (compared as multisets), and a closing tag before its opening."""
-    expected = Counter(match.group(0) for match in PLACEHOLDER.finditer(source))
-    found = Counter(match.group(0) for match in PLACEHOLDER.finditer(target))
-    problems = []
-    lost, extra = expected - found, found - expected
-    if lost:
-        problems.append(f"lost {_tokens(lost)}")
-    if extra:
-        problems.append(f"extra {_tokens(extra)}")
-    if not lost and not extra:
-        opened: set[str] = set()
-        for match in PLACEHOLDER.finditer(target):
-            token = match.group(0)
-            if token.startswith("</") and f"<{token[2:]}" not in opened:
-                problems.append(f"{token} comes before its opening tag")
-                break
-            if not token.endswith("/>"):
-                opened.add(token)
-    return problems
-
-
-def _tokens(counter: Counter) -> str:
-    return ", ".join(f"{token}" + (f" ×{count}" if count > 1 else "") for token, count in sorted(counter.items()))
+    """Lost or extra inline tokens (compared as multisets), and a closing tag before its opening: every
+    problem of the one placeholder comparison (i18n/placeholders.py), whatever its severity."""
+    return [problem.message for problem in compare_placeholders(source, target)]
 
 
 def urls_in(text: str) -> list[str]:

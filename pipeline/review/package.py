@@ -26,7 +26,6 @@ from pathlib import Path
 from babel.messages.catalog import Catalog, Message
 
 from ..i18n.catalogs import MT_PREFIX, entry_state
-from ..i18n.segments import PLACEHOLDER
 
 FORMAT_VERSION = "1"  # of the metadata press keeps in its packages
 _LEGEND = re.compile(r"^(</?[a-z]\d+/?>) = (.*)$")
@@ -46,11 +45,6 @@ def source_fingerprint(language: str, part: str, segment_id: str, source: str) -
 def target_fingerprint(text: str) -> str:
     """The translation as it left (16 hex digits); an empty translation has one too."""
     return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()[:16]
-
-
-def placeholders(text: str) -> list[str]:
-    """The placeholder tokens of a sentence (``<e1>``, ``</e1>``, ``<n1/>``), in order."""
-    return [match.group(0) for match in PLACEHOLDER.finditer(text)]
 
 
 # --------------------------------------------------------------------------- going out

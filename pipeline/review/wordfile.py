@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..i18n.catalogs import STATES
-from ..i18n.segments import PLACEHOLDER
+from ..i18n.placeholders import PLACEHOLDER
 from ..safety import DEFAULT_LIMITS, Limits, make_zip, open_zip, parse_xml
 from .package import FORMAT_VERSION, OutgoingEntry, ReturnedEntry, ReturnedPackage
 

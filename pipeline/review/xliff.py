@@ -30,9 +30,9 @@ from lxml import etree
 
 from ..errors import InputError
 from ..i18n.catalogs import MACHINE, OUTDATED, REVIEWED, UNTRANSLATED
-from ..i18n.segments import PLACEHOLDER
+from ..i18n.placeholders import PLACEHOLDER, placeholders
 from ..safety import parse_xml
-from .package import FORMAT_VERSION, OutgoingEntry, ReturnedEntry, ReturnedPackage, placeholders
+from .package import FORMAT_VERSION, OutgoingEntry, ReturnedEntry, ReturnedPackage
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:2.0"
 MDA_NS = "urn:oasis:names:tc:xliff:metadata:2.0"

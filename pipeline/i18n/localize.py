@@ -20,8 +20,9 @@ from lxml import etree
 
 from ..config import BookConfig
 from ..docbook import DB_NS, NS, XML_NS, append
-from ..i18n.catalogs import MACHINE, REVIEWED, catalog_path, entry_state, existing_parts, read_catalog
-from ..i18n.segments import PLACEHOLDER, BlockSegments, expected_placeholders, translatable_blocks
+from .catalogs import MACHINE, REVIEWED, catalog_path, entry_state, existing_parts, read_catalog
+from .placeholders import blocking, compare_placeholders
+from .segments import PLACEHOLDER, BlockSegments, translatable_blocks
 
 LANG = f"{{{XML_NS}}}lang"
 UNTRANSLATED = "untranslated"  # the DocBook effectivity value (condition) of a block shown in the source language
@@ -92,11 +93,11 @@ def _translate_block(block: BlockSegments, translations: dict[tuple[str, str], M
         message = translations.get((segment.id, segment.text))
         if not _usable(message, drafts):
             return False
-        if expected_placeholders(message.string) != expected_placeholders(segment.text):
+        if blocking(compare_placeholders(segment.text, message.string)):  # lost or extra: markup would break
             broken.append(segment.id)
             return False
         back = {str(new): old for old, new in numbers.items()}
-        sentences.append(PLACEHOLDER.sub(lambda m: m.group(0).replace(m.group(2), back[m.group(2)], 1),
+        sentences.append(PLACEHOLDER.sub(lambda m, back=back: m.group(0).replace(m.group(2), back[m.group(2)], 1),
                                          message.string.strip()))
     _refill(block.block, ("" if lang in UNSPACED else " ").join(sentences), block.elements)
     return True

@@ -1,0 +1,109 @@
+"""The stage registry: each stage declares what it reads, its cache key and the manifest come from that
+declaration, book.toml's tables are tagged with the stages they affect, and code changes invalidate only
+the stages that run the changed modules."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+from conftest import ROOT, copy_project, run_press
+from pipeline.cache import code_fingerprint, module_closure
+from pipeline.config import load_config
+from pipeline.stages import Edition, registry
+
+
+def keys(project) -> dict[str, str]:
+    config = load_config(project)
+    return {stage.name: stage.inputs(config).key(stage.name) for stage in registry(config)}
+
+
+def edit_toml(project, old: str, new: str) -> None:
+    toml = project / "source" / "book.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert old in text, old
+    toml.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    return {name for name in before if before[name] != after[name]}
+
+
+def test_each_table_of_book_toml_invalidates_only_the_stages_it_affects(tmp_path):
+    project = copy_project(tmp_path)
+    before = keys(project)
+    assert set(before) == {"extract", "catalogs", "review", "pdf-en", "epub-en", "pdf-km", "epub-km", "pdf-ja",
+                           "epub-ja"}
+    edit_toml(project, "min_length = 30", "min_length = 40")
+    after_review = keys(project)
+    assert changed(before, after_review) == {"review"}, "editing [review] re-checks; the editions stay"
+    edit_toml(project, 'modified = "2026-11-01T00:00:00Z"', 'modified = "2026-12-01T00:00:00Z"')
+    after_epub = keys(project)
+    assert changed(after_review, after_epub) == {"epub-en", "epub-km", "epub-ja"}
+    edit_toml(project, "margin_outer_mm = 16", "margin_outer_mm = 17")
+    after_print = keys(project)
+    assert changed(after_epub, after_print) == {f"{fmt}-{lang}" for fmt in ("pdf", "epub") for lang in ("en", "km", "ja")}
+    edit_toml(project, "beam_size = 4", "beam_size = 2")
+    assert changed(after_print, keys(project)) == {"catalogs"}, "decoding settings change the drafts only"
+    edit_toml(project, "# What the publisher configures", "# What the publisher sets")
+    assert changed(after_print, keys(project)) == {"catalogs"}, "a comment changes nothing"
+
+
+def test_a_ui_catalog_or_an_image_changes_only_the_editions_that_read_it(tmp_path):
+    project = copy_project(tmp_path)
+    before = keys(project)
+    ui = project / "locales" / "ui" / "ja.po"
+    ui.write_text(ui.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert changed(before, keys(project)) == {"pdf-ja", "epub-ja"}
+    (project / "source" / "images").mkdir()
+    (project / "source" / "images" / "ch1-opener.png").write_bytes(b"\x89PNG not yet checked")
+    middle = keys(project)
+    assert changed(before, middle) == {f"{fmt}-{lang}" for fmt in ("pdf", "epub") for lang in ("en", "km", "ja")}
+
+
+def test_code_changes_invalidate_the_stages_whose_modules_changed(tmp_path):
+    """A copy of the package, edited: the EPUB writer's change reaches the EPUB editions' code fingerprint
+    only; a reader's change reaches the extract stage only."""
+    original = tmp_path / "before" / "pipeline"
+    shutil.copytree(ROOT / "pipeline", original, ignore=shutil.ignore_patterns("__pycache__"))
+    entries = {"extract": ("pipeline.extract",), "pdf": Edition.modules_by_format["pdf"],
+               "epub": Edition.modules_by_format["epub"], "catalogs": ("pipeline.i18n", "pipeline.i18n.draft")}
+
+    def fingerprints(package):
+        return {name: code_fingerprint(module_closure(modules, package), package) for name, modules in entries.items()}
+
+    before = fingerprints(original)
+    for edited_module, expected in (("render/epub.py", {"epub"}), ("ingest/text.py", {"extract"}),
+                                    ("render/layout.py", {"pdf", "epub"})):
+        edited = tmp_path / edited_module.replace("/", "-") / "pipeline"
+        shutil.copytree(original, edited)
+        path = edited / edited_module
+        path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+        after = fingerprints(edited)
+        assert {name for name in before if before[name] != after[name]} == expected, edited_module
+    assert "pipeline.render.epub" not in module_closure(entries["pdf"], original)
+    assert not [m for m in module_closure(entries["extract"], original) if m.startswith("pipeline.render")]
+
+
+def test_the_manifest_lists_exactly_the_declared_inputs(tmp_path):
+    from pipeline.stages import project_inputs
+    project = copy_project(tmp_path)
+    config = load_config(project)
+    listed = {path.relative_to(project).as_posix() for path in project_inputs(config)}
+    assert {"source/manuscript.txt", "source/book.toml", "source/editorial.toml", "locales/glossary.csv",
+            "templates/print.css", "templates/epub.css", "locales/ui/km.po", "locales/ja/ch3.po"} <= listed
+    assert not [name for name in listed if name.startswith("output/")], "outputs of one stage are not project inputs"
+
+
+def test_explain_prints_the_registry_and_the_readme_shows_it():
+    result = run_press("build", "--explain")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.strip()
+    for stage in ("extract", "catalogs", "review", "pdf-en", "epub-en"):
+        assert re.search(rf"^{stage}: ", text, re.M), stage
+    assert "[review]" in text.split("\nreview:")[1].split("\npdf-en:")[0]
+    assert "[review]" not in text.split("\npdf-en:")[1], "no edition reads [review]"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"<!-- press build --explain -->\n```\n(.*?)\n```", readme, re.S)
+    assert section, "README: the architecture section holds the output of press build --explain"
+    assert section.group(1) == text, "README's architecture section is stale: run scripts/readme-architecture"
