@@ -149,7 +149,7 @@ def _fitted_lines(draw, text: str, family: str, size: int, lang: str, max_lines:
     while True:
         font = _font(family, size)
 
-        def width_of(line: str) -> float:
+        def width_of(line: str, font=font) -> float:
             left, _, right, _ = draw.textbbox((0, 0), line, font=font, language=lang)
             return right - left
         phrases_fit = all(width_of(piece.strip()) <= TEXT_WIDTH
