@@ -115,8 +115,18 @@ class BookConfig:
     limits: Limits = DEFAULT_LIMITS
     translation: TranslationSettings = field(default_factory=TranslationSettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)
+    # Each edition's own ISBN, (language, "pdf"|"epub") -> ISBN-13; None when book.toml has no [isbn] table.
+    isbns: dict[tuple[str, str], str] | None = None
     # book.toml as read, for the stages' cache keys (config_values): each stage keys on the tables it reads.
     tables: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def edition_isbn(self, lang: str, format: str, printed: str | None = None) -> str | None:
+        """The ISBN of one edition. An ISBN names one language in one format: without an [isbn] table, the
+        manuscript's own (``printed``) is taken as the source language's print edition's, and every other
+        edition has none (and prints none)."""
+        if self.isbns is not None:
+            return self.isbns.get((lang, format))
+        return printed if (lang, format) == (self.source_language, "pdf") else None
 
     @property
     def target_languages(self) -> tuple[str, ...]:
@@ -162,6 +172,7 @@ CONFIG_SCOPES: dict[str, tuple[str, ...]] = {
     "fonts": EDITIONS,
     "images": EDITIONS,
     "epub": ("epub",),
+    "isbn": EDITIONS,
     "translation": ("catalogs",),
     "translation.notes": ("catalogs", *EDITIONS),  # which notes are translatable, so which are localized
     "translation.keep_terms": ("catalogs", "review"),  # the checks accept them untranslated
@@ -360,7 +371,7 @@ def load_config(project_dir: Path | None = None) -> BookConfig:
     project_dir = (project_dir or find_project_dir()).resolve()
     path = project_dir / "source" / BOOK_TOML
     data = _read_toml(path)
-    _reject_unknown(data, {"book", "print", "fonts", "images", "epub", "limits", "translation", "review"},
+    _reject_unknown(data, {"book", "print", "fonts", "images", "epub", "isbn", "limits", "translation", "review"},
                     "top level", path)
     book = data.get("book", {})
     _reject_unknown(book, {"manuscript", "manuscript_encoding", "slug", "subject", "keywords", "source_language",
@@ -402,8 +413,38 @@ def load_config(project_dir: Path | None = None) -> BookConfig:
                                  tuple(code for code in languages if code != source_language), path),
         review=_review(_expect(data, "review", dict, path, {}),
                        tuple(code for code in languages if code != source_language), path),
+        isbns=_isbns(data["isbn"], languages, path) if "isbn" in data else None,
         tables=data,
     )
+
+
+ISBN_FORMATS = ("pdf", "epub")
+
+
+def _isbns(table, languages: tuple[str, ...], path: Path) -> dict[tuple[str, str], str]:
+    """``[isbn]``: ``en = { pdf = "978-…", epub = "978-…" }``, each checked and hyphenated (python-stdnum)."""
+    from stdnum import isbn as stdnum_isbn
+    from stdnum.exceptions import ValidationError as InvalidNumber
+    if not isinstance(table, dict):
+        raise ConfigError("[isbn] maps a language to its editions' ISBNs, e.g. en = { pdf = \"978-…\" }", path)
+    found: dict[tuple[str, str], str] = {}
+    for lang, editions in table.items():
+        if lang not in languages:
+            raise ConfigError(f"[isbn] names {lang!r}, which is not in [book] languages", path)
+        if not isinstance(editions, dict):
+            raise ConfigError(f"[isbn] {lang} must be a table of formats, e.g. {lang} = {{ pdf = \"978-…\" }}", path)
+        _reject_unknown(editions, set(ISBN_FORMATS), f"isbn.{lang}", path)
+        for format, number in editions.items():
+            try:
+                value = stdnum_isbn.format(stdnum_isbn.validate(str(number), convert=True))
+            except InvalidNumber as error:
+                raise ConfigError(f"[isbn] {lang}.{format} = {number!r} is not a valid ISBN ({error})", path,
+                                  hint="check the digits against the ISBN agency's record") from None
+            if value in found.values():
+                raise ConfigError(f"[isbn] {lang}.{format} repeats {value}: an ISBN names one edition "
+                                  "(one language, one format)", path)
+            found[(lang, format)] = value
+    return found
 
 
 def load_editorial(config: BookConfig) -> dict:

@@ -334,6 +334,8 @@ class Edition:
                                                              f"in {config.source_language}" if result.fallbacks
                                                              else "") + (f"; {'; '.join(notes)}" if notes else ""))
         diagnostics = state.diagnostics.pop(lang, []) + result.layout.diagnostics(f"{lang} PDF")
+        diagnostics += _without_isbn(config, lang, "pdf", book)
+        notes += ["no ISBN"] if any(d.kind == "no-isbn" for d in diagnostics) else []
         diagnostics += [Diagnostic("render", "refused-fetch", Severity.WARNING,
                                    f"the print edition asked for {url[:200]!r}; only the project's templates and "
                                    "images are fetched", f"{lang} PDF") for url in dict.fromkeys(result.refused)]
@@ -360,8 +362,20 @@ class Edition:
         reporter.step("render", f"{lang} EPUB: {result.documents} documents, {result.size / 1024:,.0f} KiB, "
                                 f"{seconds:.1f} s; {'; '.join(notes)}")
         diagnostics = state.diagnostics.pop(lang, [])  # localize's, unless this language's PDF took them
+        diagnostics += _without_isbn(config, lang, "epub", book)
+        notes += ["no ISBN"] if any(d.kind == "no-isbn" for d in diagnostics) else []
         return EditionRow(lang, "epub", "built" if result.written else "unchanged", result.page_markers, result.size,
                           seconds, result.fallbacks, notes, output, diagnostics)
+
+
+def _without_isbn(config: BookConfig, lang: str, format: str, book) -> list[Diagnostic]:
+    """An edition without an ISBN of its own prints none; the build says so, for the publisher."""
+    from .render.printbook import printed_isbn
+    if config.edition_isbn(lang, format, printed_isbn(book)):
+        return []
+    return [Diagnostic("render", "no-isbn", Severity.INFO,
+                       f"the {lang} {format.upper()} has no ISBN of its own and prints none "
+                       f"(set [isbn] {lang} = {{ {format} = \"978-…\" }} in source/book.toml)", f"{lang} {format.upper()}")]
 
 
 # --------------------------------------------------------------------------- the registry

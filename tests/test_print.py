@@ -367,6 +367,29 @@ def test_without_word_breaks_the_same_khmer_would_overflow(editions, monkeypatch
     assert all(o.excess_pt > 0.75 for o in result.layout.overflows)
 
 
+def test_japanese_body_lines_are_justified_to_the_measure(editions, monkeypatch):
+    """WeasyPrint widens only spaces, and Japanese has none: press spreads a short line's gap
+    between its characters. Chapter 1 in Japanese, laid out with and without that."""
+    import contextlib
+
+    from pipeline.i18n.localize import localize
+    from pipeline.render import pdf as pdf_module
+    from pipeline.render.layout import check_layout
+    from pipeline.safety import parse_xml
+    config = load_config(editions)
+    root = parse_xml(config.book_xml.read_bytes(), config.book_xml)
+    book = localize(root, "ja", config).book
+    for other in book.xpath("*[local-name()='chapter'][position()>1] | *[local-name()='preface' or "
+                            "local-name()='acknowledgements']"):
+        book.remove(other)
+    justified = check_layout(pdf_module.lay_out_print(book, "ja", config).rendered)
+    assert justified.cjk_lines > 40 and justified.short_cjk_lines == [], justified.short_cjk_lines[:5]
+    monkeypatch.setattr(pdf_module, "inter_character_justification", contextlib.nullcontext)
+    ragged = check_layout(pdf_module.lay_out_print(book, "ja", config).rendered)
+    assert len(ragged.short_cjk_lines) > 0.1 * ragged.cjk_lines, "without it, many lines end short"
+    assert "justified CJK line(s) ending short" in ragged.summary()
+
+
 def _paragraphs_with_calls(hold: bool) -> str:
     """Japanese and English paragraphs with note calls after 。 and after a closing quote, in 40 column
     widths, so that some line end falls just before a call; the calls held to their words or not."""

@@ -33,7 +33,7 @@ from .fonts import EmbeddedFont, find_face, subset_fonts
 from .html import Context, chapter_html, h, inline, part_html, person_text
 from .images import SUPPORTED
 from .pagemap import PageStart
-from .printbook import copyright_page, title_page
+from .printbook import copyright_page, printed_isbn, title_page
 from .strings import ui_strings
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -102,9 +102,8 @@ def modification_time(config: BookConfig) -> datetime:
     return datetime(2000, 1, 1, tzinfo=UTC)
 
 
-def _isbn(root: etree._Element) -> str:
-    found = root.find("db:info/db:biblioid[@class='isbn']", NS)
-    return "".join(char for char in text_of(found) if char.isdigit() or char in "Xx") if found is not None else ""
+def _digits(isbn: str | None) -> str:
+    return "".join(char for char in isbn or "" if char.isdigit() or char in "Xx")
 
 
 def _plain(element: etree._Element | None) -> str:
@@ -353,11 +352,13 @@ def package_document(root: etree._Element, lang: str, config: BookConfig, *, mod
     """content.opf: metadata, manifest (id, href, media type, properties) and spine."""
     info = root.find("db:info", NS)
     title = _plain(info.find("db:title", NS))
-    isbn = _isbn(root)
+    isbn = _digits(config.edition_isbn(lang, "epub", printed_isbn(root)))  # this EPUB's own, or none
+    print_isbn = _digits(config.edition_isbn(lang, "pdf", printed_isbn(root)))  # the pages its page list follows
     package = etree.Element(f"{{{OPF_NS}}}package", nsmap={None: OPF_NS}, version="3.0",
                             attrib={"unique-identifier": "pub-id", XML_LANG: lang})
     metadata = etree.SubElement(package, f"{{{OPF_NS}}}metadata", nsmap={"dc": DC_NS})
-    identifier = f"urn:isbn:{isbn}" if isbn else f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, title + lang)}"
+    # without an ISBN of its own, a UUID made from the title, language and format: stable across builds
+    identifier = f"urn:isbn:{isbn}" if isbn else f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{title}/{lang}/epub')}"
     _dc(metadata, "identifier", identifier, id="pub-id")
     _dc(metadata, "title", title, id="title")
     _meta(metadata, "title-type", "main", refines="#title")
@@ -396,11 +397,11 @@ def package_document(root: etree._Element, lang: str, config: BookConfig, *, mod
                                                             config.subject])))
     for keyword in config.keywords:
         _dc(metadata, "subject", keyword)
-    if isbn and page_markers:  # the print edition the page list follows (EPUB 3.2 form)
-        _dc(metadata, "source", f"urn:isbn:{isbn}", id="print-source")
+    if print_isbn and page_markers:  # the print edition the page list follows (EPUB 3.2 form)
+        _dc(metadata, "source", f"urn:isbn:{print_isbn}", id="print-source")
         _meta(metadata, "source-of", "pagination", refines="#print-source")
     _meta(metadata, "dcterms:modified", modified.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    _accessibility(metadata, title, isbn, english_blocks=english_blocks if lang != config.source_language else 0,
+    _accessibility(metadata, title, print_isbn, english_blocks=english_blocks if lang != config.source_language else 0,
                    figures_with_images=figures_with_images, figures_without=figures_without,
                    page_markers=page_markers)
     etree.SubElement(metadata, f"{{{OPF_NS}}}meta", name="cover", content="cover-image")
@@ -485,7 +486,8 @@ def render_epub(root: etree._Element, lang: str, config: BookConfig, output: Pat
     images = images or {}
     modified = modification_time(config)
     ctx = Context(lang=lang, strings=ui_strings(lang, config.project_dir / "locales"), notes="endnotes", drafts=drafts,
-                  images={key: f"images/{key}{path.suffix.lower()}" for key, path in sorted(images.items())})
+                  images={key: f"images/{key}{path.suffix.lower()}" for key, path in sorted(images.items())},
+                  isbn=config.edition_isbn(lang, "epub", printed_isbn(root)))
     title = _plain(root.find("db:info/db:title", NS))
     cover = edition_cover(root, lang, config, ctx)
     cover_name = f"images/cover.{cover.extension}"

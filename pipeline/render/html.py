@@ -31,6 +31,7 @@ class Context:
     notes: str = "endnotes"  # or "footnotes" (at the page foot, print only)
     drafts: bool = False
     images: dict[str, str] = field(default_factory=dict)  # figure or opener id -> image URL
+    isbn: str | None = None  # this edition's own ISBN (language and format), printed on the copyright page
     href_for: Callable[[str], str] = lambda identifier: f"#{identifier}"  # EPUB points across files
     fallbacks: int = 0  # blocks shown in the source language
     paragraphs: int = 0  # numbered in reading order: the same ids in print and EPUB, for the page list

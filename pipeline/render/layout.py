@@ -35,12 +35,14 @@ class LayoutReport:
     lines: int = 0  # text lines laid out
     hyphenated: int = 0  # of which end in an inserted hyphen
     ladders: list[tuple[int, str]] = field(default_factory=list)  # (page, line) third hyphenated line in a row
+    cjk_lines: int = 0  # justified lines holding CJK text, last lines of paragraphs left out
+    short_cjk_lines: list[tuple[int, str]] = field(default_factory=list)  # of those, ending over ¼ em short
     warnings: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
         return not (self.overflows or self.missing_glyphs or self.split_clusters or self.isolated_calls
-                    or self.ladders)
+                    or self.ladders or self.short_cjk_lines)
 
     def add_missing_glyphs(self, messages: list[str]) -> None:
         for message in messages:
@@ -65,6 +67,9 @@ class LayoutReport:
         found += [Diagnostic("render", "isolated-note-call", Severity.WARNING,
                              f"a line opens with a note call: {text!r}", f"{edition} page {page}")
                   for page, text in self.isolated_calls]
+        found += [Diagnostic("render", "short-cjk-line", Severity.WARNING,
+                             f"a justified line ends more than a quarter em short: {text!r}", f"{edition} page {page}")
+                  for page, text in self.short_cjk_lines]
         found += [Diagnostic("render", "hyphenation-ladder", Severity.WARNING,
                              f"a third hyphenated line in a row: {text!r}", f"{edition} page {page}")
                   for page, text in self.ladders]
@@ -86,6 +91,8 @@ class LayoutReport:
             parts.insert(2, f"{len(self.isolated_calls)} line(s) opening with a note call")
         if self.ladders:
             parts.insert(2, f"{len(self.ladders)} hyphenation ladder(s) (3 lines in a row)")
+        if self.short_cjk_lines:
+            parts.insert(2, f"{len(self.short_cjk_lines)} of {self.cjk_lines} justified CJK line(s) ending short")
         if self.lines:
             parts.append(f"{self.hyphenated / self.lines:.0%} of lines hyphenated")
         return ", ".join(parts)
@@ -128,7 +135,31 @@ def opens_with_note_call(line_box) -> bool:
     return False
 
 
-INSERTED_HYPHEN = "\u2010"  # WeasyPrint's hyphenate-character: what it adds when it hyphenates
+INSERTED_HYPHEN = "\u2010"
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def _trailing_letter_spacing(line) -> float:
+    box = line
+    while getattr(box, "children", None):
+        box = box.children[-1]
+    spacing = box.style["letter_spacing"] if getattr(box, "style", None) is not None else 0
+    return 0 if spacing == "normal" else spacing
+
+
+def _check_cjk_justification(block, number: int, report: LayoutReport) -> None:
+    """Justified lines with CJK text that end short of the measure (the last line may)."""
+    from weasyprint.formatting_structure import boxes
+    lines = [child for child in block.children if isinstance(child, boxes.LineBox) and child.children]
+    limit = block.content_box_x() + block.width
+    for line in lines[:-1]:
+        text = _text(line)
+        if not _CJK.search(text):
+            continue
+        report.cjk_lines += 1
+        right = max(child.position_x + child.margin_width() for child in line.children) - _trailing_letter_spacing(line)
+        if limit - right > block.style["font_size"] / 4:
+            report.short_cjk_lines.append((number, text.strip()[-20:]))  # WeasyPrint's hyphenate-character: what it adds when it hyphenates
 
 
 def check_layout(document, tolerance_pt: float = 0.75) -> LayoutReport:
@@ -161,6 +192,8 @@ def check_layout(document, tolerance_pt: float = 0.75) -> LayoutReport:
                 excess = (right - limit) / px_per_pt
                 if excess > tolerance_pt:
                     report.overflows.append(Overflow(number, round(excess, 1), _text(box)[:60]))
+            if isinstance(box, boxes.BlockBox) and box.style["text_align_all"] == "justify":
+                _check_cjk_justification(box, number, report)
             if isinstance(box, boxes.BlockBox) and box.element is not None and box.element_tag:
                 if any(isinstance(child, boxes.LineBox) for child in box.children):
                     last_block_tag = box.element_tag

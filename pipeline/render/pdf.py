@@ -19,13 +19,14 @@ from ..config import BookConfig, fonts_for
 from ..errors import EnvironmentProblem, RenderError
 from ..safety import atomic_write, url_fetcher
 from .html import Context
+from .cjk import inter_character_justification
 from .hyphenation import book_hyphenation
 from .pagemap import first_body_page
 from .pdftags import complete_structure_tree
 from .khmer import ZWSP
 from .layout import LayoutReport, check_layout
 from .pagemap import PageStart, load_page_map, page_starts, print_digest, save_page_map
-from .printbook import print_document
+from .printbook import print_document, printed_isbn
 from .strings import ui_strings
 
 FONT_PACKAGES = {
@@ -137,7 +138,7 @@ def _print_html(root: etree._Element, lang: str, config: BookConfig, *, drafts: 
     if not stylesheet.is_file():
         raise RenderError("the print stylesheet is missing", stylesheet, hint="restore templates/print.css from git")
     ctx = Context(lang=lang, strings=ui_strings(lang, config.project_dir / "locales"), notes=notes, drafts=drafts,
-                  images=images or {})
+                  images=images or {}, isbn=config.edition_isbn(lang, "pdf", printed_isbn(root)))
     document = print_document(root, ctx, config)
     html = etree.tostring(document, method="html", encoding="unicode", doctype="<!DOCTYPE html>")
     return html, ctx, document, stylesheet
@@ -157,7 +158,7 @@ def lay_out_print(root: etree._Element, lang: str, config: BookConfig, *, drafts
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
     try:
-        with book_hyphenation():
+        with book_hyphenation(), inter_character_justification():
             rendered = weasyprint.HTML(string=html, base_url=str(templates) + "/", url_fetcher=fetcher).render(
                 pdf_variant="pdf/ua-1", pdf_tags=True)
     except (ValueError, TypeError, AttributeError, IndexError, KeyError, AssertionError, RecursionError) as error:

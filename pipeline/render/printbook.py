@@ -69,6 +69,11 @@ def prelude(config: BookConfig, ctx: Context) -> str:
     return "\n".join(rules)
 
 
+def printed_isbn(root: etree._Element) -> str | None:
+    """The ISBN the manuscript prints (its source language's print edition's, unless book.toml says)."""
+    return _text(root.find("db:info/db:biblioid[@class='isbn']", NS)) or None
+
+
 def _text(element: etree._Element | None) -> str:
     return " ".join(text_of(element).split()) if element is not None else ""
 
@@ -108,9 +113,8 @@ def copyright_page(root: etree._Element, ctx: Context) -> etree._Element:
             uri = _text(address.find("db:uri", NS))
             if uri:
                 page.append(h("p", uri, class_="uri"))
-    isbn = _text(info.find("db:biblioid[@class='isbn']", NS))
-    if isbn:
-        page.append(h("p", f"ISBN {isbn}", class_="isbn"))
+    if ctx.isbn:  # the edition's own: an ISBN names one language in one format
+        page.append(h("p", f"ISBN {ctx.isbn}", class_="isbn"))
     year, holder = _text(info.find("db:copyright/db:year", NS)), _text(info.find("db:copyright/db:holder", NS))
     if year or holder:
         page.append(h("p", ctx.strings("Copyright © {year} {holder}", year=int(year) if year.isdigit() else year,
