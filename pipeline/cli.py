@@ -62,8 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     build.add_argument("--lang", action="append", metavar="LANG",
                        help="build only this language's editions (repeatable; default: every language of the book)")
-    build.add_argument("--format", action="append", choices=["pdf", "epub"], metavar="FORMAT",
-                       help="build only this format (pdf or epub; repeatable; default: every format)")
+    build.add_argument("--format", action="append", choices=["pdf", "printer", "epub"], metavar="FORMAT",
+                       help="build only this format (pdf, printer or epub; repeatable; default: every format; "
+                            "the printer's PDF only for the languages [print] printer_pdf names)")
     build.add_argument("--drafts", action="store_true",
                        help="use machine drafts in the translated editions, which say so on every page and in their "
                             "metadata, written as <slug>-draft.pdf/.epub beside the final ones")

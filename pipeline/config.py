@@ -36,6 +36,11 @@ class PrintSettings:
     margin_bottom_mm: float = 22.0
     margin_inner_mm: float = 22.0
     margin_outer_mm: float = 16.0
+    # The printer's PDF (PDF/X-4, trim and bleed boxes, crop marks, a CMYK output intent): for which
+    # languages. None: the source language only; true: every language; false: none.
+    printer_pdf: bool | None = None
+    bleed_mm: float = 3.0
+    output_profile: str | None = None  # a CMYK ICC profile under source/, else Ghostscript's default_cmyk.icc
 
 
 ENGINES = ("argos", "ctranslate2")
@@ -120,6 +125,11 @@ class BookConfig:
     # book.toml as read, for the stages' cache keys (config_values): each stage keys on the tables it reads.
     tables: dict = field(default_factory=dict, compare=False, repr=False)
 
+    def printer_pdf_for(self, lang: str) -> bool:
+        """Whether ``lang`` gets a printer's PDF: ``[print] printer_pdf``, by default the source language only."""
+        wanted = self.print.printer_pdf
+        return lang == self.source_language if wanted is None else wanted
+
     def edition_isbn(self, lang: str, format: str, printed: str | None = None) -> str | None:
         """The ISBN of one edition. An ISBN names one language in one format: without an [isbn] table, the
         manuscript's own (``printed``) is taken as the source language's print edition's, and every other
@@ -164,7 +174,7 @@ class BookConfig:
 # Which stages each table of book.toml (or one key of it, "table.key") affects, as Sphinx's configuration
 # values carry their rebuild scope: editing [review] re-checks the translations and leaves the editions and
 # the catalogs alone. A stage's cache key holds exactly the values tagged with it (config_values).
-EDITIONS = ("pdf", "epub")
+EDITIONS = ("pdf", "printer", "epub")
 CONFIG_SCOPES: dict[str, tuple[str, ...]] = {
     "book": ("extract", "catalogs", "review", *EDITIONS),
     "limits": ("extract", "catalogs", "review", *EDITIONS),
@@ -259,6 +269,9 @@ def _reject_unknown(table: dict, allowed: set[str], section: str, path: Path) ->
 def _print_settings(table: dict, path: Path) -> PrintSettings:
     allowed = {f.name for f in fields(PrintSettings)}
     _reject_unknown(table, allowed, "print", path)
+    printer = {"printer_pdf": _expect(table, "printer_pdf", bool, path),
+               "output_profile": _expect(table, "output_profile", str, path)}
+    table = {key: value for key, value in table.items() if key not in printer}
     trim = _expect(table, "trim", str, path, "B5")
     if trim in TRIM_SIZES_MM:
         width, height = TRIM_SIZES_MM[trim]
@@ -267,8 +280,8 @@ def _print_settings(table: dict, path: Path) -> PrintSettings:
     else:
         raise ConfigError(f"unknown trim size {trim!r}", path,
                           hint=f"use one of {', '.join(TRIM_SIZES_MM)} or 'custom' with width_mm and height_mm")
-    values: dict = {"trim": trim, "width_mm": width, "height_mm": height}
-    for name in allowed - {"trim"}:
+    values: dict = {"trim": trim, "width_mm": width, "height_mm": height, **printer}
+    for name in allowed - {"trim", *printer}:
         value = _expect(table, name, (int, float), path)
         if value is not None:
             if value <= 0:

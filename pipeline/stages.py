@@ -21,7 +21,9 @@ from .manifest import fonts_used
 from .progress import Reporter, plural
 from .safety import parse_xml, read_input_bytes
 
-FORMATS = ("pdf", "epub")  # in rendering order: the EPUB's page list follows the print edition's pages
+# In rendering order: the EPUB's page list follows the print edition's pages. "printer" is the PDF for the
+# printer (PDF/X-4, bleed, crop marks), built for the languages [print] printer_pdf names.
+FORMATS = ("pdf", "printer", "epub")
 # The orchestration every stage runs through: its code is part of every key.
 GLUE = ("pipeline.stages", "pipeline.build")
 
@@ -265,8 +267,10 @@ class Edition:
     """One edition: a language in a format (PDF or EPUB), final or with machine drafts."""
 
     summary_by_format = {"pdf": "the print edition (WeasyPrint), and its layout check",
+                         "printer": "the printer's PDF: PDF/X-4, trim and bleed boxes, crop marks, CMYK output intent",
                          "epub": "the EPUB 3 edition, its page list following the print edition"}
     modules_by_format = {"pdf": ("pipeline.render.pdf", "pipeline.i18n.localize", "pipeline.render.images"),
+                         "printer": ("pipeline.render.pdf", "pipeline.i18n.localize", "pipeline.render.images"),
                          "epub": ("pipeline.render.epub", "pipeline.render.pdf", "pipeline.i18n.localize",
                                   "pipeline.render.images")}
 
@@ -277,6 +281,8 @@ class Edition:
 
     def path(self, config: BookConfig) -> Path:
         """Where the edition goes: a draft edition has its own name, so it never replaces the final one."""
+        if self.format == "printer":
+            return config.output_dir / self.lang / f"{config.slug}-print.pdf"
         return config.output_dir / self.lang / f"{config.slug}{'-draft' if self.drafts else ''}.{self.format}"
 
     def inputs(self, config: BookConfig) -> Inputs:
@@ -295,7 +301,22 @@ class Edition:
         book, images = self._localized(config, reporter, state)
         if self.format == "epub":
             return self._render_epub(config, book, images, reporter, state)
+        if self.format == "printer":
+            return self._render_printer(config, book, images, reporter, state)
         return self._render_pdf(config, book, images, reporter, state)
+
+    def _render_printer(self, config: BookConfig, book, images: dict[str, str], reporter: Reporter,
+                        state: RenderState) -> EditionRow:
+        from .render.pdf import render_printer_pdf
+        lang, output = self.lang, self.path(config)
+        reporter.step("render", f"{lang} printer's PDF …")
+        result = render_printer_pdf(book, lang, config, output, notes=config.notes, images=images)
+        notes = [f"PDF/X-4, {config.print.bleed_mm:g} mm bleed, crop marks"]
+        reporter.step("render", f"{lang} printer's PDF: {result.pages} pages, {result.size / 1024:,.0f} KiB, "
+                                f"{result.seconds:.1f} s")
+        diagnostics = _without_isbn(config, lang, "pdf", book)  # the print edition's ISBN
+        return EditionRow(lang, "printer", "built" if result.written else "unchanged", result.pages, result.size,
+                          result.seconds, result.fallbacks, notes, output, diagnostics)
 
     def _localized(self, config: BookConfig, reporter: Reporter, state: RenderState):
         """The book in this language (parsed and localized once per process, only when something must render)."""
@@ -394,7 +415,8 @@ def editions(config: BookConfig, languages: tuple[str, ...], formats: tuple[str,
              drafts: bool = False) -> list[Edition]:
     """The editions to build, language by language, PDF before EPUB (the source language has no drafts)."""
     return [Edition(lang, fmt, drafts and lang != config.source_language)
-            for lang in languages for fmt in FORMATS if fmt in formats]
+            for lang in languages for fmt in FORMATS if fmt in formats
+            if fmt != "printer" or (config.printer_pdf_for(lang) and not (drafts and lang != config.source_language))]
 
 
 def registry(config: BookConfig) -> list:

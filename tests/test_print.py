@@ -22,7 +22,7 @@ from lxml import etree
 import pytest
 from babel.messages.pofile import read_po, write_po
 
-from conftest import copy_project, need, run_press
+from conftest import ROOT, copy_project, need, run_press
 from pipeline.config import load_config
 from pipeline.errors import EnvironmentProblem, ExitCode
 from pipeline.render.khmer import ZWSP
@@ -319,6 +319,64 @@ def test_page_labels_show_the_printed_folios_and_the_page_count_is_even(editions
         chapter_one = [page for depth, _, page in outline(pypdf.PdfReader(pdf_of(editions, lang))) if depth == 0][5]
         assert labels[:3] == ["i", "ii", "iii"] and labels[chapter_one] == "1" and labels[chapter_one - 1] != "1"
         assert labels[-1] == str(len(labels) - chapter_one)
+
+
+@pytest.fixture(scope="module")
+def printer_pdf(book, tmp_path_factory):
+    """The English printer's PDF of the book, rendered once."""
+    from pipeline.i18n.localize import localize
+    from pipeline.render.pdf import render_printer_pdf
+    config = load_config(ROOT)
+    output = tmp_path_factory.mktemp("printer") / "print.pdf"
+    render_printer_pdf(localize(book, "en", config).book, "en", config, output)
+    return output
+
+
+@pytest.mark.slow
+def test_the_printers_pdf_has_trim_bleed_marks_and_a_cmyk_output_intent(printer_pdf):
+    import pikepdf
+    config = load_config(ROOT)
+    points = 72 / 25.4
+    with pikepdf.open(printer_pdf) as document:
+        assert len(document.pages) % 2 == 0
+        for page in document.pages[:: max(1, len(document.pages) // 9)]:
+            trim = [float(value) for value in page.obj.TrimBox]
+            bleed = [float(value) for value in page.obj.BleedBox]
+            media = [float(value) for value in page.obj.MediaBox]
+            assert trim[2] - trim[0] == pytest.approx(config.print.width_mm * points, abs=0.1)
+            assert trim[3] - trim[1] == pytest.approx(config.print.height_mm * points, abs=0.1)
+            assert [t - b for t, b in zip(trim[:2], bleed[:2])] == pytest.approx([3 * points] * 2, abs=0.05)
+            assert [b - t for t, b in zip(trim[2:], bleed[2:])] == pytest.approx([3 * points] * 2, abs=0.05)
+            assert media[0] < bleed[0] and media[2] > bleed[2], "room for the crop marks beyond the bleed"
+            content = page.obj.Contents.read_bytes()
+            assert not re.search(rb"(^|\s)[\d.]+ [\d.]+ [\d.]+ (rg|RG)\s", content), "no DeviceRGB colour"
+            assert re.search(rb"[\d.]+ [\d.]+ [\d.]+ [\d.]+ k\s", content), "text on the CMYK plates"
+        intent = document.Root.OutputIntents[0]
+        assert intent.S == "/GTS_PDFX" and intent.DestOutputProfile.read_bytes()[36:40] == b"acsp"
+        assert intent.DestOutputProfile.read_bytes()[16:20] == b"CMYK"
+        with document.open_metadata() as xmp:
+            assert xmp.get("pdfxid:GTS_PDFXVersion") == "PDF/X-4"
+            assert xmp.get("xmp:ModifyDate", "").startswith(config.epub.modified[:10]), "a fixed date: same bytes"
+        assert [page.label for page in document.pages][:2] == ["i", "ii"]
+        assert set(document.pages[0].obj.Resources.Font.keys()) and all(
+            "/FontFile2" in font.FontDescriptor or "/FontFile3" in font.FontDescriptor or "/FontFile" in
+            font.FontDescriptor for font in _fonts(document)), "every font embedded"
+
+
+def _fonts(document):
+    for page in document.pages[:12]:
+        for font in page.obj.Resources.get("/Font", {}).values():
+            font = font.DescendantFonts[0] if "/DescendantFonts" in font else font
+            if "/FontDescriptor" in font:
+                yield font
+
+
+def test_the_printers_pdf_is_built_for_the_source_language_by_default_only(tmp_path):
+    from pipeline.stages import editions
+    config = load_config(ROOT)
+    chosen = [(edition.lang, edition.format) for edition in editions(config, config.languages, ("pdf", "printer"))]
+    assert ("en", "printer") in chosen and ("km", "printer") not in chosen and ("ja", "printer") not in chosen
+    assert not any(edition.format == "printer" for edition in editions(config, ("km",), ("printer",), drafts=True))
 
 
 def test_japanese_chapter_labels_read_dai_n_sho(editions):

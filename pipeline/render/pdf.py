@@ -3,6 +3,7 @@ project, a tagged PDF (PDF/UA-1) with outline and metadata, and a layout check o
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import shutil
@@ -17,7 +18,7 @@ from lxml import etree
 
 from ..config import BookConfig, fonts_for
 from ..errors import EnvironmentProblem, RenderError
-from ..safety import atomic_write, url_fetcher
+from ..safety import atomic_write, read_input_bytes, url_fetcher
 from .html import Context
 from .cjk import inter_character_justification
 from .hyphenation import book_hyphenation
@@ -132,7 +133,7 @@ class PrintLayout:
 
 
 def _print_html(root: etree._Element, lang: str, config: BookConfig, *, drafts: bool, notes: str,
-                images: dict[str, str] | None) -> tuple[str, Context, etree._Element, Path]:
+                images: dict[str, str] | None, extra_css: str = "") -> tuple[str, Context, etree._Element, Path]:
     templates = config.project_dir / "templates"
     stylesheet = templates / "print.css"
     if not stylesheet.is_file():
@@ -140,17 +141,23 @@ def _print_html(root: etree._Element, lang: str, config: BookConfig, *, drafts: 
     ctx = Context(lang=lang, strings=ui_strings(lang, config.project_dir / "locales"), notes=notes, drafts=drafts,
                   images=images or {}, isbn=config.edition_isbn(lang, "pdf", printed_isbn(root)))
     document = print_document(root, ctx, config)
+    if extra_css:  # the printer's edition: bleed, crop marks, the output profile (our CSS, never the book's)
+        document.find("head").append(etree.Element("style"))
+        document.find("head")[-1].text = extra_css
     html = etree.tostring(document, method="html", encoding="unicode", doctype="<!DOCTYPE html>")
     return html, ctx, document, stylesheet
 
 
 def lay_out_print(root: etree._Element, lang: str, config: BookConfig, *, drafts: bool = False,
-                  notes: str = "endnotes", images: dict[str, str] | None = None) -> PrintLayout:
-    """The print edition laid out in pages (not yet written), and its page starts saved for the EPUB."""
+                  notes: str = "endnotes", images: dict[str, str] | None = None,
+                  printer_css: str = "") -> PrintLayout:
+    """The print edition laid out in pages (not yet written), and its page starts saved for the EPUB
+    (not for the printer's edition, whose extra CSS adds bleed and marks but moves nothing)."""
     import weasyprint
 
     check_fonts(config, lang)
-    html, ctx, document, stylesheet = _print_html(root, lang, config, drafts=drafts, notes=notes, images=images)
+    html, ctx, document, stylesheet = _print_html(root, lang, config, drafts=drafts, notes=notes, images=images,
+                                                  extra_css=printer_css)
     templates = stylesheet.parent
     refused: list[str] = []
     fetcher = url_fetcher([templates, config.source_dir / "images"], config.limits, refused)
@@ -160,7 +167,7 @@ def lay_out_print(root: etree._Element, lang: str, config: BookConfig, *, drafts
     try:
         with book_hyphenation(), inter_character_justification():
             rendered = weasyprint.HTML(string=html, base_url=str(templates) + "/", url_fetcher=fetcher).render(
-                pdf_variant="pdf/ua-1", pdf_tags=True)
+                **({"pdf_variant": "pdf/x-4"} if printer_css else {"pdf_variant": "pdf/ua-1", "pdf_tags": True}))
     except (ValueError, TypeError, AttributeError, IndexError, KeyError, AssertionError, RecursionError) as error:
         raise RenderError(f"the {lang} edition could not be laid out ({type(error).__name__}: {error})",
                           stylesheet, hint="a template or stylesheet error; rerun with --debug for the details")
@@ -170,7 +177,8 @@ def lay_out_print(root: etree._Element, lang: str, config: BookConfig, *, drafts
     layout = PrintLayout(html, digest, rendered, ctx, refused, collector.messages)
     layout.starts = page_starts(rendered.pages, document, ctx.strings)
     layout.first_body_page = first_body_page(rendered.pages, document)
-    save_page_map(page_map_path(config, lang), digest, len(rendered.pages), layout.starts)
+    if not printer_css:
+        save_page_map(page_map_path(config, lang), digest, len(rendered.pages), layout.starts)
     return layout
 
 
@@ -209,6 +217,97 @@ def finish_print_pdf(first_body: int | None):
                     blank[box] = last[box]
             pdf.add_page(blank)
     return finish
+
+
+DEFAULT_CMYK_PROFILE = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")  # Debian's libgs-common
+MARKS_MM = 10.0  # the sheet beyond the trim: the bleed, then room for the crop marks
+
+
+def output_profile(config: BookConfig) -> Path:
+    """The CMYK ICC profile the printer's PDF declares as its output intent."""
+    if config.print.output_profile:
+        path = (config.source_dir / config.print.output_profile).resolve()
+        if not path.is_relative_to(config.source_dir.resolve()) or not path.is_file():
+            raise RenderError("the output profile named in [print] output_profile is not a file under source/",
+                              path, hint="put the printer's ICC profile (e.g. their FOGRA or GRACoL one) under source/")
+        return path
+    if not DEFAULT_CMYK_PROFILE.is_file():
+        raise EnvironmentProblem(f"no CMYK output profile for the printer's PDF ({DEFAULT_CMYK_PROFILE} is missing)",
+                                 hint="apt-get install libgs-common (scripts/setup does this), or set [print] "
+                                      "output_profile to your printer's ICC profile under source/")
+    return DEFAULT_CMYK_PROFILE
+
+
+def printer_css(config: BookConfig) -> str:
+    """Bleed and crop marks around the trimmed page, and the output intent's CMYK profile."""
+    profile = output_profile(config)
+    data = base64.b64encode(read_input_bytes(profile, config.limits, what="colour profile")).decode("ascii")
+    return (f"@page {{ bleed: {MARKS_MM}mm; marks: crop; }}\n"
+            f"@color-profile device-cmyk {{ src: url(data:application/vnd.iccprofile;base64,{data}); "
+            "components: cyan, magenta, yellow, black; rendering-intent: relative-colorimetric; }")
+
+
+_RGB_OPERATOR = re.compile(rb"^(-?[\d.]+) (-?[\d.]+) (-?[\d.]+) (rg|RG)$")
+
+
+def _cmyk(match: re.Match) -> bytes:
+    """A DeviceRGB colour operator as DeviceCMYK: greys on the black plate alone, other colours by the
+    naive complement (the profile's printer converts them properly; the book has only a red draft label)."""
+    red, green, blue = (min(1.0, max(0.0, float(value))) for value in match.group(1, 2, 3))
+    operator = b"k" if match.group(4) == b"rg" else b"K"
+    if max(red, green, blue) - min(red, green, blue) < 0.004:
+        cyan = magenta = yellow = 0.0
+        black = 1 - red
+    else:
+        black = 1 - max(red, green, blue)
+        cyan, magenta, yellow = ((1 - channel - black) / (1 - black) for channel in (red, green, blue))
+    return b" ".join(f"{value:.4f}".encode() for value in (cyan, magenta, yellow, black)) + b" " + operator
+
+
+def finish_printer_pdf(first_body: int | None, bleed_mm: float):
+    """The printer's PDF: the screen edition's touches, a BleedBox exactly ``bleed_mm`` beyond the TrimBox
+    (WeasyPrint puts it up to 10 pt out), and every colour on the CMYK plates the output intent describes."""
+    screen = finish_print_pdf(first_body)
+
+    def finish(document, pdf) -> None:
+        import pydyf
+        screen(document, pdf)
+        bleed = bleed_mm * 72 / 25.4
+        for number in pdf.pages["Kids"][::3]:
+            page = pdf.objects[number]
+            if "TrimBox" in page:
+                left, top, right, bottom = page["TrimBox"]
+                page["BleedBox"] = pydyf.Array([left - bleed, top - bleed, right + bleed, bottom + bleed])
+        for obj in pdf.objects:
+            if isinstance(obj, pydyf.Stream) and isinstance(getattr(obj, "stream", None), list):
+                obj.stream = [_RGB_OPERATOR.sub(_cmyk, item) if isinstance(item, bytes) else item
+                              for item in obj.stream]
+    return finish
+
+
+def render_printer_pdf(root: etree._Element, lang: str, config: BookConfig, output: Path, *,
+                       notes: str = "endnotes", images: dict[str, str] | None = None) -> PdfResult:
+    """The PDF for the printer: PDF/X-4 with TrimBox at the trim size, a BleedBox, crop marks and a CMYK
+    output intent; written atomically. The reader's PDF (PDF/UA) stays the screen edition."""
+    from .epub import modification_time  # the editions' one fixed date
+    started = time.perf_counter()
+    printed = lay_out_print(root, lang, config, notes=notes, images=images, printer_css=printer_css(config))
+    rendered = printed.rendered
+    modified = modification_time(config).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rendered.metadata.modified = rendered.metadata.created = modified  # same book, same bytes
+    stylesheet = config.project_dir / "templates" / "print.css"
+    try:
+        with actual_text_for_reordering_scripts():
+            data = rendered.write_pdf(pdf_variant="pdf/x-4",
+                                      finisher=finish_printer_pdf(printed.first_body_page, config.print.bleed_mm))
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, AssertionError, RecursionError) as error:
+        raise RenderError(f"the {lang} printer's PDF could not be written ({type(error).__name__}: {error})",
+                          stylesheet, hint="a template or stylesheet error; rerun with --debug for the details")
+    layout = check_layout(rendered)
+    written = atomic_write(output, data)
+    pages = len(rendered.pages) + len(rendered.pages) % 2
+    return PdfResult(lang, output, pages, len(data), time.perf_counter() - started, written,
+                     printed.ctx.fallbacks, layout, printed.refused, printed.ctx.missing_images, printed.starts)
 
 
 def render_pdf(root: etree._Element, lang: str, config: BookConfig, output: Path, *, drafts: bool = False,
