@@ -52,6 +52,8 @@ def structure_book(manuscript: Manuscript, *, language: str = "en",
     book = el("book", attrs={"version": "5.0"})
     book.set(f"{{{XML_NS}}}lang", language)
     regions = find_regions(blocks)
+    if blocks and not any(region.kind in ("part", "chapter") for region in regions):
+        return _single_chapter_book(manuscript, book, findings, levels, used_levels)
     outlines: dict[str, list] = {}
     chapter_count = 0
     info = None
@@ -85,6 +87,26 @@ def structure_book(manuscript: Manuscript, *, language: str = "en",
         findings.flagged("editorial-decision", f"[headings] decision for {key!r} matches no heading",
                          before=key)
     return StructuredBook(book, findings, outlines)
+
+
+def _single_chapter_book(manuscript: Manuscript, book: etree._Element, findings: Findings,
+                         levels: dict[str, int], used: set[str]) -> StructuredBook:
+    """A manuscript with neither chapter labels nor top-level headings is one chapter, every block kept.
+
+    A minimal fallback so that no reader's text is lost to the opening-pages rule (which reads a
+    manuscript's first pages as metadata); the general rule for such manuscripts belongs with the
+    region finder. The book's title is the format's own (DOCX core properties) or the file name.
+    """
+    title_text = manuscript.title or manuscript.path.stem
+    book.append(el("info", el("title", text=title_text)))
+    chapter = el("chapter", attrs={"label": "1"})
+    set_id(chapter, "ch1")
+    chapter.append(el("info", el("title", text=title_text)))
+    linker = NoteLinker("ch1", [], findings)
+    builder = BodyBuilder("ch1", findings, notes=linker, heading_levels=levels, used_levels=used)
+    _extend(chapter, builder.build(manuscript.blocks))
+    book.append(chapter)
+    return StructuredBook(book, findings, {"ch1": builder.outline})
 
 
 def _level_key(key: str) -> str:
