@@ -116,6 +116,7 @@ class NoteLinker:
     findings: Findings
     by_number: dict[int, NoteEntry] = field(default_factory=dict)
     markers: int = 0
+    endnotes: int = 0  # attached endnotes met so far (DOCX)
 
     def __post_init__(self) -> None:
         for entry in self.entries:
@@ -137,10 +138,10 @@ class NoteLinker:
             return el("footnoteref", attrs={"linkend": entry.element_id, "label": span.text})
         return self._footnote(entry, span.text)
 
-    def _footnote(self, entry: NoteEntry, label: str) -> etree._Element:
+    def _footnote(self, entry: NoteEntry, label: str, endnote: bool = False) -> etree._Element:
         entry.used = True
-        entry.element_id = f"{self.scope}-fn{label}"
-        footnote = el("footnote", attrs={"label": label})
+        entry.element_id = f"{self.scope}-{'en' if endnote else 'fn'}{label}"
+        footnote = el("footnote", attrs={"label": label, "role": "endnote" if endnote else None})
         set_id(footnote, entry.element_id)
         if entry.blocks:
             for block in entry.blocks:
@@ -158,12 +159,14 @@ class NoteLinker:
     def _attached(self, span: Span) -> etree._Element:
         """A real footnote (DOCX) anchored where the author put it."""
         self.markers += 1
-        label = span.note_label or str(self.markers)
+        endnote = span.note_kind == "endnote"  # Word numbers endnotes apart from footnotes: so do we
+        self.endnotes += endnote
+        label = span.note_label or str(self.endnotes if endnote else self.markers - self.endnotes)
         entry = NoteEntry(int(label) if label.isdigit() else None, [], Where(), blocks=span.note)
         self.entries.append(entry)
         if not span.note:
             return el("superscript", attrs={"role": "noteref"}, text=label)
-        return self._footnote(entry, label)
+        return self._footnote(entry, label, endnote=endnote)
 
     def unused(self) -> list[NoteEntry]:
         return [entry for entry in self.entries if not entry.used and entry.blocks is None]
