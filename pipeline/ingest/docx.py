@@ -423,6 +423,12 @@ class _DocxReader:
                 cells.append((column, tc, state, span))
                 column += span
             grid.append(cells)
+        index = 0
+        while index < header_count:  # a header cell spanning down takes the rows it spans into the header
+            for column, _, state, _ in grid[index]:
+                if state == "restart":
+                    header_count = max(header_count, index + _rows_spanned(grid, index, column))
+            index += 1
         for index, (tr, cells) in enumerate(zip(rows, grid)):
             self.paragraph_number += 1
             texts, blocks_per_cell, column_spans, row_spans = [], [], [], []
@@ -634,7 +640,7 @@ class _DocxReader:
         partname = str(target.partname)
         if partname not in self._media_names:
             stem = PurePosixPath(partname).name
-            name = re.sub(r"[^A-Za-z0-9._-]", "_", stem) or "image"
+            name = re.sub(r"[^A-Za-z0-9._-]", "_", stem).lstrip(".") or "image"
             while name in self.media:
                 name = "x" + name
             self._media_names[partname] = name
