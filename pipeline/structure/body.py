@@ -124,7 +124,8 @@ class BodyBuilder:
                     and blocks[i + 1].kind is Kind.ROW:
                 i = self._glossary(blocks, i, units)
             elif block.kind is Kind.ROW and block.style == "definition-row":
-                i = self._glossary(blocks, i, units, titled=False, kind="variablelist")
+                kind = "glossary" if _abbreviation_terms(blocks, i) else "variablelist"
+                i = self._glossary(blocks, i, units, titled=False, kind=kind)
             elif block.kind is Kind.ROW:
                 i = self._table(blocks, i, units, titled=False)
             elif block.kind is Kind.ITEM:
@@ -604,6 +605,20 @@ def _marker_kind(bullet: str | None) -> str:
 
 def _row_text(cells: list[list[Span]]) -> list[str]:
     return [" ".join("".join(span.text for span in cell).split()) for cell in cells]
+
+
+def _abbreviation_terms(blocks: list[Block], i: int) -> bool:
+    """Is the definition list starting at ``i`` a list of abbreviations (every term a short one
+    whose first word has two capitals or more: "ASEAN", "ReCAAP", "AHA Centre")? Then it is a
+    ``glosslist role="abbreviations"``, like the one a text manuscript's abbreviation list makes;
+    any other definition list is a plain ``variablelist``."""
+    terms = []
+    while i < len(blocks) and blocks[i].kind is Kind.ROW and blocks[i].style == "definition-row":
+        cells = blocks[i].cells or [[]]
+        terms.append("".join(span.text for span in cells[0]).split())
+        i += 1
+    return len(terms) >= 2 and all(0 < len(words) <= 4 and sum(char.isupper() for char in words[0]) >= 2
+                                   for words in terms)
 
 
 def _list_element(marker: str) -> etree._Element:
