@@ -241,3 +241,43 @@ def test_definition_lists_without_invented_roles():
 def test_a_namespace_prefix_pandoc_2_17_cannot_read():
     root, _, _ = extracted("ns0-reference.docx")
     assert texts(root, "//db:chapter/db:para") == ["ref"]
+
+
+# --------------------------------------------------------------------------- downstream: editions and catalogs
+
+
+def _chapter_html(name: str) -> str:
+    from lxml import etree
+
+    from conftest import ROOT
+    from pipeline.render.html import Context, chapter_html
+    from pipeline.render.strings import ui_strings
+    root, _, _ = extracted(name)
+    ctx = Context(lang="en", strings=ui_strings("en", ROOT / "locales"))
+    return "".join(etree.tostring(chapter_html(chapter, ctx), encoding="unicode")
+                   for chapter in xpath(root, "//db:chapter"))
+
+
+def test_the_editions_set_the_new_blocks_and_leave_remarks_out():
+    assert _chapter_html("block_quotes.docx").count("<blockquote>") == 3
+    assert '<pre class="code">readDocx :: ReaderOptions\n' in _chapter_html("codeblock.docx")
+    assert "<dt>Term 1</dt>" in _chapter_html("definition_list.docx")
+    formatted = _chapter_html("inline_formatting.docx")
+    assert '<span class="smallcaps">Small Caps</span>' in formatted and "<s>strikethrough</s>" in formatted
+    assert "A line<br/>" in formatted
+    commented = _chapter_html("comments.docx")
+    assert "I want some text to have a comment on it." in commented
+    assert "I left a comment." not in commented  # the editor's remark is not printed
+    linked = _chapter_html("links.docx")
+    assert '<a href="#bm-my_bookmark">internal link</a>' in linked and '<span id="bm-my_bookmark"/>' in linked
+
+
+def test_remarks_are_not_translation_text():
+    from pipeline.config import load_config
+    from pipeline.i18n.segments import extract_segments
+    root, _, _ = extracted("comments.docx")
+    segments = extract_segments(root, load_config().translation)
+    text = " ".join(segment.text for segment in segments)
+    assert "I want <g1/>some text to have a comment on it." in text
+    assert "I left a comment" not in text and "editor's remark" in " ".join(
+        meaning for segment in segments for _, meaning in segment.placeholders)

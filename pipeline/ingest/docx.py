@@ -151,6 +151,8 @@ class _DocxReader:
         self.comments = self._read_comments()
         self.placed_comments: set[str] = set()
         self.notes = {kind: self._read_notes(kind) for kind in _NOTE_PARTS}
+        self.paragraph_number = 0  # body paragraphs count from 1, whatever the notes held
+        self.fields = []
 
     # ----------------------------------------------------------------- parts
 
@@ -177,6 +179,8 @@ class _DocxReader:
             if note.get(f"{W}type") in _SEPARATOR_NOTES:
                 continue
             paragraphs = [block for block in self._blocks(note, context) if block.text.strip() or block.image]
+            for block in paragraphs:
+                block.where = Where()  # a note's place is its marker's
             if paragraphs and paragraphs[0].spans:
                 first = paragraphs[0].spans
                 first[0] = first[0].with_text(first[0].text.lstrip())
