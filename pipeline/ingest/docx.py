@@ -89,6 +89,11 @@ def read_docx(data: bytes, path: Path, limits: Limits = DEFAULT_LIMITS) -> Manus
                          hint="the file is damaged; open it in Word or LibreOffice and save it again")
     reader = _DocxReader(document, path)
     blocks = reader.read_body()
+    for comment_id, (text, author) in reader.comments.items():
+        if comment_id not in reader.placed_comments and text:
+            reader.warnings.append(ReaderWarning(
+                "comment-not-anchored", f"a comment{f' by {author}' if author else ''} is anchored nowhere in the "
+                f"text, so it is not in the book: {text[:200]}"))
     if not any(_has_words(block) for block in blocks):
         raise InputError("the Word document has no text", path, hint="check that the right file was delivered")
     title = (document.core_properties.title or "").strip() or None
@@ -251,6 +256,8 @@ class _DocxReader:
         if not text.strip() and not any(span.note is not None or span.remark for span in spans):
             for image in images:  # a paragraph that only holds pictures: each a block of its own
                 out.append(Block(Kind.IMAGE, [Span(image.text)], where, image=image.image))
+            if not images and previous and previous[-1].kind is Kind.CODE and self._code_style(p):
+                out.append(Block(Kind.CODE, [], where))  # a blank line inside a code listing
         else:
             out.append(self._classify(p, spans, where, previous))
         for deferred in inner.deferred:
@@ -281,7 +288,7 @@ class _DocxReader:
             item = previous[-1]  # indented like the list, no number of its own: the item goes on
             block.kind, block.level, block.list_id, block.bullet = Kind.ITEM, item.level, item.list_id, item.bullet
             block.continuation = True
-        elif lowered in _CODE_STYLES or _all_monospace(p, self):
+        elif self._code_style(p) or _all_monospace(p, self):
             block.kind = Kind.CODE
         elif lowered in _QUOTE_STYLES or self._indented(p, style, relative=True):
             block.kind = Kind.QUOTE
@@ -292,6 +299,10 @@ class _DocxReader:
         return block
 
     # ----------------------------------------------------------------- styles and numbering
+
+    def _code_style(self, p: etree._Element) -> bool:
+        style = self._paragraph_style(p)
+        return any((each.name or "").lower() in _CODE_STYLES for each in self._style_chain(style))
 
     def _paragraph_style(self, p: etree._Element):
         style_id = p.find(f"{W}pPr/{W}pStyle")

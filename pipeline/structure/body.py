@@ -460,13 +460,14 @@ class BodyBuilder:
             quote.append(para)
         return quote
 
-    def _element_code(self, unit: Unit) -> etree._Element:
+    def _element_code(self, unit: Unit) -> etree._Element | None:
         """Adjacent code paragraphs are one listing, a line each; their spacing is content."""
-        listing = el("programlisting")
-        for index, block in enumerate(unit.blocks):
-            if index:
-                append(listing, "\n")
-            append(listing, "".join(span.text for span in block.spans))
+        lines = ["".join(span.text for span in block.spans) for block in unit.blocks]
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if not lines:
+            return None
+        listing = el("programlisting", text="\n".join(lines))
         mark_source(listing, unit.where)
         return listing
 
