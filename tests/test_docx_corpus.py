@@ -150,6 +150,19 @@ def test_nested_lists_levels_continuations_and_adjacent_lists():
     assert texts(adjacent, "db:listitem/db:para") == ["Different list adjacent to the one above."]
 
 
+def test_numbering_goes_on_after_an_interruption_and_restarts_when_told():
+    root, _, _ = extracted("lists_continuing.docx")  # Foo Bar Baz, a paragraph, then 4. Bop
+    assert [(ol.get("startingnumber"), texts(ol, "db:listitem/db:para")) for ol in xpath(root, "//db:orderedlist")] \
+        == [(None, ["Foo", "Bar", "Baz"]), ("4", ["Bop"])]
+    assert texts(root, "//db:chapter/db:para") == ["Interruption."]
+    root, _, _ = extracted("lists_restarting.docx")  # a list starting at 2, a quote, a list restarted at 1
+    assert [(ol.get("startingnumber"), texts(ol, "db:listitem/db:para")) for ol in xpath(root, "//db:orderedlist")] \
+        == [("2", ["Foo", "Bar", "Baz"]), (None, ["Bop."])]
+    assert texts(root, "//db:blockquote/db:para") == ["Interruption"]
+    root, _, _ = extracted("task_list.docx")  # a list level without a marker is the item's next paragraph
+    assert texts(root, "//db:listitem[db:para = 'Checked']/db:para") == ["Checked", "with continuation paragraph"]
+
+
 def test_each_table_is_separate_with_its_header_rows():
     root, _, _ = extracted("tables.docx")
     tables = xpath(root, "//db:informaltable")

@@ -279,13 +279,15 @@ class _DocxReader:
             block.kind, block.level = Kind.HEADING, 0
         elif outline is not None:
             block.kind, block.level = Kind.HEADING, outline + 1
-        elif numbering is not None and numbering[0] != "0":
+        elif numbering is not None and numbering[0] != "0" and not (
+                previous and previous[-1].kind is Kind.ITEM and self._unmarked(*numbering)):
             num_id, ilvl = numbering
             block.kind, block.level, block.list_id = Kind.ITEM, ilvl + 1, num_id
             block.bullet = self._list_marker(num_id, str(ilvl))
+            block.number = self._count(num_id, ilvl)
         elif previous and previous[-1].kind is Kind.ITEM and (
-                numbering is not None or self._indented(p, style) or lowered.startswith("list")):
-            item = previous[-1]  # indented like the list, no number of its own: the item goes on
+                numbering is not None or (lowered.startswith("list") and self._indented(p, style))):
+            item = previous[-1]  # numbering switched off ("numId 0"), or a list style's indent: the item goes on
             block.kind, block.level, block.list_id, block.bullet = Kind.ITEM, item.level, item.list_id, item.bullet
             block.continuation = True
         elif self._code_style(p) or _all_monospace(p, self):
@@ -356,29 +358,60 @@ class _DocxReader:
         """'1.' numbered, 'a.'/'A.' lettered, 'i.'/'I.' roman, '•' bulleted (from numbering.xml)."""
         return _FORMATS.get(self._numbering_formats().get((num_id, ilvl), "bullet"), "•")
 
+    def _unmarked(self, num_id: str, ilvl: int) -> bool:
+        """A list level that shows no marker (numFmt "none", blank text): a continuation paragraph."""
+        return self._numbering_formats().get((num_id, str(ilvl))) == "none"
+
+    def _count(self, num_id: str, ilvl: int) -> int:
+        """The number this item shows: Word counts per list and level, from the level's start (or the
+        list's override), on across interruptions, and a deeper level starts again after a shallower one."""
+        self._numbering_formats()
+        counts = self._counts.setdefault(num_id, {})
+        value = counts.get(ilvl, self._starts.get((num_id, str(ilvl)), 1) - 1) + 1
+        counts[ilvl] = value
+        for deeper in [level for level in counts if level > ilvl]:
+            del counts[deeper]
+        return value
+
     def _numbering_formats(self) -> dict[tuple[str, str], str]:
         if hasattr(self, "_formats"):
             return self._formats
         self._formats: dict[tuple[str, str], str] = {}
+        self._starts: dict[tuple[str, str], int] = {}
+        self._counts: dict[str, dict[int, int]] = {}
         try:
             numbering = self.document.part.numbering_part.element
         except (KeyError, NotImplementedError, AttributeError):
             return self._formats
         abstract: dict[str, dict[str, str]] = {}
+        starts: dict[str, dict[str, int]] = {}
         for definition in numbering.findall(f"{W}abstractNum"):
             levels = abstract.setdefault(definition.get(f"{W}abstractNumId"), {})
+            first = starts.setdefault(definition.get(f"{W}abstractNumId"), {})
             for lvl in definition.findall(f"{W}lvl"):
                 fmt = lvl.find(f"{W}numFmt")
-                levels[lvl.get(f"{W}ilvl")] = fmt.get(f"{W}val") if fmt is not None else "bullet"
+                text = lvl.find(f"{W}lvlText")
+                blank = text is not None and not (text.get(f"{W}val") or "").strip()
+                levels[lvl.get(f"{W}ilvl")] = "none" if blank else fmt.get(f"{W}val") if fmt is not None else "bullet"
+                first[lvl.get(f"{W}ilvl")] = _int(_val(lvl.find(f"{W}start")), 1)
         for num in numbering.findall(f"{W}num"):
             reference = num.find(f"{W}abstractNumId")
-            levels = dict(abstract.get(reference.get(f"{W}val"), {})) if reference is not None else {}
+            key = reference.get(f"{W}val") if reference is not None else None
+            levels = dict(abstract.get(key, {}))
+            first = dict(starts.get(key, {}))
             for override in num.findall(f"{W}lvlOverride"):
                 fmt = override.find(f"{W}lvl/{W}numFmt")
                 if fmt is not None:
                     levels[override.get(f"{W}ilvl")] = fmt.get(f"{W}val")
+                start = override.find(f"{W}startOverride")
+                if start is None:
+                    start = override.find(f"{W}lvl/{W}start")
+                if start is not None:
+                    first[override.get(f"{W}ilvl")] = _int(_val(start), 1)
             for ilvl, fmt in levels.items():
                 self._formats[(num.get(f"{W}numId"), ilvl)] = fmt
+            for ilvl, value in first.items():
+                self._starts[(num.get(f"{W}numId"), ilvl)] = value
         return self._formats
 
     def _indentation(self, element) -> int | None:

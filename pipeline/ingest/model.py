@@ -124,6 +124,7 @@ class Block:
     # What DOCX adds (readers that do not know these leave them unset):
     list_id: str | None = None  # ITEM: which source list it belongs to, so adjacent lists stay apart
     continuation: bool = False  # ITEM: a further paragraph of the item above, not an item of its own
+    number: int | None = None  # ITEM: the number a numbered item shows (a list may start at 4, go on after text)
     table: int | None = None  # ROW: which source table (ordinal), so adjacent tables stay apart
     header: bool = False  # ROW: a header row (repeated header, or the table's first-row style)
     spans_columns: list[int] | None = None  # ROW: how many grid columns each cell spans (DOCX gridSpan)

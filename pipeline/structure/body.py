@@ -424,7 +424,7 @@ class BodyBuilder:
         """A DOCX list: items nest by level, continuation paragraphs stay in their item, and a
         different list met at the same level (another numbering) is a list of its own."""
         first = unit.item_blocks[0]
-        root = _list_element(first.bullet or "")
+        root = _list_element(first.bullet or "", first.number)
         stack: list[tuple[int, etree._Element, str | None]] = [(first.level or 1, root, first.list_id)]
         for block, spans, where in zip(unit.item_blocks, unit.items, unit.item_wheres):
             para = self._inline(el("para"), spans)
@@ -442,11 +442,11 @@ class BodyBuilder:
                 holder = items[-1] if items else el("listitem", el("para"))
                 if not items:
                     stack[-1][1].append(holder)
-                nested = _list_element(block.bullet or "")
+                nested = _list_element(block.bullet or "", block.number)
                 holder.append(nested)
                 stack.append((level, nested, block.list_id))
             elif block.list_id != stack[-1][2] and len(stack) > 1:
-                sibling = _list_element(block.bullet or "")  # another list inside the same item
+                sibling = _list_element(block.bullet or "", block.number)  # another list inside the same item
                 stack[-1][1].addnext(sibling)
                 stack[-1] = (stack[-1][0], sibling, block.list_id)
             stack[-1][1].append(el("listitem", para))
@@ -622,11 +622,13 @@ def _abbreviation_terms(blocks: list[Block], i: int) -> bool:
                                    for words in terms)
 
 
-def _list_element(marker: str) -> etree._Element:
-    """The DocBook list for a marker: numbered (with its start), lettered, roman, or bulleted."""
+def _list_element(marker: str, start: int | None = None) -> etree._Element:
+    """The DocBook list for a marker: numbered (with its start), lettered, roman, or bulleted.
+    ``start`` is the number its first item shows when the source says (DOCX), else the marker's."""
     number = re.match(r"^(\d{1,3})[.)]$", marker)
     if number:
-        return el("orderedlist", attrs={"startingnumber": number.group(1)} if number.group(1) != "1" else None)
+        first = str(start) if start is not None else number.group(1)
+        return el("orderedlist", attrs={"startingnumber": first} if first != "1" else None)
     if marker in ("i.", "I."):
         return el("orderedlist", attrs={"numeration": "lowerroman" if marker == "i." else "upperroman"})
     if re.match(r"^[a-z][.)]$", marker):
