@@ -206,6 +206,9 @@ def test_tracked_changes_read_as_accepted():
     assert texts(root, "//db:para") == ["This is a text with a deletion."]
     root, _, _ = extracted("track_changes_insertion.docx")
     assert texts(root, "//db:para") == ["This is a text with two exciting insertions."]
+    from pipeline.ingest import read_manuscript
+    warnings = read_manuscript(CORPUS / "track_changes_deletion.docx").warnings  # said, for the report
+    assert [w.kind for w in warnings] == ["tracked-deletions"] and "excessively" in warnings[0].message
 
 
 def test_links_with_fragments_bookmarks_and_field_codes():

@@ -89,6 +89,7 @@ def read_docx(data: bytes, path: Path, limits: Limits = DEFAULT_LIMITS) -> Manus
                          hint="the file is damaged; open it in Word or LibreOffice and save it again")
     reader = _DocxReader(document, path)
     blocks = reader.read_body()
+    reader.report_left_out()
     for comment_id, (text, author) in reader.comments.items():
         if comment_id not in reader.placed_comments and text:
             reader.warnings.append(ReaderWarning(
@@ -156,6 +157,7 @@ class _DocxReader:
         self.comments = self._read_comments()
         self.placed_comments: set[str] = set()
         self.notes = {kind: self._read_notes(kind) for kind in _NOTE_PARTS}
+        self.referenced_notes: dict[str, set[str]] = {kind: set() for kind in _NOTE_PARTS}
         self.paragraph_number = 0  # body paragraphs count from 1, whatever the notes held
         self.fields = []
 
@@ -204,6 +206,28 @@ class _DocxReader:
             text = " / ".join(paragraph for paragraph in paragraphs if paragraph)
             comments[comment.get(f"{W}id")] = (text, comment.get(f"{W}author"))
         return comments
+
+    def report_left_out(self) -> None:
+        """What the body does not carry into the book, said rather than lost: tracked deletions (read
+        as accepted), notes no marker refers to, embedded documents Word keeps as alternative chunks."""
+        body = self.document.element.body
+        deleted = " ".join(" ".join(t.text or "" for t in element.iter(f"{W}delText")) for element in
+                           body.iter(f"{W}del"))
+        if deleted.split():
+            self.warnings.append(ReaderWarning(
+                "tracked-deletions", f"tracked changes read as accepted: {len(deleted.split())} deleted (or moved-away) "
+                f"words are not in the book ({' '.join(deleted.split()[:30])})"))
+        for kind, notes in self.notes.items():
+            for note_id, paragraphs in notes.items():
+                if note_id not in self.referenced_notes[kind] and any(b.text.strip() for b in paragraphs):
+                    text = " ".join(" ".join(b.text.split()) for b in paragraphs)
+                    self.warnings.append(ReaderWarning(
+                        "note-not-anchored", f"a {_NOTE_PARTS[kind]} no marker refers to is not in the book: "
+                        f"{text[:200]}"))
+        if next(body.iter(f"{W}altChunk"), None) is not None:
+            self.warnings.append(ReaderWarning(
+                "embedded-document", "the document embeds another document (w:altChunk) that Word imports on "
+                "opening; press does not read it: open and save the file in Word first"))
 
     # ----------------------------------------------------------------- blocks
 
@@ -590,6 +614,7 @@ class _DocxReader:
             elif tag in (f"{W}footnoteReference", f"{W}endnoteReference") and not context.in_note:
                 kind = "footnotes" if tag == f"{W}footnoteReference" else "endnotes"
                 note = self.notes.get(kind, {}).get(child.get(f"{W}id"))
+                self.referenced_notes[kind].add(child.get(f"{W}id"))
                 spans.append(Span("", note=note if note is not None else [],
                                   note_kind="endnote" if kind == "endnotes" else None))
             elif tag == f"{W}commentReference":
