@@ -299,3 +299,24 @@ def test_remarks_are_not_translation_text():
     assert "I want <g1/>some text to have a comment on it." in text
     assert "I left a comment" not in text and "editor's remark" in " ".join(
         meaning for segment in segments for _, meaning in segment.placeholders)
+
+
+def test_a_paragraph_typed_in_a_monospaced_font_is_code(tmp_path):
+    """No code style, just Courier New throughout (as authors type code): a listing, not prose;
+    one monospaced word inside prose is inline code. Written with python-docx."""
+    import docx
+    document = docx.Document()
+    document.add_paragraph("Run this:")
+    code = document.add_paragraph()
+    code.add_run("for x in range(3):").font.name = "Courier New"
+    document.add_paragraph().add_run("    print(x)").font.name = "Courier New"
+    prose = document.add_paragraph("Then call ")
+    prose.add_run("main()").font.name = "Consolas"
+    prose.add_run(" again.")
+    path = tmp_path / "typed-code.docx"
+    document.save(path)
+    result = extract_book(load_config(), manuscript=path, output=tmp_path / "book.xml")
+    root = parse_xml(result.output.read_bytes())
+    assert [text_of(listing) for listing in xpath(root, "//db:programlisting")] == ["for x in range(3):\n    print(x)"]
+    assert texts(root, "//db:para") == ["Run this:", "Then call main() again."]
+    assert texts(root, "//db:para/db:code") == ["main()"]

@@ -33,17 +33,20 @@ def strip_prefix(spans: list[Span], count: int) -> list[Span]:
     """Drop the first ``count`` characters (the printed number) from a list of spans."""
     out: list[Span] = []
     for span in spans:
+        if span.special:  # a bookmark or a comment in the cut-off label stays with the title
+            out.append(span)
+            continue
         if count >= len(span.text):
             count -= len(span.text)
             continue
         text = span.text[count:] if count else span.text
         count = 0
         out.append(Span(text, emphasis=span.emphasis, strong=span.strong, superscript=span.superscript,
-                        href=span.href))
-    if out:
-        out[0] = Span(out[0].text.lstrip(), emphasis=out[0].emphasis, strong=out[0].strong,
-                      superscript=out[0].superscript, href=out[0].href)
-    return [span for span in out if span.text]
+                        href=span.href, marks=span.marks))
+    first = next((index for index, span in enumerate(out) if not span.special), None)
+    if first is not None:
+        out[first] = out[first].with_text(out[first].text.lstrip())
+    return [span for span in out if span.text or span.special]
 
 
 def _entry_number(block: Block, previous: int | None) -> tuple[int | None, int] | None:
