@@ -125,7 +125,8 @@ def test_code_blocks_keep_their_lines_and_adjacent_lines_are_one_listing():
     listing = xpath(root, "//db:programlisting")
     assert len(listing) == 1
     assert text_of(listing[0]).startswith("readDocx :: ReaderOptions\n         -> B.ByteString")
-    root, _, _ = extracted("adjacent_codeblocks.docx")  # code paragraphs in a row (blank ones too) are one listing, line for line as pandoc reads it
+    # code paragraphs in a row (blank ones too) are one listing, line for line as pandoc reads it
+    root, _, _ = extracted("adjacent_codeblocks.docx")
     listings = xpath(root, "//db:programlisting")
     assert len(listings) == 2
     first, second = (text_of(listing) for listing in listings)

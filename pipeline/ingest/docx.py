@@ -185,7 +185,8 @@ class _DocxReader:
         for note in root.iter(f"{W}{_NOTE_PARTS[kind]}"):
             if note.get(f"{W}type") in _SEPARATOR_NOTES:
                 continue
-            paragraphs = [block for block in self._blocks(note, context) if block.text.strip() or block.image]
+            paragraphs = [_as_paragraph(block) for block in self._blocks(note, context)
+                          if block.text.strip() or block.image]
             for block in paragraphs:
                 block.where = Where()  # a note's place is its marker's
             if paragraphs and paragraphs[0].spans:
@@ -215,8 +216,8 @@ class _DocxReader:
                            body.iter(f"{W}del"))
         if deleted.split():
             self.warnings.append(ReaderWarning(
-                "tracked-deletions", f"tracked changes read as accepted: {len(deleted.split())} deleted (or moved-away) "
-                f"words are not in the book ({' '.join(deleted.split()[:30])})"))
+                "tracked-deletions", f"tracked changes read as accepted: {len(deleted.split())} deleted "
+                f"(or moved-away) words are not in the book ({' '.join(deleted.split()[:30])})"))
         for kind, notes in self.notes.items():
             for note_id, paragraphs in notes.items():
                 if note_id not in self.referenced_notes[kind] and any(b.text.strip() for b in paragraphs):
@@ -792,6 +793,18 @@ def _all_monospace(p: etree._Element, reader: _DocxReader) -> bool:
     """Every run with text is in a monospaced font: a code paragraph typed without a code style."""
     runs = [r for r in p.iter(f"{W}r") if any((t.text or "").strip() for t in r.findall(f"{W}t"))]
     return bool(runs) and all("code" in reader._run_style(r)["marks"] for r in runs)
+
+
+def _as_paragraph(block: Block) -> Block:
+    """A note holds paragraphs: a table row in a note becomes one, its cells apart by " | "."""
+    if block.kind is not Kind.ROW:
+        return block
+    spans: list[Span] = []
+    for cell in block.cells or []:
+        if spans:
+            spans.append(Span(" | "))
+        spans.extend(cell)
+    return Block(Kind.TEXT, merge_spans(spans), block.where)
 
 
 def _trim(spans: list[Span]) -> list[Span]:

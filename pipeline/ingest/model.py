@@ -115,7 +115,8 @@ class Block:
     spans: list[Span]
     where: Where
     gap: Gap = Gap.PARAGRAPH
-    level: int | None = None  # heading level when the format knows it (DOCX style, PDF size rank); ITEM: depth (1 = top)
+    level: int | None = None  # heading level when the format knows it (DOCX style, PDF size rank)
+    #                          ITEM from DOCX: its depth in nested lists (1 = top)
     cells: list[list[Span]] | None = None
     bullet: str | None = None  # the list marker as printed ("-", "•", "1.")
     style: str | None = None  # the source's own name for the block's style, for diagnostics

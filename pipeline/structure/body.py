@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..docbook import append, el, fill_inline, mark_source, q, set_id
+from ..docbook import el, fill_inline, mark_source, q, set_id
 from ..findings import Findings
 from ..ingest.model import Block, Kind, Span, Where
 from . import rules
@@ -201,7 +201,8 @@ class BodyBuilder:
         j = i
         kind = _marker_kind(blocks[i].bullet)
         top = blocks[i].level or 1
-        while j < len(blocks) and blocks[j].kind is Kind.ITEM and self._same_list(blocks[i], blocks[j], kind, top, j > i):
+        while j < len(blocks) and blocks[j].kind is Kind.ITEM \
+                and self._same_list(blocks[i], blocks[j], kind, top, j > i):
             spans, where, k = self._absorb(blocks, j, "list item")
             unit.items.append(spans)
             unit.item_wheres.append(where)
@@ -525,7 +526,8 @@ class BodyBuilder:
                 for extra in range(1, down):
                     for c in range(column, column + across):
                         occupied.add((index + extra, c))
-                contents = block.cell_blocks[position] if block.cell_blocks and position < len(block.cell_blocks) else None
+                cell_blocks = block.cell_blocks or []
+                contents = cell_blocks[position] if position < len(cell_blocks) else None
                 row_cells.append((column, across, down, spans, contents))
                 column += across
             width = max(width, column, max((c + 1 for r, c in occupied if r == index), default=0))
