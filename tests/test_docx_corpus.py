@@ -207,6 +207,8 @@ def test_tracked_changes_read_as_accepted():
     assert texts(root, "//db:para") == ["This is a text with a deletion."]
     root, _, _ = extracted("track_changes_insertion.docx")
     assert texts(root, "//db:para") == ["This is a text with two exciting insertions."]
+    root, _, _ = extracted("paragraph_insertion_deletion.docx")  # a deleted paragraph mark joins two paragraphs
+    assert texts(root, "//db:para") == ["This is a", "split Paragraph."]
     from pipeline.ingest import read_manuscript
     warnings = read_manuscript(CORPUS / "track_changes_deletion.docx").warnings  # said, for the report
     assert [w.kind for w in warnings] == ["tracked-deletions"] and "excessively" in warnings[0].message
