@@ -136,7 +136,22 @@ def fill_inline(parent: etree._Element, spans: Iterable[Span], note_factory=None
             append(parent, span.text or "\n")
             continue
         node = _inline_element(span)
-        append(parent, node if node is not None else span.text)
+        if not _joined_link(parent, node):
+            append(parent, node if node is not None else span.text)
+
+
+def _joined_link(parent: etree._Element, node: etree._Element | None) -> bool:
+    """A link continuing the link just before it (same target, nothing between: a DOCX link whose
+    words change style part-way) goes into that link rather than beside it."""
+    if node is None or node.tag != q("link") or not len(parent):
+        return False
+    previous = parent[-1]
+    if previous.tag != q("link") or previous.tail or dict(previous.attrib) != dict(node.attrib):
+        return False
+    append(previous, node.text or "")
+    for child in list(node):
+        previous.append(child)
+    return True
 
 
 LINEBREAK_PI = "linebreak"  # DocBook XSL's own processing instruction for a forced line break
@@ -182,10 +197,6 @@ def _inline_element(span: Span) -> etree._Element | None:
             wrap("superscript")
         if "code" in span.marks:
             wrap("code")
-    if span.href and span.href.startswith("#"):
-        wrap("link", {"linkend": bookmark_id(span.href[1:])})
-    elif span.href:
-        wrap("link", {f"{{{XLINK_NS}}}href": span.href})
     for mark, tag, role in _MARK_ELEMENTS:
         if mark in span.marks:
             wrap(tag, {"role": role})
@@ -193,6 +204,10 @@ def _inline_element(span: Span) -> etree._Element | None:
         wrap("emphasis", {"role": "bold"})
     if span.emphasis:
         wrap("emphasis")
+    if span.href and span.href.startswith("#"):  # the link outermost, so that a link's styled pieces join
+        wrap("link", {"linkend": bookmark_id(span.href[1:])})
+    elif span.href:
+        wrap("link", {f"{{{XLINK_NS}}}href": span.href})
     return inner
 
 

@@ -64,6 +64,7 @@ _MONOSPACE = re.compile(r"courier|consolas|menlo|monaco|lucida console|mono|sour
                         re.IGNORECASE)
 _HYPERLINK_FIELD = re.compile(r'^\s*HYPERLINK\s+(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s\\]+))?(?P<switches>.*)$',
                               re.IGNORECASE | re.DOTALL)
+_REF_FIELD = re.compile(r'^\s*(?:REF|PAGEREF|NOTEREF)\s+"?(?P<bookmark>[^\s"\\]+)"?[^\n]*\\h\b', re.IGNORECASE)
 _LOCATION_SWITCH = re.compile(r'\\l\s+"?(?P<anchor>[^"\s]+)"?', re.IGNORECASE)
 _FORMATS = {"decimal": "1.", "decimalZero": "1.", "lowerLetter": "a.", "upperLetter": "A.",
             "lowerRoman": "i.", "upperRoman": "I."}
@@ -302,8 +303,9 @@ class _DocxReader:
         lowered = name.lower()
         gap, self.pending_gap = self.pending_gap, Gap.PARAGRAPH
         block = Block(Kind.TEXT, spans, where, gap=gap, style=name or None)
-        heading = _HEADING_STYLE.match(name)
-        outline = self._outline_level(p, style)
+        heading = next((match for match in (_HEADING_STYLE.match(each.name or "") for each in self._style_chain(style))
+                        if match), None)  # a style based on "Heading 2" is a second-level heading too
+        outline = self._outline_level(p) if style is not self.default_style else None
         numbering = self._numbering(p, style)
         if heading:
             block.kind, block.level = Kind.HEADING, int(heading.group(1))
@@ -314,7 +316,8 @@ class _DocxReader:
         elif numbering is not None and numbering[0] != "0" and not (
                 previous and previous[-1].kind is Kind.ITEM and self._unmarked(*numbering)):
             num_id, ilvl = numbering
-            block.kind, block.level, block.list_id = Kind.ITEM, ilvl + 1, num_id
+            self._numbering_formats()
+            block.kind, block.level, block.list_id = Kind.ITEM, ilvl + 1, self._abstract.get(num_id, num_id)
             block.bullet = self._list_marker(num_id, str(ilvl))
             block.number = self._count(num_id, ilvl)
         elif previous and previous[-1].kind is Kind.ITEM and (
@@ -324,7 +327,9 @@ class _DocxReader:
             block.continuation = True
         elif self._code_style(p) or _all_monospace(p, self):
             block.kind = Kind.CODE
-        elif lowered in _QUOTE_STYLES or self._indented(p, style, relative=True):
+        elif any((each.name or "").lower() in _QUOTE_STYLES for each in self._style_chain(style)) or (
+                numbering is None and self._indented(p, style, relative=True)):
+            # indentation makes a quote unless it is what is left of a list item whose number was removed
             block.kind = Kind.QUOTE
         if block.kind is Kind.TEXT and lowered in ("definition term", "definition"):
             block.style = "definition-term" if lowered == "definition term" else "definition"
@@ -354,13 +359,11 @@ class _DocxReader:
             yield style
             style = style.base_style
 
-    def _outline_level(self, p: etree._Element, style) -> int | None:
+    @staticmethod
+    def _outline_level(p: etree._Element) -> int | None:
+        """An outline level set on the paragraph itself (a style's is not trusted, nor one on a body-text
+        paragraph: pandoc's lists_level_override gives both to prose)."""
         found = p.find(f"{W}pPr/{W}outlineLvl")
-        if found is None:
-            for each in self._style_chain(style):
-                found = each.element.find(f"{W}pPr/{W}outlineLvl")
-                if found is not None:
-                    break
         if found is None:
             return None
         value = int(found.get(f"{W}val", "9") or 9)
@@ -395,10 +398,14 @@ class _DocxReader:
         return self._numbering_formats().get((num_id, str(ilvl))) == "none"
 
     def _count(self, num_id: str, ilvl: int) -> int:
-        """The number this item shows: Word counts per list and level, from the level's start (or the
-        list's override), on across interruptions, and a deeper level starts again after a shallower one."""
+        """The number this item shows: Word counts per list definition (abstractNum) and level, from the
+        level's start, on across interruptions and across list instances sharing the definition, unless
+        an instance overrides the start; a deeper level starts again after a shallower one."""
         self._numbering_formats()
-        counts = self._counts.setdefault(num_id, {})
+        counts = self._counts.setdefault(self._abstract.get(num_id, num_id), {})
+        if (num_id, str(ilvl)) in self._overrides and (num_id, ilvl) not in self._used:
+            counts.pop(ilvl, None)  # a list instance that restarts its numbering here
+        self._used.add((num_id, ilvl))
         value = counts.get(ilvl, self._starts.get((num_id, str(ilvl)), 1) - 1) + 1
         counts[ilvl] = value
         for deeper in [level for level in counts if level > ilvl]:
@@ -411,6 +418,9 @@ class _DocxReader:
         self._formats: dict[tuple[str, str], str] = {}
         self._starts: dict[tuple[str, str], int] = {}
         self._counts: dict[str, dict[int, int]] = {}
+        self._abstract: dict[str, str] = {}  # numId -> its abstractNumId: the list's identity
+        self._overrides: set[tuple[str, str]] = set()
+        self._used: set[tuple[str, int]] = set()
         try:
             numbering = self.document.part.numbering_part.element
         except (KeyError, NotImplementedError, AttributeError):
@@ -440,6 +450,9 @@ class _DocxReader:
                     start = override.find(f"{W}lvl/{W}start")
                 if start is not None:
                     first[override.get(f"{W}ilvl")] = _int(_val(start), 1)
+                    self._overrides.add((num.get(f"{W}numId"), override.get(f"{W}ilvl")))
+            if key is not None:
+                self._abstract[num.get(f"{W}numId")] = "abstract-" + key
             for ilvl, fmt in levels.items():
                 self._formats[(num.get(f"{W}numId"), ilvl)] = fmt
             for ilvl, value in first.items():
@@ -682,11 +695,16 @@ class _DocxReader:
             marks.add("smallcaps")
         if vertical == "subscript":
             marks.add("subscript")
-        fonts = [rpr.find(f"{W}rFonts") for rpr in rpr_chain if rpr is not None and rpr.find(f"{W}rFonts") is not None]
-        font = (fonts[0].get(f"{W}ascii") or fonts[0].get(f"{W}hAnsi") or "") if fonts else ""
+        font = _font(rpr_chain)
         if any(name in _CODE_CHAR_STYLES for name in style_names) or _MONOSPACE.search(font):
             marks.add("code")
         return {"italic": flag("i"), "bold": flag("b"), "superscript": vertical == "superscript", "marks": marks}
+
+    def _run_font(self, r: etree._Element) -> str:
+        """The font a run names, directly or through its character style."""
+        style_id = r.find(f"{W}rPr/{W}rStyle")
+        style = self.styles.get(style_id.get(f"{W}val")) if style_id is not None else None
+        return _font([r.find(f"{W}rPr")] + [each.element.find(f"{W}rPr") for each in self._style_chain(style)])
 
     # ----------------------------------------------------------------- pictures and text boxes
 
@@ -696,12 +714,12 @@ class _DocxReader:
             if not any(ancestor.tag == f"{{{MC_NS}}}Fallback" for ancestor in box.iterancestors()):
                 context.deferred.append(box)
         spans = []
-        doc_pr = next(element.iter(f"{{{WP_NS}}}docPr"), None)
+        doc_pr = next(_own(element, f"{{{WP_NS}}}docPr"), None)
         alt = ""
         if doc_pr is not None:
             alt = (doc_pr.get("descr") or doc_pr.get("title") or "").strip()
-        references = [(blip.get(R_EMBED), blip.get(f"{{{R_NS}}}link")) for blip in element.iter(f"{{{A_NS}}}blip")]
-        references += [(data.get(R_ID), None) for data in element.iter(f"{{{V_NS}}}imagedata")]
+        references = [(blip.get(R_EMBED), blip.get(f"{{{R_NS}}}link")) for blip in _own(element, f"{{{A_NS}}}blip")]
+        references += [(data.get(R_ID), None) for data in _own(element, f"{{{V_NS}}}imagedata")]
         for embedded, linked in references[:1]:
             name = self._save_picture(context.part, embedded) if embedded else None
             if name is None and linked is None and embedded is None:
@@ -730,6 +748,19 @@ class _DocxReader:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _own(graphic: etree._Element, tag: str):
+    """Descendants of a drawing that are its own: not inside its text boxes (their paragraphs are
+    read on their own) nor in an ``mc:Fallback`` copy."""
+    for found in graphic.iter(tag):
+        ancestor = found.getparent()
+        while ancestor is not None and ancestor is not graphic:
+            if ancestor.tag in (f"{W}txbxContent", f"{{{MC_NS}}}Fallback"):
+                break
+            ancestor = ancestor.getparent()
+        else:
+            yield found
 
 
 def _children(element: etree._Element, tag: str):
@@ -773,6 +804,9 @@ def _hex(value: str) -> int:
 
 def _field_href(instruction: str) -> str | None:
     """The link a ``HYPERLINK`` field instruction names (``\\l`` gives a bookmark inside the document)."""
+    reference = _REF_FIELD.match(instruction or "")
+    if reference:  # a cross-reference made a hyperlink (\h): to the bookmark it names
+        return "#" + reference.group("bookmark")
     match = _HYPERLINK_FIELD.match(instruction or "")
     if not match:
         return None
@@ -796,10 +830,16 @@ def _symbol(element: etree._Element) -> str:
     return chr(value)
 
 
+def _font(rpr_chain) -> str:
+    fonts = [rpr.find(f"{W}rFonts") for rpr in rpr_chain if rpr is not None and rpr.find(f"{W}rFonts") is not None]
+    return (fonts[0].get(f"{W}ascii") or fonts[0].get(f"{W}hAnsi") or "") if fonts else ""
+
+
 def _all_monospace(p: etree._Element, reader: _DocxReader) -> bool:
-    """Every run with text is in a monospaced font: a code paragraph typed without a code style."""
+    """Every run with text is set in a monospaced font: a code paragraph typed without a code style.
+    (A code character style over a whole paragraph is inline code, as pandoc writes it.)"""
     runs = [r for r in p.iter(f"{W}r") if any((t.text or "").strip() for t in r.findall(f"{W}t"))]
-    return bool(runs) and all("code" in reader._run_style(r)["marks"] for r in runs)
+    return bool(runs) and all(_MONOSPACE.search(reader._run_font(r)) for r in runs)
 
 
 def _as_paragraph(block: Block) -> Block:
