@@ -160,6 +160,10 @@ def test_numbering_goes_on_after_an_interruption_and_restarts_when_told():
     assert [(ol.get("startingnumber"), texts(ol, "db:listitem/db:para")) for ol in xpath(root, "//db:orderedlist")] \
         == [("2", ["Foo", "Bar", "Baz"]), (None, ["Bop."])]
     assert texts(root, "//db:blockquote/db:para") == ["Interruption"]
+    root, _, _ = extracted("lists_restart_8367.docx")  # two instances of one list definition, the first restarted
+    assert [texts(ol, "db:listitem/db:para") for ol in xpath(root, "//db:orderedlist")] == [
+        ["Item 1", "Item 2", "Item 3"], ["Item 1", "Item 2", "Item 3", "Item 4"]]
+    assert [ol.get("startingnumber") for ol in xpath(root, "//db:orderedlist")] == [None, None]
     root, _, _ = extracted("task_list.docx")  # a list level without a marker is the item's next paragraph
     assert texts(root, "//db:listitem[db:para = 'Checked']/db:para") == ["Checked", "with continuation paragraph"]
 
@@ -224,6 +228,11 @@ def test_links_with_fragments_bookmarks_and_field_codes():
         assert xpath(root, f"//db:anchor[@xml:id='{link.get('linkend')}']")
     root, _, _ = extracted("instrText_hyperlink.docx")
     assert xpath(root, "//db:link[starts-with(@xlink:href, 'http')]")
+    root, _, _ = extracted("nested_anchors_in_header.docx")  # contents entries and cross-links to headings
+    links = xpath(root, "//db:link[@linkend]")
+    assert len(links) == 6 and all(xpath(root, f"//db:title/db:anchor[@xml:id='{link.get('linkend')}']")
+                                   for link in links)
+    assert texts(root, "//db:link[@linkend]")[4] == "Open remote folder"  # a cross-link in the text to a heading
 
 
 def test_pictures_saved_beside_the_book_with_alt_text_inline_kept_inline():
