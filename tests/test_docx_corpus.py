@@ -244,6 +244,8 @@ def test_pictures_saved_beside_the_book_with_alt_text_inline_kept_inline():
     assert fileref == "media/image1.jpg"
     assert (directory / fileref).read_bytes()[:3] == b"\xff\xd8\xff"  # the JPEG itself
     assert texts(first, "db:textobject/db:phrase") == ["This one is green and looks like Sideshow Bob."]
+    links = xpath(root, "//db:para[2]/db:link")  # "one <picture> that" is one link, as in pandoc's reading
+    assert len(links) == 1 and xpath(links[0], "db:inlinemediaobject")
     root, _, directory = extracted("textbox_image.docx")
     block = xpath(root, "//db:informalfigure/db:mediaobject/db:imageobject/db:imagedata/@fileref")
     assert block and (directory / block[0]).read_bytes()[:4] == b"\x89PNG"
