@@ -334,3 +334,10 @@ def test_a_paragraph_typed_in_a_monospaced_font_is_code(tmp_path):
     assert [text_of(listing) for listing in xpath(root, "//db:programlisting")] == ["for x in range(3):\n    print(x)"]
     assert texts(root, "//db:para") == ["Run this:", "Then call main() again."]
     assert texts(root, "//db:para/db:code") == ["main()"]
+
+
+def test_a_title_style_line_titles_the_book_and_the_body_is_kept():
+    root, _, _ = extracted("metadata.docx")  # Title, Subtitle, Author, Date and Abstract styles, then the body
+    assert xpath(root, "string(db:info/db:title)") == "This Is the Title"
+    paras = texts(root, "//db:chapter//db:para")
+    assert paras[-1] == "And now this is normal text." and "Mary Ann Evans" in paras

@@ -125,16 +125,21 @@ def _single_chapter_book(manuscript: Manuscript, book: etree._Element, findings:
 
     A minimal fallback so that no reader's text is lost to the opening-pages rule (which reads a
     manuscript's first pages as metadata); the general rule for such manuscripts belongs with the
-    region finder. The book's title is the format's own (DOCX core properties) or the file name.
+    region finder. The book's title is the format's own (DOCX core properties), a Title-style line
+    (which then is not also a section), or the file name.
     """
-    title_text = manuscript.title or manuscript.path.stem
+    blocks = manuscript.blocks
+    title_block = next((block for block in blocks if block.kind is Kind.HEADING and block.level == 0), None)
+    if manuscript.title is None and title_block is not None:
+        blocks = [block for block in blocks if block is not title_block]
+    title_text = manuscript.title or (title_block.text.strip() if title_block else "") or manuscript.path.stem
     book.append(el("info", el("title", text=title_text)))
     chapter = el("chapter", attrs={"label": "1"})
     set_id(chapter, "ch1")
     chapter.append(el("info", el("title", text=title_text)))
     linker = NoteLinker("ch1", [], findings)
     builder = BodyBuilder("ch1", findings, notes=linker, heading_levels=levels, used_levels=used)
-    _extend(chapter, builder.build(manuscript.blocks))
+    _extend(chapter, builder.build(blocks))
     book.append(chapter)
     return StructuredBook(book, findings, {"ch1": builder.outline})
 
