@@ -164,8 +164,8 @@ _MARK_ELEMENTS = (("underline", "emphasis", "underline"), ("strikethrough", "emp
 
 def bookmark_id(name: str) -> str:
     """The xml:id a source bookmark (a DOCX ``w:bookmarkStart`` name) gets: an NCName, prefixed."""
-    cleaned = re.sub(r"[^\w.-]", "_", name, flags=re.ASCII)
-    return BOOKMARK_PREFIX + cleaned
+    cleaned = re.sub(r"[^\w.-]", lambda match: f"_{ord(match.group()):x}_", name, flags=re.ASCII)
+    return BOOKMARK_PREFIX + cleaned  # other characters spelled out, so two names never share an id
 
 
 def remark_element(text: str, author: str | None) -> etree._Element:
