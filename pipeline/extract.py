@@ -95,6 +95,9 @@ def extract_book(config: BookConfig, manuscript: Path | None = None, output: Pat
     written = atomic_write(output, serialize(book.root))
     save_media(document.media, output.parent / "media")
     reporter.step("extract", f"{'wrote' if written else 'unchanged'} {_display(output, config)}")
+    if document.media:
+        reporter.step("extract", f"{plural(len(document.media), 'picture')} from the manuscript in "
+                                 f"{_display(output.parent / 'media', config)}/")
     reports = reports or (output.parent.parent / "reports" if output == config.book_xml else output.parent)
     write_reports(findings, reports, _display(path, config), book.outlines)
     totals = summary(findings)
