@@ -161,6 +161,7 @@ class _DocxReader:
         self.referenced_notes: dict[str, set[str]] = {kind: set() for kind in _NOTE_PARTS}
         self.paragraph_number = 0  # body paragraphs count from 1, whatever the notes held
         self.fields = []
+        self.pending_gap = Gap.PARAGRAPH
 
     # ----------------------------------------------------------------- parts
 
@@ -240,22 +241,22 @@ class _DocxReader:
     def _blocks(self, container: etree._Element, context: _Context) -> list[Block]:
         """The blocks of a body-like container (body, cell, note, comment, text box) in reading order."""
         blocks: list[Block] = []
-        drop_cap: list[Span] = []  # spans that begin the next paragraph (a drop cap, a deleted paragraph mark)
+        carry: list[Span] = []  # what begins the next paragraph: a drop cap, or one whose mark was deleted
         for child in container.iterchildren():
             tag = child.tag
             if tag == f"{W}p" and child.find(f"{W}pPr/{W}framePr[@{W}dropCap]") is not None:
                 inner = _Context(context.part, context.links, context.in_note)
-                drop_cap.extend(self._inline(child, inner))  # a drop cap is the first letter of what follows
+                carry.extend(self._inline(child, inner))  # a drop cap is the first letter of what follows
                 self.paragraph_number += 1
             elif tag == f"{W}p":
                 read = self._paragraph(child, context, blocks)
-                if drop_cap and read and read[0].kind is not Kind.IMAGE:
-                    read[0].spans = merge_spans(drop_cap + read[0].spans)
-                    drop_cap = []
+                if carry and read and read[0].kind is not Kind.IMAGE:
+                    read[0].spans = merge_spans(carry + read[0].spans)
+                    carry = []
                 if child.find(f"{W}pPr/{W}rPr/{W}del") is not None and read and read[-1].kind is not Kind.IMAGE:
                     # a tracked deletion of the paragraph mark: accepted, it runs on into the next paragraph
                     carried = read.pop()
-                    drop_cap = carried.spans + ([Span(" ")] if carried.spans and not
+                    carry = carried.spans + ([Span(" ")] if carried.spans and not
                                                 carried.spans[-1].text[-1:].isspace() else [])
                 blocks.extend(read)
             elif tag == f"{W}tbl":
@@ -270,8 +271,8 @@ class _DocxReader:
                 choice = child.find(f"{{{MC_NS}}}Choice")
                 if choice is not None:
                     blocks.extend(self._blocks(choice, context))
-        if _trim(drop_cap):  # nothing followed to carry them: they are a paragraph of their own
-            blocks.append(Block(Kind.TEXT, merge_spans(_trim(drop_cap)), Where(paragraph=self.paragraph_number)))
+        if _trim(carry):  # nothing followed to carry them: they are a paragraph of their own
+            blocks.append(Block(Kind.TEXT, merge_spans(_trim(carry)), Where(paragraph=self.paragraph_number)))
         return blocks
 
     def _paragraph(self, p: etree._Element, context: _Context, previous: list[Block]) -> list[Block]:
