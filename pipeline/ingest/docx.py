@@ -367,8 +367,11 @@ class _DocxReader:
         found = p.find(f"{W}pPr/{W}outlineLvl")
         if found is None:
             return None
-        value = int(found.get(f"{W}val", "9") or 9)
-        return value if value < 9 else None
+        try:
+            value = int(found.get(f"{W}val", "9") or 9)
+        except ValueError:
+            return None
+        return value if 0 <= value < 9 else None
 
     def _numbering(self, p: etree._Element, style) -> tuple[str, int] | None:
         """(numId, ilvl) from the paragraph or its style; numId "0" means "no number here"."""
@@ -508,8 +511,8 @@ class _DocxReader:
             cells = []
             column = 0
             before = tr.find(f"{W}trPr/{W}gridBefore")
-            if before is not None:
-                column += _int(before.get(f"{W}val"), 0)
+            if before is not None:  # grid columns the row leaves empty before its first cell
+                column += _int(before.get(f"{W}val"), 1) if (before.get(f"{W}val") or "0") != "0" else 0
             for tc in _children(tr, f"{W}tc"):
                 span = _int(_val(tc.find(f"{W}tcPr/{W}gridSpan")), 1)
                 merge = tc.find(f"{W}tcPr/{W}vMerge")
