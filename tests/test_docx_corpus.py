@@ -267,6 +267,9 @@ def test_definition_lists_without_invented_roles():
     entries = xpath(root, "//db:variablelist/db:varlistentry")
     assert texts(root, "//db:varlistentry/db:term") == ["Term 1", "Term 2 with inline markup"]
     assert texts(entries[0], "db:listitem/db:para") == ["Definition 1"]
+    assert texts(entries[1], "db:listitem/db:para") == [  # a definition of three paragraphs, one inline code
+        "Definition 2", "{ some code, part of Definition 2 }", "Third paragraph of definition 2."]
+    assert texts(entries[1], "db:listitem/db:para/db:code") == ["{ some code, part of Definition 2 }"]
     assert all(element.get("role") is None for element in xpath(root, "//db:variablelist//*"))
 
 

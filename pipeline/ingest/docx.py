@@ -704,12 +704,6 @@ class _DocxReader:
             marks.add("code")
         return {"italic": flag("i"), "bold": flag("b"), "superscript": vertical == "superscript", "marks": marks}
 
-    def _run_font(self, r: etree._Element) -> str:
-        """The font a run names, directly or through its character style."""
-        style_id = r.find(f"{W}rPr/{W}rStyle")
-        style = self.styles.get(style_id.get(f"{W}val")) if style_id is not None else None
-        return _font([r.find(f"{W}rPr")] + [each.element.find(f"{W}rPr") for each in self._style_chain(style)])
-
     # ----------------------------------------------------------------- pictures and text boxes
 
     def _graphic(self, element: etree._Element, context: _Context, href: str | None) -> list[Span]:
@@ -840,10 +834,10 @@ def _font(rpr_chain) -> str:
 
 
 def _all_monospace(p: etree._Element, reader: _DocxReader) -> bool:
-    """Every run with text is set in a monospaced font: a code paragraph typed without a code style.
-    (A code character style over a whole paragraph is inline code, as pandoc writes it.)"""
+    """Every run with text is set directly in a monospaced font: a code paragraph typed without a code
+    style. (A code character style over a whole paragraph is inline code, as pandoc writes it.)"""
     runs = [r for r in p.iter(f"{W}r") if any((t.text or "").strip() for t in r.findall(f"{W}t"))]
-    return bool(runs) and all(_MONOSPACE.search(reader._run_font(r)) for r in runs)
+    return bool(runs) and all(_MONOSPACE.search(_font([r.find(f"{W}rPr")])) for r in runs)
 
 
 def _as_paragraph(block: Block) -> Block:
