@@ -184,6 +184,16 @@ def test_each_table_is_separate_with_its_header_rows():
     assert xpath(root, "//db:thead//db:entry[@namest='c5'][@nameend='c7']")
 
 
+def test_word_caption_style_titles_the_table_above_or_below_it():
+    root, _, _ = extracted("table_captions_with_field.docx")  # one caption above its table, one below
+    tables = xpath(root, "//db:table")
+    assert [text_of(table.find("{http://docbook.org/ns/docbook}title")) for table in tables] == ["Table 1", "Table 2"]
+    assert [len(xpath(table, ".//db:row")) for table in tables] == [3, 1]
+    assert not xpath(root, "//db:figure")  # a table caption is not a figure
+    for link in xpath(root, "//db:link[@linkend]"):  # "See Table 2" reaches the caption's bookmark
+        assert xpath(root, f"//db:table/db:title/db:anchor[@xml:id='{link.get('linkend')}']")
+
+
 def test_lists_inside_table_cells():
     root, _, _ = extracted("table_with_list_cell.docx")
     assert texts(root, "//db:entry/db:itemizedlist/db:listitem/db:para") == ["Cell with", "A", "Bullet list"]

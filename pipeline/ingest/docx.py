@@ -54,7 +54,7 @@ _LEFT_OUT = {f"{W}del", f"{W}moveFrom"}
 _WRAPPERS = {f"{W}ins", f"{W}moveTo", f"{W}smartTag", f"{W}customXml", f"{W}dir", f"{W}bdo",
              f"{W}sdtContent"}
 _CAPTION_STYLES = {"table caption": "table-caption", "image caption": "figure-caption",
-                   "figure caption": "figure-caption", "caption": "figure-caption"}
+                   "figure caption": "figure-caption", "caption": "caption"}  # Word's own: see _captions
 _HEADING_STYLE = re.compile(r"^(?:heading|überschrift|titre|título|kop)\s*(\d)$", re.IGNORECASE)
 _QUOTE_STYLES = {"quote", "intense quote", "block text", "block quote", "blockquote", "quotation", "quotations"}
 _CODE_STYLES = {"source code", "sourcecode", "html preformatted", "code", "plain text", "preformatted text",
@@ -236,7 +236,7 @@ class _DocxReader:
 
     def read_body(self) -> list[Block]:
         context = _Context(self.document.part, self._relationships(self.document.part))
-        return _definition_rows(self._blocks(self.document.element.body, context))
+        return _captions(_definition_rows(self._blocks(self.document.element.body, context)))
 
     def _blocks(self, container: etree._Element, context: _Context) -> list[Block]:
         """The blocks of a body-like container (body, cell, note, comment, text box) in reading order."""
@@ -859,6 +859,35 @@ def _trim(spans: list[Span]) -> list[Span]:
     while spans and not spans[-1].special and spans[-1].note is None and not spans[-1].text.strip():
         spans = spans[:-1]
     return spans
+
+
+def _captions(blocks: list[Block]) -> list[Block]:
+    """Word's one "Caption" style captions a table when a table follows it (or, set below a table, the
+    table above: it moves to the table's head, where the book puts a table's title), a picture when
+    it follows one (or one follows it); anywhere else it is a paragraph like any other."""
+    out: list[Block] = []
+    for index, block in enumerate(blocks):
+        if block.style == "caption":
+            before = blocks[index - 1] if index else None
+            after = blocks[index + 1] if index + 1 < len(blocks) else None
+            if after is not None and after.kind is Kind.ROW:
+                block.style = "table-caption"
+            elif before is not None and before.kind is Kind.ROW and before.style != "definition-row" \
+                    and not (out and out[-1].style == "table-caption"):
+                block.style = "table-caption"
+                start = len(out)
+                while start and out[start - 1].kind is Kind.ROW and out[start - 1].table == before.table:
+                    start -= 1
+                if not (start and out[start - 1].style == "table-caption"):
+                    out.insert(start, block)
+                    continue
+                block.style = "Caption"
+            elif (before is not None and before.kind is Kind.IMAGE) or (after is not None and after.kind is Kind.IMAGE):
+                block.style = "figure-caption"
+            else:
+                block.style = "Caption"
+        out.append(block)
+    return out
 
 
 def _definition_rows(blocks: list[Block]) -> list[Block]:
