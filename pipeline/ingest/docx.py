@@ -294,9 +294,12 @@ class _DocxReader:
                 out.append(Block(Kind.CODE, [], where))  # a blank line inside a code listing
         else:
             out.append(self._classify(p, spans, where, previous))
+        boxed: list[Block] = []
         for deferred in inner.deferred:
-            out.extend(self._blocks(deferred, context))
-        return out
+            boxed.extend(self._blocks(deferred, context))
+        if out and out[-1].kind is Kind.IMAGE and len(boxed) == 1 and boxed[0].kind is Kind.TEXT:
+            boxed[0].style = "figure-caption"  # a picture with one text paragraph boxed beside it: its caption
+        return out + boxed
 
     def _classify(self, p: etree._Element, spans: list[Span], where: Where, previous: list[Block]) -> Block:
         style = self._paragraph_style(p)
