@@ -8,6 +8,7 @@ DocBook tools, and carried along when a block is moved.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -124,30 +125,99 @@ def fill_inline(parent: etree._Element, spans: Iterable[Span], note_factory=None
             if node is not None:
                 append(parent, node)
                 continue
+        if span.anchor is not None:
+            append(parent, el("anchor", attrs={f"{{{XML_NS}}}id": bookmark_id(span.anchor)}))
+            continue
+        if span.remark is not None:
+            append(parent, remark_element(span.remark, span.remark_by))
+            continue
+        if "linebreak" in span.marks and not span.text.strip():
+            append(parent, etree.ProcessingInstruction(LINEBREAK_PI))
+            append(parent, span.text or "\n")
+            continue
         node = _inline_element(span)
-        append(parent, node if node is not None else span.text)
+        if not _joined_link(parent, node):
+            append(parent, node if node is not None else span.text)
+
+
+def _joined_link(parent: etree._Element, node: etree._Element | None) -> bool:
+    """A link continuing the link just before it (same target, nothing between: a DOCX link whose
+    words change style part-way) goes into that link rather than beside it."""
+    if node is None or node.tag != q("link") or not len(parent):
+        return False
+    previous = parent[-1]
+    if previous.tag != q("link") or previous.tail or dict(previous.attrib) != dict(node.attrib):
+        return False
+    append(previous, node.text or "")
+    for child in list(node):
+        previous.append(child)
+    return True
+
+
+LINEBREAK_PI = "linebreak"  # DocBook XSL's own processing instruction for a forced line break
+BOOKMARK_PREFIX = "bm-"
+# Span.marks -> DocBook: "subscript" <subscript>, "code" <code>, "linebreak" <?linebreak?>, and these
+# emphasis roles (as pandoc's DocBook writer names them):
+_MARK_ELEMENTS = (("underline", "emphasis", "underline"), ("strikethrough", "emphasis", "strikethrough"),
+                  ("smallcaps", "emphasis", "smallcaps"))
+
+
+def bookmark_id(name: str) -> str:
+    """The xml:id a source bookmark (a DOCX ``w:bookmarkStart`` name) gets: an NCName, prefixed."""
+    cleaned = re.sub(r"[^\w.-]", lambda match: f"_{ord(match.group()):x}_", name, flags=re.ASCII)
+    return BOOKMARK_PREFIX + cleaned  # other characters spelled out, so two names never share an id
+
+
+def remark_element(text: str, author: str | None) -> etree._Element:
+    """An editor's comment as ``<remark role="comment">``, its author in a ``<?comment-by …?>`` PI."""
+    remark = el("remark", attrs={"role": "comment"}, text=text)
+    if author:
+        pi = etree.ProcessingInstruction("comment-by", author.replace("?>", "? >"))
+        pi.tail, remark.text = remark.text, None
+        remark.insert(0, pi)
+    return remark
 
 
 def _inline_element(span: Span) -> etree._Element | None:
-    if span.superscript:
-        inner = el("superscript", text=span.text)
+    inner: etree._Element | None = inline_image(span.image, span.text) if span.image is not None else None
+
+    def wrap(tag: str, attrs: dict[str, str] | None = None) -> None:
+        nonlocal inner
+        outer = el(tag, attrs=attrs)
+        if inner is None:
+            outer.text = span.text
+        else:
+            outer.append(inner)
+        inner = outer
+
+    if span.image is None:  # sub- and superscript innermost: they may not hold code
+        if "subscript" in span.marks:
+            wrap("subscript")
+        if span.superscript:
+            wrap("superscript")
+        if "code" in span.marks:
+            wrap("code")
+    for mark, tag, role in _MARK_ELEMENTS:
+        if mark in span.marks:
+            wrap(tag, {"role": role})
+    if span.strong:
+        wrap("emphasis", {"role": "bold"})
+    if span.emphasis:
+        wrap("emphasis")
+    if span.href and span.href.startswith("#"):  # the link outermost, so that a link's styled pieces join
+        wrap("link", {"linkend": bookmark_id(span.href[1:])})
     elif span.href:
-        inner = el("link", attrs={f"{{{XLINK_NS}}}href": span.href}, text=span.text)
-    else:
-        inner = None
-    if span.emphasis or span.strong:
-        outer = el("emphasis", attrs={"role": "bold"} if span.strong and not span.emphasis else None)
-        if span.strong and span.emphasis:
-            outer = el("emphasis", el("emphasis", attrs={"role": "bold"}))
-            target = outer[0]
-        else:
-            target = outer
-        if inner is not None:
-            target.append(inner)
-        else:
-            target.text = span.text
-        return outer
+        wrap("link", {f"{{{XLINK_NS}}}href": span.href})
     return inner
+
+
+def inline_image(fileref: str, alt: str) -> etree._Element:
+    """A picture inside running text; ``fileref`` is under the book's media/ (empty: not supplied)."""
+    media = el("inlinemediaobject")
+    if fileref:
+        media.append(el("imageobject", el("imagedata", attrs={"fileref": f"media/{fileref}"})))
+    media.append(el("textobject", el("phrase", text=alt), attrs=None if fileref else {"role": "missing-image"}))
+    return media
 
 
 def text_of(element: etree._Element) -> str:

@@ -95,7 +95,11 @@ def extract_book(config: BookConfig, manuscript: Path | None = None, output: Pat
                              f"{plural(counts['notes'], 'note')}, {plural(counts['tables'], 'table')}, "
                              f"{plural(counts['figures'], 'figure')}; DocBook 5.0 valid")
     written = atomic_write(output, serialize(book.root))
+    save_media(document.media, output.parent / "media")
     reporter.step("extract", f"{'wrote' if written else 'unchanged'} {_display(output, config)}")
+    if document.media:
+        reporter.step("extract", f"{plural(len(document.media), 'picture')} from the manuscript in "
+                                 f"{_display(output.parent / 'media', config)}/")
     reports = reports or (output.parent.parent / "reports" if output == config.book_xml else output.parent)
     write_reports(findings, reports, _display(path, config), book.outlines)
     totals = summary(findings)
@@ -104,6 +108,12 @@ def extract_book(config: BookConfig, manuscript: Path | None = None, output: Pat
                                if totals["rejected_by_editor"] else "")
                             + f" (see {_display(reports / 'repair.md', config)})")
     return ExtractResult(output, written, book, counts, list(document.warnings))
+
+
+def save_media(media: dict[str, bytes], directory: Path) -> None:
+    """Pictures the manuscript carries (DOCX) beside the book, where its ``imagedata fileref="media/…"`` points."""
+    for name, data in media.items():
+        atomic_write(directory / name, data)
 
 
 def _display(path: Path, config: BookConfig) -> str:

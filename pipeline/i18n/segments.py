@@ -42,6 +42,10 @@ _BOUNDARY = re.compile(r"""
 """, re.VERBOSE)
 _INITIALS = re.compile(r"^(?:[A-Za-z]\.)*[A-Za-z]$")  # C, U.S, e.g, i.e
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]*[A-Z0-9](?:-[A-Z0-9]+)*\b")
+# Inline elements a translator does not translate: an editor's remark (a DOCX comment), a bookmark,
+# an inline picture. Each is one empty placeholder and comes back unchanged.
+_KEPT_WHOLE = {q("remark"): "editor's remark (not translated)", q("anchor"): "link target",
+               q("inlinemediaobject"): "picture"}
 _SKIPPED_CONTAINERS = {"toc", "bibliography", "bibliomixed", "personname", "glossterm", "abbrev"}
 _SKIPPED_MEDIA_ROLES = {"cover", "back-cover"}
 
@@ -117,6 +121,8 @@ class _Inline:
                 target = get_id(child) or child.get("linkend") or ""
                 label = child.get("label") or target.rpartition("fn")[2]
                 self._empty("n", f"note {label} ({target})", child)
+            elif child.tag in _KEPT_WHOLE:  # not words to translate: carried over as they are
+                self._empty("g", _KEPT_WHOLE[child.tag], child)
             elif child.tag == q("link") and _bare_url(child):
                 self._empty("l", f"link {child.get(f'{{{XLINK_NS}}}href') or text_of(child)}", child)
             else:

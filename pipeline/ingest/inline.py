@@ -155,10 +155,10 @@ def merge_spans(spans: list[Span]) -> list[Span]:
     """Join neighbouring spans of the same style and drop empty ones."""
     merged: list[Span] = []
     for span in spans:
-        if not span.text and not span.note:
+        if not span.text and not span.note and not span.special:
             continue
         if merged and merged[-1].same_style(span) and not span.superscript and not span.href:
-            merged[-1] = Span(merged[-1].text + span.text, emphasis=span.emphasis, strong=span.strong)
+            merged[-1] = merged[-1].with_text(merged[-1].text + span.text)
         else:
             merged.append(span)
     return merged

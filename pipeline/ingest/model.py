@@ -6,7 +6,7 @@ book; the structuring stage knows the book but not the format. This is the contr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
@@ -64,10 +64,31 @@ class Span:
     href: str | None = None
     note: list["Block"] | None = None  # the content of a real (DOCX) footnote anchored here
     note_label: str | None = None  # the number or mark the source shows for that note
+    # What DOCX adds (each documented where the DocBook mapping is, pipeline/docbook.py):
+    marks: frozenset[str] = frozenset()  # further inline styles: see INLINE_MARKS
+    note_kind: str | None = None  # "endnote" for a real endnote (a footnote otherwise)
+    anchor: str | None = None  # a bookmark name: an empty span that internal links point to
+    remark: str | None = None  # an editor's comment anchored here (the span's own text is empty)
+    remark_by: str | None = None  # the comment's author, when the source names one
+    image: str | None = None  # an inline picture: its file under the book's media/ (text = alt text)
 
     def same_style(self, other: "Span") -> bool:
-        return (self.emphasis, self.strong, self.superscript, self.href) == (
-            other.emphasis, other.strong, other.superscript, other.href) and not (self.note or other.note)
+        return (self.emphasis, self.strong, self.superscript, self.href, self.marks) == (
+            other.emphasis, other.strong, other.superscript, other.href, other.marks) \
+            and not (self.note or other.note) and not (self.special or other.special)
+
+    @property
+    def special(self) -> bool:
+        """A span that stands for something besides its text (bookmark, comment, picture): never merged."""
+        return self.anchor is not None or self.remark is not None or self.image is not None
+
+    def with_text(self, text: str) -> "Span":
+        """The same span (every style and payload) with other text."""
+        return replace(self, text=text)
+
+
+# Inline styles beyond emphasis, strong and superscript that a reader may put in Span.marks.
+INLINE_MARKS = frozenset({"underline", "strikethrough", "smallcaps", "subscript", "code", "linebreak"})
 
 
 class Kind(str, Enum):
@@ -75,7 +96,9 @@ class Kind(str, Enum):
     HEADING = "heading"  # a title line; ``level`` says how deep when the format knows
     ITEM = "item"  # a list item
     ROW = "row"  # a table row, ``cells`` holds its cells
-    IMAGE = "image"  # a picture (or the empty place where one was)
+    IMAGE = "image"  # a picture (or the empty place where one was); DOCX: ``image`` names its file
+    QUOTE = "quote"  # a paragraph of a block quotation (DOCX: a quote style, or indented past its style)
+    CODE = "code"  # a paragraph of preformatted text: spaces and line breaks are content (DOCX: code style)
 
 
 class Gap(str, Enum):
@@ -93,11 +116,22 @@ class Block:
     where: Where
     gap: Gap = Gap.PARAGRAPH
     level: int | None = None  # heading level when the format knows it (DOCX style, PDF size rank)
+    #                          ITEM from DOCX: its depth in nested lists (1 = top)
     cells: list[list[Span]] | None = None
     bullet: str | None = None  # the list marker as printed ("-", "•", "1.")
     style: str | None = None  # the source's own name for the block's style, for diagnostics
     size: float | None = None  # font size in points (PDF), for headings and notes
     full_last_line: bool = False  # PDF: the block's last line runs to the margin (cut by a page break?)
+    # What DOCX adds (readers that do not know these leave them unset):
+    list_id: str | None = None  # ITEM: which source list it belongs to, so adjacent lists stay apart
+    continuation: bool = False  # ITEM: a further paragraph of the item above, not an item of its own
+    number: int | None = None  # ITEM: the number a numbered item shows (a list may start at 4, go on after text)
+    table: int | None = None  # ROW: which source table (ordinal), so adjacent tables stay apart
+    header: bool = False  # ROW: a header row (repeated header, or the table's first-row style)
+    spans_columns: list[int] | None = None  # ROW: how many grid columns each cell spans (DOCX gridSpan)
+    spans_rows: list[int] | None = None  # ROW: how many rows each cell spans (1, or more for a vMerge start)
+    cell_blocks: list[list["Block"]] | None = None  # ROW: each cell's own paragraphs and lists
+    image: str | None = None  # IMAGE: the picture's file under the book's media/ directory
 
     @property
     def text(self) -> str:
@@ -144,3 +178,4 @@ class Manuscript:
     warnings: list[ReaderWarning] = field(default_factory=list)
     dropped: list[Dropped] = field(default_factory=list)  # furniture left out on purpose, with reasons
     repairs: list[dict] = field(default_factory=list)  # mechanical fixes the reader made, for the report
+    media: dict[str, bytes] = field(default_factory=dict)  # pictures the manuscript carries: file name -> bytes

@@ -91,7 +91,9 @@ def inline(source: etree._Element, target: etree._Element, ctx: Context) -> etre
     if source.text:
         append(target, ctx.text(source.text))
     for child in source:
-        if isinstance(child, (etree._ProcessingInstruction, etree._Comment)):
+        if isinstance(child, etree._ProcessingInstruction) and child.target == "linebreak":
+            target.append(h("br"))
+        elif isinstance(child, (etree._ProcessingInstruction, etree._Comment)):
             pass
         else:
             append(target, _inline_element(child, ctx))
@@ -102,8 +104,21 @@ def inline(source: etree._Element, target: etree._Element, ctx: Context) -> etre
 
 def _inline_element(element: etree._Element, ctx: Context) -> etree._Element | str:
     name = _local(element)
+    if name == "remark":
+        return ""  # an editor's remark (a DOCX comment) is for the editor, not the reader
+    if name == "anchor":
+        return h("span", id=get_id(element))
+    if name == "emphasis" and element.get("role") in _EMPHASIS_ROLES:
+        tag, css = _EMPHASIS_ROLES[element.get("role")]
+        return inline(element, h(tag, class_=css), ctx)
     if name == "emphasis":
         return inline(element, h("strong" if element.get("role") == "bold" else "em"), ctx)
+    if name == "code":
+        return inline(element, h("code"), ctx)
+    if name == "inlinemediaobject":  # the picture's words stand for it (pictures are placed for figures only)
+        return h("span", ctx.text(element.xpath("string(db:textobject/db:phrase)", namespaces=NS)), class_="image-text")
+    if name == "link" and element.get("linkend"):
+        return inline(element, h("a", href=ctx.href_for(element.get("linkend"))), ctx)
     if name == "link":
         href = element.get(HREF) or ""
         safe = href if href.startswith(("http://", "https://", "mailto:")) else None
@@ -125,6 +140,10 @@ def _inline_element(element: etree._Element, ctx: Context) -> etree._Element | s
                 "surname", "honorific", "lineage", "bibliomisc", "quote", "citation"):
         return inline(element, h("span", class_=name), ctx)
     return inline(element, h("span"), ctx)
+
+
+# DocBook emphasis roles (as a DOCX manuscript gives them) -> HTML element and class.
+_EMPHASIS_ROLES = {"underline": ("u", None), "strikethrough": ("s", None), "smallcaps": ("span", "smallcaps")}
 
 
 def _note_reference(note: etree._Element, ctx: Context) -> etree._Element:
@@ -208,6 +227,21 @@ def _block(element: etree._Element, ctx: Context, level: int) -> etree._Element 
         return _glossary(element, ctx, level)
     if name == "bibliography":
         return _bibliography(element, ctx, level)
+    if name == "blockquote":
+        return h("blockquote", *blocks(element, ctx, level))
+    if name == "programlisting":
+        return h("pre", text_of(element), class_="code")
+    if name == "variablelist":
+        listing = h("dl")
+        for entry in element.xpath("db:varlistentry", namespaces=NS):
+            for term in entry.xpath("db:term", namespaces=NS):
+                listing.append(_marked(term, inline(term, h("dt"), ctx), ctx))
+            definition = h("dd")
+            for item in entry.xpath("db:listitem", namespaces=NS):
+                for child in blocks(item, ctx, level):
+                    definition.append(child)
+            listing.append(definition)
+        return listing
     if name == "bridgehead":
         return _marked(element, inline(element, h(f"h{min(level, 6)}", class_="bridgehead"), ctx), ctx)
     if name in ("title", "info", "mediaobject"):

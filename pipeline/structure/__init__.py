@@ -17,6 +17,7 @@ from ..findings import Findings
 from ..ingest.model import Block, Kind, Manuscript, Span, Where
 from . import rules
 from .body import BodyBuilder
+from .links import resolve_internal_links
 from .front import build_affiliation, build_info, build_person, build_toc
 from .notes import NoteLinker, build_bibliography, check_numbering, parse_note_entries, strip_prefix
 from .regions import Region, chapter_label, find_regions, is_heading_like, is_prose
@@ -52,12 +53,21 @@ def structure_book(manuscript: Manuscript, *, language: str = "en",
     book = el("book", attrs={"version": "5.0"})
     book.set(f"{{{XML_NS}}}lang", language)
     regions = find_regions(blocks)
+    if blocks and not any(region.kind in ("part", "chapter") for region in regions):
+        structured = _single_chapter_book(manuscript, book, findings, levels, used_levels)
+        resolve_internal_links(book, findings)
+        return structured
     outlines: dict[str, list] = {}
     chapter_count = 0
     info = None
     for region in regions:
         part_blocks = blocks[region.start:region.end]
-        if region.kind == "opening":
+        if region.kind == "opening" and manuscript.format == "docx":
+            info, opening = _docx_opening(part_blocks, manuscript, findings, levels, used_levels)
+            book.append(info)
+            if opening is not None:
+                book.append(opening)
+        elif region.kind == "opening":
             info = build_info(part_blocks, findings, fallback_title=manuscript.title)
             book.append(info)
         elif region.kind == "toc":
@@ -81,10 +91,57 @@ def structure_book(manuscript: Manuscript, *, language: str = "en",
         book.insert(0, el("info", el("title", text=manuscript.title or manuscript.path.stem)))
     if chapter_count == 0:
         findings.flagged("front-matter-inconsistency", "no chapters were recognised in the manuscript")
+    resolve_internal_links(book, findings)
     for key in sorted(set(levels) - used_levels):
         findings.flagged("editorial-decision", f"[headings] decision for {key!r} matches no heading",
                          before=key)
     return StructuredBook(book, findings, outlines)
+
+
+def _docx_opening(blocks: list[Block], manuscript: Manuscript, findings: Findings, levels: dict[str, int],
+                  used: set[str]) -> tuple[etree._Element, etree._Element | None]:
+    """A Word file's text before its first chapter: the Title-style line (or the file's own title)
+    titles the book, and everything else is kept as an untitled opening preface, never dropped
+    as title-page furniture. (Minimal: the general opening-pages rule belongs to the region finder.)"""
+    titles = [block for block in blocks if block.kind is Kind.HEADING and block.level == 0]
+    info = el("info", el("title", text=manuscript.title or (titles[0].text.strip() if titles else None)
+                         or manuscript.path.stem))
+    rest = [block for block in blocks if block is not (titles[0] if titles and not manuscript.title else None)]
+    if not rest:
+        return info, None
+    preface = el("preface", el("info", el("title")), attrs={"role": "opening"})
+    set_id(preface, "opening")
+    builder = BodyBuilder("opening", findings, heading_levels=levels, used_levels=used)
+    for element in builder.build(rest):
+        preface.append(element)
+    if not _has_content(preface):
+        preface.append(el("para"))
+    return info, preface
+
+
+def _single_chapter_book(manuscript: Manuscript, book: etree._Element, findings: Findings,
+                         levels: dict[str, int], used: set[str]) -> StructuredBook:
+    """A manuscript with neither chapter labels nor top-level headings is one chapter, every block kept.
+
+    A minimal fallback so that no reader's text is lost to the opening-pages rule (which reads a
+    manuscript's first pages as metadata); the general rule for such manuscripts belongs with the
+    region finder. The book's title is the format's own (DOCX core properties), a Title-style line
+    (which then is not also a section), or the file name.
+    """
+    blocks = manuscript.blocks
+    title_block = next((block for block in blocks if block.kind is Kind.HEADING and block.level == 0), None)
+    if manuscript.title is None and title_block is not None:
+        blocks = [block for block in blocks if block is not title_block]
+    title_text = manuscript.title or (title_block.text.strip() if title_block else "") or manuscript.path.stem
+    book.append(el("info", el("title", text=title_text)))
+    chapter = el("chapter", attrs={"label": "1"})
+    set_id(chapter, "ch1")
+    chapter.append(el("info", el("title", text=title_text)))
+    linker = NoteLinker("ch1", [], findings)
+    builder = BodyBuilder("ch1", findings, notes=linker, heading_levels=levels, used_levels=used)
+    _extend(chapter, builder.build(blocks))
+    book.append(chapter)
+    return StructuredBook(book, findings, {"ch1": builder.outline})
 
 
 def _level_key(key: str) -> str:

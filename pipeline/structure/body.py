@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..docbook import el, fill_inline, mark_source, set_id
+from ..docbook import el, fill_inline, mark_source, q, set_id
 from ..findings import Findings
 from ..ingest.model import Block, Kind, Span, Where
 from . import rules
@@ -35,6 +35,8 @@ class Unit:
     item_wheres: list[Where] = field(default_factory=list)
     rows: list[list[list[Span]]] = field(default_factory=list)
     row_wheres: list[Where] = field(default_factory=list)
+    row_blocks: list[Block] = field(default_factory=list)  # the ROW block each row came from
+    item_blocks: list[Block] = field(default_factory=list)  # the ITEM block each list entry starts with
     label: str | None = None
     title: list[Span] = field(default_factory=list)
     level: int | None = None
@@ -106,6 +108,12 @@ class BodyBuilder:
             if block.kind is Kind.IMAGE:
                 units.append(Unit("image", [block], where=block.where))
                 i += 1
+            elif block.kind in (Kind.QUOTE, Kind.CODE):
+                j = i
+                while j < len(blocks) and blocks[j].kind is block.kind:
+                    j += 1
+                units.append(Unit("blockquote" if block.kind is Kind.QUOTE else "code", blocks[i:j], where=block.where))
+                i = j
             elif block.kind is not Kind.ROW and (rules.TABLE_TITLE.match(text) or (
                     block.style == "table-caption" and i + 1 < len(blocks) and blocks[i + 1].kind is Kind.ROW)):
                 i = self._table(blocks, i, units)
@@ -116,7 +124,8 @@ class BodyBuilder:
                     and blocks[i + 1].kind is Kind.ROW:
                 i = self._glossary(blocks, i, units)
             elif block.kind is Kind.ROW and block.style == "definition-row":
-                i = self._glossary(blocks, i, units, titled=False)
+                kind = "glossary" if _abbreviation_terms(blocks, i) else "variablelist"
+                i = self._glossary(blocks, i, units, titled=False, kind=kind)
             elif block.kind is Kind.ROW:
                 i = self._table(blocks, i, units, titled=False)
             elif block.kind is Kind.ITEM:
@@ -172,6 +181,8 @@ class BodyBuilder:
         """Does ``block`` carry on the paragraph made of ``spans``?"""
         if block.kind not in (Kind.TEXT, Kind.HEADING):
             return False
+        if block.where.paragraph is not None:
+            return False  # a DOCX paragraph boundary is real: joins are for page-based input
         text = block.text.strip()
         if ends_sentence(spans):
             # "…they converge on principles:" ¶ "adherence to …" is one sentence cut by a page break.
@@ -189,14 +200,26 @@ class BodyBuilder:
         unit = Unit("list", [], where=blocks[i].where)
         j = i
         kind = _marker_kind(blocks[i].bullet)
-        while j < len(blocks) and blocks[j].kind is Kind.ITEM and _marker_kind(blocks[j].bullet) == kind:
+        top = blocks[i].level or 1
+        while j < len(blocks) and blocks[j].kind is Kind.ITEM \
+                and self._same_list(blocks[i], blocks[j], kind, top, j > i):
             spans, where, k = self._absorb(blocks, j, "list item")
             unit.items.append(spans)
             unit.item_wheres.append(where)
+            unit.item_blocks.append(blocks[j])
             unit.blocks.extend(blocks[j:k])
             j = k
         units.append(unit)
         return j
+
+    @staticmethod
+    def _same_list(first: Block, block: Block, kind: str, top: int, later: bool) -> bool:
+        """Does ``block`` belong to the list ``first`` opens? DOCX says by list identity and level."""
+        if first.level is None or first.list_id is None:
+            return _marker_kind(block.bullet) == kind  # a text list: by the look of its markers
+        if block.continuation or (block.level or 1) > top or not later:
+            return True
+        return block.list_id == first.list_id  # a different list at the top level: adjacent, kept apart
 
     def _table(self, blocks: list[Block], i: int, units: list[Unit], titled: bool = True) -> int:
         unit = Unit("table", [], where=blocks[i].where)
@@ -208,10 +231,16 @@ class BodyBuilder:
             unit.title = _after_prefix(blocks[i].spans, match.start("title")) if match else blocks[i].spans
             unit.blocks.append(blocks[i])
             j += 1
-        while j < len(blocks) and blocks[j].kind is Kind.ROW:
+        source_table = blocks[j].table if j < len(blocks) else None
+        while j < len(blocks) and blocks[j].kind is Kind.ROW and blocks[j].table == source_table \
+                and blocks[j].style != "definition-row":
             cells = [list(cell) for cell in blocks[j].cells or []]
             first_empty = not cells or not "".join(span.text for span in cells[0]).strip()
-            if unit.label and len(unit.rows) > 1 and _row_text(cells) == _row_text(unit.rows[0]):
+            if source_table is not None:  # a DOCX table: its rows are rows as the author made them
+                unit.rows.append(cells)
+                unit.row_wheres.append(blocks[j].where)
+                unit.row_blocks.append(blocks[j])
+            elif unit.label and len(unit.rows) > 1 and _row_text(cells) == _row_text(unit.rows[0]):
                 # the header row repeated at the top of the next page
                 self.findings.repaired("page-break-join", "repeated table header dropped", where=blocks[j].where,
                                        chapter=self.scope, before=blocks[j].text.strip())
@@ -248,11 +277,13 @@ class BodyBuilder:
                     title=_after_prefix(block.spans, match.start("title")) if match else block.spans)
         units.append(unit)
 
-    def _glossary(self, blocks: list[Block], i: int, units: list[Unit], titled: bool = True) -> int:
-        unit = Unit("glossary", [blocks[i]] if titled else [], where=blocks[i].where,
+    def _glossary(self, blocks: list[Block], i: int, units: list[Unit], titled: bool = True,
+                  kind: str = "glossary") -> int:
+        unit = Unit(kind, [blocks[i]] if titled else [], where=blocks[i].where,
                     title=blocks[i].spans if titled else [])
         j = i + 1 if titled else i
-        while j < len(blocks) and blocks[j].kind is Kind.ROW:
+        while j < len(blocks) and blocks[j].kind is Kind.ROW and (
+                kind == "glossary" or blocks[j].style == "definition-row"):
             unit.rows.append(blocks[j].cells or [])
             unit.blocks.append(blocks[j])
             j += 1
@@ -380,18 +411,80 @@ class BodyBuilder:
         return para
 
     def _element_list(self, unit: Unit) -> etree._Element:
+        if any(block.level is not None and block.list_id is not None for block in unit.item_blocks):
+            return self._nested_list(unit)
         marker = (unit.blocks[0].bullet or "") if unit.blocks else ""
-        number = re.match(r"^(\d{1,3})[.)]$", marker)
-        if number:
-            listing = el("orderedlist", attrs={"startingnumber": number.group(1)} if number.group(1) != "1" else None)
-        elif re.match(r"^[a-z][.)]$", marker):
-            listing = el("orderedlist", attrs={"numeration": "loweralpha"})
-        else:
-            listing = el("itemizedlist")
+        listing = _list_element(marker)
         for spans, where in zip(unit.items, unit.item_wheres):
             para = self._inline(el("para"), spans)
             mark_source(para, where)
             listing.append(el("listitem", para))
+        return listing
+
+    def _nested_list(self, unit: Unit) -> etree._Element:
+        """A DOCX list: items nest by level, continuation paragraphs stay in their item, and a
+        different list met at the same level (another numbering) is a list of its own."""
+        first = unit.item_blocks[0]
+        root = _list_element(first.bullet or "", first.number)
+        stack: list[tuple[int, etree._Element, str | None]] = [(first.level or 1, root, first.list_id)]
+        for block, spans, where in zip(unit.item_blocks, unit.items, unit.item_wheres):
+            para = self._inline(el("para"), spans)
+            mark_source(para, where)
+            level = block.level or 1
+            if block.continuation:
+                items = list(stack[-1][1].iterchildren(q("listitem")))
+                if items:
+                    items[-1].append(para)
+                    continue
+            while len(stack) > 1 and stack[-1][0] > level:
+                stack.pop()
+            if level > stack[-1][0]:
+                items = list(stack[-1][1].iterchildren(q("listitem")))
+                holder = items[-1] if items else el("listitem", el("para"))
+                if not items:
+                    stack[-1][1].append(holder)
+                nested = _list_element(block.bullet or "", block.number)
+                holder.append(nested)
+                stack.append((level, nested, block.list_id))
+            elif block.list_id != stack[-1][2] and len(stack) > 1:
+                sibling = _list_element(block.bullet or "", block.number)  # another list inside the same item
+                stack[-1][1].addnext(sibling)
+                stack[-1] = (stack[-1][0], sibling, block.list_id)
+            stack[-1][1].append(el("listitem", para))
+        return root
+
+    def _element_blockquote(self, unit: Unit) -> etree._Element:
+        quote = el("blockquote")
+        for block in unit.blocks:
+            para = self._inline(el("para"), block.spans)
+            mark_source(para, block.where)
+            quote.append(para)
+        return quote
+
+    def _element_code(self, unit: Unit) -> etree._Element | None:
+        """Adjacent code paragraphs are one listing, a line each; their spacing is content."""
+        lines = ["".join(span.text for span in block.spans) for block in unit.blocks]
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if not lines:
+            return None
+        listing = el("programlisting", text="\n".join(lines))
+        mark_source(listing, unit.where)
+        return listing
+
+    def _element_variablelist(self, unit: Unit) -> etree._Element:
+        """A definition list (DOCX "Definition Term"/"Definition"): terms and their definitions."""
+        listing = el("variablelist")
+        for cells, block in zip(unit.rows, unit.blocks):
+            term = self._inline(el("term"), cells[0] if cells else [])
+            mark_source(term, block.where)
+            item = el("listitem")
+            definitions = block.cell_blocks[1] if block.cell_blocks and len(block.cell_blocks) > 1 else None
+            for definition in definitions or [Block(Kind.TEXT, [s for c in cells[1:] for s in c], block.where)]:
+                para = self._inline(el("para"), definition.spans)
+                mark_source(para, definition.where)
+                item.append(para)
+            listing.append(el("varlistentry", term, item))
         return listing
 
     def _element_table(self, unit: Unit) -> etree._Element:
@@ -404,15 +497,68 @@ class BodyBuilder:
             table.append(title)
         else:
             table = el("informaltable")
-        group = el("tgroup", attrs={"cols": str(columns)})
-        rows = [self._row(cells, columns, where) for cells, where in zip(unit.rows, unit.row_wheres)] \
-            or [self._row([[]], columns, None)]
-        header, body = (rows[:1], rows[1:]) if unit.label and len(rows) > 1 else ([], rows)
+        if unit.row_blocks:
+            group, header, body = self._source_rows(unit)
+        else:
+            group = el("tgroup", attrs={"cols": str(columns)})
+            rows = [self._row(cells, columns, where) for cells, where in zip(unit.rows, unit.row_wheres)] \
+                or [self._row([[]], columns, None)]
+            header, body = (rows[:1], rows[1:]) if unit.label and len(rows) > 1 else ([], rows)
         if header:
             group.append(el("thead", *header))
         group.append(el("tbody", *body))
         table.append(group)
         return table
+
+    def _source_rows(self, unit: Unit) -> tuple[etree._Element, list, list]:
+        """A DOCX table: header rows as the source marks them, cells spanning columns and rows,
+        and each cell's own paragraphs and lists."""
+        occupied: set[tuple[int, int]] = set()
+        placed: list[list[tuple[int, int, int, list[Span], list[Block] | None]]] = []
+        width = 1
+        for index, (cells, block) in enumerate(zip(unit.rows, unit.row_blocks)):
+            column, row_cells = 0, []
+            for position, spans in enumerate(cells):
+                while (index, column) in occupied:
+                    column += 1
+                across = (block.spans_columns or [])[position] if position < len(block.spans_columns or []) else 1
+                down = (block.spans_rows or [])[position] if position < len(block.spans_rows or []) else 1
+                for extra in range(1, down):
+                    for c in range(column, column + across):
+                        occupied.add((index + extra, c))
+                cell_blocks = block.cell_blocks or []
+                contents = cell_blocks[position] if position < len(cell_blocks) else None
+                row_cells.append((column, across, down, spans, contents))
+                column += across
+            width = max(width, column, max((c + 1 for r, c in occupied if r == index), default=0))
+            placed.append(row_cells)
+        group = el("tgroup", attrs={"cols": str(width)})
+        if any(across > 1 for row in placed for _, across, _, _, _ in row):
+            for number in range(1, width + 1):
+                group.append(el("colspec", attrs={"colname": f"c{number}"}))
+        header, body = [], []
+        for row_cells, block in zip(placed, unit.row_blocks):
+            row = el("row")
+            for column, across, down, spans, contents in row_cells:
+                attrs = {}
+                if across > 1:
+                    attrs.update(namest=f"c{column + 1}", nameend=f"c{column + across}")
+                if down > 1:
+                    attrs["morerows"] = str(down - 1)
+                entry = el("entry", attrs=attrs or None)
+                if contents and (len(contents) > 1 or contents[0].kind is not Kind.TEXT):
+                    inner = BodyBuilder(self.scope, self.findings, notes=self.notes)
+                    inner.counters = self.counters
+                    for element in inner.build(contents, allow_headings=False):
+                        entry.append(element)
+                else:
+                    self._inline(entry, spans)
+                row.append(entry)
+            mark_source(row, block.where)
+            (header if block.header else body).append(row)
+        if not body:  # a table of header rows only: CALS needs a body
+            body, header = header, []
+        return group, header, body
 
     def _row(self, cells: list[list[Span]], columns: int, where: Where | None) -> etree._Element:
         row = el("row")
@@ -428,11 +574,13 @@ class BodyBuilder:
         title = self._inline(el("title"), unit.title)
         mark_source(title, unit.where)
         figure.append(title)
-        figure.append(missing_image())
+        image = next((block for block in unit.blocks if block.kind is Kind.IMAGE), None)
+        figure.append(picture(image) if image is not None and image.image is not None else missing_image())
         return figure
 
     def _element_image(self, unit: Unit) -> etree._Element:
-        return el("informalfigure", missing_image())
+        block = unit.blocks[0]
+        return el("informalfigure", picture(block) if block.image is not None else missing_image())
 
     def _element_glossary(self, unit: Unit) -> etree._Element:
         glossary = el("glosslist", attrs={"role": "abbreviations"})
@@ -460,6 +608,46 @@ def _marker_kind(bullet: str | None) -> str:
 
 def _row_text(cells: list[list[Span]]) -> list[str]:
     return [" ".join("".join(span.text for span in cell).split()) for cell in cells]
+
+
+def _abbreviation_terms(blocks: list[Block], i: int) -> bool:
+    """Is the definition list starting at ``i`` a list of abbreviations (every term a short one
+    whose first word has two capitals or more: "ASEAN", "ReCAAP", "AHA Centre")? Then it is a
+    ``glosslist role="abbreviations"``, like the one a text manuscript's abbreviation list makes;
+    any other definition list is a plain ``variablelist``."""
+    terms = []
+    while i < len(blocks) and blocks[i].kind is Kind.ROW and blocks[i].style == "definition-row":
+        cells = blocks[i].cells or [[]]
+        terms.append("".join(span.text for span in cells[0]).split())
+        i += 1
+    return len(terms) >= 2 and all(0 < len(words) <= 4 and sum(char.isupper() for char in words[0]) >= 2
+                                   for words in terms)
+
+
+def _list_element(marker: str, start: int | None = None) -> etree._Element:
+    """The DocBook list for a marker: numbered (with its start), lettered, roman, or bulleted.
+    ``start`` is the number its first item shows when the source says (DOCX), else the marker's."""
+    number = re.match(r"^(\d{1,3})[.)]$", marker)
+    if number:
+        first = str(start) if start is not None else number.group(1)
+        return el("orderedlist", attrs={"startingnumber": first} if first != "1" else None)
+    if marker in ("i.", "I."):
+        return el("orderedlist", attrs={"numeration": "lowerroman" if marker == "i." else "upperroman"})
+    if re.match(r"^[a-z][.)]$", marker):
+        return el("orderedlist", attrs={"numeration": "loweralpha"})
+    if re.match(r"^[A-Z][.)]$", marker):
+        return el("orderedlist", attrs={"numeration": "upperalpha"})
+    return el("itemizedlist")
+
+
+def picture(block: Block) -> etree._Element:
+    """A picture the manuscript carries: its file under media/ and its alt text (DOCX wp:docPr/@descr)."""
+    media = el("mediaobject")
+    if block.image:
+        media.append(el("imageobject", el("imagedata", attrs={"fileref": f"media/{block.image}"})))
+    media.append(el("textobject", el("phrase", text=block.text.strip()),
+                    attrs=None if block.image else {"role": "missing-image"}))
+    return media
 
 
 def missing_image() -> etree._Element:

@@ -33,17 +33,20 @@ def strip_prefix(spans: list[Span], count: int) -> list[Span]:
     """Drop the first ``count`` characters (the printed number) from a list of spans."""
     out: list[Span] = []
     for span in spans:
+        if span.special:  # a bookmark or a comment in the cut-off label stays with the title
+            out.append(span)
+            continue
         if count >= len(span.text):
             count -= len(span.text)
             continue
         text = span.text[count:] if count else span.text
         count = 0
         out.append(Span(text, emphasis=span.emphasis, strong=span.strong, superscript=span.superscript,
-                        href=span.href))
-    if out:
-        out[0] = Span(out[0].text.lstrip(), emphasis=out[0].emphasis, strong=out[0].strong,
-                      superscript=out[0].superscript, href=out[0].href)
-    return [span for span in out if span.text]
+                        href=span.href, marks=span.marks))
+    first = next((index for index, span in enumerate(out) if not span.special), None)
+    if first is not None:
+        out[first] = out[first].with_text(out[first].text.lstrip())
+    return [span for span in out if span.text or span.special]
 
 
 def _entry_number(block: Block, previous: int | None) -> tuple[int | None, int] | None:
@@ -116,6 +119,7 @@ class NoteLinker:
     findings: Findings
     by_number: dict[int, NoteEntry] = field(default_factory=dict)
     markers: int = 0
+    endnotes: int = 0  # attached endnotes met so far (DOCX)
 
     def __post_init__(self) -> None:
         for entry in self.entries:
@@ -137,10 +141,10 @@ class NoteLinker:
             return el("footnoteref", attrs={"linkend": entry.element_id, "label": span.text})
         return self._footnote(entry, span.text)
 
-    def _footnote(self, entry: NoteEntry, label: str) -> etree._Element:
+    def _footnote(self, entry: NoteEntry, label: str, endnote: bool = False) -> etree._Element:
         entry.used = True
-        entry.element_id = f"{self.scope}-fn{label}"
-        footnote = el("footnote", attrs={"label": label})
+        entry.element_id = f"{self.scope}-{'en' if endnote else 'fn'}{label}"
+        footnote = el("footnote", attrs={"label": label, "role": "endnote" if endnote else None})
         set_id(footnote, entry.element_id)
         if entry.blocks:
             for block in entry.blocks:
@@ -158,12 +162,14 @@ class NoteLinker:
     def _attached(self, span: Span) -> etree._Element:
         """A real footnote (DOCX) anchored where the author put it."""
         self.markers += 1
-        label = span.note_label or str(self.markers)
+        endnote = span.note_kind == "endnote"  # Word numbers endnotes apart from footnotes: so do we
+        self.endnotes += endnote
+        label = span.note_label or str(self.endnotes if endnote else self.markers - self.endnotes)
         entry = NoteEntry(int(label) if label.isdigit() else None, [], Where(), blocks=span.note)
         self.entries.append(entry)
         if not span.note:
             return el("superscript", attrs={"role": "noteref"}, text=label)
-        return self._footnote(entry, label)
+        return self._footnote(entry, label, endnote=endnote)
 
     def unused(self) -> list[NoteEntry]:
         return [entry for entry in self.entries if not entry.used and entry.blocks is None]

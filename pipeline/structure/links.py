@@ -1,0 +1,75 @@
+"""Internal links and their targets: every ``linkend`` must meet an ``xml:id``, once.
+
+A DOCX carries bookmarks (``w:bookmarkStart``) that internal links point to; the reader keeps
+each as an ``<anchor>``. After the book is built: an anchor repeated (a bookmark copied with
+its text) keeps its first place; an anchor no link points to (Word's own ``_Toc``/``_Ref``
+bookmarks) is left out; a link to a bookmark the document does not have keeps its words,
+loses its link, and is reported.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ..docbook import get_id, q, source_of
+from ..findings import Findings
+from ..ingest.model import Where
+
+
+def resolve_internal_links(book: etree._Element, findings: Findings) -> None:
+    """Make the book's internal links and anchors consistent (see the module docstring)."""
+    ids: set[str] = set()
+    for node in book.iter():
+        if isinstance(node.tag, str) and node.tag != q("anchor") and get_id(node):
+            ids.add(get_id(node))
+    for anchor in list(book.iter(q("anchor"))):
+        if get_id(anchor) in ids:
+            _remove_keeping_tail(anchor)
+        else:
+            ids.add(get_id(anchor))
+    wanted = {link.get("linkend") for link in book.iter(q("link")) if link.get("linkend")}
+    for anchor in list(book.iter(q("anchor"))):
+        if get_id(anchor) not in wanted:
+            _remove_keeping_tail(anchor)
+    for link in list(book.iter(q("link"))):
+        target = link.get("linkend")
+        if target and target not in ids:
+            source = source_of(link)
+            findings.flagged("broken-url", "internal link to a bookmark the manuscript does not have; its words "
+                             "are kept without the link", before=target,
+                             where=Where(paragraph=int(source["paragraph"])) if source.get("paragraph", "").isdigit()
+                             else None)
+            _unwrap(link)
+
+
+def _remove_keeping_tail(element: etree._Element) -> None:
+    parent = element.getparent()
+    tail = element.tail or ""
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def _unwrap(element: etree._Element) -> None:
+    """Put an element's content in its place (its words stay, the element goes)."""
+    parent = element.getparent()
+    index = parent.index(element)
+    previous = element.getprevious()
+    text = element.text or ""
+    if previous is not None:
+        previous.tail = (previous.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+    children = list(element)
+    for offset, child in enumerate(children):
+        parent.insert(index + offset, child)
+    last = children[-1] if children else (parent[index - 1] if index > 0 else None)
+    tail = element.tail or ""
+    if last is not None:
+        last.tail = (last.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(element)
