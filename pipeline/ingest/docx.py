@@ -529,7 +529,7 @@ class _DocxReader:
                 if state == "restart":
                     header_count = max(header_count, index + _rows_spanned(grid, index, column))
             index += 1
-        for index, (tr, cells) in enumerate(zip(rows, grid)):
+        for index, cells in enumerate(grid):
             self.paragraph_number += 1
             texts, blocks_per_cell, column_spans, row_spans = [], [], [], []
             for column, tc, state, span in cells:
