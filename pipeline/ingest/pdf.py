@@ -26,7 +26,7 @@ from .inline import linkify
 from .model import Block, Gap, Kind, Manuscript, ReaderWarning, Span, Where
 from .pdf_text import Line as _Line
 from .pdf_text import Run as _Run
-from .pdf_text import Widths, drop_furniture, page_lines, xml_safe
+from .pdf_text import Fonts, drop_furniture, page_lines, xml_safe
 
 _SOFT_HYPHENS = ("\u2010", "\u00ad")
 _LIST_MARKER = re.compile(r"^(?:[•●▪◦‣–-]|\d{1,3}[.)])$")
@@ -83,11 +83,11 @@ def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
             raise LimitError(f"the PDF has {count:,} pages, over the limit of {limits.max_pdf_pages:,}", path,
                              hint="raise [limits] max_pdf_pages in source/book.toml if the file is genuine")
         pages = []
-        widths = Widths()
+        fonts = Fonts()
         dropped: Counter[int] = Counter()
         for number, page in enumerate(reader.pages, 1):
             try:
-                pages.append(page_lines(page, number, widths, dropped))
+                pages.append(page_lines(page, number, fonts, dropped))
             except LimitReachedError as exc:
                 raise LimitError(f"a content stream is too large to decompress ({exc})", path, f"page {number}",
                                  hint="the PDF may be a decompression bomb; check where it came from")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -76,34 +77,6 @@ class Line:
 
 
 
-class Widths:
-    """Advance widths of text in a PDF font, so that a run's right end is known."""
-
-    def __init__(self):
-        self._fonts: dict[int, tuple[dict, dict, float]] = {}
-
-    def width(self, font, text: str, size: float) -> float:
-        key = id(font)
-        if key not in self._fonts:
-            self._fonts[key] = self._load(font)
-        widths, reverse, default = self._fonts[key]
-        if not widths:
-            return len(text) * size * 0.55
-        total = sum(widths.get(reverse.get(char, char), default) for char in text)
-        return total * size / 1000.0
-
-    @staticmethod
-    def _load(font) -> tuple[dict, dict, float]:
-        try:
-            from pypdf.generic._font import Font  # metrics parsing lives here in pypdf 6+
-            metrics = Font.from_font_resource(font)
-        except Exception:  # older pypdf, or a font it cannot parse: fall back to an estimate
-            return {}, {}, 0.0
-        reverse = {unicode: code for code, unicode in metrics.character_map.items() if isinstance(unicode, str)}
-        widths = dict(metrics.character_widths)
-        return widths, reverse, float(widths.get("default", 500))
-
-
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 
 
@@ -111,37 +84,402 @@ def xml_safe(text: str) -> str:
     return _XML_UNSAFE.sub("", text)
 
 
-def page_lines(page, number: int, widths: Widths | None = None, dropped: Counter | None = None) -> list[Line]:
+# --------------------------------------------------------------------------- fonts
+
+
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})
+
+
+class _Font:
+    """One PDF font as the text layer needs it: each character code's text and advance width.
+
+    pypdf parses the font dictionary (encodings, /Differences, ToUnicode CMaps, /Widths and /W);
+    the per-code tables are filled on first use, so a page costs one dictionary lookup per glyph.
+    A ligature presentation form (U+FB00-FB06, what glyph names like "fi" map to) is spelt out.
+    """
+
+    def __init__(self, resource):
+        from pypdf.generic._font import Font
+        self.name = str(resource.get("/BaseFont", "") or "").lstrip("/").split("+")[-1]
+        try:
+            metrics = Font.from_font_resource(resource)
+        except Exception:  # a font pypdf cannot parse: its codes read as Latin-1, widths estimated
+            metrics = None
+        self.encoding = metrics.encoding if metrics else {}
+        self.character_map = metrics.character_map if metrics else {}
+        self.widths = dict(metrics.character_widths) if metrics else {}
+        self.default_width = float(self.widths.get("default", 500) or 500)
+        # Type 3 glyphs are measured in their own FontMatrix, not in thousandths of the size
+        scale = 0.001
+        if resource.get("/Subtype") == "/Type3":
+            try:
+                scale = abs(float(resource["/FontMatrix"][0])) or 0.001
+            except (KeyError, IndexError, TypeError, ValueError):
+                pass
+        self.scale = scale
+        # "utf-16-be" is Identity-H and the UCS-2 CMaps: two-byte codes; another codec name is a
+        # predefined CJK CMap, decoded whole; a dict is a simple font's one-byte encoding.
+        self.two_byte = self.encoding == "utf-16-be"
+        self.codec = self.encoding if isinstance(self.encoding, str) and not self.two_byte else None
+        self.text: dict[int, str] = {}
+        self.advance: dict[int, float] = {}
+
+    def codes(self, data: bytes) -> list[int]:
+        if self.two_byte:
+            if len(data) % 2:
+                data += b"\0"
+            codes = array("H", data)
+            if _LITTLE_ENDIAN:
+                codes.byteswap()
+            return codes.tolist()
+        if self.codec:
+            try:
+                return [ord(char) for char in data.decode(self.codec, "replace")]
+            except LookupError:
+                self.codec = None
+        return list(data)
+
+    def decode(self, codes: list[int]) -> tuple[str, float]:
+        """The codes' text and their summed advance (in text space units per unit of size)."""
+        text, advance = self.text, self.advance
+        try:
+            return "".join([text[code] for code in codes]), sum([advance[code] for code in codes])
+        except KeyError:
+            for code in codes:
+                if code not in text:
+                    self._learn(code)
+            return "".join([text[code] for code in codes]), sum([advance[code] for code in codes])
+
+    def _learn(self, code: int) -> None:
+        char = chr(code)
+        if isinstance(self.encoding, dict):
+            char = self.encoding.get(code, char)
+            if len(char) > 1 and char.startswith("/"):  # a glyph name with no Unicode meaning
+                char = ""
+        unicode = self.character_map.get(char, char)
+        if not isinstance(unicode, str):
+            unicode = ""
+        self.text[code] = unicode.translate(_LIGATURES)
+        key = chr(code) if isinstance(self.encoding, dict) or self.two_byte else char
+        width = self.widths.get(key, self.default_width)
+        try:
+            self.advance[code] = float(width) * self.scale
+        except (TypeError, ValueError):
+            self.advance[code] = self.default_width * self.scale
+
+
+_LITTLE_ENDIAN = array("H", b"\x01\x00")[0] == 1
+
+
+class Fonts:
+    """The fonts met so far, shared by all pages (a book's pages share their fonts)."""
+
+    def __init__(self):
+        self._fonts: dict = {}
+
+    def get(self, resources, name: bytes) -> _Font | None:
+        try:
+            table = resources["/Font"]
+            key = name.decode("latin-1")
+            reference = table.raw_get(key) if hasattr(table, "raw_get") else table[key]
+        except (KeyError, TypeError, AttributeError):
+            return None
+        identity = (reference.idnum, reference.generation) if hasattr(reference, "idnum") else id(reference)
+        font = self._fonts.get(identity)
+        if font is None:
+            resource = reference.get_object()
+            if not hasattr(resource, "get"):
+                return None
+            font = self._fonts[identity] = _Font(resource)
+        return font
+
+
+# --------------------------------------------------------------------------- content streams
+
+_DELIMITED = rb"\((?:[^()\\]|\\.|\((?:[^()\\]|\\.)*\))*\)"
+_TOKEN = re.compile(
+    rb"[\x00\t\n\x0c\r ]+|%[^\r\n]*"  # 1 (no group): white space and comments
+    rb"|(\[(?:[^\[\]()\\<>]|<[0-9A-Fa-f\s]*>|" + _DELIMITED + rb")*\])"  # 1: an array (TJ's)
+    rb"|(" + _DELIMITED + rb")"  # 2: a literal string
+    rb"|(<[0-9A-Fa-f\s]*>)"  # 3: a hex string
+    rb"|(/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*)"  # 4: a name
+    rb"|([+-]?(?:\d+\.?\d*|\.\d+))"  # 5: a number
+    rb"|([A-Za-z'\"][A-Za-z0-9*'\"]*)"  # 6: an operator
+    rb"|(<<|>>|[\[\]{}()<>])",  # 7: a dictionary or another delimiter, skipped
+    re.DOTALL)
+_ARRAY_ITEM = re.compile(rb"<([0-9A-Fa-f\s]*)>|(" + _DELIMITED + rb")|([+-]?(?:\d+\.?\d*|\.\d+))", re.DOTALL)
+_INLINE_IMAGE = re.compile(rb"(?<![^\x00\t\n\x0c\r ])BI(?=[\x00\t\n\x0c\r /]).*?[\x00\t\n\x0c\r ]ID[\x00\t\n\x0c\r ]"
+                           rb".*?[\x00\t\n\x0c\r ]EI(?=[\x00\t\n\x0c\r ]|$)", re.DOTALL)
+_ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|[\r\n]|.)", re.DOTALL)
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"\r\n": b"", b"\r": b"", b"\n": b""}
+_MAX_FORM_DEPTH = 12
+_MAX_FORMS = 2000  # form XObjects drawn per page: a bound on crafted recursion
+
+
+def _literal(token: bytes) -> bytes:
+    body = token[1:-1]
+    if b"\\" not in body:
+        return body
+    return _ESCAPE.sub(lambda m: bytes([int(m[1], 8) & 0xFF]) if m[1][:1].isdigit() else _ESCAPES.get(m[1], m[1]),
+                       body)
+
+
+def _hex(token: bytes) -> bytes:
+    return _hex_digits(token[1:-1])
+
+
+def _hex_digits(digits: bytes) -> bytes:
+    try:
+        return bytes.fromhex(digits.decode("ascii"))
+    except ValueError:  # white space other than blanks, or an odd count: the last digit is followed by 0
+        digits = re.sub(rb"[^0-9A-Fa-f]", b"", digits)
+        return bytes.fromhex((digits + b"0" if len(digits) % 2 else digits).decode("ascii"))
+
+
+def _string(token: bytes) -> bytes:
+    return _hex(token) if token[:1] == b"<" else _literal(token)
+
+
+def _multiply(m: tuple, n: tuple) -> tuple:
+    """The product of two PDF matrices (a b c d e f), m applied first."""
+    a, b, c, d, e, f = m
+    A, B, C, D, E, F = n
+    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
+
+
+_IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+@dataclass
+class _TextState:
+    font: _Font | None = None
+    size: float = 0.0
+    char_spacing: float = 0.0
+    word_spacing: float = 0.0
+    scaling: float = 1.0
+    leading: float = 0.0
+    rise: float = 0.0
+
+    def copy(self) -> "_TextState":
+        return _TextState(self.font, self.size, self.char_spacing, self.word_spacing, self.scaling, self.leading,
+                          self.rise)
+
+
+class _PageReader:
+    """Interprets a page's content stream for its text: each shown string becomes glyphs at a place.
+
+    Only the operators that move or show text (and the graphics state, and form XObjects) are
+    followed; drawing is skipped. Neighbouring strings in one font and size on one baseline join
+    into one run; a gap of a word space or more between them is a space.
+    """
+
+    def __init__(self, fonts: Fonts):
+        self.fonts = fonts
+        self.runs: list[Run] = []
+        self.forms = 0
+        self._open: list | None = None  # the run being built: [x, y, size, font, parts, end x, last y]
+        self._space: tuple | None = None  # a space glyph no run took yet: (x, y, size)
+
+    # ----------------------------------------------------------------- the stream
+
+    def read(self, data: bytes, resources, ctm: tuple = _IDENTITY, depth: int = 0) -> None:
+        if b"BI" in data and b"ID" in data:
+            data = _INLINE_IMAGE.sub(b" ", data)
+        state = _TextState()
+        stack: list = []
+        saved: list = []
+        tm = tlm = _IDENTITY
+        operands: list = []
+        push = operands.append
+        for match in _TOKEN.finditer(data):
+            kind = match.lastindex
+            if kind is None or kind == 7:
+                continue
+            token = match[kind]
+            if kind != 6:
+                push(token)
+                continue
+            op = token
+            try:
+                if op == b"TJ" or op == b"Tj":
+                    if operands and state.font is not None:
+                        tm = self._show(operands[-1], op == b"TJ", state, tm, ctm)
+                elif op == b"Tf":
+                    state.font = self.fonts.get(resources, operands[-2]) if len(operands) >= 2 else None
+                    state.size = float(operands[-1])
+                elif op == b"Tm":
+                    tm = tlm = tuple(float(value) for value in operands[-6:])
+                elif op == b"Td" or op == b"TD":
+                    tx, ty = float(operands[-2]), float(operands[-1])
+                    if op == b"TD":
+                        state.leading = -ty
+                    tm = tlm = (tlm[0], tlm[1], tlm[2], tlm[3], tx * tlm[0] + ty * tlm[2] + tlm[4],
+                                tx * tlm[1] + ty * tlm[3] + tlm[5])
+                elif op == b"T*" or op == b"'" or op == b'"':
+                    if op == b'"' and len(operands) >= 3:
+                        state.word_spacing, state.char_spacing = float(operands[-3]), float(operands[-2])
+                    ty = -state.leading
+                    tm = tlm = (tlm[0], tlm[1], tlm[2], tlm[3], ty * tlm[2] + tlm[4], ty * tlm[3] + tlm[5])
+                    if op != b"T*" and operands and state.font is not None:
+                        tm = self._show(operands[-1], False, state, tm, ctm)
+                elif op == b"BT":
+                    tm = tlm = _IDENTITY
+                elif op == b"cm":
+                    ctm = _multiply(tuple(float(value) for value in operands[-6:]), ctm)
+                elif op == b"q":
+                    saved.append((ctm, state.copy()))
+                elif op == b"Q":
+                    if saved:
+                        ctm, state = saved.pop()
+                elif op == b"Tc":
+                    state.char_spacing = float(operands[-1])
+                elif op == b"Tw":
+                    state.word_spacing = float(operands[-1])
+                elif op == b"Tz":
+                    state.scaling = float(operands[-1]) / 100.0
+                elif op == b"TL":
+                    state.leading = float(operands[-1])
+                elif op == b"Ts":
+                    state.rise = float(operands[-1])
+                elif op == b"Do" and operands:
+                    self._form(resources, operands[-1], ctm, depth)
+            except (IndexError, ValueError, TypeError):
+                pass  # an operator with missing or malformed operands changes nothing, as in viewers
+            operands.clear()
+        del stack
+
+    def _form(self, resources, name: bytes, ctm: tuple, depth: int) -> None:
+        """A form XObject is a content stream of its own, drawn through its /Matrix."""
+        if depth >= _MAX_FORM_DEPTH or self.forms >= _MAX_FORMS or not isinstance(name, bytes):
+            return
+        try:
+            form = resources["/XObject"][name.decode("latin-1")]
+        except (KeyError, TypeError, AttributeError):
+            return
+        if getattr(form, "get", None) is None or form.get("/Subtype") != "/Form":
+            return
+        self.forms += 1
+        matrix = tuple(float(value) for value in form.get("/Matrix", _IDENTITY))
+        self.read(form.get_data(), form.get("/Resources") or resources, _multiply(matrix, ctm), depth + 1)
+
+    # ----------------------------------------------------------------- showing text
+
+    def _show(self, operand: bytes, array: bool, state: _TextState, tm: tuple, ctm: tuple) -> tuple:
+        """Show a string (Tj) or an array of strings and displacements (TJ); return the moved Tm."""
+        font, size = state.font, state.size
+        if array:
+            if operand[:1] != b"[":
+                return tm
+            inner = operand[1:-1].replace(b">0<", b"")  # WeasyPrint: one hex string per glyph
+            items = _ARRAY_ITEM.findall(inner)
+        else:
+            if operand[:1] not in (b"(", b"<"):
+                return tm
+            items = [(b"", operand, b"")] if operand[:1] == b"(" else [(operand[1:-1], b"", b"")]
+        m = _multiply(tm, ctm)
+        scale = math.hypot(m[0], m[1])
+        height = math.hypot(m[2], m[3])
+        if not scale or not height:
+            return tm
+        effective = round(size * height, 2)
+        pen = 0.0  # in text space along the baseline
+        unit = size * state.scaling / 1000.0  # a TJ displacement of 1 moves this far
+        chunk: list[bytes] = []  # strings kerned closer than a word space are measured as one
+        kern = 0.0
+        for hex_digits, literal, number in items:
+            if number:
+                displacement = float(number)
+                if -150.0 < displacement < 150.0:
+                    if chunk:
+                        kern -= displacement * unit
+                    else:
+                        pen -= displacement * unit
+                    continue
+                if chunk:
+                    pen = self._chunk(b"".join(chunk), kern, pen, m, state, effective)
+                    chunk, kern = [], 0.0
+                pen -= displacement * unit
+                continue
+            chunk.append(_literal(literal) if literal else _hex_digits(hex_digits))
+        if chunk:
+            pen = self._chunk(b"".join(chunk), kern, pen, m, state, effective)
+        return (tm[0], tm[1], tm[2], tm[3], pen * tm[0] + tm[4], pen * tm[1] + tm[5])
+
+    def _chunk(self, data: bytes, kern: float, pen: float, m: tuple, state: _TextState, size: float) -> float:
+        """Place one chunk of glyphs at ``pen`` on the baseline; return the pen after it."""
+        font = state.font
+        if not data:
+            return pen + kern
+        codes = font.codes(data)
+        text, advance = font.decode(codes)
+        width = advance * state.size + state.char_spacing * len(codes)
+        if state.word_spacing and not font.two_byte:
+            width += state.word_spacing * codes.count(32)
+        width = width * state.scaling + kern
+        if text:
+            scale = math.hypot(m[0], m[1])
+            x = m[4] + pen * m[0] + state.rise * m[2]
+            y = m[5] + pen * m[1] + state.rise * m[3]
+            self._add(x, y, size, font.name, text, width * scale)
+        return pen + width
+
+    def _add(self, x: float, y: float, size: float, font: str, text: str, width: float) -> None:
+        """Join the glyphs to the open run when they continue it on its baseline, else open a run."""
+        run = self._open
+        if text.isspace():  # a space glyph of its own (justified text) ends the word before it
+            if run is not None and abs(y - run[6]) <= 0.1 * max(size, run[2]) and -0.2 * size <= x - run[5] <= 3 * size:
+                if not run[4][-1].endswith(" "):
+                    run[4].append(" ")
+                run[5] = x + width
+            else:  # after a raised marker, say: it begins the next run on this baseline
+                self._space = (x, y, size)
+            return
+        if run is not None and run[3] == font and run[2] == size and abs(y - run[6]) <= 0.1 * size:
+            gap = x - run[5]
+            if -0.2 * size <= gap <= 0.6 * size:
+                parts = run[4]
+                if gap >= 0.15 * size and not parts[-1].endswith(" ") and not text.startswith(" "):
+                    parts.append(" ")
+                parts.append(text)
+                run[5] = x + width
+                run[6] = y
+                return
+        self.flush()
+        space, self._space = self._space, None
+        end = x + width
+        if space is not None and abs(space[1] - y) <= 0.1 * size and 0 <= x - space[0] <= 2 * size:
+            x, text = space[0], " " + text
+        self._open = [x, y, size, font, [text], end, y]
+
+    def flush(self) -> None:
+        run, self._open = self._open, None
+        if run is not None:
+            x, y, size, font, parts, end = run[:6]
+            self.runs.append(Run(x, y, size, font, "".join(parts), end - x))
+
+
+def page_lines(page, number: int, fonts: Fonts | None = None, dropped: Counter | None = None) -> list[Line]:
     """The page's text runs grouped into lines; characters XML cannot hold are dropped and counted."""
-    widths = widths or Widths()
-    runs: list[Run] = []
-    contents = page.get_contents()  # decompressed here under pypdf's limits, even without fonts
+    reader = _PageReader(fonts or Fonts())
+    contents = page.get("/Contents")
     if contents is not None:
-        contents.get_data()
-
-    def visit(text, cm, tm, font, size):
-        if not text or not text.strip() or not font:
-            return
-        a = tm[0] * cm[0] + tm[1] * cm[2]
-        b = tm[0] * cm[1] + tm[1] * cm[3]
-        c = tm[2] * cm[0] + tm[3] * cm[2]
-        d = tm[2] * cm[1] + tm[3] * cm[3]
-        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-        scale = math.sqrt(abs(a * d - b * c)) or 1.0
-        name = str(font.get("/BaseFont", "")).split("+")[-1]
-        joined = text.replace("\n", "")
-        clean = xml_safe(joined)
-        if dropped is not None and len(clean) != len(joined):
-            dropped[number] += len(joined) - len(clean)
-        if not clean.strip():
-            return
-        effective = round(size * scale, 2)
-        runs.append(Run(x, y, effective, name, clean, widths.width(font, clean, effective)))
-
-    page.extract_text(visitor_text=visit)
+        contents = contents.get_object()
+        streams = contents if isinstance(contents, list) else [contents]
+        # decompressed here under pypdf's limits, even on a page without fonts
+        data = b"\n".join(stream.get_object().get_data() for stream in streams)
+        reader.read(data, page.get("/Resources") or {})
+        reader.flush()
+    runs = []
+    for run in reader.runs:
+        text = run.text.replace("\n", " ")
+        clean = xml_safe(text)
+        if dropped is not None and len(clean) != len(text):
+            dropped[number] += len(text) - len(clean)
+        if clean.strip():
+            run.text = clean
+            runs.append(run)
     return _lines(runs, number)
-
 
 def _lines(runs: list[Run], page: int) -> list[Line]:
     """Group runs into lines by baseline; small raised runs join the line below as superscripts."""
