@@ -110,7 +110,7 @@ def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
     if not any(line.text for lines in pages for line in lines):
         raise InputError("the PDF has no text layer (a scan?)", path,
                          hint="run OCR on it first, or deliver the manuscript as .docx or text")
-    pages = drop_furniture(pages)
+    pages, furniture = drop_furniture(pages)
     assembler = _Assembler(pages)
     blocks = assembler.blocks()
     warnings = [ReaderWarning("control-characters",
@@ -118,7 +118,7 @@ def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
                               f"font encoding?); check the text there", Where(page=page))
                 for page, count in sorted(dropped.items())]
     return Manuscript(path=path, format="pdf", blocks=blocks, title=xml_safe(title) if title else None,
-                      warnings=warnings, repairs=assembler.repairs)
+                      warnings=warnings, dropped=furniture, repairs=assembler.repairs)
 
 
 # --------------------------------------------------------------------------- assembly

@@ -14,8 +14,7 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
-_FOLIO = re.compile(r"^(?:\d{1,4}|[ivxlcdm]{1,7})$", re.IGNORECASE)
-
+from .model import Dropped, Where
 
 @dataclass
 class Run:
@@ -533,33 +532,130 @@ def _count_columns(line: Line) -> int:
     return columns
 
 
-def drop_furniture(pages: list[list[Line]]) -> list[list[Line]]:
-    """Remove running heads and folios.
+_ARABIC = r"\d{1,4}"
+_ROMAN = r"(?=[ivxlcdm])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
+_FOLIO = re.compile(rf"^(?:(?:page|p\.)\s*)?[-–—]?\s*(?P<number>{_ARABIC}|{_ROMAN})\s*[-–—]?(?:\s+of\s+\d+)?$",
+                    re.IGNORECASE)
+_FOLIO_AT_ENDS = re.compile(rf"^(?:{_ARABIC}|{_ROMAN})\s+|\s+(?:{_ARABIC}|{_ROMAN})$", re.IGNORECASE)
+_EDGE_LINES = 2  # furniture is among the first and last two lines of a page
 
-    They sit in bands at the top and bottom of the page that recur on many pages; a line
-    there is furniture when it is a page number or short and set no larger than the text.
+
+def folio_number(text: str) -> tuple[str, int] | None:
+    """A page number standing alone ("12", "xiv", "- 7 -", "Page 3 of 9"): its kind and value.
+
+    Roman numerals must be well formed and in one case, so words such as "mix", "did" or
+    "civil" are never taken for folios.
     """
-    if len(pages) < 3:
-        return [[line for line in lines if not _FOLIO.match(line.text)] for lines in pages]
-    bands = {edge: _recurring_y([lines[edge].y for lines in pages if lines]) for edge in (0, -1)}
-    sizes = Counter(round(line.size * 2) / 2 for lines in pages for line in lines)
-    body = sizes.most_common(1)[0][0] if sizes else 10.0
-    cleaned = []
-    for lines in pages:
+    match = _FOLIO.match(text.strip())
+    if not match:
+        return None
+    number = match["number"]
+    if number.isdigit():
+        return "arabic", int(number)
+    if not (number.islower() or number.isupper()):
+        return None
+    values = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
+    total = 0
+    for char, following in zip(number.lower(), number.lower()[1:] + " "):
+        value = values[char]
+        total += -value if following != " " and values[following] > value else value
+    return "roman", total
+
+
+def _head_key(text: str) -> str:
+    """A running head's text without the folio it may carry, for comparing heads across pages."""
+    return " ".join(_FOLIO_AT_ENDS.sub(" ", text.strip()).lower().split())
+
+
+def drop_furniture(pages: list[list[Line]]) -> tuple[list[list[Line]], list[Dropped]]:
+    """Remove running heads and folios, and say what was removed.
+
+    Both sit among the first or last lines of a page at a height that recurs from page to page.
+    A folio is a page number there (arabic or roman) that keeps step with the page count; a running
+    head is a short line there, no larger than the text, whose words recur on other pages at that
+    height (chapter titles, author names, the book title; a number at either end does not count).
+    A line that recurs nowhere is text, even alone on its page (a caption on an image page).
+    """
+    body = _body_size(pages)
+    edges = [_edge_lines(lines) for lines in pages]
+    texts = sum(1 for lines in pages if lines)
+    threshold = max(2, texts // 5)
+    bands = Counter()
+    for candidates in edges:
+        for y in {round(line.y) for line in candidates}:
+            bands[y] += 1
+    recurring = {y for y, count in bands.items() if count >= threshold}
+
+    def in_band(line: Line) -> bool:
+        return any(round(line.y) + delta in recurring for delta in (-2, -1, 0, 1, 2))
+
+    heads = Counter()
+    steps = Counter()
+    for number, (lines, candidates) in enumerate(zip(pages, edges), 1):
+        for key in {_head_key(line.text) for line in candidates if in_band(line) and _set_apart(line, lines)}:
+            if key:
+                heads[key] += 1
+        for line in candidates:
+            folio = folio_number(line.text)
+            if folio and in_band(line):
+                steps[(folio[0], folio[1] - number)] += 1
+
+    def looks_like_head(line: Line, lines: list[Line]) -> bool:
+        return len(line.text) <= 120 and line.size <= body + 0.5 and _set_apart(line, lines)
+
+    # the look of the heads that recur (height, size, font), to know a one-page chapter's head too
+    styles = {_head_style(line) for lines, candidates in zip(pages, edges) for line in candidates
+              if in_band(line) and looks_like_head(line, lines) and heads[_head_key(line.text)] >= 2}
+
+    def reason(line: Line, number: int, lines: list[Line]) -> str | None:
+        if not in_band(line):
+            return None
+        folio = folio_number(line.text)
+        if folio:
+            step = steps[(folio[0], folio[1] - number)]
+            return "folio" if step >= 2 or sum(steps.values()) < 3 else None
+        if looks_like_head(line, lines) and (heads[_head_key(line.text)] >= 2 or _head_style(line) in styles):
+            return "running-head"
+        return None
+
+    cleaned: list[list[Line]] = []
+    dropped: list[Dropped] = []
+    for number, lines in enumerate(pages, 1):
         keep = list(lines)
-        for edge in (0, -1, 0, -1):
+        for edge in (0, -1) * _EDGE_LINES:
             if not keep:
                 break
-            line = keep[edge]
-            in_band = any(abs(line.y - y) <= 2.0 for y in bands[edge])
-            if _FOLIO.match(line.text) or (in_band and len(line.text) <= 120 and line.size <= body + 0.5):
-                keep.pop(edge)
+            why = reason(keep[edge], number, lines)
+            if why:
+                line = keep.pop(edge)
+                dropped.append(Dropped(line.text, Where(page=number), why))
         cleaned.append(keep)
-    return cleaned
+    if not any(cleaned) and any(pages):
+        return pages, []  # nothing but "furniture": then it is the text
+    return cleaned, dropped
 
 
-def _recurring_y(values: list[float]) -> list[float]:
-    """Positions that recur on at least a fifth of the pages (and three of them)."""
-    counts = Counter(round(value) for value in values)
-    threshold = max(3, len(values) // 5)
-    return [float(y) for y, count in counts.items() if count >= threshold]
+def _set_apart(line: Line, lines: list[Line]) -> bool:
+    """Furniture stands apart from the text block: more than two of its lines' height from its
+    neighbour towards the middle of the page (a last line of notes at the foot does not)."""
+    index = next(i for i, other in enumerate(lines) if other is line)
+    neighbours = [other for other in lines[index + 1:index + 2] + lines[max(0, index - 1):index]
+                  if other is not line]
+    return all(abs(other.y - line.y) >= 2.0 * max(other.size, line.size) for other in neighbours)
+
+
+def _head_style(line: Line) -> tuple:
+    runs = line.body_runs or line.runs
+    return round(line.y), round(line.size * 2) / 2, runs[0].font
+
+
+def _edge_lines(lines: list[Line]) -> list[Line]:
+    return lines[:_EDGE_LINES] + lines[_EDGE_LINES:][-_EDGE_LINES:]
+
+
+def _body_size(pages: list[list[Line]]) -> float:
+    sizes = Counter()
+    for lines in pages:
+        for line in lines:
+            sizes[round(line.size * 2) / 2] += len(line.text)
+    return sizes.most_common(1)[0][0] if sizes else 10.0
