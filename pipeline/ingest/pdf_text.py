@@ -45,6 +45,7 @@ class Line:
     y: float
     runs: list[Run] = field(default_factory=list)
     columns: int = 1  # how many aligned cells the line's runs stand in
+    column: int = 0  # on a page set in two columns: 1 left, 2 right; 0 across the page (or one column)
 
     @property
     def x(self) -> float:
@@ -478,7 +479,7 @@ def page_lines(page, number: int, fonts: Fonts | None = None, dropped: Counter |
         if clean.strip():
             run.text = clean
             runs.append(run)
-    return _lines(runs, number)
+    return _in_columns(_lines(runs, number))
 
 def _lines(runs: list[Run], page: int) -> list[Line]:
     """Group runs into lines by baseline; small raised runs join the line below as superscripts."""
@@ -511,6 +512,94 @@ def _lines(runs: list[Run], page: int) -> list[Line]:
         line.runs.sort(key=lambda r: r.x)
         line.columns = _count_columns(line)
     return merged
+
+
+def _in_columns(lines: list[Line]) -> list[Line]:
+    """A page set in two columns, read column by column: the left column's lines, then the right's.
+
+    Lines that cross the gutter (a title, an abstract across the page) cut the page into bands;
+    each band is read left column first. Tables are not columns: their halves hold cells apart.
+    """
+    gutter = _gutter(lines)
+    if gutter is None:
+        return lines
+    ordered: list[Line] = []
+    left: list[Line] = []
+    right: list[Line] = []
+
+    def close_band() -> None:
+        ordered.extend(left)
+        ordered.extend(right)
+        left.clear()
+        right.clear()
+
+    for line in lines:
+        sides = {_side(run, gutter) for run in line.runs}
+        if 0 in sides:
+            close_band()
+            ordered.append(line)
+            continue
+        for side, target in ((1, left), (2, right)):
+            runs = [run for run in line.runs if _side(run, gutter) == side]
+            if runs:
+                part = Line(line.page, line.y, runs, column=side)
+                part.columns = _count_columns(part)
+                target.append(part)
+    close_band()
+    return ordered
+
+
+def _side(run: Run, gutter: float) -> int:
+    """Which side of the gutter a run stands on: 1 left, 2 right, 0 across it."""
+    if run.end <= gutter + 0.2 * run.size:
+        return 1
+    if run.x >= gutter - 0.2 * run.size:
+        return 2
+    return 0
+
+
+def _gutter(lines: list[Line]) -> float | None:
+    """The x of the gutter of a two-column page, or None.
+
+    A gutter is a vertical gap that many lines share, with prose on both sides: lines of a
+    column run up to it (justified or nearly), and neither side splits again into cells, which
+    is what a table's rows do.
+    """
+    gaps: list[tuple[Line, float, float]] = []
+    for line in lines:
+        runs = sorted(line.body_runs, key=lambda run: run.x)
+        for before, after in zip(runs, runs[1:]):
+            if after.x - before.end >= 1.0 * after.size:
+                gaps.append((line, before.end, after.x))
+    if len({id(line) for line, _, _ in gaps}) < 4:
+        return None
+    best, support = None, []
+    for _, start, end in gaps:
+        middle = (start + end) / 2
+        holding = [(line, a, b) for line, a, b in gaps if a <= middle <= b]
+        if len({id(line) for line, _, _ in holding}) > len(support):
+            best, support = middle, holding
+    if len(support) < 4 or len(support) < 0.3 * len(lines):
+        return None
+    left_ends, prose, whole = [], 0, 0
+    for line, start, end in support:
+        left = [run for run in line.body_runs if run.end <= best]
+        right = [run for run in line.body_runs if run.x >= best]
+        left_text = "".join(run.text for run in left).strip()
+        right_text = "".join(run.text for run in right).strip()
+        if not left or not right or len(left_text) < 15 or len(right_text) < 15:
+            continue
+        prose += 1
+        left_ends.append(max(run.end for run in left))
+        split_again = any(b.x - a.end >= 1.0 * b.size for side in (left, right)
+                          for a, b in zip(sorted(side, key=lambda r: r.x), sorted(side, key=lambda r: r.x)[1:]))
+        whole += not split_again
+    if prose < 0.7 * len(support) or whole < 0.8 * prose:
+        return None
+    edge = max(left_ends)
+    if sum(1 for end in left_ends if edge - end <= 3 * lines[0].size) < 0.6 * len(left_ends):
+        return None  # the left halves stop anywhere: cells, not a column of text
+    return best
 
 
 def _overlaps(a: Run, b: Run) -> bool:
