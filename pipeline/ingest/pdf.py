@@ -26,7 +26,7 @@ from .inline import linkify
 from .model import Block, Gap, Kind, Manuscript, ReaderWarning, Span, Where
 from .pdf_text import Line as _Line
 from .pdf_text import Run as _Run
-from .pdf_text import Fonts, drop_furniture, page_lines, xml_safe
+from .pdf_text import Fonts, drop_furniture, page_lines, rebuilt_cross_reference, xml_safe
 
 _SOFT_HYPHENS = ("\u2010", "\u00ad")
 _LIST_MARKER = re.compile(r"^(?:[•●▪◦‣–-]|\d{1,3}[.)])$")
@@ -35,10 +35,27 @@ _BACKLINK = re.compile(r"\s*[↩↑⤴]\ufe0e?\ufe0f?\s*$")
 
 def read_pdf(data: bytes, path: Path, limits: Limits = DEFAULT_LIMITS, password: str = "") -> Manuscript:
     """Read a PDF manuscript (see the module docstring)."""
-    with _captured_pypdf_warnings() as warnings:
-        manuscript = _read(data, path, limits, password)
-    manuscript.warnings.extend(ReaderWarning("pypdf", f"pypdf: {message}") for message in warnings)
+    with _captured_pypdf_warnings() as messages:
+        manuscript = _read(data, path, limits, password, messages)
+    repairs = [message for message in dict.fromkeys(messages) if _STRUCTURE_REPAIR.search(message)]
+    if repairs:
+        tolerant = next((warning for warning in manuscript.warnings if warning.kind == "tolerant-read"), None)
+        details = "pypdf: " + "; ".join(repairs)
+        if tolerant is None:
+            manuscript.warnings.append(ReaderWarning(
+                "tolerant-read", f"the PDF is damaged and was read by a tolerant reader ({details}); "
+                "check that no text is missing, or ask for a fresh export"))
+        else:
+            manuscript.warnings[manuscript.warnings.index(tolerant)] = ReaderWarning(
+                "tolerant-read", f"{tolerant.message} ({details})", tolerant.where)
+    manuscript.warnings.extend(ReaderWarning("pypdf", f"pypdf: {message}") for message in dict.fromkeys(messages)
+                               if message not in repairs)
     return manuscript
+
+
+# what pypdf says when it mends a file's structure (rather than, say, a font it half understands)
+_STRUCTURE_REPAIR = re.compile(r"startxref|xref|EOF marker|pdf header|trailer|Object Streams|object .* not defined",
+                               re.IGNORECASE)
 
 
 @contextmanager
@@ -62,12 +79,11 @@ def _captured_pypdf_warnings():
         logger.propagate = previous
 
 
-def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
+def _text_pages(data: bytes, path: Path, limits: Limits, password: str) -> tuple[list[list[_Line]], str | None, Counter]:
+    """Each page's lines, the title the file declares, and the control characters dropped per page."""
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, LimitReachedError, PyPdfError
 
-    if not data.strip():
-        raise InputError("the PDF is empty", path, hint="check that the right file was delivered")
     try:
         reader = PdfReader(BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -84,10 +100,10 @@ def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
                              hint="raise [limits] max_pdf_pages in source/book.toml if the file is genuine")
         pages = []
         fonts = Fonts()
-        dropped: Counter[int] = Counter()
+        control: Counter[int] = Counter()
         for number, page in enumerate(reader.pages, 1):
             try:
-                pages.append(page_lines(page, number, fonts, dropped))
+                pages.append(page_lines(page, number, fonts, control))
             except LimitReachedError as exc:
                 raise LimitError(f"a content stream is too large to decompress ({exc})", path, f"page {number}",
                                  hint="the PDF may be a decompression bomb; check where it came from")
@@ -101,22 +117,72 @@ def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
         raise InputError("the PDF is encrypted with a password", path,
                          hint="ask for an unprotected copy (or export the manuscript as .docx)")
     except NotImplementedError as exc:
-        raise InputError(f"the PDF uses a feature that cannot be read ({exc})", path,
-                         hint="the file may be damaged; export it again as a standard PDF, or deliver .docx")
+        raise _Damaged(InputError(f"the PDF uses a feature that cannot be read ({exc})", path,
+                                  hint="the file may be damaged; export it again as a standard PDF, or deliver .docx"))
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
             AssertionError, OSError, zlib.error) as exc:
-        raise InputError(f"the PDF is damaged and cannot be read ({type(exc).__name__}: {exc})", path,
-                         hint="the file is corrupt or truncated; export it again")
-    if not any(line.text for lines in pages for line in lines):
+        raise _Damaged(InputError(f"the PDF is damaged and cannot be read ({type(exc).__name__}: {exc})", path,
+                                  hint="the file is corrupt or truncated; export it again"))
+    return pages, title, control
+
+
+def _has_text(pages: list[list[_Line]]) -> bool:
+    return any(line.text for lines in pages for line in lines)
+
+
+def _read_rebuilt(data: bytes, path: Path, limits: Limits, password: str):
+    """The pages of a damaged PDF read through a cross-reference table rebuilt from its objects, or None."""
+    repaired = rebuilt_cross_reference(data)
+    if repaired is None:
+        return None
+    try:
+        pages, title, control = _text_pages(repaired, path, limits, password)
+    except _Damaged:
+        return None
+    return (pages, title, control) if _has_text(pages) else None
+
+
+class _Damaged(Exception):
+    """The PDF's structure could not be parsed; ``error`` is the one line to give if no repair helps."""
+
+    def __init__(self, error: InputError):
+        super().__init__(error.message)
+        self.error = error
+
+
+def _read(data: bytes, path: Path, limits: Limits, password: str, messages: list[str]) -> Manuscript:
+    if not data.strip():
+        raise InputError("the PDF is empty", path, hint="check that the right file was delivered")
+    warnings: list[ReaderWarning] = []
+    failure: InputError | None = None
+    problem: str | None = None
+    try:
+        pages, title, control = _text_pages(data, path, limits, password)
+        if not _has_text(pages) and any(_STRUCTURE_REPAIR.search(message) for message in messages):
+            problem = "the PDF's cross-reference table points to the wrong places"
+    except _Damaged as exc:
+        pages, title, control = [], None, Counter()
+        failure, problem = exc.error, exc.error.message
+    if problem is not None:
+        retried = _read_rebuilt(data, path, limits, password)
+        if retried is not None:
+            pages, title, control = retried
+            warnings.append(ReaderWarning(
+                "tolerant-read", f"{problem}; the file was read by rebuilding its cross-reference table from "
+                "the objects it holds, as pdftotext does: check that no text is missing, or ask for a fresh export"))
+        elif failure is not None:
+            raise failure
+    has_text = _has_text(pages)
+    if not has_text:
         raise InputError("the PDF has no text layer (a scan?)", path,
                          hint="run OCR on it first, or deliver the manuscript as .docx or text")
     pages, furniture = drop_furniture(pages)
     assembler = _Assembler(pages)
     blocks = assembler.blocks()
-    warnings = [ReaderWarning("control-characters",
-                              f"dropped {count} control character(s) the PDF's text layer held (a broken "
-                              f"font encoding?); check the text there", Where(page=page))
-                for page, count in sorted(dropped.items())]
+    warnings += [ReaderWarning("control-characters",
+                               f"dropped {count} control character(s) the PDF's text layer held (a broken "
+                               f"font encoding?); check the text there", Where(page=page))
+                 for page, count in sorted(control.items())]
     return Manuscript(path=path, format="pdf", blocks=blocks, title=xml_safe(title) if title else None,
                       warnings=warnings, dropped=furniture, repairs=assembler.repairs)
 

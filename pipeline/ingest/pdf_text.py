@@ -465,9 +465,11 @@ def page_lines(page, number: int, fonts: Fonts | None = None, dropped: Counter |
     contents = page.get("/Contents")
     if contents is not None:
         contents = contents.get_object()
-        streams = contents if isinstance(contents, list) else [contents]
-        # decompressed here under pypdf's limits, even on a page without fonts
-        data = b"\n".join(stream.get_object().get_data() for stream in streams)
+        streams = [stream.get_object() if stream is not None else None
+                   for stream in (contents if isinstance(contents, list) else [contents])]
+        # decompressed here under pypdf's limits, even on a page without fonts; a stream a damaged
+        # file lost is skipped (pypdf says "Object N 0 not defined": a tolerant-read warning)
+        data = b"\n".join(stream.get_data() for stream in streams if hasattr(stream, "get_data"))
         reader.read(data, page.get("/Resources") or {})
         reader.flush()
     runs = []
@@ -748,3 +750,41 @@ def _body_size(pages: list[list[Line]]) -> float:
         for line in lines:
             sizes[round(line.size * 2) / 2] += len(line.text)
     return sizes.most_common(1)[0][0] if sizes else 10.0
+
+
+# --------------------------------------------------------------------------- damaged files
+
+_OBJECT = re.compile(rb"(?<![0-9])(\d{1,10})\s+(\d{1,5})\s+obj\b")
+_ROOT = re.compile(rb"/Root\s+(\d{1,10})\s+(\d{1,5})\s+R")
+_CATALOG = re.compile(rb"/Type\s*/Catalog\b")
+_XREF_KEYWORD = re.compile(rb"(?<=[\r\n])xref(?=[\r\n ])")
+
+
+def rebuilt_cross_reference(data: bytes) -> bytes | None:
+    """The file with its end replaced so that pypdf finds every object by scanning for it.
+
+    Damage that pdftotext shrugs off (a missing or wrong ``startxref``, a cut-off end, shifted
+    offsets) stops pypdf when the cross-reference table cannot be reached. Pointing ``startxref``
+    at nothing makes pypdf rebuild the table from the ``N G obj`` headers (and object streams) it
+    finds; a trailer naming the catalogue is added when the file lost its own. None when the
+    bytes hold no PDF objects at all.
+    """
+    start = data.find(b"%PDF-")
+    if start < 0 or not _OBJECT.search(data, start):
+        return None
+    body = data[start:]
+    end = body.rfind(b"startxref")
+    if end > 0:
+        body = body[:end]
+    body = _XREF_KEYWORD.sub(b"%ref", body)  # a table pypdf would fall back on, offsets and all
+    trailer = b""
+    if not _ROOT.search(body):
+        catalog = _CATALOG.search(body)
+        if catalog is None:
+            return None
+        headers = [match for match in _OBJECT.finditer(body, 0, catalog.start())]
+        if not headers:
+            return None
+        number, generation = headers[-1].group(1), headers[-1].group(2)
+        trailer = b"\ntrailer\n<< /Root " + number + b" " + generation + b" R >>\n"
+    return body + trailer + b"\nstartxref\n0\n%%EOF\n"
