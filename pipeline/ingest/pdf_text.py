@@ -25,10 +25,25 @@ class Run:
     text: str
     width: float = 0.0
     superscript: bool = False
+    # for a superscript: the end of the text it is set against ("E = mc" in mc², "of 10" in 10³,
+    # "landscape." before a note marker); "" when a space or the line's start comes before it
+    attached_to: str = ""
 
     @property
     def end(self) -> float:
         return self.x + self.width
+
+    @property
+    def exponent(self) -> bool:
+        """A raised number that is a power, not a note marker: set against a number (10³), a lone
+        letter (x²), a closing bracket, a unit (km², m³) or letters in a formula (E = mc²). A note
+        marker follows a word of prose or punctuation ("landscape.¹", "in 2019,²")."""
+        if not self.superscript or not self.attached_to or not re.fullmatch(r"[-−+]?\d{1,3}", self.text.strip()):
+            return False
+        word = self.attached_to.split()[-1] if self.attached_to.split() else ""
+        if re.fullmatch(r"\d+(?:[.,]\d+)?|[A-Za-z]|.*\)|(?:mm|cm|dm|km|m|ft|in|s)", word):
+            return True
+        return bool(re.fullmatch(r"[A-Za-z]{1,3}", word)) and "=" in self.attached_to
 
     @property
     def bold(self) -> bool:
@@ -498,8 +513,8 @@ def _lines(runs: list[Run], page: int) -> list[Line]:
         if not all(len(run.text.strip()) <= 4 for run in line.runs):
             merged.append(line)
             continue
-        host = next((other for other in lines if other is not line and other.size >= 1.1 * line.size
-                     and 0 < line.y - other.y <= 0.6 * other.size
+        host = next((other for other in lines if other is not line and 0 < line.y - other.y <= 0.6 * other.size
+                     and (other.size >= 1.1 * line.size or _set_against(line, other))
                      and not any(_overlaps(run, sup) for run in other.runs for sup in line.runs)), None)
         if host is None:  # a marker that wrapped onto a line of its own ends the line above
             host = next((other for other in reversed(by_height[:index]) if other.size >= 1.1 * line.size
@@ -512,8 +527,33 @@ def _lines(runs: list[Run], page: int) -> list[Line]:
             host.runs.append(run)
     for line in merged:
         line.runs.sort(key=lambda r: r.x)
+        _space_apart(line)
         line.columns = _count_columns(line)
     return merged
+
+
+def _set_against(raised: Line, line: Line) -> bool:
+    """Raised text in the line's own size is a superscript when each piece starts where a run of
+    the line ends (troff's \\u, a formula's exponent): E = mc², not a line of its own."""
+    return all(any(abs(sup.x - run.end) <= 0.25 * run.size for run in line.runs) for sup in raised.runs)
+
+
+def _space_apart(line: Line) -> None:
+    """Runs a word space or more apart are separate words; a space is put where the PDF drew none
+    (wider gaps, table cells and columns, are the block level's to read). A superscript learns
+    the word it is set against."""
+    previous = None
+    for run in line.runs:
+        if previous is not None:
+            gap = run.x - previous.end
+            size = min(run.size, previous.size)
+            spaced = previous.text.endswith((" ", "\u00a0")) or run.text.startswith((" ", "\u00a0"))
+            if 0.15 * size <= gap < 1.5 * size and not spaced:
+                run.text = " " + run.text
+                spaced = True
+            if run.superscript and not previous.superscript:
+                run.attached_to = "" if spaced or gap >= 0.15 * size else previous.text[-16:]
+        previous = run
 
 
 def _in_columns(lines: list[Line]) -> list[Line]:
