@@ -501,12 +501,23 @@ def page_lines(page, number: int, fonts: Fonts | None = None, dropped: Counter |
 def _lines(runs: list[Run], page: int) -> list[Line]:
     """Group runs into lines by baseline; small raised runs join the line below as superscripts."""
     lines: list[Line] = []
+    largest: list[float] = []  # each line's largest run size so far
+    tallest = max((run.size for run in runs), default=0.0)
     for run in sorted(runs, key=lambda r: (-r.y, r.x)):
-        line = next((line for line in lines if abs(line.y - run.y) <= 0.2 * max(run.size, line.size)), None)
-        if line is None:
+        found = None
+        for index in range(len(lines) - 1, -1, -1):  # runs come top down: only the last lines can match
+            line = lines[index]
+            if line.y - run.y > 0.2 * max(run.size, tallest):
+                break
+            if abs(line.y - run.y) <= 0.2 * max(run.size, largest[index]):
+                found = index
+                break
+        if found is None:
             lines.append(Line(page, run.y, [run]))
+            largest.append(run.size)
         else:
-            line.runs.append(run)
+            lines[found].runs.append(run)
+            largest[found] = max(largest[found], run.size)
     merged: list[Line] = []
     by_height = sorted(lines, key=lambda l: -l.y)
     for index, line in enumerate(by_height):
