@@ -120,7 +120,7 @@ def _text_pages(data: bytes, path: Path, limits: Limits, password: str) -> tuple
         raise _Damaged(InputError(f"the PDF uses a feature that cannot be read ({exc})", path,
                                   hint="the file may be damaged; export it again as a standard PDF, or deliver .docx"))
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
-            AssertionError, OSError, zlib.error) as exc:
+            AssertionError, ArithmeticError, OSError, zlib.error) as exc:
         raise _Damaged(InputError(f"the PDF is damaged and cannot be read ({type(exc).__name__}: {exc})", path,
                                   hint="the file is corrupt or truncated; export it again"))
     return pages, title, control

@@ -359,7 +359,7 @@ class _PageReader:
                     state.rise = float(operands[-1])
                 elif op == b"Do" and operands:
                     self._form(resources, operands[-1], ctm, depth)
-            except (IndexError, ValueError, TypeError):
+            except (IndexError, ValueError, TypeError, ArithmeticError):
                 pass  # an operator with missing or malformed operands changes nothing, as in viewers
             operands.clear()
         del stack
@@ -436,7 +436,8 @@ class _PageReader:
             scale = math.hypot(m[0], m[1])
             x = m[4] + pen * m[0] + state.rise * m[2]
             y = m[5] + pen * m[1] + state.rise * m[3]
-            self._add(x, y, size, font.name, text, width * scale)
+            if math.isfinite(x + y + width * scale + size):  # a crafted matrix can overflow
+                self._add(x, y, size, font.name, text, width * scale)
         return pen + width
 
     def _add(self, x: float, y: float, size: float, font: str, text: str, width: float) -> None:
