@@ -279,3 +279,16 @@ def test_an_unreadable_pdf_is_refused_in_one_line(tmp_path, data):
     with pytest.raises(InputError) as refused:
         read(path)
     assert "\n" not in str(refused.value) and "broken.pdf" in str(refused.value)
+
+
+def test_a_troff_paper_makes_a_book_with_its_text(paper, tmp_path):
+    """A paper without "Chapter N" lines, in its own fonts, is a book with its words, not an empty one."""
+    from pipeline.config import load_config
+    from pipeline.docbook import NS, text_of
+    from pipeline.extract import extract_book
+    from pipeline.safety import parse_xml
+    result = extract_book(load_config(), manuscript=paper, output=tmp_path / "book.xml")
+    root = parse_xml(result.output.read_bytes())
+    assert root.xpath("db:chapter", namespaces=NS)
+    body = " ".join(text_of(para) for para in root.xpath("//db:para", namespaces=NS))
+    assert "The first finding is that fluent officers find efficient ways to fill the office." in body
