@@ -230,6 +230,40 @@ def test_two_columns_are_read_column_by_column(tmp_path):
     assert {line.column for line in lines if "Beta30" in line.text} == {2}
 
 
+def _groff(source: str, path: Path) -> Path:
+    groff = need("groff")
+    result = subprocess.run([groff, "-ms", "-Tpdf"], input=source.encode(), capture_output=True, timeout=60)
+    if result.returncode or not result.stdout.startswith(b"%PDF"):
+        pytest.skip("groff cannot write PDF here (the groff package, not groff-base, has -Tpdf)")
+    path.write_bytes(result.stdout)
+    return path
+
+
+def test_a_troff_paper_in_two_columns_reads_as_it_does_in_one(tmp_path):
+    """troff's two-column mode: words placed one by one, a heading in one column shifting its
+    baselines against the other's. Read column by column, the text comes out as the one-column
+    typesetting of the same source does (line breaks and their hyphens aside)."""
+    import random
+    chooser = random.Random(7)
+    vocabulary = ("the of financial flows efficient office fluent findings market policy region trade model "
+                  "data results we show that affluent").split()
+    source = [".TL", "On the Efficiency of Financial Flows", ".AU", "A. Author", ".AB",
+              "This abstract defines the scope of the study.", ".AE", "COLUMNS"]
+    for title in ("Introduction", "Related Work", "Method", "Results", "Conclusion"):
+        source += [".NH", title] + [line for _ in range(4) for line in
+                                    (".PP", " ".join(chooser.choice(vocabulary) for _ in range(90)) + ".")]
+    text = "\n".join(source) + "\n"
+    one = _groff(text.replace("COLUMNS\n", ""), tmp_path / "one.pdf")
+    two = _groff(text.replace("COLUMNS\n", ".2C\n"), tmp_path / "two.pdf")
+
+    def flat(path: Path) -> str:
+        return re.sub(r"[\s-]", "", " ".join((block.bullet or "") + block.text for block in read(path).blocks))
+
+    assert {line.column for line in page_runs(two)} == {0, 1, 2}
+    assert flat(two) == flat(one)
+    assert read_letters(read(two)) == letters(pdftotext(two))
+
+
 def test_a_table_is_not_taken_for_columns(tmp_path):
     rows = "".join(f"<tr><td>Country {n}</td><td>Infrastructure loans and human resource development number {n}"
                    f"</td><td>Transport corridors and rural electrification</td></tr>" for n in range(12))

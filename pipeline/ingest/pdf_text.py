@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
@@ -615,45 +616,56 @@ def _side(run: Run, gutter: float) -> int:
 def _gutter(lines: list[Line]) -> float | None:
     """The x of the gutter of a two-column page, or None.
 
-    A gutter is a vertical gap that many lines share, with prose on both sides: lines of a
-    column run up to it (justified or nearly), and neither side splits again into cells, which
-    is what a table's rows do.
+    The right column's lines start at one x in the middle of the page (the most common start
+    there); the gutter is just left of it. It is a gutter when few lines cross it (a title, an
+    abstract), both sides hold prose (neither splits again into cells, as a table's rows do), and
+    the left column's lines run up to it (justified or nearly). The columns' baselines need not
+    line up: a heading in one column shifts its lines against the other's.
     """
-    gaps: list[tuple[Line, float, float]] = []
-    for line in lines:
-        runs = sorted(line.body_runs, key=lambda run: run.x)
-        for before, after in zip(runs, runs[1:]):
-            if after.x - before.end >= 1.0 * after.size:
-                gaps.append((line, before.end, after.x))
-    if len({id(line) for line, _, _ in gaps}) < 4:
+    body = [line for line in lines if line.body_runs]
+    if len(body) < 8:
         return None
-    best, support = None, []
-    for _, start, end in gaps:
-        middle = (start + end) / 2
-        holding = [(line, a, b) for line, a, b in gaps if a <= middle <= b]
-        if len({id(line) for line, _, _ in holding}) > len(support):
-            best, support = middle, holding
-    if len(support) < 4 or len(support) < 0.3 * len(lines):
+    left_edge = min(line.x for line in body)
+    right_edge = max(line.end for line in body)
+    width = right_edge - left_edge
+    starts = Counter(round(run.x) for line in body for run in line.body_runs
+                     if left_edge + 0.3 * width <= run.x <= left_edge + 0.7 * width)
+    if not starts or starts.most_common(1)[0][1] < 4:
         return None
-    left_ends, prose, whole = [], 0, 0
-    for line, start, end in support:
-        left = [run for run in line.body_runs if run.end <= best]
-        right = [run for run in line.body_runs if run.x >= best]
-        left_text = "".join(run.text for run in left).strip()
-        right_text = "".join(run.text for run in right).strip()
-        if not left or not right or len(left_text) < 15 or len(right_text) < 15:
+    size = statistics.median(line.size for line in body)
+    gutter = starts.most_common(1)[0][0] - 0.5 * size
+    left_parts: list[list[Run]] = []
+    right_parts: list[list[Run]] = []
+    crossing = 0
+    for line in body:
+        sides = [_side(run, gutter) for run in line.body_runs]
+        if 0 in sides:
+            crossing += 1
             continue
-        prose += 1
-        left_ends.append(max(run.end for run in left))
-        split_again = any(b.x - a.end >= 1.0 * b.size for side in (left, right)
-                          for a, b in zip(sorted(side, key=lambda r: r.x), sorted(side, key=lambda r: r.x)[1:]))
-        whole += not split_again
-    if prose < 0.7 * len(support) or whole < 0.8 * prose:
+        left = [run for run, side in zip(line.body_runs, sides) if side == 1]
+        right = [run for run, side in zip(line.body_runs, sides) if side == 2]
+        if left:
+            left_parts.append(left)
+        if right:
+            right_parts.append(right)
+    if len(left_parts) < 4 or len(right_parts) < 4 or crossing > 0.4 * len(body):
         return None
-    edge = max(left_ends)
-    if sum(1 for end in left_ends if edge - end <= 3 * lines[0].size) < 0.6 * len(left_ends):
+    parts = left_parts + right_parts
+    if any(statistics.median(len("".join(run.text for run in part).strip()) for part in side) < 15
+           for side in (left_parts, right_parts)):
+        return None  # short pieces on a side: labels, numbers, cells
+    whole = sum(1 for part in parts if not _splits(part))
+    if whole < 0.8 * len(parts):
+        return None  # the halves split again into cells: a table
+    ends = [max(run.end for run in part) for part in left_parts]
+    if sum(1 for end in ends if max(ends) - end <= 3 * size) < 0.6 * len(ends):
         return None  # the left halves stop anywhere: cells, not a column of text
-    return best
+    return gutter
+
+
+def _splits(runs: list[Run]) -> bool:
+    ordered = sorted(runs, key=lambda run: run.x)
+    return any(after.x - before.end >= 1.0 * after.size for before, after in zip(ordered, ordered[1:]))
 
 
 def _overlaps(a: Run, b: Run) -> bool:
