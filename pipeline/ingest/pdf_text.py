@@ -202,13 +202,14 @@ class Fonts:
         except (KeyError, TypeError, AttributeError):
             return None
         identity = (reference.idnum, reference.generation) if hasattr(reference, "idnum") else id(reference)
-        font = self._fonts.get(identity)
-        if font is None:
+        known = self._fonts.get(identity)
+        if known is None:
             resource = reference.get_object()
             if not hasattr(resource, "get"):
                 return None
-            font = self._fonts[identity] = _Font(resource)
-        return font
+            # the reference is kept with the font: a direct dictionary's id() stays its own
+            known = self._fonts[identity] = (reference, _Font(resource))
+        return known[1]
 
 
 # --------------------------------------------------------------------------- content streams
