@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import zlib
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
 from .model import Dropped, Where
+
 
 @dataclass
 class Run:
@@ -283,6 +285,14 @@ class _TextState:
                           self.rise)
 
 
+@dataclass
+class Problems:
+    """What the text layer met and could not read, per page number, for the reader's warnings."""
+
+    control: Counter = field(default_factory=Counter)  # characters XML cannot hold, dropped
+    drawings: Counter = field(default_factory=Counter)  # form XObjects too damaged to read
+
+
 class _PageReader:
     """Interprets a page's content stream for its text: each shown string becomes glyphs at a place.
 
@@ -295,6 +305,7 @@ class _PageReader:
         self.fonts = fonts
         self.runs: list[Run] = []
         self.forms = 0
+        self.broken = 0  # form XObjects that could not be decompressed
         self._open: list | None = None  # the run being built: [x, y, size, font, parts, end x, last y]
         self._space: tuple | None = None  # a space glyph no run took yet: (x, y, size)
 
@@ -304,7 +315,6 @@ class _PageReader:
         if b"BI" in data and b"ID" in data:
             data = _INLINE_IMAGE.sub(b" ", data)
         state = _TextState()
-        stack: list = []
         saved: list = []
         tm = tlm = _IDENTITY
         operands: list = []
@@ -325,7 +335,7 @@ class _PageReader:
                 elif op == b"Tf":
                     state.font = self.fonts.get(resources, operands[-2]) if len(operands) >= 2 else None
                     state.size = float(operands[-1])
-                elif op == b"Tm":
+                elif op == b"Tm" and len(operands) >= 6:
                     tm = tlm = tuple(float(value) for value in operands[-6:])
                 elif op == b"Td" or op == b"TD":
                     tx, ty = float(operands[-2]), float(operands[-1])
@@ -342,7 +352,7 @@ class _PageReader:
                         tm = self._show(operands[-1], False, state, tm, ctm)
                 elif op == b"BT":
                     tm = tlm = _IDENTITY
-                elif op == b"cm":
+                elif op == b"cm" and len(operands) >= 6:
                     ctm = _multiply(tuple(float(value) for value in operands[-6:]), ctm)
                 elif op == b"q":
                     saved.append((ctm, state.copy()))
@@ -364,7 +374,6 @@ class _PageReader:
             except (IndexError, ValueError, TypeError, ArithmeticError):
                 pass  # an operator with missing or malformed operands changes nothing, as in viewers
             operands.clear()
-        del stack
 
     def _form(self, resources, name: bytes, ctm: tuple, depth: int) -> None:
         """A form XObject is a content stream of its own, drawn through its /Matrix."""
@@ -376,9 +385,19 @@ class _PageReader:
             return
         if getattr(form, "get", None) is None or form.get("/Subtype") != "/Form":
             return
+        from pypdf.errors import LimitReachedError, PyPdfError
         self.forms += 1
         matrix = tuple(float(value) for value in form.get("/Matrix", _IDENTITY))
-        self.read(form.get_data(), form.get("/Resources") or resources, _multiply(matrix, ctm), depth + 1)
+        if len(matrix) != 6:
+            return
+        try:
+            data = form.get_data()
+        except LimitReachedError:
+            raise  # a decompression bomb is refused, not skipped
+        except (PyPdfError, ValueError, zlib.error):
+            self.broken += 1  # one broken drawing does not make the page unreadable; it is reported
+            return
+        self.read(data, form.get("/Resources") or resources, _multiply(matrix, ctm), depth + 1)
 
     # ----------------------------------------------------------------- showing text
 
@@ -477,8 +496,10 @@ class _PageReader:
             self.runs.append(Run(x, y, size, font, "".join(parts), end - x))
 
 
-def page_lines(page, number: int, fonts: Fonts | None = None, dropped: Counter | None = None) -> list[Line]:
-    """The page's text runs grouped into lines; characters XML cannot hold are dropped and counted."""
+def page_lines(page, number: int, fonts: Fonts | None = None, problems: Problems | None = None) -> list[Line]:
+    """The page's text runs grouped into lines; characters XML cannot hold are dropped and counted,
+    as are drawings too damaged to read, in ``problems``."""
+    problems = problems if problems is not None else Problems()
     reader = _PageReader(fonts or Fonts())
     contents = page.get("/Contents")
     if contents is not None:
@@ -490,12 +511,14 @@ def page_lines(page, number: int, fonts: Fonts | None = None, dropped: Counter |
         data = b"\n".join(stream.get_data() for stream in streams if hasattr(stream, "get_data"))
         reader.read(data, page.get("/Resources") or {})
         reader.flush()
+    if reader.broken:
+        problems.drawings[number] += reader.broken
     runs = []
     for run in reader.runs:
         text = run.text.replace("\n", " ")
         clean = xml_safe(text)
-        if dropped is not None and len(clean) != len(text):
-            dropped[number] += len(text) - len(clean)
+        if len(clean) != len(text):
+            problems.control[number] += len(text) - len(clean)
         if clean.strip():
             run.text = clean
             runs.append(run)
