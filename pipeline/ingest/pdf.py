@@ -172,6 +172,11 @@ def _read(data: bytes, path: Path, limits: Limits, password: str, messages: list
                 "the objects it holds, as pdftotext does: check that no text is missing, or ask for a fresh export"))
         elif failure is not None:
             raise failure
+    warnings += [ReaderWarning("tolerant-read",
+                               f"{count} drawing(s) (form XObjects) on this page are damaged and could not be "
+                               f"read; any text in them is missing: check the page", Where(page=page))
+                 for page, count in sorted(problems.drawings.items())]
+    control = problems.control
     has_text = _has_text(pages)
     if not has_text:
         raise InputError("the PDF has no text layer (a scan?)", path,
@@ -182,11 +187,7 @@ def _read(data: bytes, path: Path, limits: Limits, password: str, messages: list
     warnings += [ReaderWarning("control-characters",
                                f"dropped {count} control character(s) the PDF's text layer held (a broken "
                                f"font encoding?); check the text there", Where(page=page))
-                 for page, count in sorted(problems.control.items())]
-    warnings += [ReaderWarning("tolerant-read",
-                               f"{count} drawing(s) (form XObjects) on this page are damaged and could not be "
-                               f"read; any text in them is missing: check the page", Where(page=page))
-                 for page, count in sorted(problems.drawings.items())]
+                 for page, count in sorted(control.items())]
     return Manuscript(path=path, format="pdf", blocks=blocks, title=xml_safe(title) if title else None,
                       warnings=warnings, dropped=furniture, repairs=assembler.repairs)
 
