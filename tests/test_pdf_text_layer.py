@@ -280,7 +280,7 @@ def _after_header(data: bytes) -> int:
     return data.index(b"\n", data.index(b"\n") + 1) + 1  # past "%PDF-1.4" and the binary comment
 
 
-DAMAGE = {  # what pdftotext (poppler) takes in its stride
+DAMAGE = {  # the first three pdftotext (poppler) takes in its stride; the last one stops it, not press
     "cut before startxref": lambda data: data[:data.rfind(b"startxref")],
     "startxref pointing nowhere": lambda data: data[:data.rfind(b"startxref")] + b"startxref\n999999\n%%EOF\n",
     "offsets shifted": lambda data: (data[:_after_header(data)] + b"% a line an editor added, moving every object\n"
@@ -290,14 +290,15 @@ DAMAGE = {  # what pdftotext (poppler) takes in its stride
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
-def test_a_damaged_pdf_pdftotext_reads_is_read_with_a_warning(paper, tmp_path, damage):
+def test_a_damaged_pdf_is_read_with_one_warning(paper, tmp_path, damage):
     data = DAMAGE[damage](paper.read_bytes())
     path = tmp_path / "damaged.pdf"
     path.write_bytes(data)
     try:
         witness = pdftotext(path)
-    except AssertionError:
+    except AssertionError:  # poppler refuses it
         witness = None
+    assert (witness is None) == (damage == "cross-reference table cut")
     manuscript = read(path)
     assert [warning.kind for warning in manuscript.warnings].count("tolerant-read") == 1
     if witness is not None:  # poppler reads it too: the same letters
