@@ -327,3 +327,23 @@ def test_a_troff_paper_makes_a_book_with_its_text(paper, tmp_path):
     assert root.xpath("db:chapter", namespaces=NS)
     body = " ".join(text_of(para) for para in root.xpath("//db:para", namespaces=NS))
     assert "The first finding is that fluent officers find efficient ways to fill the office." in body
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"BT /F5 10 Tf 72 700 Td (Nested (twice (deep)) here) Tj ET", "Nested (twice (deep)) here"),
+    (b"BT /F5 10 Tf 72 700 Td (Kept before) Tj 0 -14 Td (never closed \\( " + b"\\(" * 5000, "Kept before"),
+])
+def test_strings_with_deep_parentheses_or_never_closed(paper, tmp_path, content, expected):
+    """Content streams as a hand-edited or damaged file has them: parentheses nested deeper than
+    usual, a string that runs to the end of the stream (read in linear time, the rest given up)."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ContentStream
+    writer = PdfWriter(clone_from=PdfReader(str(paper)))
+    page = writer.pages[0]
+    stream = ContentStream(None, writer)
+    stream.set_data(content)
+    page.replace_contents(stream)
+    path = tmp_path / "edited.pdf"
+    with path.open("wb") as output:
+        writer.write(output)
+    assert [line.text for line in page_runs(path)][0] == expected

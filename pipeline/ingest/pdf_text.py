@@ -236,6 +236,26 @@ _MAX_FORM_DEPTH = 12
 _MAX_FORMS = 2000  # form XObjects drawn per page: a bound on crafted recursion
 
 
+def _string_end(data: bytes, start: int) -> int:
+    """Where the literal string opening at ``start`` ends (balanced parentheses, escapes skipped), or -1."""
+    depth = 0
+    index = start
+    length = len(data)
+    while index < length:
+        char = data[index]
+        if char == 0x5C:  # a backslash escapes the next byte
+            index += 2
+            continue
+        if char == 0x28:
+            depth += 1
+        elif char == 0x29:
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        index += 1
+    return -1
+
+
 def _literal(token: bytes) -> bytes:
     body = token[1:-1]
     if b"\\" not in body:
@@ -319,11 +339,21 @@ class _PageReader:
         tm = tlm = _IDENTITY
         operands: list = []
         push = operands.append
+        resume = 0  # after a string the pattern could not take whole, the tokens inside it are skipped
         for match in _TOKEN.finditer(data):
+            if match.start() < resume:
+                continue
             kind = match.lastindex
-            if kind is None or kind == 7:
+            if kind is None:
                 continue
             token = match[kind]
+            if kind == 7:
+                if token == b"(":  # parentheses nested deeper than the pattern goes, or never closed
+                    resume = _string_end(data, match.start())
+                    if resume < 0:
+                        break  # the rest of the stream is inside a string that never ends
+                    push(data[match.start():resume])
+                continue
             if kind != 6:
                 push(token)
                 continue
