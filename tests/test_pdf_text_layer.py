@@ -347,3 +347,22 @@ def test_strings_with_deep_parentheses_or_never_closed(paper, tmp_path, content,
     with path.open("wb") as output:
         writer.write(output)
     assert [line.text for line in page_runs(path)][0] == expected
+
+
+def test_a_font_without_a_unicode_map_is_reported(tmp_path):
+    """Without its ToUnicode map a font's two-byte codes are glyph numbers (pdftotext prints the
+    same gibberish): the reader says so for the page instead of passing the guess off as text."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject
+    intact = weasyprint_pdf("<p style='font-family: DejaVu Serif'>Text whose font lost its map.</p>",
+                            tmp_path / "intact.pdf")
+    writer = PdfWriter(clone_from=PdfReader(str(intact)))
+    for font in writer.pages[0]["/Resources"]["/Font"].values():
+        del font.get_object()[NameObject("/ToUnicode")]
+    stripped = tmp_path / "stripped.pdf"
+    with stripped.open("wb") as output:
+        writer.write(output)
+    assert "Text whose font" not in pdftotext(stripped)
+    assert [warning.kind for warning in read(intact).warnings] == []
+    assert [(warning.kind, warning.where.page) for warning in read(stripped).warnings
+            if warning.kind == "font-encoding"] == [("font-encoding", 1)]
