@@ -1,6 +1,7 @@
 """Read a PDF manuscript into blocks from its text layer: positions and sizes give the structure.
 
-pypdf reports each run of text with its position, font and size. From those, lines are
+The text layer (``pdf_text.py``) gives each page's lines of runs with their position, font and size,
+page furniture already dropped. pypdf reports each run of text with its position, font and size. From those, lines are
 rebuilt (superscript note markers are small runs raised above a line's baseline), running
 heads and folios are dropped (lines at the top or bottom of many pages that repeat), words
 hyphenated at a line end are re-joined, and lines are grouped into paragraphs by spacing.
@@ -11,13 +12,11 @@ Tables are lines whose runs stand in aligned columns.
 from __future__ import annotations
 
 import logging
-import math
 import re
 import statistics
 import zlib
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 
@@ -25,76 +24,38 @@ from ..errors import InputError, LimitError
 from ..safety import DEFAULT_LIMITS, Limits
 from .inline import linkify
 from .model import Block, Gap, Kind, Manuscript, ReaderWarning, Span, Where
+from .pdf_text import Line as _Line
+from .pdf_text import Run as _Run
+from .pdf_text import Fonts, Problems, drop_furniture, page_lines, rebuilt_cross_reference, xml_safe
 
 _SOFT_HYPHENS = ("\u2010", "\u00ad")
 _LIST_MARKER = re.compile(r"^(?:[•●▪◦‣–-]|\d{1,3}[.)])$")
 _BACKLINK = re.compile(r"\s*[↩↑⤴]\ufe0e?\ufe0f?\s*$")
-_FOLIO = re.compile(r"^(?:\d{1,4}|[ivxlcdm]{1,7})$", re.IGNORECASE)
-
-
-@dataclass
-class _Run:
-    x: float
-    y: float
-    size: float
-    font: str
-    text: str
-    width: float = 0.0
-    superscript: bool = False
-
-    @property
-    def end(self) -> float:
-        return self.x + self.width
-
-    @property
-    def bold(self) -> bool:
-        return bool(re.search(r"bold|black|heavy|semibold", self.font, re.IGNORECASE))
-
-    @property
-    def italic(self) -> bool:
-        return bool(re.search(r"italic|oblique", self.font, re.IGNORECASE))
-
-
-@dataclass
-class _Line:
-    page: int
-    y: float
-    runs: list[_Run] = field(default_factory=list)
-    columns: int = 1  # how many aligned cells the line's runs stand in
-
-    @property
-    def x(self) -> float:
-        return min(run.x for run in self.runs if not run.superscript) if self.body_runs else self.runs[0].x
-
-    @property
-    def body_runs(self) -> list[_Run]:
-        return [run for run in self.runs if not run.superscript]
-
-    @property
-    def size(self) -> float:
-        runs = self.body_runs or self.runs
-        return max(runs, key=lambda run: len(run.text.strip())).size
-
-    @property
-    def bold(self) -> bool:
-        runs = [run for run in self.body_runs if run.text.strip()]
-        return bool(runs) and all(run.bold for run in runs)
-
-    @property
-    def text(self) -> str:
-        return "".join(run.text for run in self.runs).strip()
-
-    @property
-    def end(self) -> float:
-        return max(run.end for run in self.runs)
 
 
 def read_pdf(data: bytes, path: Path, limits: Limits = DEFAULT_LIMITS, password: str = "") -> Manuscript:
     """Read a PDF manuscript (see the module docstring)."""
-    with _captured_pypdf_warnings() as warnings:
-        manuscript = _read(data, path, limits, password)
-    manuscript.warnings.extend(ReaderWarning("pypdf", f"pypdf: {message}") for message in warnings)
+    with _captured_pypdf_warnings() as messages:
+        manuscript = _read(data, path, limits, password, messages)
+    repairs = [message for message in dict.fromkeys(messages) if _STRUCTURE_REPAIR.search(message)]
+    if repairs:
+        tolerant = next((warning for warning in manuscript.warnings if warning.kind == "tolerant-read"), None)
+        details = "pypdf: " + "; ".join(repairs)
+        if tolerant is None:
+            manuscript.warnings.append(ReaderWarning(
+                "tolerant-read", f"the PDF is damaged and was read by a tolerant reader ({details}); "
+                "check that no text is missing, or ask for a fresh export"))
+        else:
+            manuscript.warnings[manuscript.warnings.index(tolerant)] = ReaderWarning(
+                "tolerant-read", f"{tolerant.message} ({details})", tolerant.where)
+    manuscript.warnings.extend(ReaderWarning("pypdf", f"pypdf: {message}") for message in dict.fromkeys(messages)
+                               if message not in repairs)
     return manuscript
+
+
+# what pypdf says when it mends a file's structure (rather than, say, a font it half understands)
+_STRUCTURE_REPAIR = re.compile(r"startxref|xref|EOF marker|pdf header|trailer|Object Streams|object .* not defined",
+                               re.IGNORECASE)
 
 
 @contextmanager
@@ -118,12 +79,11 @@ def _captured_pypdf_warnings():
         logger.propagate = previous
 
 
-def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
+def _text_pages(data: bytes, path: Path, limits: Limits, password: str) -> tuple[list[list[_Line]], str | None, Problems]:
+    """Each page's lines, the title the file declares, and what could not be read on which page."""
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, LimitReachedError, PyPdfError
 
-    if not data.strip():
-        raise InputError("the PDF is empty", path, hint="check that the right file was delivered")
     try:
         reader = PdfReader(BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -139,11 +99,11 @@ def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
             raise LimitError(f"the PDF has {count:,} pages, over the limit of {limits.max_pdf_pages:,}", path,
                              hint="raise [limits] max_pdf_pages in source/book.toml if the file is genuine")
         pages = []
-        widths = _Widths()
-        dropped: Counter[int] = Counter()
+        fonts = Fonts()
+        problems = Problems()
         for number, page in enumerate(reader.pages, 1):
             try:
-                pages.append(_page_lines(page, number, widths, dropped))
+                pages.append(page_lines(page, number, fonts, problems))
             except LimitReachedError as exc:
                 raise LimitError(f"a content stream is too large to decompress ({exc})", path, f"page {number}",
                                  hint="the PDF may be a decompression bomb; check where it came from")
@@ -157,145 +117,84 @@ def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
         raise InputError("the PDF is encrypted with a password", path,
                          hint="ask for an unprotected copy (or export the manuscript as .docx)")
     except NotImplementedError as exc:
-        raise InputError(f"the PDF uses a feature that cannot be read ({exc})", path,
-                         hint="the file may be damaged; export it again as a standard PDF, or deliver .docx")
+        raise _Damaged(InputError(f"the PDF uses a feature that cannot be read ({exc})", path,
+                                  hint="the file may be damaged; export it again as a standard PDF, or deliver .docx"))
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
-            AssertionError, OSError, zlib.error) as exc:
-        raise InputError(f"the PDF is damaged and cannot be read ({type(exc).__name__}: {exc})", path,
-                         hint="the file is corrupt or truncated; export it again")
-    if not any(line.text for lines in pages for line in lines):
+            AssertionError, ArithmeticError, OSError, zlib.error) as exc:
+        raise _Damaged(InputError(f"the PDF is damaged and cannot be read ({type(exc).__name__}: {exc})", path,
+                                  hint="the file is corrupt or truncated; export it again"))
+    return pages, title, problems
+
+
+def _has_text(pages: list[list[_Line]]) -> bool:
+    return any(line.text for lines in pages for line in lines)
+
+
+def _read_rebuilt(data: bytes, path: Path, limits: Limits, password: str):
+    """The pages of a damaged PDF read through a cross-reference table rebuilt from its objects, or None."""
+    repaired = rebuilt_cross_reference(data)
+    if repaired is None:
+        return None
+    try:
+        pages, title, problems = _text_pages(repaired, path, limits, password)
+    except _Damaged:
+        return None
+    return (pages, title, problems) if _has_text(pages) else None
+
+
+class _Damaged(Exception):
+    """The PDF's structure could not be parsed; ``error`` is the one line to give if no repair helps."""
+
+    def __init__(self, error: InputError):
+        super().__init__(error.message)
+        self.error = error
+
+
+def _read(data: bytes, path: Path, limits: Limits, password: str, messages: list[str]) -> Manuscript:
+    if not data.strip():
+        raise InputError("the PDF is empty", path, hint="check that the right file was delivered")
+    warnings: list[ReaderWarning] = []
+    failure: InputError | None = None
+    problem: str | None = None
+    try:
+        pages, title, problems = _text_pages(data, path, limits, password)
+        if not _has_text(pages) and any(_STRUCTURE_REPAIR.search(message) for message in messages):
+            problem = "the PDF's cross-reference table points to the wrong places"
+    except _Damaged as exc:
+        pages, title, problems = [], None, Problems()
+        failure, problem = exc.error, exc.error.message
+    if problem is not None:
+        retried = _read_rebuilt(data, path, limits, password)
+        if retried is not None:
+            pages, title, problems = retried
+            warnings.append(ReaderWarning(
+                "tolerant-read", f"{problem}; the file was read by rebuilding its cross-reference table from "
+                "the objects it holds, as pdftotext does: check that no text is missing, or ask for a fresh export"))
+        elif failure is not None:
+            raise failure
+    warnings += [ReaderWarning("tolerant-read",
+                               f"{count} drawing(s) (form XObjects) on this page are damaged and could not be "
+                               f"read; any text in them is missing: check the page", Where(page=page))
+                 for page, count in sorted(problems.drawings.items())]
+    warnings += [ReaderWarning("font-encoding",
+                               f"{count} glyph(s) on this page are set in a font without a Unicode map "
+                               f"(ToUnicode): their text is a guess from glyph numbers; check it against the "
+                               f"printed page", Where(page=page))
+                 for page, count in sorted(problems.guessed.items())]
+    control = problems.control
+    has_text = _has_text(pages)
+    if not has_text:
         raise InputError("the PDF has no text layer (a scan?)", path,
                          hint="run OCR on it first, or deliver the manuscript as .docx or text")
+    pages, furniture = drop_furniture(pages)
     assembler = _Assembler(pages)
     blocks = assembler.blocks()
-    warnings = [ReaderWarning("control-characters",
-                              f"dropped {count} control character(s) the PDF's text layer held (a broken "
-                              f"font encoding?); check the text there", Where(page=page))
-                for page, count in sorted(dropped.items())]
-    return Manuscript(path=path, format="pdf", blocks=blocks, title=_xml_safe(title) if title else None,
-                      warnings=warnings, repairs=assembler.repairs)
-
-
-# --------------------------------------------------------------------------- runs and lines
-
-
-class _Widths:
-    """Advance widths of text in a PDF font, so that a run's right end is known."""
-
-    def __init__(self):
-        self._fonts: dict[int, tuple[dict, dict, float]] = {}
-
-    def width(self, font, text: str, size: float) -> float:
-        key = id(font)
-        if key not in self._fonts:
-            self._fonts[key] = self._load(font)
-        widths, reverse, default = self._fonts[key]
-        if not widths:
-            return len(text) * size * 0.55
-        total = sum(widths.get(reverse.get(char, char), default) for char in text)
-        return total * size / 1000.0
-
-    @staticmethod
-    def _load(font) -> tuple[dict, dict, float]:
-        try:
-            from pypdf.generic._font import Font  # metrics parsing lives here in pypdf 6+
-            metrics = Font.from_font_resource(font)
-        except Exception:  # older pypdf, or a font it cannot parse: fall back to an estimate
-            return {}, {}, 0.0
-        reverse = {unicode: code for code, unicode in metrics.character_map.items() if isinstance(unicode, str)}
-        widths = dict(metrics.character_widths)
-        return widths, reverse, float(widths.get("default", 500))
-
-
-_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
-
-
-def _xml_safe(text: str) -> str:
-    return _XML_UNSAFE.sub("", text)
-
-
-def _page_lines(page, number: int, widths: _Widths | None = None, dropped: Counter | None = None) -> list[_Line]:
-    """The page's text runs grouped into lines; characters XML cannot hold are dropped and counted."""
-    widths = widths or _Widths()
-    runs: list[_Run] = []
-    contents = page.get_contents()  # decompressed here under pypdf's limits, even without fonts
-    if contents is not None:
-        contents.get_data()
-
-    def visit(text, cm, tm, font, size):
-        if not text or not text.strip() or not font:
-            return
-        a = tm[0] * cm[0] + tm[1] * cm[2]
-        b = tm[0] * cm[1] + tm[1] * cm[3]
-        c = tm[2] * cm[0] + tm[3] * cm[2]
-        d = tm[2] * cm[1] + tm[3] * cm[3]
-        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-        scale = math.sqrt(abs(a * d - b * c)) or 1.0
-        name = str(font.get("/BaseFont", "")).split("+")[-1]
-        joined = text.replace("\n", "")
-        clean = _xml_safe(joined)
-        if dropped is not None and len(clean) != len(joined):
-            dropped[number] += len(joined) - len(clean)
-        if not clean.strip():
-            return
-        effective = round(size * scale, 2)
-        runs.append(_Run(x, y, effective, name, clean, widths.width(font, clean, effective)))
-
-    page.extract_text(visitor_text=visit)
-    return _lines(runs, number)
-
-
-def _lines(runs: list[_Run], page: int) -> list[_Line]:
-    """Group runs into lines by baseline; small raised runs join the line below as superscripts."""
-    lines: list[_Line] = []
-    for run in sorted(runs, key=lambda r: (-r.y, r.x)):
-        line = next((line for line in lines if abs(line.y - run.y) <= 0.2 * max(run.size, line.size)), None)
-        if line is None:
-            lines.append(_Line(page, run.y, [run]))
-        else:
-            line.runs.append(run)
-    merged: list[_Line] = []
-    by_height = sorted(lines, key=lambda l: -l.y)
-    for index, line in enumerate(by_height):
-        if not all(len(run.text.strip()) <= 4 for run in line.runs):
-            merged.append(line)
-            continue
-        host = next((other for other in lines if other is not line and other.size >= 1.1 * line.size
-                     and 0 < line.y - other.y <= 0.6 * other.size
-                     and not any(_overlaps(run, sup) for run in other.runs for sup in line.runs)), None)
-        if host is None:  # a marker that wrapped onto a line of its own ends the line above
-            host = next((other for other in reversed(by_height[:index]) if other.size >= 1.1 * line.size
-                         and other.y - line.y <= 2.0 * other.size), None)
-        if host is None:
-            merged.append(line)
-            continue
-        for run in line.runs:
-            run.superscript = True
-            host.runs.append(run)
-    for line in merged:
-        line.runs.sort(key=lambda r: r.x)
-        line.columns = _count_columns(line)
-    return merged
-
-
-def _overlaps(a: _Run, b: _Run) -> bool:
-    """Do two runs share horizontal space? Widths ignore kerning, so allow a third of an em."""
-    tolerance = 0.33 * min(a.size, b.size)
-    return a.x < b.end - tolerance and b.x < a.end - tolerance
-
-
-def _count_columns(line: _Line) -> int:
-    """Runs far apart on one line stand in different table cells."""
-    columns = 1
-    runs = sorted(line.runs, key=lambda run: run.x)
-    end = runs[0].end
-    for run in runs[1:]:
-        # A superscript never opens a cell: justified spacing can leave a gap before it.
-        if not run.superscript and run.x - end > 1.5 * run.size and not run.text.startswith(" "):
-            columns += 1
-        end = max(end, run.end)
-    return columns
+    warnings += [ReaderWarning("control-characters",
+                               f"dropped {count} control character(s) the PDF's text layer held (a broken "
+                               f"font encoding?); check the text there", Where(page=page))
+                 for page, count in sorted(control.items())]
+    return Manuscript(path=path, format="pdf", blocks=blocks, title=xml_safe(title) if title else None,
+                      warnings=warnings, dropped=furniture, repairs=assembler.repairs)
 
 
 # --------------------------------------------------------------------------- assembly
@@ -305,7 +204,7 @@ class _Assembler:
     """Turns the pages' lines into blocks: furniture out, headings, tables, paragraphs."""
 
     def __init__(self, pages: list[list[_Line]]):
-        self.pages = _drop_furniture(pages)
+        self.pages = pages  # page furniture already dropped by the text layer
         sizes = Counter()
         for lines in self.pages:
             for line in lines:
@@ -563,34 +462,3 @@ def _drop_leading(spans: list[Span], marker: str) -> list[Span]:
         return ([Span(rest, first.emphasis, first.strong, first.superscript, first.href)] if rest else []) + spans[1:]
     return spans
 
-
-def _drop_furniture(pages: list[list[_Line]]) -> list[list[_Line]]:
-    """Remove running heads and folios.
-
-    They sit in bands at the top and bottom of the page that recur on many pages; a line
-    there is furniture when it is a page number or short and set no larger than the text.
-    """
-    if len(pages) < 3:
-        return [[line for line in lines if not _FOLIO.match(line.text)] for lines in pages]
-    bands = {edge: _recurring_y([lines[edge].y for lines in pages if lines]) for edge in (0, -1)}
-    sizes = Counter(round(line.size * 2) / 2 for lines in pages for line in lines)
-    body = sizes.most_common(1)[0][0] if sizes else 10.0
-    cleaned = []
-    for lines in pages:
-        keep = list(lines)
-        for edge in (0, -1, 0, -1):
-            if not keep:
-                break
-            line = keep[edge]
-            in_band = any(abs(line.y - y) <= 2.0 for y in bands[edge])
-            if _FOLIO.match(line.text) or (in_band and len(line.text) <= 120 and line.size <= body + 0.5):
-                keep.pop(edge)
-        cleaned.append(keep)
-    return cleaned
-
-
-def _recurring_y(values: list[float]) -> list[float]:
-    """Positions that recur on at least a fifth of the pages (and three of them)."""
-    counts = Counter(round(value) for value in values)
-    threshold = max(3, len(values) // 5)
-    return [float(y) for y, count in counts.items() if count >= threshold]
