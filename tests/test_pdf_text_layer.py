@@ -11,10 +11,8 @@ pdftotext (poppler) is the independent witness of what a file's text layer holds
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from collections import Counter
-from io import BytesIO
 from pathlib import Path
 
 import pytest

@@ -437,7 +437,7 @@ class _PageReader:
 
     def _show(self, operand: bytes, array: bool, state: _TextState, tm: tuple, ctm: tuple) -> tuple:
         """Show a string (Tj) or an array of strings and displacements (TJ); return the moved Tm."""
-        font, size = state.font, state.size
+        size = state.size
         if array:
             if operand[:1] != b"[":
                 return tm
@@ -583,7 +583,7 @@ def _lines(runs: list[Run], page: int) -> list[Line]:
             lines[found].runs.append(run)
             largest[found] = max(largest[found], run.size)
     merged: list[Line] = []
-    by_height = sorted(lines, key=lambda l: -l.y)
+    by_height = sorted(lines, key=lambda line: -line.y)
     for index, line in enumerate(by_height):
         if not all(len(run.text.strip()) <= 4 for run in line.runs):
             merged.append(line)
