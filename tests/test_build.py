@@ -269,7 +269,7 @@ def test_a_readers_warnings_reach_the_summary_and_strict(tmp_path):
     assert result.returncode == ExitCode.STRICT, result.stderr
     assert "incorrect startxref pointer" in result.stderr, result.stderr
     strict = [line for line in result.stderr.splitlines() if line.startswith("error: strict:")]
-    assert len(strict) == 1 and "pypdf" in strict[0], result.stderr
+    assert len(strict) == 1 and "tolerant-read" in strict[0], result.stderr  # the reader's kind of warning
     again = run_press("build", "--lang", "en", "--format", "pdf", "--strict", cwd=project)
     assert "reused output/xml/book.xml" in again.stderr
     assert "incorrect startxref pointer" in again.stderr, "a reused extract still reports its reader's warnings"
