@@ -35,14 +35,19 @@ def record(finding: Finding) -> dict:
     return entry
 
 
-def write_reports(findings: Findings, directory: Path, manuscript: str, outlines: dict | None = None) -> list[Path]:
-    """Write both reports atomically; unchanged reports are not rewritten."""
-    data = {"manuscript": manuscript, "summary": summary(findings),
+def write_reports(findings: Findings, directory: Path, manuscript: str, outlines: dict | None = None, *,
+                  words: dict | None = None) -> list[Path]:
+    """Write both reports atomically; unchanged reports are not rewritten.
+
+    ``words`` is the word balance (``WordBalance.as_dict``): how many words were read, are in the
+    book and were dropped on purpose (each drop is also a ``dropped-text`` finding).
+    """
+    data = {"manuscript": manuscript, "summary": summary(findings), **({"words": words} if words else {}),
             "types": dict(sorted(Counter(f.type for f in findings).items())),
             "findings": [record(f) for f in findings]}
     json_path, md_path = directory / "repair.json", directory / "repair.md"
     atomic_write(json_path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-    atomic_write(md_path, markdown(findings, manuscript, outlines or {}))
+    atomic_write(md_path, markdown(findings, manuscript, outlines or {}, words))
     return [json_path, md_path]
 
 
@@ -62,12 +67,13 @@ def _cell(text: str | None, limit: int = 110) -> str:
     return text.replace("|", "\\|")
 
 
-def markdown(findings: Findings, manuscript: str, outlines: dict) -> str:
+def markdown(findings: Findings, manuscript: str, outlines: dict, words: dict | None = None) -> str:
     totals = summary(findings)
     lines = [
         "# Repair report", "",
         f"Manuscript: `{manuscript}`. Repaired: **{totals['repaired']}**. Needs the editor: "
         f"**{totals['needs_editor']}**. Rejected by the editor: {totals['rejected_by_editor']}.", "",
+        *_word_lines(words),
         "Answer a finding in `source/editorial.toml` by its id; decisions are applied on every build:", "",
         "```toml", "[[decision]]", 'id = "R1234abc"', "reject = true        # keep the manuscript's text",
         "# accept = true      # apply the suggested change of a flagged finding",
@@ -99,6 +105,18 @@ def markdown(findings: Findings, manuscript: str, outlines: dict) -> str:
             lines += [f"{'  ' * (level - 1)}- {title} — *{reason}*" for level, title, reason, _ in outline]
             lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def _word_lines(words: dict | None) -> list[str]:
+    """The word balance in one sentence: nothing is lost, and what was left out is listed below."""
+    if not words:
+        return []
+    dropped = ", ".join(f"{count:,} as {reason.replace('-', ' ')}" for reason, count in words["dropped"].items())
+    line = (f"Words: {words['read']:,} read, {words['in_book']:,} in the book"
+            + (f", dropped on purpose {dropped} (the `dropped-text` findings)" if dropped else "")
+            + (f"; repairs removed {words['removed_by_repairs']:,} and added {words['added_by_repairs']:,}"
+               if words["removed_by_repairs"] or words["added_by_repairs"] else "") + ".")
+    return [line, ""]
 
 
 def _where(finding: Finding) -> str:

@@ -19,7 +19,7 @@ from . import rules
 from .body import BodyBuilder
 from .front import build_affiliation, build_info, build_person, build_toc
 from .notes import NoteLinker, build_bibliography, check_numbering, parse_note_entries, strip_prefix
-from .regions import Region, chapter_label, find_regions, is_heading_like, is_prose
+from .regions import Region, chapter_label, find_regions, is_heading_like, is_prose, top_heading_level
 
 PART_ELEMENTS = {
     "foreword": ("preface", "foreword"),
@@ -46,30 +46,43 @@ def structure_book(manuscript: Manuscript, *, language: str = "en",
         record = findings.flagged if repair.get("action") == "flagged" else findings.repaired
         record(repair["type"], _repair_message(repair), where=Where(line=repair.get("line"), page=repair.get("page")),
                before=repair.get("before"), after=repair.get("after"))
+    report_reader_notes(manuscript, findings)
     blocks = manuscript.blocks
     levels = {_level_key(key): value for key, value in (heading_levels or {}).items()}
     used_levels: set[str] = set()
     book = el("book", attrs={"version": "5.0"})
     book.set(f"{{{XML_NS}}}lang", language)
     regions = find_regions(blocks)
+    divided = any(region.kind in ("part", "chapter") for region in regions)
+    page_based = manuscript.format != "docx"  # a DOCX paragraph boundary is real; a page's end is not
     outlines: dict[str, list] = {}
     chapter_count = 0
     info = None
+    undivided: list[Block] = []  # a text without chapters or parts: the book's one chapter
     for region in regions:
         part_blocks = blocks[region.start:region.end]
-        if region.kind == "opening":
-            info = build_info(part_blocks, findings, fallback_title=manuscript.title)
-            book.append(info)
+        if region.kind in ("opening", "loose"):
+            rest = part_blocks
+            if region.kind == "opening":
+                info, rest = build_info(part_blocks, findings, fallback_title=manuscript.title or manuscript.path.stem,
+                                        strict_titles=not divided or top_heading_level(blocks) is not None)
+                book.append(info)
+            if rest and divided:
+                scope = "opening" if "opening" not in outlines else f"opening-{len(outlines)}"
+                book.append(_opening_part(rest, scope, findings, levels, used_levels, page_based))
+                outlines[scope] = []
+            else:
+                undivided.extend(rest)
         elif region.kind == "toc":
             book.append(build_toc(part_blocks, findings))
         elif region.kind == "part":
-            element, outline = _build_part(blocks, region, findings, levels, used_levels)
+            element, outline = _build_part(blocks, region, findings, levels, used_levels, page_based)
             book.append(element)
             outlines[element.get(f"{{{XML_NS}}}id")] = outline
         elif region.kind == "chapter":
             chapter_count += 1
             element, outline = _build_chapter(blocks, region, chapter_count, findings, levels, used_levels,
-                                              taken=set(outlines))
+                                              taken=set(outlines), page_based=page_based)
             book.append(element)
             outlines[element.get(f"{{{XML_NS}}}id")] = outline
         elif region.kind == "back-cover":
@@ -77,6 +90,11 @@ def structure_book(manuscript: Manuscript, *, language: str = "en",
                 info = el("info", el("title", text=manuscript.title or "Untitled"))
                 book.insert(0, info)
             info.append(_text_media(part_blocks, "back-cover"))
+    if undivided:
+        chapter_count += 1
+        element, outline = _single_chapter(undivided, findings, levels, used_levels, page_based)
+        book.append(element)
+        outlines["ch1"] = outline
     if info is None:
         book.insert(0, el("info", el("title", text=manuscript.title or manuscript.path.stem)))
     if chapter_count == 0:
@@ -85,6 +103,16 @@ def structure_book(manuscript: Manuscript, *, language: str = "en",
         findings.flagged("editorial-decision", f"[headings] decision for {key!r} matches no heading",
                          before=key)
     return StructuredBook(book, findings, outlines)
+
+
+def report_reader_notes(manuscript: Manuscript, findings: Findings) -> None:
+    """What the reader left out on purpose and what it warned about become findings in the report."""
+    for dropped in manuscript.dropped:
+        findings.dropped(dropped.text, dropped.reason, f"left out by the {manuscript.format} reader as "
+                         f"{dropped.reason.replace('-', ' ')}", where=dropped.where)
+    for warning in manuscript.warnings:
+        findings.flagged("reader-warning", f"{warning.kind}: {warning.message}", where=warning.where,
+                         data={"kind": warning.kind})
 
 
 def _level_key(key: str) -> str:
@@ -107,8 +135,34 @@ def _repair_message(repair: dict) -> str:
 # --------------------------------------------------------------------------- parts
 
 
+def _opening_part(blocks: list[Block], scope: str, findings: Findings, levels: dict[str, int], used: set[str],
+                  page_based: bool) -> etree._Element:
+    """Text before the first chapter that is not a title page: kept, as an untitled opening preface."""
+    part = el("preface", el("info", el("title")), attrs={"role": "opening"})
+    set_id(part, scope)
+    builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used, page_based=page_based)
+    for element in builder.build(blocks):
+        part.append(element)
+    if not _has_content(part):
+        part.append(el("para"))
+    return part
+
+
+def _single_chapter(blocks: list[Block], findings: Findings, levels: dict[str, int], used: set[str],
+                    page_based: bool) -> tuple[etree._Element, list]:
+    """A manuscript without chapters or parts is a book of one chapter; its title is the book's."""
+    chapter = el("chapter", el("info", el("title")))
+    set_id(chapter, "ch1")
+    entries: list = []
+    linker = NoteLinker("ch1", entries, findings)
+    builder = BodyBuilder("ch1", findings, notes=linker, heading_levels=levels, used_levels=used,
+                          page_based=page_based)
+    _extend(chapter, builder.build(blocks))
+    return chapter, builder.outline
+
+
 def _build_part(blocks: list[Block], region: Region, findings: Findings, levels: dict[str, int],
-                used: set[str]) -> tuple[etree._Element, list]:
+                used: set[str], page_based: bool = True) -> tuple[etree._Element, list]:
     tag, scope = PART_ELEMENTS[region.role]
     title_block = blocks[region.head]
     body = blocks[region.head + 1:region.end]
@@ -133,7 +187,7 @@ def _build_part(blocks: list[Block], region: Region, findings: Findings, levels:
     if signature:
         info.append(_author(signature[0], signature[1:]))
     part.append(info)
-    builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used)
+    builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used, page_based=page_based)
     for element in builder.build(body[body_start:signature_start]):
         part.append(element)
     if not _has_content(part):
@@ -155,7 +209,8 @@ def _author(name_block: Block, affiliation_blocks: list[Block], tag: str = "auth
 
 
 def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: Findings,
-                   levels: dict[str, int], used: set[str], taken: set[str] = frozenset()) -> tuple[etree._Element, list]:
+                   levels: dict[str, int], used: set[str], taken: set[str] = frozenset(),
+                   page_based: bool = True) -> tuple[etree._Element, list]:
     head = blocks[region.head]
     match = chapter_label(head)
     label = match.group("number") if match else str(ordinal)
@@ -175,8 +230,10 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
     i = region.head + 1
     if match and match.group("title"):
         title_spans, title_where = strip_prefix(head.spans, match.start("title")), head.where
+        findings.as_markup(head.text.strip()[:match.start("title")], "chapter-label")
     elif match and i < region.end and not is_prose(blocks[i]) and blocks[i].kind in (Kind.HEADING, Kind.TEXT):
         title_spans, title_where = blocks[i].spans, blocks[i].where
+        findings.as_markup(head.text, "chapter-label")
         i += 1
     elif match:
         findings.flagged("front-matter-inconsistency", f"chapter {label} has no title after its label",
@@ -207,7 +264,7 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
         mark_source(info[-1], notes_title.where)
 
     if entries and not has_markers:
-        builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used)
+        builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used, page_based=page_based)
         elements = builder.build(content)
         _extend(chapter, elements)
         # an author-date list's numbers are not cited: the repair stage renumbers it and reports that
@@ -215,7 +272,8 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
         return chapter, builder.outline
 
     linker = NoteLinker(scope, entries, findings)
-    builder = BodyBuilder(scope, findings, notes=linker, heading_levels=levels, used_levels=used)
+    builder = BodyBuilder(scope, findings, notes=linker, heading_levels=levels, used_levels=used,
+                          page_based=page_based)
     _extend(chapter, builder.build(content))
     check_numbering(entries, findings, scope)
     unused = linker.unused()
