@@ -22,7 +22,7 @@ from .progress import Reporter, plural
 from .repair import repair_book
 from .repair.report import summary, write_reports
 from .safety import atomic_write
-from .structure import StructuredBook, structure_book
+from .structure import StructuredBook, structure_book, warning_text
 
 
 @dataclass
@@ -78,7 +78,7 @@ def extract_book(config: BookConfig, manuscript: Path | None = None, output: Pat
     reporter.step("extract", f"read {_display(path, config)} ({document.format}, "
                              f"{plural(len(document.blocks), 'block')})")
     for kind, (count, first) in reader_warnings(document).items():
-        reporter.step("extract", f"warning: {kind} ×{count}: {first}")
+        reporter.warn("extract", f"{kind} ×{count} (see the report), first: {first}")
     editorial = load_editorial(config)
     findings = Findings(Decisions.from_editorial(editorial, config.editorial_file))
     book = structure_book(document, language=config.source_language,
@@ -122,7 +122,7 @@ def reader_warnings(document) -> dict[str, tuple[int, str]]:
     first: dict[str, str] = {}
     for warning in document.warnings:
         where = f" ({warning.where.describe()})" if warning.where else ""
-        first.setdefault(warning.kind, warning.message + where)
+        first.setdefault(warning.kind, warning_text(warning.kind, warning.message) + where)
     return {kind: (counts[kind], first[kind]) for kind in first}
 
 

@@ -55,6 +55,10 @@ def structure_book(manuscript: Manuscript, *, language: str = "en",
     regions = find_regions(blocks)
     divided = any(region.kind in ("part", "chapter") for region in regions)
     page_based = manuscript.format != "docx"  # a DOCX paragraph boundary is real; a page's end is not
+    # the title: the title page's, else the document's metadata, else its first heading (a copy), else its name
+    fallback_title = manuscript.title or next((block.text.strip() for block in blocks
+                                               if block.kind is Kind.HEADING and block.text.strip()), None) \
+        or manuscript.path.stem
     outlines: dict[str, list] = {}
     chapter_count = 0
     info = None
@@ -64,7 +68,7 @@ def structure_book(manuscript: Manuscript, *, language: str = "en",
         if region.kind in ("opening", "loose"):
             rest = part_blocks
             if region.kind == "opening":
-                info, rest = build_info(part_blocks, findings, fallback_title=manuscript.title or manuscript.path.stem,
+                info, rest = build_info(part_blocks, findings, fallback_title=fallback_title,
                                         strict_titles=not divided or top_heading_level(blocks) is not None)
                 book.append(info)
             if rest and divided:
@@ -87,7 +91,7 @@ def structure_book(manuscript: Manuscript, *, language: str = "en",
             outlines[element.get(f"{{{XML_NS}}}id")] = outline
         elif region.kind == "back-cover":
             if info is None:
-                info = el("info", el("title", text=manuscript.title or "Untitled"))
+                info = el("info", el("title", text=fallback_title))
                 book.insert(0, info)
             info.append(_text_media(part_blocks, "back-cover"))
     if undivided:
@@ -96,7 +100,7 @@ def structure_book(manuscript: Manuscript, *, language: str = "en",
         book.append(element)
         outlines["ch1"] = outline
     if info is None:
-        book.insert(0, el("info", el("title", text=manuscript.title or manuscript.path.stem)))
+        book.insert(0, el("info", el("title", text=fallback_title)))
     if chapter_count == 0:
         findings.flagged("front-matter-inconsistency", "no chapters were recognised in the manuscript")
     for key in sorted(set(levels) - used_levels):
@@ -111,8 +115,14 @@ def report_reader_notes(manuscript: Manuscript, findings: Findings) -> None:
         findings.dropped(dropped.text, dropped.reason, f"left out by the {manuscript.format} reader as "
                          f"{dropped.reason.replace('-', ' ')}", where=dropped.where)
     for warning in manuscript.warnings:
-        findings.flagged("reader-warning", f"{warning.kind}: {warning.message}", where=warning.where,
-                         data={"kind": warning.kind})
+        findings.flagged("reader-warning", f"{warning.kind}: {warning_text(warning.kind, warning.message)}",
+                         where=warning.where, data={"kind": warning.kind})
+
+
+def warning_text(kind: str, message: str) -> str:
+    """A reader's message without the kind it may already start with ("pypdf: pypdf: …")."""
+    prefix = f"{kind}:"
+    return message[len(prefix):].strip() if message.startswith(prefix) else message
 
 
 def _level_key(key: str) -> str:

@@ -67,6 +67,9 @@ def find_regions(blocks: list[Block]) -> list[Region]:
     heads = _division_heads(blocks, toc_end or 0, top)
     if not any(kind == "chapter" for _, kind, _ in heads) and top is None:
         heads = _text_heads(blocks, toc_end or 0, heads)
+    if top is not None and len(heads) > 1 and heads[0] == (0, "chapter", None) and heads[1][0] == 1 \
+            and not chapter_label(blocks[0]):
+        heads = heads[1:]  # a first top heading with nothing under it is the book's title (a PDF's largest type)
     regions: list[Region] = []
     back_start = _back_cover_start(blocks)
     opening_end = toc_start if toc_start is not None else min(_opening_end(blocks, heads), back_start)
