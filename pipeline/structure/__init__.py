@@ -7,7 +7,6 @@ and builds each part and chapter: byline, opening-image remains, sections, notes
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -17,7 +16,7 @@ from ..findings import Findings
 from ..ingest.model import Block, Kind, Manuscript, Span, Where
 from . import rules
 from .body import BodyBuilder
-from .front import build_affiliation, build_info, build_person, build_toc
+from .front import build_affiliation, build_info, build_person, build_toc, split_names
 from .notes import NoteLinker, build_bibliography, check_numbering, parse_note_entries, strip_prefix
 from .regions import Region, chapter_label, find_regions, is_heading_like, is_prose, top_heading_level
 
@@ -257,7 +256,7 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
     info.append(title)
 
     authors, affiliations, i = _byline(blocks, i, region.end)
-    for author in _authors(authors, affiliations):
+    for author in _authors(authors, affiliations, findings):
         info.append(author)
     if region.opener_start is not None:
         info.append(_opener(blocks[region.opener_start:region.head]))
@@ -349,10 +348,10 @@ def _is_byline(blocks: list[Block], i: int, end: int) -> bool:
     return not (i + 1 < end and is_prose(blocks[i + 1]))  # a line followed by prose is a section heading
 
 
-def _authors(name_blocks: list[Block], affiliation_blocks: list[Block]) -> list[etree._Element]:
+def _authors(name_blocks: list[Block], affiliation_blocks: list[Block], findings: Findings) -> list[etree._Element]:
     names: list[Block] = []
     for block in name_blocks:
-        parts = _split_names(block.text.strip())
+        parts = split_names(block.text.strip(), findings)
         names.extend(Block(Kind.TEXT, [Span(part)], block.where) for part in parts)
     if len(names) > 1 and len(names) == len(affiliation_blocks):
         return [_author(name, [affiliation]) for name, affiliation in zip(names, affiliation_blocks)]
@@ -360,13 +359,6 @@ def _authors(name_blocks: list[Block], affiliation_blocks: list[Block]) -> list[
     if names:
         authors.append(_author(names[-1], affiliation_blocks))
     return authors
-
-
-def _split_names(text: str) -> list[str]:
-    parts = [part.strip() for part in re.split(r"\s*(?:,|\band\b|&)\s*", text) if part.strip()]
-    if len(parts) > 1 and all(rules.looks_like_person(part) for part in parts):
-        return parts
-    return [text]
 
 
 def _opener(blocks: list[Block]) -> etree._Element:

@@ -150,13 +150,13 @@ def _credit_line(info: etree._Element, block: Block, findings: Findings) -> None
     text = block.text.strip()
     rest = rules.CREDIT_LINE.match(text).group("rest").strip()
     findings.as_markup(text[:len(text) - len(rest)] if rest else text, "credit-label")
-    for name in _split_names(rest, findings) if rest else []:
+    for name in split_names(rest, findings) if rest else []:
         editor = el("editor", build_person(rules.parse_person(name)))
         mark_source(editor, block.where)
         info.append(editor)
 
 
-def _split_names(text: str, findings: Findings) -> list[str]:
+def split_names(text: str, findings: Findings) -> list[str]:
     """``A, B and C`` -> the three names; the separators become the markup between ``<editor>``s."""
     parts = [part.strip() for part in re.split(r"\s*(?:,|\band\b|&)\s*", text) if part.strip()]
     if len(parts) > 1 and all(rules.looks_like_person(part) for part in parts):
@@ -258,6 +258,8 @@ def _imprint(info: etree._Element, blocks: list[Block], publisher_name: str | No
             if holder:
                 copyright_element.append(el("holder", text=holder))
             mark_source(copyright_element, block.where)
+            findings.as_markup(text[:copyright_match.start("year") if copyright_match.group("year")
+                                    else copyright_match.start("holder")], "imprint-label")  # "Copyright ©"
             if text.lower().startswith("copyrights"):
                 findings.repaired("front-matter-inconsistency",
                                   "the imprint says 'Copyrights ©'; the book's copyright statement is kept as year "
