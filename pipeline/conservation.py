@@ -33,7 +33,6 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from lxml import etree
 
@@ -56,20 +55,17 @@ _MAX_PIECES = 8  # a word re-joined from at most this many pieces
 _SHOWN = 12  # words named in an error message
 
 
-@lru_cache(maxsize=1)
+# Blocks whose combining marks (vowel signs, viramas, accents not precomposed) belong inside a word.
+_MARK_BLOCKS = ((0x0300, 0x036F), (0x0483, 0x0489), (0x0591, 0x05C7), (0x0610, 0x061A), (0x064B, 0x065F),
+                (0x0670, 0x0670), (0x06D6, 0x06ED), (0x0900, 0x0DFF), (0x0E00, 0x0EFF), (0x0F00, 0x0FFF),
+                (0x1000, 0x109F), (0x1780, 0x17FF), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x20D0, 0x20FF),
+                (0x3099, 0x309A), (0xFE20, 0xFE2F))
+_WORD = re.compile("(?:[^\\W_]|[" + "".join(f"\\u{low:04x}-\\u{high:04x}" for low, high in _MARK_BLOCKS) + "])+")
+
+
 def _word_pattern() -> re.Pattern:
     """A run of letters, digits and combining marks (``\\w`` without ``_`` knows no marks)."""
-    marks = []
-    start = None
-    for code in range(0x0300, 0x20000):
-        is_mark = unicodedata.category(chr(code)).startswith("M")
-        if is_mark and start is None:
-            start = code
-        elif not is_mark and start is not None:
-            marks.append((start, code - 1))
-            start = None
-    ranges = "".join(f"\\U{a:08x}-\\U{b:08x}" if a != b else f"\\U{a:08x}" for a, b in marks)
-    return re.compile(f"(?:[^\\W_]|[{ranges}])+")
+    return _WORD
 
 
 def _unspaced(char: str) -> bool:
@@ -117,31 +113,38 @@ def word_count(text: str) -> int:
 # --------------------------------------------------------------------------- the two sides
 
 
-def span_words(spans: Iterable[Span]) -> Counter:
-    counts: Counter = Counter()
+def _span_texts(spans: Iterable[Span], texts: list[str]) -> None:
     for span in spans:
-        counts.update(words(span.text))
+        texts.append(span.text)
         if span.note:
-            counts.update(block_words(span.note))
-    return counts
+            _block_texts(span.note, texts)
+
+
+def _block_texts(blocks: Iterable[Block], texts: list[str]) -> None:
+    for block in blocks:
+        _span_texts(block.spans, texts)
+        for cell in block.cells or []:
+            _span_texts(cell, texts)
+
+
+def _counted(texts: list[str]) -> Counter:
+    """The words of many texts, tokenised at once (a line break keeps neighbours apart)."""
+    return Counter(words("\n".join(texts)))
 
 
 def block_words(blocks: Iterable[Block]) -> Counter:
     """The words of a reader's blocks: their spans, attached notes and table cells."""
-    counts: Counter = Counter()
-    for block in blocks:
-        counts.update(span_words(block.spans))
-        for cell in block.cells or []:
-            counts.update(span_words(cell))
-    return counts
+    texts: list[str] = []
+    _block_texts(blocks, texts)
+    return _counted(texts)
 
 
 def manuscript_words(manuscript: Manuscript) -> Counter:
     """Everything the reader read: its blocks and the furniture it left out on purpose."""
-    counts = block_words(manuscript.blocks)
-    for dropped in manuscript.dropped:
-        counts.update(words(dropped.text))
-    return counts
+    texts: list[str] = []
+    _block_texts(manuscript.blocks, texts)
+    texts.extend(dropped.text for dropped in manuscript.dropped)
+    return _counted(texts)
 
 
 def _q(tag: str) -> str:
@@ -168,19 +171,19 @@ def _generated(element: etree._Element) -> bool:
 
 def book_words(root: etree._Element) -> Counter:
     """The words of the DocBook book's text (attributes and processing instructions are not text)."""
-    counts: Counter = Counter()
+    texts: list[str] = []
 
     def walk(element: etree._Element) -> None:
         if _generated(element):
             return
-        counts.update(words(element.text or ""))
+        texts.append(element.text or "")
         for child in element:
             if isinstance(child.tag, str):  # a processing instruction's data is not text; its tail is
                 walk(child)
-            counts.update(words(child.tail or ""))
+            texts.append(child.tail or "")
 
     walk(root)
-    return counts
+    return _counted(texts)
 
 
 # --------------------------------------------------------------------------- the balance
