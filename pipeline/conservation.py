@@ -116,6 +116,9 @@ def word_count(text: str) -> int:
 def _span_texts(spans: Iterable[Span], texts: list[str]) -> None:
     for span in spans:
         texts.append(span.text)
+        remark = getattr(span, "remark", None)  # an editor's comment a reader keeps (DOCX), in <remark>
+        if remark:
+            texts.append(remark)
         if span.note:
             _block_texts(span.note, texts)
 

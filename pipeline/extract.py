@@ -113,7 +113,7 @@ def extract_book(config: BookConfig, manuscript: Path | None = None, output: Pat
                             + (f", rejected by the editor {totals['rejected_by_editor']}"
                                if totals["rejected_by_editor"] else "")
                             + f" (see {_display(reports / 'repair.md', config)})")
-    return ExtractResult(output, written, book, counts, words)
+    return ExtractResult(output, written, book, counts, words=words)
 
 
 def reader_warnings(document) -> dict[str, tuple[int, str]]:

@@ -160,7 +160,7 @@ def _opening_part(blocks: list[Block], scope: str, findings: Findings, levels: d
 def _single_chapter(blocks: list[Block], findings: Findings, levels: dict[str, int], used: set[str],
                     page_based: bool) -> tuple[etree._Element, list]:
     """A manuscript without chapters or parts is a book of one chapter; its title is the book's."""
-    chapter = el("chapter", el("info", el("title")))
+    chapter = el("chapter", el("info", el("title")), attrs={"label": "1"})
     set_id(chapter, "ch1")
     entries: list = []
     linker = NoteLinker("ch1", entries, findings)
