@@ -16,7 +16,7 @@ from ..findings import Findings
 from ..ingest.model import Block, Kind, Manuscript, Span, Where
 from . import rules
 from .body import BodyBuilder
-from .front import build_affiliation, build_info, build_person, build_toc, split_names
+from .front import block_spans, build_affiliation, build_info, build_person, build_toc, split_names
 from .notes import NoteLinker, build_bibliography, check_numbering, parse_note_entries, strip_prefix
 from .regions import Region, chapter_label, find_regions, is_heading_like, is_prose, top_heading_level
 
@@ -391,7 +391,7 @@ def _text_media(blocks: list[Block], role: str) -> etree._Element:
     textobject = el("textobject")
     for block in blocks:
         para = el("para")
-        fill_inline(para, block.spans)
+        fill_inline(para, block_spans(block))
         mark_source(para, block.where)
         textobject.append(para)
     return el("mediaobject", textobject, attrs={"role": role})

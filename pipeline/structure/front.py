@@ -44,9 +44,21 @@ def build_affiliation(text: str) -> etree._Element:
     return el("affiliation", el("orgname", text=text.strip().rstrip(";,").strip()))
 
 
+def block_spans(block: Block) -> list[Span]:
+    """A block's inline text; a table row's cells one after another (a row among title-page lines)."""
+    if block.kind is not Kind.ROW or not block.cells:
+        return block.spans
+    spans: list[Span] = []
+    for cell in block.cells:
+        if spans and cell:
+            spans.append(Span(" "))
+        spans.extend(cell)
+    return spans
+
+
 def _para(block: Block, role: str | None = None) -> etree._Element:
     para = el("para", attrs={"role": role} if role else None)
-    fill_inline(para, block.spans)
+    fill_inline(para, block_spans(block))
     mark_source(para, block.where)
     return para
 
@@ -76,6 +88,7 @@ def build_info(blocks: list[Block], findings: Findings, fallback_title: str | No
     texts = [block.text.strip() for block in blocks]
     credits = [i for i, text in enumerate(texts) if rules.CREDIT_LINE.match(text)]
     imprint = next((i for i, text in enumerate(texts) if rules.PUBLISHED_BY.match(text)), len(blocks))
+    credits = [i for i in credits if i < imprint]  # a credit line after "Published by" is the imprint's
     publisher = _publisher(blocks, imprint)
     title_page = _title_page_start(blocks, credits, imprint, publisher)
 

@@ -72,6 +72,7 @@ def find_regions(blocks: list[Block]) -> list[Region]:
         heads = heads[1:]  # a first top heading with nothing under it is the book's title (a PDF's largest type)
     regions: list[Region] = []
     back_start = _back_cover_start(blocks)
+    heads = [head for head in heads if head[0] < back_start]  # the back cover's lines are not divisions
     opening_end = toc_start if toc_start is not None else min(_opening_end(blocks, heads), back_start)
     if opening_end > 0:
         regions.append(Region("opening", 0, opening_end))
