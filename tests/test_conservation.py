@@ -459,3 +459,27 @@ def test_a_table_header_repeated_on_the_next_page_is_dropped_on_purpose_and_repo
     assert "dropped as repeated table headers (report)" in result.words.summary()
     report = json.loads((tmp_path / "repair.json").read_text(encoding="utf-8"))
     assert report["types"]["dropped-text"] >= 2
+
+
+LINES = (ROOT / "source" / "manuscript.txt").read_text(encoding="utf-8").splitlines()
+
+
+@PROPERTY
+@given(start=st.integers(0, len(LINES) - 1), length=st.integers(1, 250), shuffled=st.booleans(), order=st.randoms())
+def test_any_cut_of_the_manuscript_balances(start, length, shuffled, order):
+    """A piece of the real manuscript (its lines shuffled or not) is a book that does not look like ours: the
+    front matter out of place, notes without a chapter, a contents list without a book. Every word stays."""
+    from pipeline.conservation import balance
+    from pipeline.ingest.text import read_text
+    from pipeline.repair import repair_book
+    from pipeline.structure import structure_book
+    lines = LINES[start:start + length]
+    if shuffled:
+        order.shuffle(lines)
+    if not "".join(lines).strip():
+        return
+    manuscript = read_text("\n".join(lines).encode("utf-8"), Path("piece.txt"))
+    book = structure_book(manuscript)
+    repair_book(book.root, book.findings)
+    result = balance(manuscript, book.root, book.findings)
+    assert result.holds, result.problem()

@@ -61,9 +61,10 @@ def top_heading_level(blocks: list[Block]) -> int | None:
 def find_regions(blocks: list[Block]) -> list[Region]:
     """The book's regions in order; blocks between regions do not exist (every block is covered)."""
     top = top_heading_level(blocks)
-    toc_start = next((i for i, block in enumerate(blocks)
+    back_start = _back_cover_start(blocks)  # the trailing imprint lines; no other region reaches into them
+    toc_start = next((i for i, block in enumerate(blocks[:back_start])
                       if block.kind is not Kind.ROW and rules.TOC_TITLE.match(block.text.strip())), None)
-    toc_end = _toc_end(blocks, toc_start) if toc_start is not None else None
+    toc_end = min(_toc_end(blocks, toc_start), back_start) if toc_start is not None else None
     heads = _division_heads(blocks, toc_end or 0, top)
     if not any(kind == "chapter" for _, kind, _ in heads) and top is None:
         heads = _text_heads(blocks, toc_end or 0, heads)
@@ -71,7 +72,6 @@ def find_regions(blocks: list[Block]) -> list[Region]:
             and not chapter_label(blocks[0]):
         heads = heads[1:]  # a first top heading with nothing under it is the book's title (a PDF's largest type)
     regions: list[Region] = []
-    back_start = _back_cover_start(blocks)
     heads = [head for head in heads if head[0] < back_start]  # the back cover's lines are not divisions
     opening_end = toc_start if toc_start is not None else min(_opening_end(blocks, heads), back_start)
     if opening_end > 0:
