@@ -94,6 +94,16 @@ def test_a_half_translated_paragraph_stays_in_english(book, config, first_paragr
     assert para.get("condition") == UNTRANSLATED and KHMER not in text_of(para)
 
 
+def test_notes_kept_as_published_are_tagged_english_but_not_marked_untranslated(book, config, first_paragraph):
+    """Citations stay in English in every edition (notes = "keep"); the edition must say which language
+    they are in, for Latin leading and hyphenation and a screen reader's voice, without the grey rule."""
+    localized = localize(book, "km", config, translations=reviewed(first_paragraph))
+    note_paras = localized.book.xpath("//db:footnote/db:para", namespaces=NS)
+    assert len(note_paras) >= 186
+    assert all(para.get(LANG) == "en" and para.get("condition") is None for para in note_paras)
+    assert validate(localized.book) == []
+
+
 def test_the_source_edition_is_untouched(book, config):
     localized = localize(book, "en", config)
     assert localized.translated == localized.untranslated == 0

@@ -10,6 +10,7 @@ and Japanese text through the real pipeline.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 import re
 import subprocess
 import unicodedata
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pypdf
+from lxml import etree
 import pytest
 from babel.messages.pofile import read_po, write_po
 
@@ -32,7 +34,9 @@ SLUG = "rise-of-global-south"
 KHMER = ["ជប៉ុននិងអាស៊ានគឺជាសសរស្តម្ភនៃស្ថិរភាពនិងកំណើនសេដ្ឋកិច្ចនៅក្នុងតំបន់អាស៊ីប៉ាស៊ីហ្វិក",
          "ចាប់តាំងពីសម័យកសាងប្រទេសឡើងវិញក្រោយសង្គ្រាមលោកលើកទីពីរទំនាក់ទំនងនេះបានរីកចម្រើនជាភាពជាដៃគូដ៏រឹងមាំ",
          "កិច្ចសហប្រតិបត្តិការនេះពង្រឹងពាណិជ្ជកម្មការវិនិយោគនិងសន្តិសុខតំបន់សម្រាប់ប្រជាជនទាំងអស់",
-         "សមិទ្ធផលទាំងនេះបង្ហាញពីការប្តេជ្ញាចិត្តរួមគ្នាចំពោះសន្តិភាពនិងវិបុលភាពក្នុងតំបន់ឥណ្ឌូប៉ាស៊ីហ្វិក"]
+         "សមិទ្ធផលទាំងនេះបង្ហាញពីការប្តេជ្ញាចិត្តរួមគ្នាចំពោះសន្តិភាពនិងវិបុលភាពក្នុងតំបន់ឥណ្ឌូប៉ាស៊ីហ្វិក",
+         # loanwords whose ICU syllables end on a coeng: a break there would drop the subscript
+         "ស្ត្រាតេហ្ស៊ីឥណ្ឌូប៉ាស៊ីហ្វិកនិងហ្វ្រេមវើកសេដ្ឋកិច្ចឌីជីថលអ៊ីនធឺណិតប្រូតូកូលស្ត្រាតេហ្ស៊ីហ្វ្រេមវើក"]
 JAPANESE = ["日本とASEANは、アジア太平洋地域の安定と成長の礎となってきた",
             "戦後復興期以来、両者の関係は経済協力を深め、安全保障上の課題に取り組む多面的な関係へと発展した",
             "この対話は、地域の勢力均衡の緊張を和らげ、ASEANの中心性を強化している",
@@ -170,7 +174,9 @@ def test_contents_page_numbers_are_where_the_chapters_start(editions, lang, book
     entries = outline(reader)
     contents_page = entries[0][2] + 1
     contents = page_text(pdf, contents_page) + page_text(pdf, contents_page + 1)
-    printed = [number(m.group(1)) for m in re.finditer(r"\.\s+([0-9\u17e0-\u17e9ivxlc]+)\s*$", contents, re.M)]
+    leader = "…" if lang == "ja" else "."  # Japanese contents use a three-dot leader
+    printed = [number(m.group(1)) for m in re.finditer(rf"{re.escape(leader)}\s*([0-9\u17e0-\u17e9ivxlc]+)\s*$",
+                                                       contents, re.M)]
     starts = [page for depth, _, page in entries if depth == 0][1:]  # after the contents itself
     assert len(printed) == len(starts) == len(book.xpath("db:preface|db:acknowledgements|db:chapter", namespaces=NS))
     for shown, start in zip(printed, starts):
@@ -222,6 +228,99 @@ def test_khmer_labels_and_folios_use_khmer_digits(editions):
     assert last_line == "២"
 
 
+def _words_with_boxes(pdf: Path, page: int) -> list[tuple[str, float, float, float, float]]:
+    """(word, xMin, yMin, xMax, yMax) of one page, as poppler reads them."""
+    html = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    return [(m.group(5), *map(float, m.group(1, 2, 3, 4))) for m in re.finditer(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', html)]
+
+
+def _page_containing(pdf: Path, needle: str) -> int:
+    pages = len(pypdf.PdfReader(pdf).pages)
+    return next(page for page in range(1, pages + 1) if needle in page_text(pdf, page))
+
+
+def test_khmer_title_page_stays_centred(editions):
+    """The Khmer paragraph rule (ragged right) must not pull the title page's credit and editors left."""
+    pdf = pdf_of(editions, "km")
+    width = float(pypdf.PdfReader(pdf).pages[0].trimbox.width)
+    words = _words_with_boxes(pdf, 1)
+    for name in ("CHHENG", "Kimlong"):
+        _, left, _, right, _ = next(word for word in words if word[0] == name)
+        line = [w for w in words if abs(w[2] - next(x for x in words if x[0] == name)[2]) < 1]
+        centre = (min(w[1] for w in line) + max(w[3] for w in line)) / 2
+        assert abs(centre - width / 2) < width * 0.06, (name, centre, width)
+
+
+def test_khmer_notes_share_the_calls_numbering_and_english_notes_keep_latin_leading(editions):
+    pdf = pdf_of(editions, "km")
+    page = _page_containing(pdf, "Hiroyuki")
+    text = page_text(pdf, page)
+    assert re.search(r"^\s*១\.\s+Hiroyuki", text, re.M), "note 1 is numbered in Khmer digits, as its call is"
+    assert not re.search(r"^\s*[0-9]+\.\s+[A-Z]", text, re.M), "no note numbered in Latin digits"
+    words = _words_with_boxes(pdf, page)
+    start = next(i for i, word in enumerate(words) if word[0] == "Hiroyuki,")
+    tops = sorted({round(word[2], 1) for word in words[start:start + 60] if word[0].isascii()})
+    gaps = [b - a for a, b in zip(tops, tops[1:]) if b - a > 3]
+    assert gaps and min(gaps) < 13, f"English notes are set at Latin leading (~11.6 pt), not Khmer's: {gaps}"
+
+
+def test_khmer_captions_use_the_khmer_separator(editions):
+    text = subprocess.run(["pdftotext", str(pdf_of(editions, "km")), "-"], capture_output=True, text=True,
+                          check=True).stdout.replace(ZWSP, "")
+    assert re.search(r"តារាងទី[០-៩]+៖", text) and not re.search(r"តារាងទី[០-៩]+:", text)
+
+
+def _structure(pdf: Path) -> dict:
+    """What an accessibility checker reads from the structure tree."""
+    import pikepdf
+    found = {"lang": Counter(), "th_scope": Counter(), "li": Counter(), "headings": [], "ids": 0}
+
+    def walk(node) -> None:
+        if not isinstance(node, pikepdf.Dictionary):
+            return
+        kind = str(node.get("/S", ""))
+        if "/Lang" in node:
+            found["lang"][str(node.Lang)] += 1
+        if kind == "/TH":
+            found["th_scope"][str(node.A.get("/Scope"))] += 1
+        if re.fullmatch(r"/H[1-6]", kind):
+            found["headings"].append(int(kind[2]))
+        kids = node.get("/K")
+        kids = kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []
+        if kind == "/LI":
+            found["li"][tuple(str(k.get("/S")) for k in kids if isinstance(k, pikepdf.Dictionary))] += 1
+        for kid in kids:
+            walk(kid)
+    with pikepdf.open(pdf) as document:
+        walk(document.Root.StructTreeRoot)
+    return found
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_structure_tree_says_each_blocks_language_and_is_well_formed(editions, lang):
+    found = _structure(pdf_of(editions, lang))
+    if lang != "en":  # English notes and untranslated passages are tagged English, for the reader's voice
+        assert found["lang"]["en"] > 300, found["lang"]
+    assert found["th_scope"] and set(found["th_scope"]) == {"/Column"}, "every header cell has its scope"
+    assert found["li"] and all("/LBody" in kids and set(kids) <= {"/Lbl", "/LBody"} for kids in found["li"]), \
+        found["li"]
+    jumps = [(a, b) for a, b in zip(found["headings"], found["headings"][1:]) if b - a > 1]
+    assert jumps == [], "no heading skips a level"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_page_labels_show_the_printed_folios_and_the_page_count_is_even(editions, lang):
+    import pikepdf
+    with pikepdf.open(pdf_of(editions, lang)) as document:
+        labels = [page.label for page in document.pages]
+        assert len(labels) % 2 == 0, "printed on sheets of two pages"
+        chapter_one = [page for depth, _, page in outline(pypdf.PdfReader(pdf_of(editions, lang))) if depth == 0][5]
+        assert labels[:3] == ["i", "ii", "iii"] and labels[chapter_one] == "1" and labels[chapter_one - 1] != "1"
+        assert labels[-1] == str(len(labels) - chapter_one)
+
+
 def test_japanese_chapter_labels_read_dai_n_sho(editions):
     pdf = pdf_of(editions, "ja")
     entries = outline(pypdf.PdfReader(pdf))
@@ -243,6 +342,7 @@ def test_long_unspaced_khmer_stays_inside_the_text_block(editions):
     log = (editions / "build.log").read_text(encoding="utf-8")
     km_line = next(line for line in log.splitlines() if line.startswith("render: km PDF:"))
     assert "overflowing" not in km_line and "missing glyph" not in km_line, km_line
+    assert "splitting a Khmer cluster" not in km_line, km_line
     summary = next(line for line in log.splitlines() if re.match(r"^km +pdf", line))
     assert "overflowing" not in summary
 
@@ -265,6 +365,36 @@ def test_without_word_breaks_the_same_khmer_would_overflow(editions, monkeypatch
     result = render_pdf(book, "km", config, tmp_path / "unbroken.pdf")
     assert result.layout.overflows, "unbreakable Khmer lines overflow the margin"
     assert all(o.excess_pt > 0.75 for o in result.layout.overflows)
+
+
+def _paragraphs_with_calls(hold: bool) -> str:
+    """Japanese and English paragraphs with note calls after 。 and after a closing quote, in 40 column
+    widths, so that some line end falls just before a call; the calls held to their words or not."""
+    from pipeline.render.html import h, keep_calls_with_their_words
+    body = h("body")
+    for width in range(40):
+        for text, after, lang in (("日本とASEANは地域の安定と成長の礎となってきた。", "戦後復興期以来、両者の関係は深まった。", "ja"),
+                                  ("the initiation of the sectoral dialogue was called “a turning point.”",
+                                   " Further summits followed.", "en")):
+            paragraph = h("p", text * 2, lang=lang, style=f"width: {30 + width * 1.5}mm")
+            call = h("a", h("sup", str(width + 1)), class_="noteref", href="#n")
+            call.tail = after
+            paragraph.append(call)
+            body.append(keep_calls_with_their_words(paragraph) if hold else paragraph)
+    return etree.tostring(h("html", body), method="html", encoding="unicode")
+
+
+def test_no_line_opens_with_a_note_call_and_the_check_sees_one_when_calls_are_not_held():
+    """Japanese allows a break after 。, English after a closing quote: an unheld call can open a line."""
+    from weasyprint import HTML
+
+    from pipeline.render.layout import check_layout
+    style = "<style>body { font-family: 'Noto Serif CJK JP'; font-size: 10pt } .nobreak { white-space: nowrap }" \
+            "sup { font-size: 0.7em; vertical-align: super; line-height: 0 }</style>"
+    held = check_layout(HTML(string=style + _paragraphs_with_calls(True)).render())
+    assert held.isolated_calls == [], held.isolated_calls
+    loose = check_layout(HTML(string=style + _paragraphs_with_calls(False)).render())
+    assert loose.isolated_calls and "opening with a note call" in loose.summary()
 
 
 # --------------------------------------------------------------------------- bad input

@@ -47,7 +47,7 @@ CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
 
 # ARIA roles the shared HTML already carries → the EPUB structural semantics readers act on.
 EPUB_TYPES = {
-    "doc-noteref": "noteref", "doc-endnote": "endnote", "doc-endnotes": "endnotes", "doc-backlink": "backlink",
+    "doc-noteref": "noteref", "doc-endnotes": "endnotes", "doc-backlink": "backlink",
     "doc-chapter": "chapter", "doc-foreword": "foreword", "doc-preface": "preface",
     "doc-acknowledgments": "acknowledgments",
 }
@@ -121,7 +121,8 @@ def to_xhtml(element: etree._Element, lang: str) -> etree._Element:
         if not isinstance(node.tag, str):
             continue
         node.tag = X + node.tag
-        epub_type = EPUB_TYPES.get(node.get("role") or "")
+        # a note carries no ARIA role (doc-endnote is deprecated) but keeps its EPUB semantics
+        epub_type = EPUB_TYPES.get(node.get("role") or "") or ("endnote" if node.get("class") == "endnote" else None)
         if epub_type:
             node.set(EPUB_TYPE, epub_type)
         if node.get("lang"):

@@ -7,6 +7,7 @@ the same parts one document each (``part_html``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -204,7 +205,7 @@ def _block(element: etree._Element, ctx: Context, level: int) -> etree._Element 
     if name == "figure":
         return _figure(element, ctx)
     if name == "glosslist":
-        return _glossary(element, ctx)
+        return _glossary(element, ctx, level)
     if name == "bibliography":
         return _bibliography(element, ctx, level)
     if name == "bridgehead":
@@ -218,7 +219,8 @@ def _table(element: etree._Element, ctx: Context, titled: bool = True) -> etree.
     table = h("table", id=get_id(element))
     title = element.find(f"{D}title")
     if titled and title is not None:
-        caption = h("caption", h("span", ctx.strings("Table {number}", number=int(element.get("label") or 0)) + ": "
+        label = ctx.strings("Table {number}", number=int(element.get("label") or 0))
+        caption = h("caption", h("span", ctx.strings("{label}: ", label=label)
                                  if (element.get("label") or "").isdigit() else "", class_="label"))
         _marked(title, inline(title, caption, ctx), ctx)
         table.append(caption)
@@ -250,19 +252,19 @@ def _figure(element: etree._Element, ctx: Context) -> etree._Element:
         figure.append(h("div", ctx.strings("Image not supplied with the manuscript"), class_="missing-image",
                         role="img", aria_label=ctx.text(title_text)))
     label = element.get("label") or ""
-    caption = h("figcaption", h("span", ctx.strings("Figure {number}", number=int(label)) + ": ", class_="label")
-                if label.isdigit() else None)
+    caption = h("figcaption", h("span", ctx.strings("{label}: ", label=ctx.strings("Figure {number}", number=int(label))),
+                                class_="label") if label.isdigit() else None)
     if title is not None:
         _marked(title, inline(title, caption, ctx), ctx)
     figure.append(caption)
     return figure
 
 
-def _glossary(element: etree._Element, ctx: Context) -> etree._Element:
+def _glossary(element: etree._Element, ctx: Context, level: int) -> etree._Element:
     wrapper = h("div", class_="abbreviations")
     title = element.find(f"{D}title")
-    if title is not None:
-        wrapper.append(_marked(title, inline(title, h("h3"), ctx), ctx))
+    if title is not None:  # at the level of where it stands: a chapter's list is h2, not h3 under h1
+        wrapper.append(_marked(title, inline(title, h(f"h{min(level, 6)}"), ctx), ctx))
     listing = h("dl")
     for entry in element.xpath("db:glossentry", namespaces=NS):
         listing.append(inline(entry.find(f"{D}glossterm"), h("dt"), ctx))
@@ -322,11 +324,12 @@ def endnotes(chapter: etree._Element, ctx: Context) -> etree._Element | None:
     for note in notes:
         identifier = get_id(note) or ""
         label = note.get("label") or ""
-        item = h("li", id=identifier, value=label if label.isdigit() else None, role="doc-endnote")
+        # no role="doc-endnote" on the item: DPUB-ARIA 1.1 deprecates it (the section's doc-endnotes says it all)
+        item = h("li", id=identifier, value=label if label.isdigit() else None, class_="endnote")
         for index, para in enumerate(note.xpath("db:para", namespaces=NS)):
             paragraph = _marked(para, inline(para, h("p"), ctx), ctx)
             if index == len(note.xpath("db:para", namespaces=NS)) - 1:
-                append(paragraph, " ")
+                append(paragraph, "\u00a0")  # the back link never wraps alone onto a line
                 paragraph.append(h("a", "↩", href=ctx.href_for(f"{identifier}-ref"), class_="backlink",
                                    role="doc-backlink", aria_label=ctx.strings("Back to the text")))
             item.append(paragraph)
@@ -349,7 +352,7 @@ def part_html(part: etree._Element, ctx: Context) -> etree._Element:
     if title is not None:
         section.append(_marked(title, inline(title, h("h1"), ctx), ctx))
     for child in blocks(part, ctx, 2):
-        section.append(child)
+        section.append(keep_calls_with_their_words(child))
     for author in part.xpath("db:info/db:author", namespaces=NS):
         signature = h("div", class_="signature")
         signature.append(h("p", ctx.text(person_text(author.find(f"{D}personname"))), class_="name"))
@@ -386,6 +389,39 @@ def chapter_opener(chapter: etree._Element, ctx: Context) -> etree._Element:
     return header
 
 
+# The word (or, in Japanese and Chinese, the last two characters) a note call follows.
+_LAST_WORD = re.compile(r"(?:[\u3000-\u9fff\uf900-\ufaff\uff00-\uffef]{1,2}|[^\s\u200b\u3000-\u9fff\uff00-\uffef]{1,40})$")
+
+
+def keep_calls_with_their_words(container: etree._Element) -> etree._Element:
+    """Hold each note call to the word before it, so that no line starts with a call.
+
+    Line breaking allows a break after 。 or a closing quote, and a call is a separate inline box:
+    unheld, it can open a line on its own. The word and its calls go into one ``span.nobreak``.
+    """
+    for call in list(container.iter("a")):
+        if call.get("class") != "noteref":
+            continue
+        parent, previous = call.getparent(), call.getprevious()
+        if previous is not None and previous.get("class") == "nobreak" and not previous.tail:
+            previous.tail, call.tail = call.tail, None
+            previous.append(call)  # a run of calls (word¹²) stays together
+            continue
+        text = (previous.tail if previous is not None else parent.text) or ""
+        match = _LAST_WORD.search(text)
+        if match is None:
+            continue
+        if previous is not None:
+            previous.tail = text[:match.start()]
+        else:
+            parent.text = text[:match.start()]
+        held = h("span", match.group(0), class_="nobreak")
+        held.tail, call.tail = call.tail, None
+        parent.replace(call, held)
+        held.append(call)
+    return container
+
+
 def chapter_html(chapter: etree._Element, ctx: Context) -> etree._Element:
     identifier = get_id(chapter) or ""
     section = h("section", class_="chapter", id=identifier, role="doc-chapter")
@@ -395,6 +431,7 @@ def chapter_html(chapter: etree._Element, ctx: Context) -> etree._Element:
     text = h("div", class_="chapter-text")
     for child in blocks(chapter, ctx, 2):
         text.append(child)
+    keep_calls_with_their_words(text)
     notes = endnotes(chapter, ctx)
     if notes is not None:
         text.append(notes)

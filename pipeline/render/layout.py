@@ -2,7 +2,9 @@
 
 Reads WeasyPrint's laid-out boxes: lines wider than their text block (Khmer without break
 opportunities, an unbreakable URL), characters no font could draw (reported by WeasyPrint
-as .notdef glyphs while writing), and headings left alone at the foot of a page.
+as .notdef glyphs while writing), lines that split a Khmer cluster (a line ending on a coeng,
+or one starting with a mark that belongs to the cluster before it: HarfBuzz draws a dotted
+circle there and the subscript is lost), and headings left alone at the foot of a page.
 """
 
 from __future__ import annotations
@@ -26,11 +28,17 @@ class LayoutReport:
     overflows: list[Overflow] = field(default_factory=list)
     missing_glyphs: dict[str, int] = field(default_factory=dict)  # "U+17D2 ្" -> count
     orphan_headings: list[tuple[int, str]] = field(default_factory=list)
+    split_clusters: list[tuple[int, str]] = field(default_factory=list)  # (page, the line's last or first letters)
+    isolated_calls: list[tuple[int, str]] = field(default_factory=list)  # (page, the line) opening with a note call
+    lines: int = 0  # text lines laid out
+    hyphenated: int = 0  # of which end in an inserted hyphen
+    ladders: list[tuple[int, str]] = field(default_factory=list)  # (page, line) third hyphenated line in a row
     warnings: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not self.overflows and not self.missing_glyphs
+        return not (self.overflows or self.missing_glyphs or self.split_clusters or self.isolated_calls
+                    or self.ladders)
 
     def add_missing_glyphs(self, messages: list[str]) -> None:
         for message in messages:
@@ -42,6 +50,14 @@ class LayoutReport:
     def summary(self) -> str:
         parts = [f"{len(self.overflows)} overflowing line(s)", f"{len(self.missing_glyphs)} missing glyph(s)",
                  f"{len(self.orphan_headings)} heading(s) alone at a page foot"]
+        if self.split_clusters:
+            parts.insert(2, f"{len(self.split_clusters)} line(s) splitting a Khmer cluster")
+        if self.isolated_calls:
+            parts.insert(2, f"{len(self.isolated_calls)} line(s) opening with a note call")
+        if self.ladders:
+            parts.insert(2, f"{len(self.ladders)} hyphenation ladder(s) (3 lines in a row)")
+        if self.lines:
+            parts.append(f"{self.hyphenated / self.lines:.0%} of lines hyphenated")
         return ", ".join(parts)
 
 
@@ -60,16 +76,56 @@ def _text(box) -> str:
     return "".join(_text(child) for child in getattr(box, "children", None) or [])
 
 
+def splits_cluster(line: str) -> bool:
+    """Whether a laid-out line ends inside a written cluster (on a coeng) or starts inside one (on a mark)."""
+    from .khmer import joins_next, joins_previous
+    ending = line.rstrip(" \u200b\n")
+    beginning = line.lstrip(" \u200b\n")
+    return bool(ending and joins_next(ending[-1])) or bool(beginning and joins_previous(beginning[0]))
+
+
+def opens_with_note_call(line_box) -> bool:
+    """Whether the first thing on a laid-out line is a note call (or the back link of a note)."""
+    box = line_box
+    while getattr(box, "children", None):
+        box = box.children[0]
+        element = getattr(box, "element", None)
+        if element is not None and getattr(box, "element_tag", None) == "a" and \
+                (element.get("class") or "") in ("noteref", "backlink"):
+            return True
+        if hasattr(box, "text"):
+            return False
+    return False
+
+
+INSERTED_HYPHEN = "\u2010"  # WeasyPrint's hyphenate-character: what it adds when it hyphenates
+
+
 def check_layout(document, tolerance_pt: float = 0.75) -> LayoutReport:
     """Inspect every page of a rendered WeasyPrint document."""
     from weasyprint.formatting_structure import boxes
     report = LayoutReport()
+    run_block, run = None, 0
     px_per_pt = 96 / 72
     for number, page in enumerate(document.pages, 1):
         last_block_tag = None
         last_block_text = ""
         for box, block in _walk(page._page_box):
             if isinstance(box, boxes.LineBox) and block is not None and box.children:
+                line = _text(box)
+                if splits_cluster(line):
+                    report.split_clusters.append((number, line.strip()[-20:]))
+                if opens_with_note_call(box):
+                    report.isolated_calls.append((number, line.strip()[:40]))
+                report.lines += 1
+                if line.rstrip().endswith(INSERTED_HYPHEN):
+                    report.hyphenated += 1
+                    run = run + 1 if run_block is block else 1
+                    if run == 3:
+                        report.ladders.append((number, line.strip()[-40:]))
+                else:
+                    run = 0
+                run_block = block
                 right = max(child.position_x + child.margin_width() for child in box.children)
                 limit = block.content_box_x() + block.width
                 excess = (right - limit) / px_per_pt

@@ -19,7 +19,7 @@ from babel.messages.catalog import Message
 from lxml import etree
 
 from ..config import BookConfig
-from ..docbook import DB_NS, XML_NS, append
+from ..docbook import DB_NS, NS, XML_NS, append
 from ..i18n.catalogs import MACHINE, REVIEWED, catalog_path, entry_state, existing_parts, read_catalog
 from ..i18n.segments import PLACEHOLDER, BlockSegments, expected_placeholders, translatable_blocks
 
@@ -78,6 +78,10 @@ def localize(root: etree._Element, lang: str, config: BookConfig, *, drafts: boo
     for element in book.iter(*SOURCE_LANGUAGE_ONLY):
         if element.get(LANG) is None:
             element.set(LANG, config.source_language)
+    # Notes kept as published (citations) are English in every edition: say so, so that they are set
+    # with Latin leading and hyphenation, and read by screen readers in the right voice.
+    for para in book.xpath("//db:footnote/db:para[not(@xml:lang)]", namespaces=NS):
+        para.set(LANG, config.source_language)
     return result
 
 

@@ -53,19 +53,24 @@ def folio(index: int, first_body_page: int | None, strings: Strings) -> str:
     return strings.number(index - first_body_page + 1)
 
 
+def first_body_page(pages) -> int | None:
+    """The 1-based page where the first chapter (and arabic folios) begin, if there is one."""
+    return next((number for number, page in enumerate(pages, 1) if FIRST_CHAPTER in page.anchors), None)
+
+
 def page_starts(pages, document: etree._Element, strings: Strings) -> list[PageStart]:
     """The page starts of a laid-out WeasyPrint document whose source tree is ``document``."""
     order = {element.get("id"): position for position, element in enumerate(document.iter())
              if isinstance(element.tag, str) and element.get("id")}
     seen: set[str] = set()
-    first_body_page = next((number for number, page in enumerate(pages, 1) if FIRST_CHAPTER in page.anchors), None)
+    first_body = first_body_page(pages)
     starts: list[PageStart] = []
     for number, page in enumerate(pages, 1):
         starting = [anchor for anchor in page.anchors if anchor not in seen and anchor in order]
         seen.update(page.anchors)
         if starting:
             first = min(starting, key=order.__getitem__)
-            starts.append(PageStart(number, folio(number, first_body_page, strings), first))
+            starts.append(PageStart(number, folio(number, first_body, strings), first))
     return starts
 
 

@@ -19,6 +19,9 @@ from ..config import BookConfig
 from ..errors import EnvironmentProblem, RenderError
 from ..safety import atomic_write, url_fetcher
 from .html import Context
+from .hyphenation import book_hyphenation
+from .pagemap import first_body_page
+from .pdftags import complete_structure_tree
 from .khmer import ZWSP
 from .layout import LayoutReport, check_layout
 from .pagemap import PageStart, load_page_map, page_starts, print_digest, save_page_map
@@ -153,8 +156,9 @@ def lay_out_print(root: etree._Element, lang: str, config: BookConfig, *, drafts
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
     try:
-        rendered = weasyprint.HTML(string=html, base_url=str(templates) + "/", url_fetcher=fetcher).render(
-            pdf_variant="pdf/ua-1", pdf_tags=True)
+        with book_hyphenation():
+            rendered = weasyprint.HTML(string=html, base_url=str(templates) + "/", url_fetcher=fetcher).render(
+                pdf_variant="pdf/ua-1", pdf_tags=True)
     except (ValueError, TypeError, AttributeError, IndexError, KeyError, AssertionError, RecursionError) as error:
         raise RenderError(f"the {lang} edition could not be laid out ({type(error).__name__}: {error})",
                           stylesheet, hint="a template or stylesheet error; rerun with --debug for the details")
@@ -177,6 +181,33 @@ def print_page_starts(root: etree._Element, lang: str, config: BookConfig, *, no
     return lay_out_print(root, lang, config, notes=notes, images=images).starts
 
 
+def finish_print_pdf(first_body: int | None):
+    """The last touches WeasyPrint leaves out: page labels and an even page count.
+
+    ``/PageLabels`` make a viewer show the printed folios ("iii", then "1" from the first chapter)
+    instead of the file's page numbers. A book is printed on sheets of two pages, so an odd page
+    count gets a blank last page (the back of the last leaf), as a printer would add it.
+    """
+    def finish(document, pdf) -> None:
+        import pydyf
+        nums = pydyf.Array([0, pydyf.Dictionary({"S": "/r"})])
+        if first_body and first_body > 1:
+            nums.extend([first_body - 1, pydyf.Dictionary({"S": "/D"})])
+        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": nums})
+        pages = pdf.pages["Kids"][::3]  # pydyf keeps [number, 0, "R"] triples
+        if len(pages) % 2:
+            last = pdf.objects[pages[-1]]
+            contents = pydyf.Stream()
+            pdf.add_object(contents)
+            blank = pydyf.Dictionary({"Type": "/Page", "Parent": pdf.pages.reference, "Resources": pydyf.Dictionary(),
+                                      "Contents": contents.reference})
+            for box in ("MediaBox", "CropBox", "BleedBox", "TrimBox", "ArtBox"):
+                if box in last:
+                    blank[box] = last[box]
+            pdf.add_page(blank)
+    return finish
+
+
 def render_pdf(root: etree._Element, lang: str, config: BookConfig, output: Path, *, drafts: bool = False,
                notes: str = "endnotes", images: dict[str, str] | None = None) -> PdfResult:
     """Render the edition of ``root`` (already in ``lang``) to ``output``; written atomically."""
@@ -189,8 +220,9 @@ def render_pdf(root: etree._Element, lang: str, config: BookConfig, output: Path
     logger.addHandler(collector)
     try:
         layout = check_layout(rendered)
-        with actual_text_for_reordering_scripts():
-            data = rendered.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
+        with actual_text_for_reordering_scripts(), complete_structure_tree():
+            data = rendered.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True,
+                                      finisher=finish_print_pdf(first_body_page(rendered.pages)))
     except (ValueError, TypeError, AttributeError, IndexError, KeyError, AssertionError, RecursionError) as error:
         raise RenderError(f"the {lang} edition could not be written ({type(error).__name__}: {error})",
                           stylesheet, hint="a template or stylesheet error; rerun with --debug for the details")
@@ -200,5 +232,5 @@ def render_pdf(root: etree._Element, lang: str, config: BookConfig, output: Path
     layout.add_missing_glyphs(messages)
     layout.warnings = [m for m in messages if ".notdef" not in m]
     written = atomic_write(output, data)
-    return PdfResult(lang, output, len(rendered.pages), len(data), time.perf_counter() - started, written,
+    return PdfResult(lang, output, len(rendered.pages) + len(rendered.pages) % 2, len(data), time.perf_counter() - started, written,
                      ctx.fallbacks, layout, printed.refused, ctx.missing_images, printed.starts)

@@ -49,6 +49,7 @@ def prelude(config: BookConfig, ctx: Context) -> str:
     settings = config.print
     folio = ctx.strings.counter_style
     leading = {"km": 1.95, "ja": 1.75}.get(ctx.lang, 1.45)
+    leader = css_string("…" if ctx.lang == "ja" else ". ")  # Japanese contents use a three-dot leader
     size = {"km": 10.5, "ja": 10}.get(ctx.lang, 10.5)
     latin_body, latin_heading = fonts_for(config, "en") if ctx.lang != "en" else (body, heading)
     if ctx.lang == "km":  # Khmer fonts' Latin letters are an afterthought: Latin text takes the Latin face
@@ -64,14 +65,22 @@ def prelude(config: BookConfig, ctx: Context) -> str:
         f":root {{ --body-font: {body_stack}; --heading-font: {heading_stack}; "
         f"--latin-body-font: \"{latin_body}\", serif; "
         f"--inner: {settings.margin_inner_mm}mm; --outer: {settings.margin_outer_mm}mm; "
-        f"--body-size: {size}pt; --leading: {leading}; }}",
+        f"--body-size: {size}pt; --leading: {leading}; --latin-leading: 1.45; }}",
         "@page front:left { @bottom-left { content: counter(page, lower-roman); font-size: 8.5pt; } }",
         "@page front:right { @bottom-right { content: counter(page, lower-roman); font-size: 8.5pt; } }",
         f"@page body:left {{ @bottom-left {{ content: counter(page, {folio}); font-size: 8.5pt; }} }}",
         f"@page body:right {{ @bottom-right {{ content: counter(page, {folio}); font-size: 8.5pt; }} }}",
-        "nav.contents li.toc-chapter a::after { content: leader(\". \") "
+        f"nav.contents li.toc-chapter a::after {{ content: leader({leader}) "
         f"target-counter(attr(href), page, {folio}); }}",
+        f"nav.contents li.toc-part a::after {{ content: leader({leader}) "
+        "target-counter(attr(href), page, lower-roman); }",
+        # one numbering: the notes are numbered as their calls are (Khmer digits in Khmer)
+        f"section.notes ol {{ list-style-type: {folio}; }}",
+        f".footnote::footnote-call {{ content: counter(footnote, {folio}); }}",
+        f".footnote::footnote-marker {{ content: counter(footnote, {folio}) \". \"; }}",
     ]
+    if ctx.lang in ("km", "ja"):  # no synthesised italic in the running heads either
+        rules.append("@page { @top-left { font-style: normal; } @top-right { font-style: normal; } }")
     if ctx.drafts:
         label = css_string(ctx.strings("Machine draft — not reviewed"))
         footer = f"@bottom-center {{ content: {label}; font: bold 7pt sans-serif; color: #a00; }}"
