@@ -53,6 +53,7 @@ _UNSPACED = (
 )
 _MAX_PIECES = 8  # a word re-joined from at most this many pieces
 _SHOWN = 12  # words named in an error message
+_SEARCH_STEPS = 50_000  # in all, when looking for the pieces words were cut into
 
 
 # Blocks whose combining marks (vowel signs, viramas, accents not precomposed) belong inside a word.
@@ -305,9 +306,10 @@ def _reconcile(missing: Counter, extra: Counter) -> int:
     are changed in place.
     """
     reconciled = 0
+    budget = [_SEARCH_STEPS]
     for token in sorted(list(extra), key=len, reverse=True):
         while extra[token] > 0:
-            pieces = _compose(token, missing, _MAX_PIECES)
+            pieces = _compose(token, missing, _MAX_PIECES, budget)
             if pieces is None:
                 break
             missing.subtract(pieces)
@@ -315,7 +317,7 @@ def _reconcile(missing: Counter, extra: Counter) -> int:
             reconciled += len(pieces)
     for token in sorted(list(missing), key=len, reverse=True):
         while missing[token] > 0:
-            pieces = _compose(token, extra, _MAX_PIECES)
+            pieces = _compose(token, extra, _MAX_PIECES, budget)
             if pieces is None:
                 break
             extra.subtract(pieces)
@@ -327,12 +329,14 @@ def _reconcile(missing: Counter, extra: Counter) -> int:
     return reconciled
 
 
-def _compose(token: str, pieces: Counter, limit: int) -> list[str] | None:
-    """Two or more available pieces that concatenate to ``token``, or None."""
+def _compose(token: str, pieces: Counter, limit: int, budget: list[int]) -> list[str] | None:
+    """Two or more available pieces that concatenate to ``token``, or None (also when the search has used up
+    its ``budget``: digits can be cut many ways, and a balance that far off fails anyway)."""
     def search(rest: str, used: Counter, depth: int) -> list[str] | None:
+        budget[0] -= 1
         if not rest:
             return [] if depth >= 2 else None
-        if depth >= limit:
+        if depth >= limit or budget[0] <= 0:
             return None
         for end in range(len(rest), 0, -1):
             head = rest[:end]
