@@ -483,3 +483,28 @@ def test_any_cut_of_the_manuscript_balances(start, length, shuffled, order):
     repair_book(book.root, book.findings)
     result = balance(manuscript, book.root, book.findings)
     assert result.holds, result.problem()
+
+
+@pytest.mark.parametrize("lang", ["km", "ja"])
+def test_khmer_and_japanese_manuscripts_balance_letter_by_letter(lang, tmp_path):
+    """The editions' own Khmer and Japanese labels (locales/ui) as a manuscript: no spaces between words,
+    so every letter is counted, and every one is in the book (text and DOCX alike)."""
+    from babel.messages.pofile import read_po
+    with open(ROOT / "locales" / "ui" / f"{lang}.po", "rb") as handle:
+        strings = [message.string.replace("{number}", "3").replace("{year}", "2026").replace("{holder}", "AVI")
+                   for message in read_po(handle) if message.id and message.string]
+    stop = {"km": "។", "ja": "。"}[lang]
+    text = "\n\n".join([strings[0]] + [" ".join(strings[i:i + 4]) + stop for i in range(1, len(strings), 4)])
+    letters = len(words(text))
+    assert letters > 40 and all(len(token) == 1 for token in words(strings[0]))  # one word per letter
+    manuscript = tmp_path / f"{lang}.txt"
+    manuscript.write_text(text + "\n", encoding="utf-8")
+    result = extract(manuscript, tmp_path / "text")
+    assert result.words.holds and result.words.read == result.words.in_book == letters
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    for paragraph in text.split("\n\n"):
+        document.add_paragraph(paragraph)
+    document.save(tmp_path / f"{lang}.docx")
+    result = extract(tmp_path / f"{lang}.docx", tmp_path / "docx")
+    assert result.words.holds and result.words.read == result.words.in_book == letters
