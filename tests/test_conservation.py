@@ -508,3 +508,17 @@ def test_khmer_and_japanese_manuscripts_balance_letter_by_letter(lang, tmp_path)
     document.save(tmp_path / f"{lang}.docx")
     result = extract(tmp_path / f"{lang}.docx", tmp_path / "docx")
     assert result.words.holds and result.words.read == result.words.in_book == letters
+
+
+def test_a_contents_list_of_three_columns_keeps_its_words_and_ends_at_the_first_chapter(tmp_path):
+    manuscript = tmp_path / "toc.txt"
+    manuscript.write_text("Harbour Notes\n\nContents\n\nEarly Tides\tAnna Smith\t3\n\nLate Storms\tJohn Doe\t9\n\n"
+                          "Chapter 1: Early Tides\n\nShips arrived early in the morning.\n\n"
+                          "Chapter 2: Late Storms\n\nThunder rolled over the bay.\n", encoding="utf-8")
+    result = extract(manuscript, tmp_path)
+    root = book_of(result)
+    entries = [(e.get("pagenum"), " ".join(text_of(e).split())) for e in root.iterfind("db:toc/db:tocentry", NS)]
+    assert entries == [("3", "Early Tides Anna Smith"), ("9", "Late Storms John Doe")]
+    assert [text_of(c.find("db:info/db:title", NS)).strip() for c in root.findall("db:chapter", NS)] == \
+        ["Early Tides", "Late Storms"]
+    assert result.words.holds and result.words.read == result.words.in_book

@@ -368,7 +368,9 @@ def build_toc(blocks: list[Block], findings: Findings) -> etree._Element:
 
 def _label_spans(block: Block, label: str) -> list[Span]:
     """The inline spans of a contents line without its page number and leader dots."""
-    spans = block.cells[0] if block.kind is Kind.ROW and block.cells else block.spans
+    spans = block.spans
+    if block.kind is Kind.ROW and block.cells:  # the cells as ``block.text`` joins them, so offsets agree
+        spans = [span for index, cell in enumerate(block.cells) for span in ([Span("\t")] if index else []) + cell]
     out: list[Span] = []
     remaining = len(label)
     for span in spans:

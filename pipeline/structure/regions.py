@@ -110,7 +110,8 @@ def _opening_end(blocks: list[Block], heads: list[tuple[int, str, str | None]]) 
 
 
 def _toc_end(blocks: list[Block], toc_start: int) -> int:
-    """The printed contents run until a title they listed appears again as a real title, or prose."""
+    """The printed contents run until a title they listed appears again as a real title, a part or chapter
+    title followed by prose, or prose."""
     listed: set[str] = set()
     i = toc_start + 1
     while i < len(blocks):
@@ -121,6 +122,9 @@ def _toc_end(blocks: list[Block], toc_start: int) -> int:
         key = rules.normalized(label)
         if page is None and key in listed and (rules.part_role(label) or rules.CHAPTER_LABEL.match(label)):
             break
+        if page is None and i + 1 < len(blocks) and is_prose(blocks[i + 1]) and (
+                rules.part_role(label) or rules.CHAPTER_LABEL.match(label)):
+            break  # a title the text follows is the book's own, not a line of its contents
         listed.add(key)
         i += 1
     return i
