@@ -61,12 +61,8 @@ _MARK_BLOCKS = ((0x0300, 0x036F), (0x0483, 0x0489), (0x0591, 0x05C7), (0x0610, 0
                 (0x0670, 0x0670), (0x06D6, 0x06ED), (0x0900, 0x0DFF), (0x0E00, 0x0EFF), (0x0F00, 0x0FFF),
                 (0x1000, 0x109F), (0x1780, 0x17FF), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x20D0, 0x20FF),
                 (0x3099, 0x309A), (0xFE20, 0xFE2F))
+# A run of letters, digits and combining marks (`\w` without `_` knows no combining marks).
 _WORD = re.compile("(?:[^\\W_]|[" + "".join(f"\\u{low:04x}-\\u{high:04x}" for low, high in _MARK_BLOCKS) + "])+")
-
-
-def _word_pattern() -> re.Pattern:
-    """A run of letters, digits and combining marks (``\\w`` without ``_`` knows no marks)."""
-    return _WORD
 
 
 def _unspaced(char: str) -> bool:
@@ -83,9 +79,9 @@ def words(text: str) -> list[str]:
         return []
     text = unicodedata.normalize("NFKC", text).casefold()
     if not _ANY_UNSPACED.search(text):
-        return _word_pattern().findall(text)
+        return _WORD.findall(text)
     found: list[str] = []
-    for match in _word_pattern().finditer(text):
+    for match in _WORD.finditer(text):
         run = match.group()
         if not _ANY_UNSPACED.search(run):
             found.append(run)
@@ -105,10 +101,6 @@ def words(text: str) -> list[str]:
         if piece:
             found.append(piece)
     return found
-
-
-def word_count(text: str) -> int:
-    return len(words(text))
 
 
 # --------------------------------------------------------------------------- the two sides
