@@ -522,3 +522,28 @@ def test_a_contents_list_of_three_columns_keeps_its_words_and_ends_at_the_first_
     assert [text_of(c.find("db:info/db:title", NS)).strip() for c in root.findall("db:chapter", NS)] == \
         ["Early Tides", "Late Storms"]
     assert result.words.holds and result.words.read == result.words.in_book
+
+
+def test_what_a_reader_leaves_out_is_counted_reported_and_grouped(tmp_path):
+    """The contract with the readers: furniture in ``Manuscript.dropped`` is read, dropped on purpose, a
+    ``dropped-text`` finding each, and one row per text in repair.md (the PDF readers fill it)."""
+    from pipeline.conservation import balance
+    from pipeline.ingest import Dropped, Where, read_manuscript
+    from pipeline.repair import repair_book
+    from pipeline.repair.report import markdown
+    from pipeline.structure import structure_book
+    pdf = tmp_path / "notes.pdf"
+    pytest.importorskip("weasyprint").HTML(string="<h1>Harbour Notes</h1><p>Ships arrived early.</p>").write_pdf(pdf)
+    manuscript = read_manuscript(pdf)
+    manuscript.dropped += [Dropped("Harbour Notes", Where(page=page), "running-head") for page in (2, 3, 4, 7)]
+    manuscript.dropped += [Dropped(str(page), Where(page=page), "folio") for page in (2, 3, 4, 7)]
+    book = structure_book(manuscript)
+    repair_book(book.root, book.findings)
+    result = balance(manuscript, book.root, book.findings)
+    assert result.holds and result.dropped == {"running-head": 8, "folio": 4}
+    assert result.read == result.in_book + 12
+    assert result.summary().endswith("8 dropped as running heads, 4 as folios (report)")
+    assert [f.where.page for f in book.findings.of_type("dropped-text")] == [2, 3, 4, 7, 2, 3, 4, 7]
+    report = markdown(book.findings, "notes.pdf", {}, result.as_dict())
+    assert "| running-head | Harbour Notes | 4 | pages 2–4, 7 |" in report
+    assert "| folio | (page numbers) | 4 | pages 2–4, 7 |" in report

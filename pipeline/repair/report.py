@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -79,6 +80,8 @@ def markdown(findings: Findings, manuscript: str, outlines: dict, words: dict | 
         "# accept = true      # apply the suggested change of a flagged finding",
         '# text = "…"         # or give the text yourself', "```", "",
     ]
+    furniture = [f for f in findings if f.type == "dropped-text" and f.chapter is None]
+    findings = [f for f in findings if not (f.type == "dropped-text" and f.chapter is None)]
     order = []
     for finding in findings:
         if finding.chapter not in order:
@@ -104,7 +107,42 @@ def markdown(findings: Findings, manuscript: str, outlines: dict, words: dict | 
             lines += ["### Outline (section levels a text manuscript does not show; fix in `[headings]`)", ""]
             lines += [f"{'  ' * (level - 1)}- {title} — *{reason}*" for level, title, reason, _ in outline]
             lines.append("")
+    lines += _furniture_lines(furniture)
     return "\n".join(lines) + "\n"
+
+
+def _furniture_lines(furniture: list[Finding]) -> list[str]:
+    """What the reader left out as page furniture, one row per text and reason (each is in repair.json)."""
+    if not furniture:
+        return []
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for finding in furniture:
+        text = " ".join((finding.before or "").split())
+        if re.fullmatch(r"[\divxlcdm]{1,8}", text, re.IGNORECASE):
+            text = "(page numbers)"  # folios: one row, not one per page
+        key = (finding.data.get("reason", "dropped"), text)
+        groups.setdefault(key, []).append(finding)
+    lines = ["## Left out on purpose (page furniture)", "",
+             "The reader recognised these lines as furniture, not text (each is a `dropped-text` finding in "
+             "repair.json).", "", "| reason | text | times | where |", "|---|---|---|---|"]
+    for (reason, text), group in groups.items():
+        lines.append(f"| {reason} | {_cell(text, 80)} | {len(group)} | {_cell(_places(group), 80)} |")
+    return lines + [""]
+
+
+def _places(group: list[Finding]) -> str:
+    """``pages 2, 4, 6–9`` (or the lines, for a text manuscript)."""
+    pages = sorted({f.where.page for f in group if f.where and f.where.page})
+    if not pages:
+        return ", ".join(_where(f) for f in group)
+    runs: list[list[int]] = []
+    for page in pages:
+        if runs and page == runs[-1][-1] + 1:
+            runs[-1].append(page)
+        else:
+            runs.append([page])
+    return ("page " if len(pages) == 1 else "pages ") + ", ".join(
+        str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs)
 
 
 def _word_lines(words: dict | None) -> list[str]:
