@@ -13,6 +13,7 @@ from ..safety import atomic_write
 SCOPE_NAMES = {
     None: "The book (front matter and imprint)", "foreword": "Foreword", "acknowledgements": "Acknowledgements",
     "book-outline": "Book Outline", "executive-summary": "Executive Summary",
+    "opening": "Opening pages (text before the first chapter)",
 }
 
 
