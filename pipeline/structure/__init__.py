@@ -3,6 +3,11 @@
 ``structure_book`` is the stage's entry point. It cuts the stream into regions (opening
 pages, printed contents, parts, chapters, back cover), turns the opening pages into metadata,
 and builds each part and chapter: byline, opening-image remains, sections, notes.
+
+Recognising a book's landmarks is a bonus, never a reason to drop text: what the opening pages
+hold that no rule recognised becomes an untitled ``<preface role="opening">``, and a manuscript
+without chapters or parts is a book of one chapter. What the stage keeps as markup rather than
+text ("Chapter 3", a note's number) is recorded in ``Findings.markup`` for the word balance.
 """
 
 from __future__ import annotations
