@@ -95,7 +95,8 @@ def _run_extract(stage: ExtractStage, config: BookConfig, cache: BuildCache, rep
     else:
         outcome = stage.run(config, reporter)
         cache.store(stage.name, stage.inputs(config).key(stage.name), stage.outputs(config), stage.to_cache(outcome))
-    for diagnostic in outcome.diagnostics:  # the reader's warnings, also when reused: they still hold
+        return outcome  # the extract stage printed its reader's warnings as it read
+    for diagnostic in outcome.diagnostics:  # reused: the reader's warnings still hold, so say them again
         if diagnostic.kind != "needs-editor":
             reporter.warn("extract", f"{diagnostic.message} ({diagnostic.location})")
     return outcome

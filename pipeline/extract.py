@@ -6,12 +6,14 @@ atomically. An invalid book is never written: the previous ``book.xml`` stays as
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
 
 from .config import BookConfig, load_editorial
+from .conservation import WordBalance, balance
 from .docbook import NS, serialize, validate
 from .errors import ConfigError, ValidationError
 from .findings import Decisions, Findings
@@ -21,7 +23,7 @@ from .progress import Reporter, plural
 from .repair import repair_book
 from .repair.report import summary, write_reports
 from .safety import atomic_write
-from .structure import StructuredBook, structure_book
+from .structure import StructuredBook, structure_book, warning_text
 
 
 @dataclass
@@ -31,6 +33,7 @@ class ExtractResult:
     book: StructuredBook
     counts: dict[str, int]
     warnings: list[ReaderWarning] = field(default_factory=list)  # the reader's, for the build's summary and --strict
+    words: WordBalance | None = None  # how the manuscript's words ended up (pipeline.conservation)
 
     @property
     def findings(self) -> Findings:
@@ -76,6 +79,8 @@ def extract_book(config: BookConfig, manuscript: Path | None = None, output: Pat
     document = read_manuscript(path, config.limits, encoding=encoding or config.manuscript_encoding)
     reporter.step("extract", f"read {_display(path, config)} ({document.format}, "
                              f"{plural(len(document.blocks), 'block')})")
+    for kind, (count, first) in reader_warnings(document).items():
+        reporter.warn("extract", f"{kind} ×{count} (see the report), first: {first}")
     editorial = load_editorial(config)
     findings = Findings(Decisions.from_editorial(editorial, config.editorial_file))
     book = structure_book(document, language=config.source_language,
@@ -89,6 +94,12 @@ def extract_book(config: BookConfig, manuscript: Path | None = None, output: Pat
             f"the book built from the manuscript is not valid DocBook 5.0: {problems[0]}", path,
             hint=f"{plural(len(problems), 'problem')} in all; nothing was written. This is a bug in the "
                  "pipeline's reading of this manuscript: please report it with the manuscript")
+    words = balance(document, book.root, findings)
+    if not words.holds:
+        raise ValidationError(
+            f"the words do not balance: {words.problem()}", path, where=words.where_missing,
+            hint="nothing was written. A stage lost or duplicated text without recording it; this is a bug in "
+                 "the pipeline's reading of this manuscript: please report it with the manuscript")
     counts = count_structure(book.root)
     reporter.step("extract", f"{plural(counts['parts'], 'front-matter part')}, {plural(counts['chapters'], 'chapter')}, "
                              f"{plural(counts['sections'], 'section')}, {plural(counts['paragraphs'], 'paragraph')}, "
@@ -96,24 +107,35 @@ def extract_book(config: BookConfig, manuscript: Path | None = None, output: Pat
                              f"{plural(counts['figures'], 'figure')}; DocBook 5.0 valid")
     written = atomic_write(output, serialize(book.root))
     save_media(document.media, output.parent / "media")
+    reporter.step("extract", words.summary())
     reporter.step("extract", f"{'wrote' if written else 'unchanged'} {_display(output, config)}")
     if document.media:
         reporter.step("extract", f"{plural(len(document.media), 'picture')} from the manuscript in "
                                  f"{_display(output.parent / 'media', config)}/")
     reports = reports or (output.parent.parent / "reports" if output == config.book_xml else output.parent)
-    write_reports(findings, reports, _display(path, config), book.outlines)
+    write_reports(findings, reports, _display(path, config), book.outlines, words=words.as_dict())
     totals = summary(findings)
     reporter.step("repair", f"repaired {totals['repaired']}, needs the editor {totals['needs_editor']}"
                             + (f", rejected by the editor {totals['rejected_by_editor']}"
                                if totals["rejected_by_editor"] else "")
                             + f" (see {_display(reports / 'repair.md', config)})")
-    return ExtractResult(output, written, book, counts, list(document.warnings))
+    return ExtractResult(output, written, book, counts, list(document.warnings), words=words)
 
 
 def save_media(media: dict[str, bytes], directory: Path) -> None:
     """Pictures the manuscript carries (DOCX) beside the book, where its ``imagedata fileref="media/…"`` points."""
     for name, data in media.items():
         atomic_write(directory / name, data)
+
+
+def reader_warnings(document) -> dict[str, tuple[int, str]]:
+    """Kind -> (how many, the first message), in the order the reader raised them."""
+    counts = Counter(warning.kind for warning in document.warnings)
+    first: dict[str, str] = {}
+    for warning in document.warnings:
+        where = f" ({warning.where.describe()})" if warning.where else ""
+        first.setdefault(warning.kind, warning_text(warning.kind, warning.message) + where)
+    return {kind: (counts[kind], first[kind]) for kind in first}
 
 
 def _display(path: Path, config: BookConfig) -> str:

@@ -28,7 +28,19 @@ TYPES = {
     "broken-url", "proxy-url", "tracking-parameter", "text-fragment-url", "split-url", "doi-url",
     "unbalanced-quote", "two-digit-year", "inconsistent-style", "front-matter-inconsistency", "name-inconsistency",
     "missing-subject", "duplicated-words", "isbn", "heading-level", "editorial-decision",
+    "dropped-text", "reader-warning",
 }
+
+
+@dataclass(frozen=True)
+class Markup:
+    """Manuscript text a stage turned into markup rather than text: the "Chapter 3" of a chapter's label,
+    a note's printed number, a contents line's page number, the "ISBN" before an ISBN. The book still
+    carries it (as an attribute or an element the editions print their own label for), so the word
+    balance counts it as in the book; it is not a finding, since nothing is lost or changed."""
+
+    text: str
+    reason: str  # "chapter-label", "note-number", "note-marker", "page-number", "imprint-label", ...
 
 
 @dataclass
@@ -115,6 +127,7 @@ class Findings(list):
         super().__init__()
         self.decisions = decisions or Decisions()
         self._seen: dict[str, int] = {}
+        self.markup: list[Markup] = []  # text turned into markup, for the word balance (pipeline.conservation)
 
     def _add(self, finding: Finding) -> Finding:
         base = finding_id(finding)
@@ -155,6 +168,18 @@ class Findings(list):
         if finding.action == FLAGGED:
             finding.action = ACCEPTED
         return after
+
+    def as_markup(self, text: str, reason: str) -> None:
+        """Record manuscript text the book keeps as markup (a label, a number), so the word balance holds."""
+        if text and text.strip():
+            self.markup.append(Markup(text, reason))
+
+    def dropped(self, text: str, reason: str, message: str, **kwargs) -> Finding | None:
+        """Record text a stage leaves out of the book on purpose: a ``dropped-text`` finding with its reason."""
+        if not text or not text.strip():
+            return None
+        data = dict(kwargs.pop("data", None) or {}, reason=reason)
+        return self.repaired("dropped-text", message, before=text, data=data, **kwargs)
 
     def of_type(self, type: str) -> list[Finding]:
         return [finding for finding in self if finding.type == type]

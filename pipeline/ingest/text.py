@@ -148,6 +148,8 @@ def read_text(data: bytes, path: Path, limits: Limits = DEFAULT_LIMITS, encoding
                 repairs.append({"type": "markup-leftover", "line": number, "before": markup})
             for escape in report.escapes:
                 repairs.append({"type": "escaped-character", "line": number, "before": escape, "after": escape[1:]})
+            for url in report.broken_urls:  # kept as text; the repair stage mends a space in a host if it can
+                repairs.append({"type": "broken-url", "action": "flagged", "line": number, "before": url})
     if not blocks:
         raise InputError("the manuscript has no text", path)
     return Manuscript(path=path, format="text", blocks=blocks, repairs=repairs)

@@ -418,11 +418,13 @@ def _renumber(bibliography: etree._Element, scope: str, findings: Findings, wher
     if not any(numbers):
         return
     expected = [str(n) for n in range(1, len(entries) + 1)]
+    numbered = [e.find("{http://docbook.org/ns/docbook}abbrev") is not None for e in entries]  # the ones renumbered
     if numbers == expected:
         return
     chosen = findings.propose("duplicate-number", f"reference list numbered {' '.join(n or '·' for n in numbers)}; "
                               f"renumbered 1–{len(entries)} (the text does not cite these numbers)",
-                              certain=True, before=" ".join(n or "·" for n in numbers), after=" ".join(expected),
+                              certain=True, before=" ".join(n or "·" for n in numbers),
+                              after=" ".join(n if numbered[i] else "·" for i, n in enumerate(expected)),
                               where=where_of(entries[0]), chapter=scope)
     if chosen is None:
         return

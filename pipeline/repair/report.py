@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from ..safety import atomic_write
 SCOPE_NAMES = {
     None: "The book (front matter and imprint)", "foreword": "Foreword", "acknowledgements": "Acknowledgements",
     "book-outline": "Book Outline", "executive-summary": "Executive Summary",
+    "opening": "Opening pages (text before the first chapter)",
 }
 
 
@@ -35,14 +37,19 @@ def record(finding: Finding) -> dict:
     return entry
 
 
-def write_reports(findings: Findings, directory: Path, manuscript: str, outlines: dict | None = None) -> list[Path]:
-    """Write both reports atomically; unchanged reports are not rewritten."""
-    data = {"manuscript": manuscript, "summary": summary(findings),
+def write_reports(findings: Findings, directory: Path, manuscript: str, outlines: dict | None = None, *,
+                  words: dict | None = None) -> list[Path]:
+    """Write both reports atomically; unchanged reports are not rewritten.
+
+    ``words`` is the word balance (``WordBalance.as_dict``): how many words were read, are in the
+    book and were dropped on purpose (each drop is also a ``dropped-text`` finding).
+    """
+    data = {"manuscript": manuscript, "summary": summary(findings), **({"words": words} if words else {}),
             "types": dict(sorted(Counter(f.type for f in findings).items())),
             "findings": [record(f) for f in findings]}
     json_path, md_path = directory / "repair.json", directory / "repair.md"
     atomic_write(json_path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-    atomic_write(md_path, markdown(findings, manuscript, outlines or {}))
+    atomic_write(md_path, markdown(findings, manuscript, outlines or {}, words))
     return [json_path, md_path]
 
 
@@ -62,17 +69,20 @@ def _cell(text: str | None, limit: int = 110) -> str:
     return text.replace("|", "\\|")
 
 
-def markdown(findings: Findings, manuscript: str, outlines: dict) -> str:
+def markdown(findings: Findings, manuscript: str, outlines: dict, words: dict | None = None) -> str:
     totals = summary(findings)
     lines = [
         "# Repair report", "",
         f"Manuscript: `{manuscript}`. Repaired: **{totals['repaired']}**. Needs the editor: "
         f"**{totals['needs_editor']}**. Rejected by the editor: {totals['rejected_by_editor']}.", "",
+        *_word_lines(words),
         "Answer a finding in `source/editorial.toml` by its id; decisions are applied on every build:", "",
         "```toml", "[[decision]]", 'id = "R1234abc"', "reject = true        # keep the manuscript's text",
         "# accept = true      # apply the suggested change of a flagged finding",
         '# text = "…"         # or give the text yourself', "```", "",
     ]
+    furniture = [f for f in findings if f.type == "dropped-text" and f.chapter is None]
+    findings = [f for f in findings if not (f.type == "dropped-text" and f.chapter is None)]
     order = []
     for finding in findings:
         if finding.chapter not in order:
@@ -98,7 +108,54 @@ def markdown(findings: Findings, manuscript: str, outlines: dict) -> str:
             lines += ["### Outline (section levels a text manuscript does not show; fix in `[headings]`)", ""]
             lines += [f"{'  ' * (level - 1)}- {title} — *{reason}*" for level, title, reason, _ in outline]
             lines.append("")
+    lines += _furniture_lines(furniture)
     return "\n".join(lines) + "\n"
+
+
+def _furniture_lines(furniture: list[Finding]) -> list[str]:
+    """What the reader left out as page furniture, one row per text and reason (each is in repair.json)."""
+    if not furniture:
+        return []
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for finding in furniture:
+        text = " ".join((finding.before or "").split())
+        if re.fullmatch(r"[\divxlcdm]{1,8}", text, re.IGNORECASE):
+            text = "(page numbers)"  # folios: one row, not one per page
+        key = (finding.data.get("reason", "dropped"), text)
+        groups.setdefault(key, []).append(finding)
+    lines = ["## Left out on purpose (page furniture)", "",
+             "The reader recognised these lines as furniture, not text (each is a `dropped-text` finding in "
+             "repair.json).", "", "| reason | text | times | where |", "|---|---|---|---|"]
+    for (reason, text), group in groups.items():
+        lines.append(f"| {reason} | {_cell(text, 80)} | {len(group)} | {_cell(_places(group), 80)} |")
+    return lines + [""]
+
+
+def _places(group: list[Finding]) -> str:
+    """``pages 2, 4, 6–9`` (or the lines, for a text manuscript)."""
+    pages = sorted({f.where.page for f in group if f.where and f.where.page})
+    if not pages:
+        return ", ".join(_where(f) for f in group)
+    runs: list[list[int]] = []
+    for page in pages:
+        if runs and page == runs[-1][-1] + 1:
+            runs[-1].append(page)
+        else:
+            runs.append([page])
+    return ("page " if len(pages) == 1 else "pages ") + ", ".join(
+        str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs)
+
+
+def _word_lines(words: dict | None) -> list[str]:
+    """The word balance in one sentence: nothing is lost, and what was left out is listed below."""
+    if not words:
+        return []
+    dropped = ", ".join(f"{count:,} as {reason.replace('-', ' ')}" for reason, count in words["dropped"].items())
+    line = (f"Words: {words['read']:,} read, {words['in_book']:,} in the book"
+            + (f", dropped on purpose {dropped} (the `dropped-text` findings)" if dropped else "")
+            + (f"; repairs removed {words['removed_by_repairs']:,} and added {words['added_by_repairs']:,}"
+               if words["removed_by_repairs"] or words["added_by_repairs"] else "") + ".")
+    return [line, ""]
 
 
 def _where(finding: Finding) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from lxml import etree
 
 from ..docbook import NS, XLINK_NS, el
-from ..findings import Findings
+from ..findings import FLAGGED, Findings
 from ..ingest.inline import trim_url
 from ..ingest.model import Where
 from .locate import scope_of, where_of
@@ -138,6 +138,7 @@ def _mend_unlinked(root: etree._Element, findings: Findings) -> None:
                                          where=where, chapter=scope)
                 if fixed is None:
                     continue
+                _settle_reader_report(findings, broken)
                 link = el("link", attrs={HREF: quote(fixed, safe=_URI_SAFE)}, text=fixed)
                 wrap_text(node, match.start(), match.start() + len(broken), link)
                 cleaned = _cleaned(fixed, findings, where, scope)
@@ -145,6 +146,14 @@ def _mend_unlinked(root: etree._Element, findings: Findings) -> None:
                     link.set(HREF, quote(cleaned, safe=_URI_SAFE))
                     link.text = cleaned
                 break
+
+
+def _settle_reader_report(findings: Findings, mended: str) -> None:
+    """The reader flagged this URL as unlinkable; now that it is mended, the repair's finding says so instead."""
+    for finding in findings.of_type("broken-url"):
+        if finding.action == FLAGGED and finding.before and (mended in finding.before or finding.before in mended):
+            findings.remove(finding)
+            return
 
 
 def _where(element: etree._Element) -> tuple[Where, str | None]:

@@ -3,11 +3,15 @@
 ``structure_book`` is the stage's entry point. It cuts the stream into regions (opening
 pages, printed contents, parts, chapters, back cover), turns the opening pages into metadata,
 and builds each part and chapter: byline, opening-image remains, sections, notes.
+
+Recognising a book's landmarks is a bonus, never a reason to drop text: what the opening pages
+hold that no rule recognised becomes an untitled ``<preface role="opening">``, and a manuscript
+without chapters or parts is a book of one chapter. What the stage keeps as markup rather than
+text ("Chapter 3", a note's number) is recorded in ``Findings.markup`` for the word balance.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -18,9 +22,9 @@ from ..ingest.model import Block, Kind, Manuscript, Span, Where
 from . import rules
 from .body import BodyBuilder
 from .links import resolve_internal_links
-from .front import build_affiliation, build_info, build_person, build_toc
+from .front import block_spans, build_affiliation, build_info, build_person, build_toc, split_names
 from .notes import NoteLinker, build_bibliography, check_numbering, parse_note_entries, strip_prefix
-from .regions import Region, chapter_label, find_regions, is_heading_like, is_prose
+from .regions import Region, chapter_label, find_regions, is_heading_like, is_prose, top_heading_level
 
 PART_ELEMENTS = {
     "foreword": ("preface", "foreword"),
@@ -47,48 +51,61 @@ def structure_book(manuscript: Manuscript, *, language: str = "en",
         record = findings.flagged if repair.get("action") == "flagged" else findings.repaired
         record(repair["type"], _repair_message(repair), where=Where(line=repair.get("line"), page=repair.get("page")),
                before=repair.get("before"), after=repair.get("after"))
+    report_reader_notes(manuscript, findings)
     blocks = manuscript.blocks
     levels = {_level_key(key): value for key, value in (heading_levels or {}).items()}
     used_levels: set[str] = set()
     book = el("book", attrs={"version": "5.0"})
     book.set(f"{{{XML_NS}}}lang", language)
     regions = find_regions(blocks)
-    if blocks and not any(region.kind in ("part", "chapter") for region in regions):
-        structured = _single_chapter_book(manuscript, book, findings, levels, used_levels)
-        resolve_internal_links(book, findings)
-        return structured
+    divided = any(region.kind in ("part", "chapter") for region in regions)
+    page_based = manuscript.format != "docx"  # a DOCX paragraph boundary is real; a page's end is not
+    # the title: the title page's, else the document's metadata, else its first heading (a copy), else its name
+    fallback_title = manuscript.title or next((block.text.strip() for block in blocks
+                                               if block.kind is Kind.HEADING and block.text.strip()), None) \
+        or manuscript.path.stem
     outlines: dict[str, list] = {}
     chapter_count = 0
     info = None
+    undivided: list[Block] = []  # a text without chapters or parts: the book's one chapter
     for region in regions:
         part_blocks = blocks[region.start:region.end]
-        if region.kind == "opening" and manuscript.format == "docx":
-            info, opening = _docx_opening(part_blocks, manuscript, findings, levels, used_levels)
-            book.append(info)
-            if opening is not None:
-                book.append(opening)
-        elif region.kind == "opening":
-            info = build_info(part_blocks, findings, fallback_title=manuscript.title)
-            book.append(info)
+        if region.kind in ("opening", "loose"):
+            rest = part_blocks
+            if region.kind == "opening":
+                info, rest = build_info(part_blocks, findings, fallback_title=fallback_title,
+                                        strict_titles=not divided or top_heading_level(blocks) is not None)
+                book.append(info)
+            if rest and divided:
+                scope = "opening" if "opening" not in outlines else f"opening-{len(outlines)}"
+                book.append(_opening_part(rest, scope, findings, levels, used_levels, page_based))
+                outlines[scope] = []
+            else:
+                undivided.extend(rest)
         elif region.kind == "toc":
             book.append(build_toc(part_blocks, findings))
         elif region.kind == "part":
-            element, outline = _build_part(blocks, region, findings, levels, used_levels)
+            element, outline = _build_part(blocks, region, findings, levels, used_levels, page_based)
             book.append(element)
             outlines[element.get(f"{{{XML_NS}}}id")] = outline
         elif region.kind == "chapter":
             chapter_count += 1
             element, outline = _build_chapter(blocks, region, chapter_count, findings, levels, used_levels,
-                                              taken=set(outlines))
+                                              taken=set(outlines), page_based=page_based)
             book.append(element)
             outlines[element.get(f"{{{XML_NS}}}id")] = outline
         elif region.kind == "back-cover":
             if info is None:
-                info = el("info", el("title", text=manuscript.title or "Untitled"))
+                info = el("info", el("title", text=fallback_title))
                 book.insert(0, info)
             info.append(_text_media(part_blocks, "back-cover"))
+    if undivided:
+        chapter_count += 1
+        element, outline = _single_chapter(undivided, findings, levels, used_levels, page_based)
+        book.append(element)
+        outlines["ch1"] = outline
     if info is None:
-        book.insert(0, el("info", el("title", text=manuscript.title or manuscript.path.stem)))
+        book.insert(0, el("info", el("title", text=fallback_title)))
     if chapter_count == 0:
         findings.flagged("front-matter-inconsistency", "no chapters were recognised in the manuscript")
     resolve_internal_links(book, findings)
@@ -98,50 +115,20 @@ def structure_book(manuscript: Manuscript, *, language: str = "en",
     return StructuredBook(book, findings, outlines)
 
 
-def _docx_opening(blocks: list[Block], manuscript: Manuscript, findings: Findings, levels: dict[str, int],
-                  used: set[str]) -> tuple[etree._Element, etree._Element | None]:
-    """A Word file's text before its first chapter: the Title-style line (or the file's own title)
-    titles the book, and everything else is kept as an untitled opening preface, never dropped
-    as title-page furniture. (Minimal: the general opening-pages rule belongs to the region finder.)"""
-    titles = [block for block in blocks if block.kind is Kind.HEADING and block.level == 0]
-    info = el("info", el("title", text=manuscript.title or (titles[0].text.strip() if titles else None)
-                         or manuscript.path.stem))
-    rest = [block for block in blocks if block is not (titles[0] if titles and not manuscript.title else None)]
-    if not rest:
-        return info, None
-    preface = el("preface", el("info", el("title")), attrs={"role": "opening"})
-    set_id(preface, "opening")
-    builder = BodyBuilder("opening", findings, heading_levels=levels, used_levels=used)
-    for element in builder.build(rest):
-        preface.append(element)
-    if not _has_content(preface):
-        preface.append(el("para"))
-    return info, preface
+def report_reader_notes(manuscript: Manuscript, findings: Findings) -> None:
+    """What the reader left out on purpose and what it warned about become findings in the report."""
+    for dropped in manuscript.dropped:
+        findings.dropped(dropped.text, dropped.reason, f"left out by the {manuscript.format} reader as "
+                         f"{dropped.reason.replace('-', ' ')}", where=dropped.where)
+    for warning in manuscript.warnings:
+        findings.flagged("reader-warning", f"{warning.kind}: {warning_text(warning.kind, warning.message)}",
+                         where=warning.where, data={"kind": warning.kind})
 
 
-def _single_chapter_book(manuscript: Manuscript, book: etree._Element, findings: Findings,
-                         levels: dict[str, int], used: set[str]) -> StructuredBook:
-    """A manuscript with neither chapter labels nor top-level headings is one chapter, every block kept.
-
-    A minimal fallback so that no reader's text is lost to the opening-pages rule (which reads a
-    manuscript's first pages as metadata); the general rule for such manuscripts belongs with the
-    region finder. The book's title is the format's own (DOCX core properties), a Title-style line
-    (which then is not also a section), or the file name.
-    """
-    blocks = manuscript.blocks
-    title_block = next((block for block in blocks if block.kind is Kind.HEADING and block.level == 0), None)
-    if manuscript.title is None and title_block is not None:
-        blocks = [block for block in blocks if block is not title_block]
-    title_text = manuscript.title or (title_block.text.strip() if title_block else "") or manuscript.path.stem
-    book.append(el("info", el("title", text=title_text)))
-    chapter = el("chapter", attrs={"label": "1"})
-    set_id(chapter, "ch1")
-    chapter.append(el("info", el("title", text=title_text)))
-    linker = NoteLinker("ch1", [], findings)
-    builder = BodyBuilder("ch1", findings, notes=linker, heading_levels=levels, used_levels=used)
-    _extend(chapter, builder.build(blocks))
-    book.append(chapter)
-    return StructuredBook(book, findings, {"ch1": builder.outline})
+def warning_text(kind: str, message: str) -> str:
+    """A reader's message without the kind it may already start with ("pypdf: pypdf: …")."""
+    prefix = f"{kind}:"
+    return message[len(prefix):].strip() if message.startswith(prefix) else message
 
 
 def _level_key(key: str) -> str:
@@ -164,8 +151,34 @@ def _repair_message(repair: dict) -> str:
 # --------------------------------------------------------------------------- parts
 
 
+def _opening_part(blocks: list[Block], scope: str, findings: Findings, levels: dict[str, int], used: set[str],
+                  page_based: bool) -> etree._Element:
+    """Text before the first chapter that is not a title page: kept, as an untitled opening preface."""
+    part = el("preface", el("info", el("title")), attrs={"role": "opening"})
+    set_id(part, scope)
+    builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used, page_based=page_based)
+    for element in builder.build(blocks):
+        part.append(element)
+    if not _has_content(part):
+        part.append(el("para"))
+    return part
+
+
+def _single_chapter(blocks: list[Block], findings: Findings, levels: dict[str, int], used: set[str],
+                    page_based: bool) -> tuple[etree._Element, list]:
+    """A manuscript without chapters or parts is a book of one chapter; its title is the book's."""
+    chapter = el("chapter", el("info", el("title")), attrs={"label": "1"})
+    set_id(chapter, "ch1")
+    entries: list = []
+    linker = NoteLinker("ch1", entries, findings)
+    builder = BodyBuilder("ch1", findings, notes=linker, heading_levels=levels, used_levels=used,
+                          page_based=page_based)
+    _extend(chapter, builder.build(blocks))
+    return chapter, builder.outline
+
+
 def _build_part(blocks: list[Block], region: Region, findings: Findings, levels: dict[str, int],
-                used: set[str]) -> tuple[etree._Element, list]:
+                used: set[str], page_based: bool = True) -> tuple[etree._Element, list]:
     tag, scope = PART_ELEMENTS[region.role]
     title_block = blocks[region.head]
     body = blocks[region.head + 1:region.end]
@@ -190,7 +203,7 @@ def _build_part(blocks: list[Block], region: Region, findings: Findings, levels:
     if signature:
         info.append(_author(signature[0], signature[1:]))
     part.append(info)
-    builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used)
+    builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used, page_based=page_based)
     for element in builder.build(body[body_start:signature_start]):
         part.append(element)
     if not _has_content(part):
@@ -212,7 +225,8 @@ def _author(name_block: Block, affiliation_blocks: list[Block], tag: str = "auth
 
 
 def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: Findings,
-                   levels: dict[str, int], used: set[str], taken: set[str] = frozenset()) -> tuple[etree._Element, list]:
+                   levels: dict[str, int], used: set[str], taken: set[str] = frozenset(),
+                   page_based: bool = True) -> tuple[etree._Element, list]:
     head = blocks[region.head]
     match = chapter_label(head)
     label = match.group("number") if match else str(ordinal)
@@ -232,8 +246,10 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
     i = region.head + 1
     if match and match.group("title"):
         title_spans, title_where = strip_prefix(head.spans, match.start("title")), head.where
+        findings.as_markup(head.text.strip()[:match.start("title")], "chapter-label")
     elif match and i < region.end and not is_prose(blocks[i]) and blocks[i].kind in (Kind.HEADING, Kind.TEXT):
         title_spans, title_where = blocks[i].spans, blocks[i].where
+        findings.as_markup(head.text, "chapter-label")
         i += 1
     elif match:
         findings.flagged("front-matter-inconsistency", f"chapter {label} has no title after its label",
@@ -247,7 +263,7 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
     info.append(title)
 
     authors, affiliations, i = _byline(blocks, i, region.end)
-    for author in _authors(authors, affiliations):
+    for author in _authors(authors, affiliations, findings):
         info.append(author)
     if region.opener_start is not None:
         info.append(_opener(blocks[region.opener_start:region.head]))
@@ -264,7 +280,7 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
         mark_source(info[-1], notes_title.where)
 
     if entries and not has_markers:
-        builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used)
+        builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used, page_based=page_based)
         elements = builder.build(content)
         _extend(chapter, elements)
         # an author-date list's numbers are not cited: the repair stage renumbers it and reports that
@@ -272,7 +288,8 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
         return chapter, builder.outline
 
     linker = NoteLinker(scope, entries, findings)
-    builder = BodyBuilder(scope, findings, notes=linker, heading_levels=levels, used_levels=used)
+    builder = BodyBuilder(scope, findings, notes=linker, heading_levels=levels, used_levels=used,
+                          page_based=page_based)
     _extend(chapter, builder.build(content))
     check_numbering(entries, findings, scope)
     unused = linker.unused()
@@ -338,10 +355,10 @@ def _is_byline(blocks: list[Block], i: int, end: int) -> bool:
     return not (i + 1 < end and is_prose(blocks[i + 1]))  # a line followed by prose is a section heading
 
 
-def _authors(name_blocks: list[Block], affiliation_blocks: list[Block]) -> list[etree._Element]:
+def _authors(name_blocks: list[Block], affiliation_blocks: list[Block], findings: Findings) -> list[etree._Element]:
     names: list[Block] = []
     for block in name_blocks:
-        parts = _split_names(block.text.strip())
+        parts = split_names(block.text.strip(), findings)
         names.extend(Block(Kind.TEXT, [Span(part)], block.where) for part in parts)
     if len(names) > 1 and len(names) == len(affiliation_blocks):
         return [_author(name, [affiliation]) for name, affiliation in zip(names, affiliation_blocks)]
@@ -349,13 +366,6 @@ def _authors(name_blocks: list[Block], affiliation_blocks: list[Block]) -> list[
     if names:
         authors.append(_author(names[-1], affiliation_blocks))
     return authors
-
-
-def _split_names(text: str) -> list[str]:
-    parts = [part.strip() for part in re.split(r"\s*(?:,|\band\b|&)\s*", text) if part.strip()]
-    if len(parts) > 1 and all(rules.looks_like_person(part) for part in parts):
-        return parts
-    return [text]
 
 
 def _opener(blocks: list[Block]) -> etree._Element:
@@ -388,7 +398,7 @@ def _text_media(blocks: list[Block], role: str) -> etree._Element:
     textobject = el("textobject")
     for block in blocks:
         para = el("para")
-        fill_inline(para, block.spans)
+        fill_inline(para, block_spans(block))
         mark_source(para, block.where)
         textobject.append(para)
     return el("mediaobject", textobject, attrs={"role": role})

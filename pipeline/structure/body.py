@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..docbook import el, fill_inline, mark_source, q, set_id
+from ..docbook import append, el, fill_inline, mark_source, q, set_id
 from ..findings import Findings
-from ..ingest.model import Block, Kind, Span, Where
+from ..ingest.model import Block, Gap, Kind, Span, Where
 from . import rules
 
 NoteFactory = Callable[[Span], "etree._Element | None"]
@@ -88,8 +88,10 @@ class BodyBuilder:
     """Builds the DocBook body of one part or chapter from its blocks."""
 
     def __init__(self, scope: str, findings: Findings, notes: NoteFactory | None = None,
-                 heading_levels: dict[str, int] | None = None, used_levels: set[str] | None = None):
+                 heading_levels: dict[str, int] | None = None, used_levels: set[str] | None = None,
+                 page_based: bool = True):
         self.scope = scope
+        self.page_based = page_based  # paragraphs cut by page breaks are re-joined only in page-based input
         self.findings = findings
         self.notes = notes
         self.heading_levels = heading_levels or {}
@@ -181,8 +183,8 @@ class BodyBuilder:
         """Does ``block`` carry on the paragraph made of ``spans``?"""
         if block.kind not in (Kind.TEXT, Kind.HEADING):
             return False
-        if block.where.paragraph is not None:
-            return False  # a DOCX paragraph boundary is real: joins are for page-based input
+        if not self.page_based and block.gap is not Gap.LINE:
+            return False  # a Word paragraph ends where its author ended it
         text = block.text.strip()
         if ends_sentence(spans):
             # "…they converge on principles:" ¶ "adherence to …" is one sentence cut by a page break.
@@ -229,6 +231,8 @@ class BodyBuilder:
             match = rules.TABLE_TITLE.match(blocks[i].text.strip())
             unit.label = match.group("number") if match else str(self.counters["table"])
             unit.title = _after_prefix(blocks[i].spans, match.start("title")) if match else blocks[i].spans
+            if match:
+                self.findings.as_markup(blocks[i].text.strip()[:match.start("title")], "table-label")
             unit.blocks.append(blocks[i])
             j += 1
         source_table = blocks[j].table if j < len(blocks) else None
@@ -242,8 +246,9 @@ class BodyBuilder:
                 unit.row_blocks.append(blocks[j])
             elif unit.label and len(unit.rows) > 1 and _row_text(cells) == _row_text(unit.rows[0]):
                 # the header row repeated at the top of the next page
-                self.findings.repaired("page-break-join", "repeated table header dropped", where=blocks[j].where,
-                                       chapter=self.scope, before=blocks[j].text.strip())
+                self.findings.dropped(blocks[j].text.strip(), "repeated-table-header",
+                                      "the table's header row repeated at the top of the next page is left out",
+                                      where=blocks[j].where, chapter=self.scope)
             elif unit.rows and first_empty:
                 self._continue_row(unit.rows[-1], cells, blocks[j])
                 unit.row_wheres[-1] = unit.row_wheres[-1].through(blocks[j].where)
@@ -275,6 +280,8 @@ class BodyBuilder:
         unit = Unit("figure", [block] + (image.blocks if image else []), where=block.where,
                     label=match.group("number") if match else str(self.counters["figure"]),
                     title=_after_prefix(block.spans, match.start("title")) if match else block.spans)
+        if match:
+            self.findings.as_markup(block.text.strip()[:match.start("title")], "figure-label")
         units.append(unit)
 
     def _glossary(self, blocks: list[Block], i: int, units: list[Unit], titled: bool = True,
@@ -574,13 +581,14 @@ class BodyBuilder:
         title = self._inline(el("title"), unit.title)
         mark_source(title, unit.where)
         figure.append(title)
-        image = next((block for block in unit.blocks if block.kind is Kind.IMAGE), None)
-        figure.append(picture(image) if image is not None and image.image is not None else missing_image())
+        images = [block for block in unit.blocks if block.kind is Kind.IMAGE]
+        carried = next((block for block in images if block.image is not None), None)
+        figure.append(picture(carried) if carried is not None else missing_image(images))
         return figure
 
     def _element_image(self, unit: Unit) -> etree._Element:
         block = unit.blocks[0]
-        return el("informalfigure", picture(block) if block.image is not None else missing_image())
+        return el("informalfigure", picture(block) if block.image is not None else missing_image(unit.blocks))
 
     def _element_glossary(self, unit: Unit) -> etree._Element:
         glossary = el("glosslist", attrs={"role": "abbreviations"})
@@ -650,9 +658,21 @@ def picture(block: Block) -> etree._Element:
     return media
 
 
-def missing_image() -> etree._Element:
-    """Stands for an image the manuscript does not carry (the publisher may supply it later)."""
-    return el("mediaobject", el("textobject", el("phrase"), attrs={"role": "missing-image"}))
+def missing_image(images: list[Block] = ()) -> etree._Element:
+    """Stands for an image the manuscript does not carry (the publisher may supply it later).
+
+    The image's description (a DOCX picture's alt text), when the reader found one, is kept as
+    the text object's phrase: it is the manuscript's text too.
+    """
+    phrase = el("phrase")
+    for block in images:
+        if block.text.strip():
+            if len(phrase) or phrase.text:
+                append(phrase, " ")
+            append(phrase, block.text.strip())
+    if images:
+        mark_source(phrase, images[0].where)
+    return el("mediaobject", el("textobject", phrase, attrs={"role": "missing-image"}))
 
 
 def _after_prefix(spans: list[Span], offset: int) -> list[Span]:

@@ -44,9 +44,21 @@ def build_affiliation(text: str) -> etree._Element:
     return el("affiliation", el("orgname", text=text.strip().rstrip(";,").strip()))
 
 
+def block_spans(block: Block) -> list[Span]:
+    """A block's inline text; a table row's cells one after another (a row among title-page lines)."""
+    if block.kind is not Kind.ROW or not block.cells:
+        return block.spans
+    spans: list[Span] = []
+    for cell in block.cells:
+        if spans and cell:
+            spans.append(Span(" "))
+        spans.extend(cell)
+    return spans
+
+
 def _para(block: Block, role: str | None = None) -> etree._Element:
     para = el("para", attrs={"role": role} if role else None)
-    fill_inline(para, block.spans)
+    fill_inline(para, block_spans(block))
     mark_source(para, block.where)
     return para
 
@@ -59,17 +71,31 @@ def _names_after(blocks: list[Block], start: int, stop: int) -> int:
     return i
 
 
-def build_info(blocks: list[Block], findings: Findings, fallback_title: str | None = None) -> etree._Element:
-    """``<info>`` from the opening pages: cover, title page and imprint."""
+# Paragraph styles Word (and pandoc's DOCX writer) gives a document's metadata: element and role.
+METADATA_STYLES = {"author": "author", "date": "pubdate", "abstract": "abstract", "subtitle": "subtitle"}
+
+
+def build_info(blocks: list[Block], findings: Findings, fallback_title: str | None = None, *,
+               strict_titles: bool = False) -> tuple[etree._Element, list[Block]]:
+    """``<info>`` from the opening pages (cover, title page and imprint), and the blocks it did not use.
+
+    Recognising a title page is a bonus: whatever is not recognised is returned, for the caller to
+    keep in the book. With ``strict_titles`` (formats that mark headings, or a book without
+    chapters) only heading blocks at the start make the title: a short plain paragraph is text.
+    """
     info = el("info")
+    blocks, metadata = _metadata_blocks(blocks)
     texts = [block.text.strip() for block in blocks]
     credits = [i for i, text in enumerate(texts) if rules.CREDIT_LINE.match(text)]
     imprint = next((i for i, text in enumerate(texts) if rules.PUBLISHED_BY.match(text)), len(blocks))
+    credits = [i for i in credits if i < imprint]  # a credit line after "Published by" is the imprint's
     publisher = _publisher(blocks, imprint)
     title_page = _title_page_start(blocks, credits, imprint, publisher)
 
     title_blocks = [block for block in blocks[title_page:(credits[-1] if credits else imprint)]
                     if is_heading_like(block) and not _is_publisher_line(block.text, publisher)]
+    if strict_titles:
+        title_blocks = _leading_headings(blocks[title_page:(credits[-1] if credits else imprint)])
     title_text = " ".join(block.text.strip() for block in title_blocks) or fallback_title
     if not title_text:
         findings.flagged("front-matter-inconsistency", "no title page found: the book has no title",
@@ -79,17 +105,78 @@ def build_info(blocks: list[Block], findings: Findings, fallback_title: str | No
     if title_blocks:
         mark_source(title, title_blocks[0].where.through(title_blocks[-1].where))
     info.append(title)
+    for element in metadata:
+        info.append(element)
+    used = {id(block) for block in title_blocks}
 
     if credits:
         credit = credits[-1]
+        _credit_line(info, blocks[credit], findings)
+        used.add(id(blocks[credit]))
         for block in blocks[credit + 1:_names_after(blocks, credit + 1, imprint)]:
             editor = el("editor", build_person(rules.parse_person(block.text.strip())))
             mark_source(editor, block.where)
             info.append(editor)
+            used.add(id(block))
     if title_page > 0:
         info.append(_cover(blocks[:title_page], publisher))
     _imprint(info, blocks[imprint:], publisher, findings)
-    return info
+    return info, [block for block in blocks[title_page:imprint] if id(block) not in used]
+
+
+def _leading_headings(blocks: list[Block]) -> list[Block]:
+    """The heading blocks a document starts with (a Title style first, when it has one)."""
+    titles = [block for block in blocks if block.kind is Kind.HEADING and block.level == 0]
+    if titles:
+        return titles[:1]
+    leading = []
+    for block in blocks:
+        if block.kind is not Kind.HEADING:
+            break
+        leading.append(block)
+    return leading[:1]
+
+
+def _metadata_blocks(blocks: list[Block]) -> tuple[list[Block], list[etree._Element]]:
+    """Blocks in the document's metadata styles (Author, Date, Abstract, Subtitle) as ``<info>`` elements."""
+    rest, elements = [], []
+    for block in blocks:
+        kind = METADATA_STYLES.get((block.style or "").strip().lower())
+        if kind is None or block.kind is not Kind.TEXT or not block.text.strip():
+            rest.append(block)
+            continue
+        if kind == "author":
+            element = el("author", el("personname", text=block.text.strip()))
+        elif kind == "abstract":
+            element = el("abstract", _para(block))
+        else:
+            element = el(kind)
+            fill_inline(element, block.spans)
+        if kind != "abstract":
+            mark_source(element, block.where)
+        elements.append(element)
+    return rest, elements
+
+
+def _credit_line(info: etree._Element, block: Block, findings: Findings) -> None:
+    """The title page's "Edited by" is the ``<editor>`` markup; names on the same line are editors too."""
+    text = block.text.strip()
+    rest = rules.CREDIT_LINE.match(text).group("rest").strip()
+    findings.as_markup(text[:len(text) - len(rest)] if rest else text, "credit-label")
+    for name in split_names(rest, findings) if rest else []:
+        editor = el("editor", build_person(rules.parse_person(name)))
+        mark_source(editor, block.where)
+        info.append(editor)
+
+
+def split_names(text: str, findings: Findings) -> list[str]:
+    """``A, B and C`` -> the three names; the separators become the markup between ``<editor>``s."""
+    parts = [part.strip() for part in re.split(r"\s*(?:,|\band\b|&)\s*", text) if part.strip()]
+    if len(parts) > 1 and all(rules.looks_like_person(part) for part in parts):
+        for separator in re.findall(r"\band\b|&", text):
+            findings.as_markup(separator, "name-separator")
+        return parts
+    return [text]
 
 
 def _publisher(blocks: list[Block], imprint: int) -> str | None:
@@ -152,7 +239,10 @@ def _imprint(info: etree._Element, blocks: list[Block], publisher_name: str | No
     copyright_element = None
     isbn = None
     i = 1
-    if publisher_name and not rules.PUBLISHED_BY.match(blocks[0].text.strip()).group("rest").strip():
+    published_by = blocks[0].text.strip()
+    rest = rules.PUBLISHED_BY.match(published_by).group("rest").strip()
+    findings.as_markup(published_by[:len(published_by) - len(rest)] if rest else published_by, "imprint-label")
+    if publisher_name and not rest:
         name_block = blocks[1] if len(blocks) > 1 else None
         publisher.append(el("publishername", text=publisher_name))
         if name_block is not None:
@@ -166,6 +256,9 @@ def _imprint(info: etree._Element, blocks: list[Block], publisher_name: str | No
         isbn_match = rules.ISBN_LINE.search(text)
         copyright_match = rules.COPYRIGHT_LINE.match(text)
         if isbn_match:
+            findings.as_markup(text[:isbn_match.start("isbn")], "imprint-label")
+            findings.dropped(text[isbn_match.end("isbn"):], "imprint-remainder", "text after the ISBN is not kept "
+                             "(the book records the ISBN alone)", where=block.where)
             isbn = el("biblioid", attrs={"class": "isbn"}, text=isbn_match.group("isbn").strip())
             mark_source(isbn, block.where)
         elif rules.WEBSITE.match(text):
@@ -178,6 +271,8 @@ def _imprint(info: etree._Element, blocks: list[Block], publisher_name: str | No
             if holder:
                 copyright_element.append(el("holder", text=holder))
             mark_source(copyright_element, block.where)
+            findings.as_markup(text[:copyright_match.start("year") if copyright_match.group("year")
+                                    else copyright_match.start("holder")], "imprint-label")  # "Copyright ©"
             if text.lower().startswith("copyrights"):
                 findings.repaired("front-matter-inconsistency",
                                   "the imprint says 'Copyrights ©'; the book's copyright statement is kept as year "
@@ -229,6 +324,7 @@ def build_toc(blocks: list[Block], findings: Findings) -> etree._Element:
     expected_chapter = 1
     for block in blocks[1:]:
         label, page = rules.split_toc_line(block.text)
+        findings.as_markup(block.text.strip()[len(label):], "page-number")  # the editions number their own
         spans = _label_spans(block, label)
         chapter = rules.CHAPTER_LABEL.match(label) or rules.CHAPTER_LABEL_GLUED.match(label)
         if chapter:
@@ -272,7 +368,9 @@ def build_toc(blocks: list[Block], findings: Findings) -> etree._Element:
 
 def _label_spans(block: Block, label: str) -> list[Span]:
     """The inline spans of a contents line without its page number and leader dots."""
-    spans = block.cells[0] if block.kind is Kind.ROW and block.cells else block.spans
+    spans = block.spans
+    if block.kind is Kind.ROW and block.cells:  # the cells as ``block.text`` joins them, so offsets agree
+        spans = [span for index, cell in enumerate(block.cells) for span in ([Span("\t")] if index else []) + cell]
     out: list[Span] = []
     remaining = len(label)
     for span in spans:

@@ -25,6 +25,7 @@ class NoteEntry:
     spans: list[Span]
     where: Where
     blocks: list[Block] | None = None  # for attached notes (DOCX), their own paragraphs
+    printed_number: str = ""  # the number as printed before the note ("12."), which becomes its label
     used: bool = False
     element_id: str | None = None
 
@@ -79,15 +80,17 @@ def parse_note_entries(blocks: list[Block], findings: Findings, scope: str) -> l
         started = _entry_number(block, entries[-1].number if entries else None)
         if started is not None:
             number, cut = started
-            entries.append(NoteEntry(number, strip_prefix(block.spans, cut), block.where))
+            entries.append(NoteEntry(number, strip_prefix(block.spans, cut), block.where,
+                                     printed_number=block.text[:cut]))
         elif entries:
             last = entries[-1]
             joiner = "" if not last.spans or last.spans[-1].text.endswith((" ", "/")) else " "
             last.spans = last.spans + ([Span(joiner)] if joiner else []) + list(block.spans)
             last.where = last.where.through(block.where)
-        else:
+        else:  # kept as an unnumbered entry: the editor decides what it is
             findings.flagged("note-without-marker", "text under the notes heading that is not a numbered note",
                              where=block.where, chapter=scope, before=block.text[:120])
+            entries.append(NoteEntry(None, list(block.spans), block.where))
     return entries
 
 
@@ -137,12 +140,14 @@ class NoteLinker:
             self.findings.flagged("marker-without-note", f"note marker {span.text} has no note in the list",
                                   chapter=self.scope, before=span.text, data={"label": span.text})
             return el("superscript", attrs={"role": "noteref"}, text=span.text)
+        self.findings.as_markup(span.text, "note-marker")  # the marker is the footnote's label
         if entry.used:
             return el("footnoteref", attrs={"linkend": entry.element_id, "label": span.text})
         return self._footnote(entry, span.text)
 
     def _footnote(self, entry: NoteEntry, label: str, endnote: bool = False) -> etree._Element:
         entry.used = True
+        self.findings.as_markup(entry.printed_number, "note-number")  # the note's number is its label too
         entry.element_id = f"{self.scope}-{'en' if endnote else 'fn'}{label}"
         footnote = el("footnote", attrs={"label": label, "role": "endnote" if endnote else None})
         set_id(footnote, entry.element_id)
