@@ -23,13 +23,15 @@ from pathlib import Path
 from ..errors import InputError, LimitError
 from ..safety import DEFAULT_LIMITS, Limits
 from .inline import linkify
-from .model import Block, Gap, Kind, Manuscript, ReaderWarning, Span, Where
+from .model import Block, Dropped, Gap, Kind, Manuscript, ReaderWarning, Span, Where
 from .pdf_text import Line as _Line
 from .pdf_text import Run as _Run
 from .pdf_text import Widths, drop_furniture, page_lines, xml_safe
 
 _SOFT_HYPHENS = ("\u2010", "\u00ad")
 _LIST_MARKER = re.compile(r"^(?:[•●▪◦‣–-]|\d{1,3}[.)])$")
+_LEADER = re.compile(r"^(?P<label>.*?\S)(?P<leader>\s*(?:\.\s*){3,})(?P<page>\d{1,4}|[ivxlcdm]{1,7})$",
+                     re.IGNORECASE)
 _BACKLINK = re.compile(r"\s*[↩↑⤴]\ufe0e?\ufe0f?\s*$")
 
 
@@ -118,7 +120,7 @@ def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
                               f"font encoding?); check the text there", Where(page=page))
                 for page, count in sorted(dropped.items())]
     return Manuscript(path=path, format="pdf", blocks=blocks, title=xml_safe(title) if title else None,
-                      warnings=warnings, repairs=assembler.repairs)
+                      warnings=warnings + assembler.warnings, dropped=assembler.dropped, repairs=assembler.repairs)
 
 
 # --------------------------------------------------------------------------- assembly
@@ -132,10 +134,38 @@ class _Assembler:
         sizes = Counter()
         for lines in self.pages:
             for line in lines:
-                sizes[round(line.size * 2) / 2] += len(line.text)
+                sizes[_size_key(line.size)] += len(line.text)
         self.body = sizes.most_common(1)[0][0] if sizes else 10.0
         self.pitch = self._pitch()
+        self.frames = self._text_frames()
+        self.margin, self.page_edge = 0.0, 0.0
+        self.indent = self._paragraph_indent()
         self.levels = self._heading_levels()
+        self.dropped: list[Dropped] = []
+        self.repairs: list[dict] = []
+        self.warnings: list[ReaderWarning] = []
+        self._lines_of: dict[int, list[_Line]] = {}  # id(block) -> the lines it was made of
+        self._margin_of: dict[int, float] = {}  # id(block) -> the margin of its page
+
+    def _text_frames(self) -> dict[int, tuple[float, float]]:
+        """The text block's left margin and right edge on left (0) and right (1) pages.
+
+        Left and right pages of a book have mirrored margins; the frame is where most lines of
+        body text start and end, so that a title page or a page of short lines is measured
+        against the book's frame, not against its own few lines.
+        """
+        frames: dict[int, tuple[float, float]] = {}
+        for parity in (0, 1):
+            body = [line for lines in self.pages[parity::2] for line in lines
+                    if abs(line.size - self.body) < 0.6 and line.columns == 1]
+            if len(body) < 5:
+                continue
+            starts = Counter(round(line.x) for line in body)
+            ends = sorted(line.end for line in body)
+            frames[parity] = (float(starts.most_common(1)[0][0]), ends[int(len(ends) * 0.9)])
+        if frames and len(frames) == 1:
+            frames[1 - next(iter(frames))] = next(iter(frames.values()))
+        return frames
 
     def _pitch(self) -> float:
         gaps = []
@@ -160,22 +190,78 @@ class _Assembler:
                 and abs(line.x - self.margin) <= 1.5 and not text.rstrip().endswith((".", ",", ";", ":"))
                 and not _list_marker(line))
 
-    def _heading_levels(self) -> dict[float, int]:
-        """Heading sizes ranked, largest first (level 1); the largest size, when it is used only on
-        the first page, is the book's title there (level 0)."""
-        pages_of: dict[float, set[int]] = {}
+    def _paragraph_indent(self) -> float | None:
+        """The book's first-line indent: the commonest small offset from the margin of a full text
+        line between lines at the margin (a caption, quotation or list indented as a whole is not it)."""
+        offsets: Counter[int] = Counter()
+        for index, lines in enumerate(self.pages):
+            frame = self.frames.get(index % 2)
+            if frame is None:
+                continue
+            for above, line, below in zip([None] + lines, lines, lines[1:]):
+                offset = _left(line) - frame[0]
+                if abs(line.size - self.body) < 0.6 and 0.6 * line.size < offset <= 4.0 * line.size \
+                        and line.end >= frame[1] - 2.0 * line.size and abs(_left(below) - frame[0]) < 0.6 * line.size \
+                        and (above is None or abs(_left(above) - frame[0]) < 0.6 * line.size
+                             or abs(above.size - line.size) > 0.6):
+                    offsets[round(offset)] += 1
+        if not offsets or offsets.most_common(1)[0][1] < 3:
+            return None
+        return float(offsets.most_common(1)[0][0])
+
+    def _heading_levels(self) -> dict[float, int | None]:
+        """Heading levels by size, from the headings that introduce running text.
+
+        A heading followed (after any other headings) by lines of text size is a heading of the
+        text: those sizes are ranked, largest first (level 1). Larger lines set only where no
+        text follows (chapter openers, part title pages) are division titles (level 1), and the
+        largest of them, when only the first page uses it, is the book's title (level 0). Smaller
+        display lines there (a chapter label, a byline set large) are no level of the outline:
+        they stay headings without a level, for the structuring stage to read as labels and names.
+        """
+        text_sizes: set[float] = set()
+        display: dict[float, set[int]] = {}
         for lines in self.pages:
-            for line in lines:
-                if self._is_heading(line, False):
-                    pages_of.setdefault(round(line.size * 2) / 2, set()).add(line.page)
-        ranked = sorted(pages_of, reverse=True)
-        if len(ranked) > 1 and pages_of[ranked[0]] == {1}:
-            return {ranked[0]: 0, **{size: rank + 1 for rank, size in enumerate(ranked[1:])}}
-        return {size: rank + 1 for rank, size in enumerate(ranked)}
+            for index, line in enumerate(lines):
+                if not self._is_heading(line, False):
+                    continue
+                if self._introduces_text(lines, index):
+                    text_sizes.add(_size_key(line.size))
+                else:
+                    display.setdefault(_size_key(line.size), set()).add(line.page)
+        if not text_sizes:  # no running text under any heading: rank them all
+            ranked = sorted(display, reverse=True)
+            if len(ranked) > 1 and display[ranked[0]] == {1}:
+                return {ranked[0]: 0, **{size: rank + 1 for rank, size in enumerate(ranked[1:])}}
+            return {size: rank + 1 for rank, size in enumerate(ranked)}
+        ranked = sorted(text_sizes, reverse=True)
+        levels: dict[float, int | None] = {size: rank + 1 for rank, size in enumerate(ranked)}
+        larger = sorted((size for size in display if size not in levels and size > ranked[0]), reverse=True)
+        for size in larger:
+            levels[size] = 1
+        if larger and display[larger[0]] == {1}:
+            levels[larger[0]] = 0
+        for size in display:
+            levels.setdefault(size, None)
+        return levels
+
+    def _introduces_text(self, lines: list[_Line], index: int) -> bool:
+        """Is the heading at ``index`` followed on its page, past other headings, by running text:
+        text-size lines that fill at least most of a line of the text frame (not a name or two)?"""
+        frame = next(iter(self.frames.values()), None)
+        measure = frame[1] - frame[0] if frame else 20 * self.body
+        width = 0.0
+        for line in lines[index + 1:]:
+            if self._is_heading(line, False):
+                if width:
+                    break
+                continue
+            if abs(line.size - self.body) < 0.6:
+                width += line.end - line.x
+        return width >= 0.8 * measure
 
     def blocks(self) -> list[Block]:
         blocks: list[Block] = []
-        self.repairs: list[dict] = []
         for lines in self.pages:
             page_blocks = self._page_blocks(lines)
             if not page_blocks:
@@ -193,31 +279,58 @@ class _Assembler:
         return blocks
 
     def _cut_by_page_break(self, previous: Block, first: Block) -> bool:
-        """A paragraph whose last line on the page is full continues on the next page."""
+        """A paragraph whose last line on the page is full continues on the next page, unless the
+        next page's first line is indented: then a new paragraph starts there."""
         if previous.kind not in (Kind.TEXT, Kind.ITEM) or first.kind is not Kind.TEXT or not first.spans:
             return False
         if previous.size is None or first.size is None or abs(previous.size - first.size) > 0.6:
             return False
+        if self._starts_indented(previous, first):
+            return False
         return bool(previous.full_last_line)
 
+    def _starts_indented(self, previous: Block, first: Block) -> bool:
+        """Does ``first`` (at the top of a page) start to the right of where ``previous``'s lines
+        run on (a list item's text, or the margin), by a paragraph indent?"""
+        above, below = self._lines_of.get(id(previous)), self._lines_of.get(id(first))
+        if not above or not below:
+            return False
+        line = below[0]
+        # left and right pages have different margins: compare the offsets from each page's margin
+        runs_on = _left(above[-1]) - self._margin_of[id(previous)] if len(above) > 1 else 0.0
+        return 0.6 * line.size < (_left(line) - self.margin) - runs_on <= 4.0 * line.size
+
+    def _frame(self, lines: list[_Line]) -> tuple[float, float]:
+        """This page's text margin and right edge: its own when it has enough body lines, else the book's."""
+        page = lines[0].page if lines else 1
+        frame = self.frames.get((page - 1) % 2)
+        body = [line for line in lines if abs(line.size - self.body) < 0.6 and line.columns == 1]
+        if len(body) >= 5 or frame is None:
+            margins = Counter(round(line.x) for line in body)
+            margin = float(margins.most_common(1)[0][0]) if margins else (frame[0] if frame else 0.0)
+            return margin, self._right_edge(lines)
+        return frame
+
     def _page_blocks(self, lines: list[_Line]) -> list[Block]:
-        self.page_edge = self._right_edge(lines)
-        margins = Counter(round(line.x) for line in lines if abs(line.size - self.body) < 0.6)
-        self.margin = float(margins.most_common(1)[0][0]) if margins else 0.0
+        self.margin, self.page_edge = self._frame(lines)
         blocks: list[Block] = []
         i = 0
         while i < len(lines):
             line = lines[i]
             if self._is_heading(line, lines[i - 1] if i else None):
                 j = i + 1
-                while j < len(lines) and self._is_heading(lines[j], False) and abs(lines[j].size - line.size) < 0.3 \
-                        and lines[j - 1].y - lines[j].y <= 1.6 * line.size and not _starts_label(lines[j - 1]):
+                while j < len(lines) and (self._is_heading(lines[j], False) or (line.bold and lines[j].bold)) \
+                        and abs(lines[j].size - line.size) < 0.3 \
+                        and lines[j - 1].y - lines[j].y <= 1.6 * line.size and not _starts_label(lines[j - 1]) \
+                        and not self._would_fit(lines[j - 1], lines[j]):
                     j += 1
-                level = self.levels.get(round(line.size * 2) / 2, max(self.levels.values(), default=0) + 1)
+                default = max((level for level in self.levels.values() if level is not None), default=0) + 1
+                level = self.levels.get(_size_key(line.size), default)
                 blocks.append(self._block(lines[i:j], Kind.HEADING, level=level))
                 i = j
-            elif self._opens_table(lines, i):
-                j = self._table_end(lines, i)
+            elif self._opens_table(lines, i) or self._table_before(lines, i) is not None:
+                opener = i if self._opens_table(lines, i) else self._table_before(lines, i)
+                j = self._table_end(lines, opener)
                 blocks.extend(self._table(lines[i:j]))
                 i = j
             else:
@@ -225,9 +338,25 @@ class _Assembler:
                 while j < len(lines) and self._continues(lines[j - 1], lines[j], lines[i]):
                     j += 1
                 kind = Kind.ITEM if _list_marker(lines[i]) else Kind.TEXT
-                blocks.append(self._block(lines[i:j], kind))
+                block = self._block(lines[i:j], kind)
+                blocks.append(self._contents_entry(block) if kind is Kind.TEXT else block)
                 i = j
         return blocks
+
+    def _contents_entry(self, block: Block) -> Block:
+        """A line of a printed contents (``Foreword . . . . v``): a row of title and page number.
+
+        The leader dots only lead the eye to the number; they are dropped, and recorded as dropped.
+        """
+        match = _LEADER.match(block.text)
+        if not match:
+            return block
+        self.dropped.append(Dropped(match.group("leader").strip(), block.where, "contents-leader"))
+        row = Block(Kind.ROW, [], block.where, gap=block.gap, size=block.size,
+                    cells=[_slice_spans(block.spans, 0, match.end("label")), [Span(match.group("page"))]])
+        self._lines_of[id(row)] = self._lines_of.get(id(block), [])
+        self._margin_of[id(row)] = self.margin
+        return row
 
     def _opens_table(self, lines: list[_Line], i: int) -> bool:
         """A line of several cells opens a table when the next line keeps to the same columns.
@@ -245,14 +374,50 @@ class _Assembler:
         return any(abs(run.x - x) <= 3 for run in following.body_runs for x in inner)
 
     def _continues(self, previous: _Line, line: _Line, first: _Line) -> bool:
-        """Is ``line`` the next line of the paragraph that ``previous`` belongs to?"""
+        """Is ``line`` the next line of the paragraph that ``previous`` belongs to?
+
+        Not after extra space, not at a first-line indent, and not when its first word would
+        have fitted on the line above: the line above was ended on purpose, not wrapped.
+        """
         if self._is_heading(line, previous) or abs(line.size - first.size) > 0.6:
             return False
         if previous.y - line.y > 1.25 * max(self.pitch * line.size / self.body, line.size * 1.1):
             return False
         if _list_marker(line):
             return False
-        return True
+        if not _list_marker(first) and _left(line) - _left(previous) > 0.6 * line.size and self._indented(line):
+            return False
+        return not self._would_fit(previous, line)
+
+    def _indented(self, line: _Line) -> bool:
+        """Does the line start at a paragraph indent (a little right of the margin, not centred)?
+        A note marker that wrapped to the start of a line counts: the line starts at the margin."""
+        return 0.6 * line.size < _left(line) - self.margin <= 4.0 * line.size
+
+    def _would_fit(self, previous: _Line, line: _Line) -> bool:
+        """Would the first word of ``line`` have fitted at the end of ``previous``?
+
+        A left-aligned or justified line has the room up to the right edge; a centred or
+        right-aligned one (starting well inside the margin) the width of the text frame; a
+        block indented as a whole may be indented on the right too, so it is not judged.
+        """
+        runs = line.body_runs
+        if not runs or not runs[0].text.strip():
+            return False
+        if previous.text.endswith(("-", *_SOFT_HYPHENS)):
+            return False  # a word (or a compound) broken at the line end
+        run = runs[0]
+        word = run.text.strip().split()[0]
+        word_width = run.width * len(word) / max(len(run.text), 1) + 0.3 * run.size
+        offset = _left(previous) - self.margin
+        if offset > 4.0 * previous.size:
+            room = (self.page_edge - self.margin) - (previous.end - previous.x)
+        elif offset > 0.6 * previous.size and abs(_left(line) - _left(previous)) <= 1.0 and \
+                not (self.indent is not None and abs(offset - self.indent) <= 1.5):
+            return False  # a block indented as a whole (a caption, a quotation): its right edge is unknown
+        else:
+            room = self.page_edge - previous.end
+        return word_width < room - 0.5 * line.size
 
     def _table_end(self, lines: list[_Line], start: int) -> int:
         """Lines after a many-column line stay in the table while they keep to its columns."""
@@ -278,12 +443,7 @@ class _Assembler:
         for x in starts:
             if not columns or x - columns[-1] > 2 * self.body:
                 columns.append(x)
-        groups: list[list[_Line]] = []
-        for line in lines:
-            if groups and groups[-1][-1].y - line.y <= 1.15 * self.pitch:
-                groups[-1].append(line)
-            else:
-                groups.append([line])
+        groups = _row_groups(lines, columns[0])
         rows = []
         for group in groups:
             cells: list[list[Span]] = [[] for _ in columns]
@@ -295,6 +455,29 @@ class _Assembler:
                               cells=[linkify(_tidy(cell)) for cell in cells]))
         return rows
 
+    def _table_before(self, lines: list[_Line], i: int) -> int | None:
+        """Where a table opens a few lines below ``i`` whose header cells start on those lines.
+
+        A header set bottom-aligned has its first lines in only some columns ("Type of" above
+        "Infra-|Core strategic", above the full header line): they belong to the table when each
+        of their runs stands in one of its columns, in its type size, at its line spacing.
+        """
+        for k in range(i + 1, min(i + 4, len(lines) - 1)):
+            if lines[k].columns == 1:
+                above = lines[k - 1]
+                if above.y - lines[k].y > 1.6 * lines[k].size or abs(lines[k].size - lines[i].size) > 0.3:
+                    return None
+                continue
+            if not self._opens_table(lines, k) or lines[k - 1].y - lines[k].y > 1.6 * lines[k].size:
+                return None
+            columns = {round(run.x) for line in lines[k:k + 2] for run in line.body_runs}
+            header = lines[i:k]
+            if all(abs(line.size - lines[k].size) <= 0.3 and
+                   all(any(abs(run.x - x) <= 1.5 for x in columns) for run in line.body_runs) for line in header):
+                return k
+            return None
+        return None
+
     def _right_edge(self, lines: list[_Line]) -> float:
         ends = sorted(line.end for line in lines if abs(line.size - self.body) < 0.6)
         return ends[int(len(ends) * 0.9)] if ends else max((line.end for line in lines), default=0.0)
@@ -302,19 +485,70 @@ class _Assembler:
     def _block(self, lines: list[_Line], kind: Kind, level: int | None = None) -> Block:
         spans: list[Span] = []
         for index, line in enumerate(lines):
-            line_spans = [_run_span(run, in_heading=kind is Kind.HEADING) for run in line.runs]
+            line_spans = [_run_span(run, in_heading=kind is Kind.HEADING) for run in line.runs
+                          if not _BACKLINK.fullmatch(run.text)]  # a note's link back to its marker
             for span in line_spans:
                 spans = _append_text(spans, span) if index and span is line_spans[0] else spans + [span]
         spans = _tidy(spans)
         if kind is Kind.TEXT or kind is Kind.ITEM:
             spans = linkify(spans)
         block = Block(kind, spans, Where(page=lines[0].page), level=level, size=lines[0].size)
+        self._lines_of[id(block)] = lines
+        self._margin_of[id(block)] = self.margin
         block.full_last_line = lines[-1].end >= self.page_edge - 2.0 * lines[-1].size
         if kind is Kind.ITEM:
             marker = lines[0].body_runs[0].text.strip().split()[0] if lines[0].body_runs else "•"
             block.bullet = marker
             block.spans = _drop_leading(block.spans, marker)
         return block
+
+
+def _row_groups(lines: list[_Line], first_column: float) -> list[list[_Line]]:
+    """A table's lines grouped into rows.
+
+    Rows stand apart by more space than the lines inside a cell: the smallest line distance
+    in the table is the distance inside a cell. When no distance stands out (single-line rows,
+    or a list set tight), a line with text in the first column opens a row.
+    """
+    gaps = [above.y - below.y for above, below in zip(lines, lines[1:])]
+    inner = min(gaps, default=0.0)
+    if any(gap > 1.15 * inner for gap in gaps):
+        groups: list[list[_Line]] = [[lines[0]]]
+        for gap, line in zip(gaps, lines[1:]):
+            if gap > 1.15 * inner:
+                groups.append([line])
+            else:
+                groups[-1].append(line)
+        return groups
+    groups = []
+    for line in lines:
+        if not groups or abs(_left(line) - first_column) <= 3:
+            groups.append([line])
+        else:
+            groups[-1].append(line)
+    return groups
+
+
+def _left(line: _Line) -> float:
+    """Where the line's first glyph stands, superscripts included."""
+    return min(run.x for run in line.runs)
+
+
+def _slice_spans(spans: list[Span], start: int, end: int) -> list[Span]:
+    """The spans covering characters ``start`` to ``end`` of their joined text, styles kept."""
+    out: list[Span] = []
+    offset = 0
+    for span in spans:
+        low, high = max(start - offset, 0), min(end - offset, len(span.text))
+        if low < high:
+            out.append(Span(span.text[low:high], span.emphasis, span.strong, span.superscript, span.href))
+        offset += len(span.text)
+    return out
+
+
+def _size_key(size: float) -> float:
+    """Font sizes compared to the half point: the same style can come out 10.5 or 10.52."""
+    return round(size * 2) / 2
 
 
 def _starts_label(line: _Line) -> bool:

@@ -103,7 +103,9 @@ class BodyBuilder:
         while i < len(blocks):
             block = blocks[i]
             text = block.text.strip()
-            if block.kind is Kind.IMAGE:
+            if block.kind is Kind.IMAGE or (rules.is_missing_image_text(text) and i + 1 < len(blocks)
+                                            and rules.FIGURE_TITLE.match(blocks[i + 1].text.strip())):
+                # a press edition read back prints its placeholder where the image was missing
                 units.append(Unit("image", [block], where=block.where))
                 i += 1
             elif block.kind is not Kind.ROW and (rules.TABLE_TITLE.match(text) or (
@@ -428,7 +430,9 @@ class BodyBuilder:
         title = self._inline(el("title"), unit.title)
         mark_source(title, unit.where)
         figure.append(title)
-        figure.append(missing_image())
+        placeholder = next((block.text.strip() for block in unit.blocks
+                            if block.kind is Kind.TEXT and rules.is_missing_image_text(block.text)), "")
+        figure.append(missing_image(placeholder))
         return figure
 
     def _element_image(self, unit: Unit) -> etree._Element:
@@ -462,9 +466,10 @@ def _row_text(cells: list[list[Span]]) -> list[str]:
     return [" ".join("".join(span.text for span in cell).split()) for cell in cells]
 
 
-def missing_image() -> etree._Element:
-    """Stands for an image the manuscript does not carry (the publisher may supply it later)."""
-    return el("mediaobject", el("textobject", el("phrase"), attrs={"role": "missing-image"}))
+def missing_image(placeholder: str = "") -> etree._Element:
+    """Stands for an image the manuscript does not carry (the publisher may supply it later); a
+    placeholder printed in its place (an edition read back) is kept as the phrase."""
+    return el("mediaobject", el("textobject", el("phrase", text=placeholder or None), attrs={"role": "missing-image"}))
 
 
 def _after_prefix(spans: list[Span], offset: int) -> list[Span]:

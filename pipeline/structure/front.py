@@ -13,7 +13,7 @@ from lxml import etree
 
 from ..docbook import DB_NS, el, fill_inline, mark_source
 from ..findings import Findings
-from ..ingest.model import Block, Kind, Span
+from ..ingest.model import Block, Kind, Span, Where
 from . import rules
 from .regions import is_heading_like, is_prose
 
@@ -82,14 +82,27 @@ def build_info(blocks: list[Block], findings: Findings, fallback_title: str | No
 
     if credits:
         credit = credits[-1]
-        for block in blocks[credit + 1:_names_after(blocks, credit + 1, imprint)]:
-            editor = el("editor", build_person(rules.parse_person(block.text.strip())))
-            mark_source(editor, block.where)
+        for name, where in _credited_names(blocks, credit, imprint):
+            editor = el("editor", build_person(rules.parse_person(name)))
+            mark_source(editor, where)
             info.append(editor)
     if title_page > 0:
         info.append(_cover(blocks[:title_page], publisher))
     _imprint(info, blocks[imprint:], publisher, findings)
     return info
+
+
+def _credited_names(blocks: list[Block], credit: int, imprint: int) -> list[tuple[str, Where]]:
+    """The names a credit line gives: the name lines under it, or those on the line itself
+    ("Edited by Dr. CHHENG Kimlong, LIM Menghour", as an imprint page prints them)."""
+    below = blocks[credit + 1:_names_after(blocks, credit + 1, imprint)]
+    if below:
+        return [(block.text.strip(), block.where) for block in below]
+    rest = rules.CREDIT_LINE.match(blocks[credit].text.strip()).group("rest").strip()
+    names = [part.strip() for part in re.split(r"\s*(?:,|;|\band\b|&)\s*", rest) if part.strip()]
+    if names and all(rules.looks_like_person(name) for name in names):
+        return [(name, blocks[credit].where) for name in names]
+    return []
 
 
 def _publisher(blocks: list[Block], imprint: int) -> str | None:
