@@ -30,7 +30,7 @@ from .pdf_text import Widths, drop_furniture, page_lines, xml_safe
 
 _SOFT_HYPHENS = ("\u2010", "\u00ad")
 _LIST_MARKER = re.compile(r"^(?:[•●▪◦‣–-]|\d{1,3}[.)])$")
-_LEADER = re.compile(r"^(?P<label>.*?\S)(?P<leader>\s*(?:\.\s*){3,})(?P<page>\d{1,4}|[ivxlcdm]{1,7})$",
+_LEADER = re.compile(r"^(?P<label>.*?\S)(?P<leader>\s*(?:\.\s*){2,})(?P<page>\d{1,4}|[ivxlcdm]{1,7})$",
                      re.IGNORECASE)
 _BACKLINK = re.compile(r"\s*[↩↑⤴]\ufe0e?\ufe0f?\s*$")
 
