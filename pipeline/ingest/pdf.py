@@ -220,29 +220,28 @@ class _Assembler:
         they stay headings without a level, for the structuring stage to read as labels and names.
         """
         text_sizes: set[float] = set()
-        display: dict[float, set[int]] = {}
+        display: set[float] = set()
+        pages_of: dict[float, set[int]] = {}
         for lines in self.pages:
             for index, line in enumerate(lines):
                 if not self._is_heading(line, False):
                     continue
-                if self._introduces_text(lines, index):
-                    text_sizes.add(_size_key(line.size))
-                else:
-                    display.setdefault(_size_key(line.size), set()).add(line.page)
+                size = _size_key(line.size)
+                pages_of.setdefault(size, set()).add(line.page)
+                (text_sizes if self._introduces_text(lines, index) else display).add(size)
+        levels: dict[float, int | None] = {}
+        largest = max(pages_of, default=None)
+        if largest is not None and len(pages_of) > 1 and pages_of[largest] == {1}:
+            levels[largest] = 0  # set once, on the first page: the book's title
+            text_sizes.discard(largest)
+            display.discard(largest)
         if not text_sizes:  # no running text under any heading: rank them all
             ranked = sorted(display, reverse=True)
-            if len(ranked) > 1 and display[ranked[0]] == {1}:
-                return {ranked[0]: 0, **{size: rank + 1 for rank, size in enumerate(ranked[1:])}}
-            return {size: rank + 1 for rank, size in enumerate(ranked)}
+            return {**levels, **{size: rank + 1 for rank, size in enumerate(ranked)}}
         ranked = sorted(text_sizes, reverse=True)
-        levels: dict[float, int | None] = {size: rank + 1 for rank, size in enumerate(ranked)}
-        larger = sorted((size for size in display if size not in levels and size > ranked[0]), reverse=True)
-        for size in larger:
-            levels[size] = 1
-        if larger and display[larger[0]] == {1}:
-            levels[larger[0]] = 0
-        for size in display:
-            levels.setdefault(size, None)
+        levels.update({size: rank + 1 for rank, size in enumerate(ranked)})
+        for size in display - text_sizes:
+            levels[size] = 1 if size > ranked[0] else None
         return levels
 
     def _introduces_text(self, lines: list[_Line], index: int) -> bool:
@@ -263,20 +262,67 @@ class _Assembler:
     def blocks(self) -> list[Block]:
         blocks: list[Block] = []
         for lines in self.pages:
-            page_blocks = self._page_blocks(lines)
-            if not page_blocks:
-                continue
-            page_blocks[0].gap = Gap.PAGE
-            first = page_blocks[0]
-            if blocks and self._cut_by_page_break(blocks[-1], first):
-                previous = blocks[-1]
-                self.repairs.append({"type": "page-break-join", "page": first.where.page,
-                                     "before": previous.text[-40:] + " ¶ " + first.text[:40]})
-                previous.spans = _tidy(_append_text(previous.spans, first.spans[0]) + first.spans[1:])
-                previous.where = previous.where.through(first.where)
-                page_blocks = page_blocks[1:]
-            blocks.extend(page_blocks)
+            self.margin, self.page_edge = self._frame(lines)
+            body, notes = self._split_notes(lines)
+            page_blocks = self._page_blocks(body)
+            if page_blocks:
+                page_blocks[0].gap = Gap.PAGE
+                first = page_blocks[0]
+                if blocks and self._cut_by_page_break(blocks[-1], first):
+                    previous = blocks[-1]
+                    self.repairs.append({"type": "page-break-join", "page": first.where.page,
+                                         "before": previous.text[-40:] + " ¶ " + first.text[:40]})
+                    previous.spans = _tidy(_append_text(previous.spans, first.spans[0]) + first.spans[1:])
+                    previous.where = previous.where.through(first.where)
+                    page_blocks = page_blocks[1:]
+                blocks.extend(page_blocks)
+            for label, note_lines in notes:
+                blocks.extend(self._attach_note(blocks, label, note_lines))
         return blocks
+
+    # ----------------------------------------------------------------- notes at the page foot
+
+    def _split_notes(self, lines: list[_Line]) -> tuple[list[_Line], list[tuple[str, list[_Line]]]]:
+        """The page's text lines, and its foot notes as (number, lines).
+
+        A foot note starts at the margin with its number set as a superscript (Word and
+        LibreOffice put the number on a line of its own above the text; the text layer joins it
+        to the line it stands on); the notes run from the first such line, after the extra space
+        above the separator, to the page's end.
+        """
+        start = next((i for i, line in enumerate(lines) if _note_number(line) is not None
+                      and abs(_left(line) - self.margin) < line.size
+                      and (i == 0 or lines[i - 1].y - line.y > 1.5 * self.pitch)), None)
+        if start is None:
+            return lines, []
+        notes: list[tuple[str, list[_Line]]] = []
+        for line in lines[start:]:
+            number = _note_number(line)
+            if number is not None and abs(_left(line) - self.margin) < line.size:
+                notes.append((number, [line]))
+            else:
+                notes[-1][1].append(line)
+        return lines[:start], notes
+
+    def _attach_note(self, blocks: list[Block], label: str, lines: list[_Line]) -> list[Block]:
+        """Hang the note on its marker: the last superscript ``label`` not yet given a note, on this
+        page or the two before. A note without a marker stays in the text, with a warning."""
+        note = self._block(lines, Kind.TEXT)
+        note.spans = _drop_leading(note.spans, label) if note.spans and not note.spans[0].superscript \
+            else note.spans[1:]
+        note.spans = _tidy(note.spans)
+        page = lines[0].page
+        for block in reversed(blocks):
+            if block.where.page is not None and block.where.page < page - 2:
+                break
+            spans = block.spans if block.kind is not Kind.ROW else [span for cell in block.cells or [] for span in cell]
+            for span in reversed(spans):
+                if span.superscript and span.text.strip() == label and span.note is None:
+                    span.note, span.note_label = [note], label
+                    return []
+        self.warnings.append(ReaderWarning("note-without-marker", f"foot note {label} has no marker in the text "
+                                           f"before it; kept where it stands", Where(page=page)))
+        return [note]
 
     def _cut_by_page_break(self, previous: Block, first: Block) -> bool:
         """A paragraph whose last line on the page is full continues on the next page, unless the
@@ -312,7 +358,6 @@ class _Assembler:
         return frame
 
     def _page_blocks(self, lines: list[_Line]) -> list[Block]:
-        self.margin, self.page_edge = self._frame(lines)
         blocks: list[Block] = []
         i = 0
         while i < len(lines):
@@ -501,6 +546,14 @@ class _Assembler:
             block.bullet = marker
             block.spans = _drop_leading(block.spans, marker)
         return block
+
+
+def _note_number(line: _Line) -> str | None:
+    """The number a foot note starts with: a superscript run of digits opening the line."""
+    first = line.runs[0] if line.runs else None
+    if first is not None and first.superscript and first.text.strip().isdigit() and len(line.runs) > 1:
+        return first.text.strip()
+    return None
 
 
 def _row_groups(lines: list[_Line], first_column: float) -> list[list[_Line]]:
