@@ -5,6 +5,7 @@
     .venv/bin/python bench/run.py epub       # the three EPUB editions against the English PDF
     .venv/bin/python bench/run.py print      # the English PDF against pandoc, our share, memory
     .venv/bin/python bench/run.py build      # cold, English alone, no-op and one-edit builds
+    .venv/bin/python bench/run.py pdf-read   # reading the English PDF edition back, against pdftotext
 
 extract: ``press extract`` (read, structure, repair, validate, write) on the real manuscript (a fresh
 process each time, as a user runs it),
@@ -21,6 +22,10 @@ print: the English PDF through ``press build --lang en`` (fresh process, from th
 against ``pandoc --pdf-engine=weasyprint`` on the same manuscript; inside the render, the share
 of time that is ours (HTML construction, layout check, metadata) rather than WeasyPrint's layout
 and PDF writing; and the peak memory of building all three PDFs in one process.
+
+pdf-read: the PDF reader (``read_pdf``: text layer, furniture, block assembly) on the 107-page English
+edition, in CPU seconds, against poppler's ``pdftotext`` on the same file (the fastest common text
+extractor, C++) and pypdf's own ``extract_text`` (what the reader used before).
 """
 
 from __future__ import annotations
@@ -323,8 +328,60 @@ def bench_build() -> None:
                   f"{english / epub:.1f}x that (pandoc's EPUB has no notes, page list, fonts or repair)")
 
 
+def _cpu_of_child(command: list[str]) -> float:
+    """CPU seconds (user + system) one child process spent."""
+    import resource
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(command, check=True, capture_output=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def bench_pdf_read() -> None:
+    """press's PDF reader on its own English edition, against pdftotext and pypdf's extract_text."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from pipeline.ingest.pdf import read_pdf
+    with tempfile.TemporaryDirectory() as directory:
+        project = _project_copy(Path(directory) / "project")
+        subprocess.run([sys.executable, "-m", "pipeline", "build", "--lang", "en", "--format", "pdf", "-q"],
+                       cwd=project, check=True, capture_output=True)
+        edition = next((project / "output" / "en").glob("*.pdf"))
+        data = edition.read_bytes()
+
+        def ours() -> float:
+            started = time.process_time()
+            manuscript = read_pdf(data, edition)
+            assert manuscript.blocks
+            return time.process_time() - started
+
+        def pypdf_extract_text() -> float:
+            started = time.process_time()
+            for page in PdfReader(BytesIO(data)).pages:
+                page.extract_text()
+            return time.process_time() - started
+
+        ours()  # imports and first-use caches out of the figure
+        press = statistics.median(ours() for _ in range(5))
+        pages = len(PdfReader(BytesIO(data)).pages)
+        print(f"pdf-read: press read_pdf on the {pages}-page English edition: {press:.2f} s CPU (median of 5; "
+              "target at most 2 s)")
+        pdftotext = shutil.which("pdftotext")
+        if pdftotext:
+            peer = statistics.median(_cpu_of_child([pdftotext, str(edition), str(Path(directory) / "e.txt")])
+                                     for _ in range(5))
+            print(f"pdf-read: pdftotext on the same file: {peer:.2f} s CPU; ratio press/pdftotext = {press / peer:.1f}")
+        else:
+            print("pdf-read: pdftotext not installed; no peer ratio")
+        extract = pypdf_extract_text()
+        print(f"pdf-read: pypdf extract_text alone (the reader's text layer before): {extract:.2f} s CPU; "
+              f"press reads {extract / press:.1f}x faster")
+
+
 BENCHMARKS = {"extract": bench_extract, "translate": bench_translate, "print": bench_print, "epub": bench_epub,
-              "build": bench_build}
+              "build": bench_build, "pdf-read": bench_pdf_read}
 
 
 def main(argv: list[str]) -> None:

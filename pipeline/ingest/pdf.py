@@ -17,6 +17,7 @@ import statistics
 import zlib
 from collections import Counter
 from contextlib import contextmanager
+from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from .inline import linkify
 from .model import Block, Dropped, Gap, Kind, Manuscript, ReaderWarning, Span, Where
 from .pdf_text import Line as _Line
 from .pdf_text import Run as _Run
-from .pdf_text import Widths, drop_furniture, page_lines, xml_safe
+from .pdf_text import Fonts, drop_furniture, page_lines, rebuilt_cross_reference, xml_safe
 
 _SOFT_HYPHENS = ("\u2010", "\u00ad")
 _LIST_MARKER = re.compile(r"^(?:[•●▪◦‣–-]|\d{1,3}[.)])$")
@@ -37,10 +38,27 @@ _BACKLINK = re.compile(r"\s*[↩↑⤴]\ufe0e?\ufe0f?\s*$")
 
 def read_pdf(data: bytes, path: Path, limits: Limits = DEFAULT_LIMITS, password: str = "") -> Manuscript:
     """Read a PDF manuscript (see the module docstring)."""
-    with _captured_pypdf_warnings() as warnings:
-        manuscript = _read(data, path, limits, password)
-    manuscript.warnings.extend(ReaderWarning("pypdf", f"pypdf: {message}") for message in warnings)
+    with _captured_pypdf_warnings() as messages:
+        manuscript = _read(data, path, limits, password, messages)
+    repairs = [message for message in dict.fromkeys(messages) if _STRUCTURE_REPAIR.search(message)]
+    if repairs:
+        tolerant = next((warning for warning in manuscript.warnings if warning.kind == "tolerant-read"), None)
+        details = "pypdf: " + "; ".join(repairs)
+        if tolerant is None:
+            manuscript.warnings.append(ReaderWarning(
+                "tolerant-read", f"the PDF is damaged and was read by a tolerant reader ({details}); "
+                "check that no text is missing, or ask for a fresh export"))
+        else:
+            manuscript.warnings[manuscript.warnings.index(tolerant)] = ReaderWarning(
+                "tolerant-read", f"{tolerant.message} ({details})", tolerant.where)
+    manuscript.warnings.extend(ReaderWarning("pypdf", f"pypdf: {message}") for message in dict.fromkeys(messages)
+                               if message not in repairs)
     return manuscript
+
+
+# what pypdf says when it mends a file's structure (rather than, say, a font it half understands)
+_STRUCTURE_REPAIR = re.compile(r"startxref|xref|EOF marker|pdf header|trailer|Object Streams|object .* not defined",
+                               re.IGNORECASE)
 
 
 @contextmanager
@@ -64,12 +82,11 @@ def _captured_pypdf_warnings():
         logger.propagate = previous
 
 
-def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
+def _text_pages(data: bytes, path: Path, limits: Limits, password: str) -> tuple[list[list[_Line]], str | None, Counter]:
+    """Each page's lines, the title the file declares, and the control characters dropped per page."""
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, LimitReachedError, PyPdfError
 
-    if not data.strip():
-        raise InputError("the PDF is empty", path, hint="check that the right file was delivered")
     try:
         reader = PdfReader(BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -85,11 +102,11 @@ def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
             raise LimitError(f"the PDF has {count:,} pages, over the limit of {limits.max_pdf_pages:,}", path,
                              hint="raise [limits] max_pdf_pages in source/book.toml if the file is genuine")
         pages = []
-        widths = Widths()
-        dropped: Counter[int] = Counter()
+        fonts = Fonts()
+        control: Counter[int] = Counter()
         for number, page in enumerate(reader.pages, 1):
             try:
-                pages.append(page_lines(page, number, widths, dropped))
+                pages.append(page_lines(page, number, fonts, control))
             except LimitReachedError as exc:
                 raise LimitError(f"a content stream is too large to decompress ({exc})", path, f"page {number}",
                                  hint="the PDF may be a decompression bomb; check where it came from")
@@ -103,24 +120,75 @@ def _read(data: bytes, path: Path, limits: Limits, password: str) -> Manuscript:
         raise InputError("the PDF is encrypted with a password", path,
                          hint="ask for an unprotected copy (or export the manuscript as .docx)")
     except NotImplementedError as exc:
-        raise InputError(f"the PDF uses a feature that cannot be read ({exc})", path,
-                         hint="the file may be damaged; export it again as a standard PDF, or deliver .docx")
+        raise _Damaged(InputError(f"the PDF uses a feature that cannot be read ({exc})", path,
+                                  hint="the file may be damaged; export it again as a standard PDF, or deliver .docx"))
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
             AssertionError, OSError, zlib.error) as exc:
-        raise InputError(f"the PDF is damaged and cannot be read ({type(exc).__name__}: {exc})", path,
-                         hint="the file is corrupt or truncated; export it again")
-    if not any(line.text for lines in pages for line in lines):
+        raise _Damaged(InputError(f"the PDF is damaged and cannot be read ({type(exc).__name__}: {exc})", path,
+                                  hint="the file is corrupt or truncated; export it again"))
+    return pages, title, control
+
+
+def _has_text(pages: list[list[_Line]]) -> bool:
+    return any(line.text for lines in pages for line in lines)
+
+
+def _read_rebuilt(data: bytes, path: Path, limits: Limits, password: str):
+    """The pages of a damaged PDF read through a cross-reference table rebuilt from its objects, or None."""
+    repaired = rebuilt_cross_reference(data)
+    if repaired is None:
+        return None
+    try:
+        pages, title, control = _text_pages(repaired, path, limits, password)
+    except _Damaged:
+        return None
+    return (pages, title, control) if _has_text(pages) else None
+
+
+class _Damaged(Exception):
+    """The PDF's structure could not be parsed; ``error`` is the one line to give if no repair helps."""
+
+    def __init__(self, error: InputError):
+        super().__init__(error.message)
+        self.error = error
+
+
+def _read(data: bytes, path: Path, limits: Limits, password: str, messages: list[str]) -> Manuscript:
+    if not data.strip():
+        raise InputError("the PDF is empty", path, hint="check that the right file was delivered")
+    warnings: list[ReaderWarning] = []
+    failure: InputError | None = None
+    problem: str | None = None
+    try:
+        pages, title, control = _text_pages(data, path, limits, password)
+        if not _has_text(pages) and any(_STRUCTURE_REPAIR.search(message) for message in messages):
+            problem = "the PDF's cross-reference table points to the wrong places"
+    except _Damaged as exc:
+        pages, title, control = [], None, Counter()
+        failure, problem = exc.error, exc.error.message
+    if problem is not None:
+        retried = _read_rebuilt(data, path, limits, password)
+        if retried is not None:
+            pages, title, control = retried
+            warnings.append(ReaderWarning(
+                "tolerant-read", f"{problem}; the file was read by rebuilding its cross-reference table from "
+                "the objects it holds, as pdftotext does: check that no text is missing, or ask for a fresh export"))
+        elif failure is not None:
+            raise failure
+    has_text = _has_text(pages)
+    if not has_text:
         raise InputError("the PDF has no text layer (a scan?)", path,
                          hint="run OCR on it first, or deliver the manuscript as .docx or text")
-    pages = drop_furniture(pages)
+    pages, furniture = drop_furniture(pages)
     assembler = _Assembler(pages)
     blocks = assembler.blocks()
-    warnings = [ReaderWarning("control-characters",
-                              f"dropped {count} control character(s) the PDF's text layer held (a broken "
-                              f"font encoding?); check the text there", Where(page=page))
-                for page, count in sorted(dropped.items())]
+    warnings += [ReaderWarning("control-characters",
+                               f"dropped {count} control character(s) the PDF's text layer held (a broken "
+                               f"font encoding?); check the text there", Where(page=page))
+                 for page, count in sorted(control.items())]
     return Manuscript(path=path, format="pdf", blocks=blocks, title=xml_safe(title) if title else None,
-                      warnings=warnings + assembler.warnings, dropped=assembler.dropped, repairs=assembler.repairs)
+                      warnings=warnings + assembler.warnings, dropped=furniture + assembler.dropped,
+                      repairs=assembler.repairs)
 
 
 # --------------------------------------------------------------------------- assembly
@@ -453,7 +521,8 @@ class _Assembler:
             return False  # a word (or a compound) broken at the line end
         run = runs[0]
         word = run.text.strip().split()[0]
-        word_width = run.width * len(word) / max(len(run.text), 1) + 0.3 * run.size
+        # the width is estimated from the run's average: capitals run wider, so allow a quarter more
+        word_width = 1.25 * run.width * len(word) / max(len(run.text), 1) + 0.3 * run.size
         offset = _left(previous) - self.margin
         if offset > 4.0 * previous.size:
             room = (self.page_edge - self.margin) - (previous.end - previous.x)
@@ -631,15 +700,15 @@ def _append_text(spans: list[Span], span: Span) -> list[Span]:
     last = spans[-1]
     text = last.text.rstrip()
     if text.endswith(_SOFT_HYPHENS) and len(text) > 1:
-        return spans[:-1] + [Span(text[:-1], last.emphasis, last.strong, last.superscript), _lstripped(span)]
+        return spans[:-1] + [replace(last, text=text[:-1]), _lstripped(span)]
     if text.endswith("-") and len(text) > 1 and text[-2].isalpha():
-        return spans[:-1] + [Span(text, last.emphasis, last.strong, last.superscript), _lstripped(span)]
+        return spans[:-1] + [replace(last, text=text), _lstripped(span)]
     if (text.endswith(("—", "/")) and not last.text.endswith(" ")) or span.text.startswith("—"):
         # lines break after an unspaced em dash or a slash; no space was there
-        return spans[:-1] + [Span(text, last.emphasis, last.strong, last.superscript), _lstripped(span)]
+        return spans[:-1] + [replace(last, text=text), _lstripped(span)]
     if _url_continues("".join(item.text for item in spans[:-1]) + text, span.text):
-        return spans[:-1] + [Span(text, last.emphasis, last.strong, last.superscript), _lstripped(span)]
-    return spans[:-1] + [Span(text, last.emphasis, last.strong, last.superscript), Span(" "), _lstripped(span)]
+        return spans[:-1] + [replace(last, text=text), _lstripped(span)]
+    return spans[:-1] + [replace(last, text=text), Span(" "), _lstripped(span)]
 
 
 def _url_continues(line_end: str, next_start: str) -> bool:
@@ -652,7 +721,7 @@ def _url_continues(line_end: str, next_start: str) -> bool:
 
 
 def _lstripped(span: Span) -> Span:
-    return Span(span.text.lstrip(), span.emphasis, span.strong, span.superscript, span.href)
+    return replace(span, text=span.text.lstrip())
 
 
 def _tidy(spans: list[Span]) -> list[Span]:
@@ -660,8 +729,7 @@ def _tidy(spans: list[Span]) -> list[Span]:
     from .inline import merge_spans
     spans = [span for span in spans if span.text]
     if spans:
-        spans[-1] = Span(_BACKLINK.sub("", spans[-1].text).rstrip(), spans[-1].emphasis, spans[-1].strong,
-                         spans[-1].superscript, spans[-1].href)
+        spans[-1] = replace(spans[-1], text=_BACKLINK.sub("", spans[-1].text).rstrip())
         spans[0] = _lstripped(spans[0])
     return merge_spans([span for span in spans if span.text])
 

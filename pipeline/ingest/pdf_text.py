@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
-_FOLIO = re.compile(r"^(?:\d{1,4}|[ivxlcdm]{1,7})$", re.IGNORECASE)
-
+from .model import Dropped, Where
 
 @dataclass
 class Run:
@@ -25,10 +25,25 @@ class Run:
     text: str
     width: float = 0.0
     superscript: bool = False
+    # for a superscript: the end of the text it is set against ("E = mc" in mc², "of 10" in 10³,
+    # "landscape." before a note marker); "" when a space or the line's start comes before it
+    attached_to: str = ""
 
     @property
     def end(self) -> float:
         return self.x + self.width
+
+    @property
+    def exponent(self) -> bool:
+        """A raised number that is a power, not a note marker: set against a number (10³), a lone
+        letter (x²), a closing bracket, a unit (km², m³) or letters in a formula (E = mc²). A note
+        marker follows a word of prose or punctuation ("landscape.¹", "in 2019,²")."""
+        if not self.superscript or not self.attached_to or not re.fullmatch(r"[-−+]?\d{1,3}", self.text.strip()):
+            return False
+        word = self.attached_to.split()[-1] if self.attached_to.split() else ""
+        if re.fullmatch(r"\d+(?:[.,]\d+)?|[A-Za-z]|.*\)|(?:mm|cm|dm|km|m|ft|in|s)", word):
+            return True
+        return bool(re.fullmatch(r"[A-Za-z]{1,3}", word)) and "=" in self.attached_to
 
     @property
     def bold(self) -> bool:
@@ -45,6 +60,7 @@ class Line:
     y: float
     runs: list[Run] = field(default_factory=list)
     columns: int = 1  # how many aligned cells the line's runs stand in
+    column: int = 0  # on a page set in two columns: 1 left, 2 right; 0 across the page (or one column)
 
     @property
     def x(self) -> float:
@@ -76,34 +92,6 @@ class Line:
 
 
 
-class Widths:
-    """Advance widths of text in a PDF font, so that a run's right end is known."""
-
-    def __init__(self):
-        self._fonts: dict[int, tuple[dict, dict, float]] = {}
-
-    def width(self, font, text: str, size: float) -> float:
-        key = id(font)
-        if key not in self._fonts:
-            self._fonts[key] = self._load(font)
-        widths, reverse, default = self._fonts[key]
-        if not widths:
-            return len(text) * size * 0.55
-        total = sum(widths.get(reverse.get(char, char), default) for char in text)
-        return total * size / 1000.0
-
-    @staticmethod
-    def _load(font) -> tuple[dict, dict, float]:
-        try:
-            from pypdf.generic._font import Font  # metrics parsing lives here in pypdf 6+
-            metrics = Font.from_font_resource(font)
-        except Exception:  # older pypdf, or a font it cannot parse: fall back to an estimate
-            return {}, {}, 0.0
-        reverse = {unicode: code for code, unicode in metrics.character_map.items() if isinstance(unicode, str)}
-        widths = dict(metrics.character_widths)
-        return widths, reverse, float(widths.get("default", 500))
-
-
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 
 
@@ -111,37 +99,404 @@ def xml_safe(text: str) -> str:
     return _XML_UNSAFE.sub("", text)
 
 
-def page_lines(page, number: int, widths: Widths | None = None, dropped: Counter | None = None) -> list[Line]:
+# --------------------------------------------------------------------------- fonts
+
+
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})
+
+
+class _Font:
+    """One PDF font as the text layer needs it: each character code's text and advance width.
+
+    pypdf parses the font dictionary (encodings, /Differences, ToUnicode CMaps, /Widths and /W);
+    the per-code tables are filled on first use, so a page costs one dictionary lookup per glyph.
+    A ligature presentation form (U+FB00-FB06, what glyph names like "fi" map to) is spelt out.
+    """
+
+    def __init__(self, resource):
+        from pypdf.generic._font import Font
+        self.name = str(resource.get("/BaseFont", "") or "").lstrip("/").split("+")[-1]
+        try:
+            metrics = Font.from_font_resource(resource)
+        except Exception:  # a font pypdf cannot parse: its codes read as Latin-1, widths estimated
+            metrics = None
+        self.encoding = metrics.encoding if metrics else {}
+        self.character_map = metrics.character_map if metrics else {}
+        self.widths = dict(metrics.character_widths) if metrics else {}
+        self.default_width = float(self.widths.get("default", 500) or 500)
+        # Type 3 glyphs are measured in their own FontMatrix, not in thousandths of the size
+        scale = 0.001
+        if resource.get("/Subtype") == "/Type3":
+            try:
+                scale = abs(float(resource["/FontMatrix"][0])) or 0.001
+            except (KeyError, IndexError, TypeError, ValueError):
+                pass
+        self.scale = scale
+        # "utf-16-be" is Identity-H and the UCS-2 CMaps: two-byte codes; another codec name is a
+        # predefined CJK CMap, decoded whole; a dict is a simple font's one-byte encoding.
+        self.two_byte = self.encoding == "utf-16-be"
+        self.codec = self.encoding if isinstance(self.encoding, str) and not self.two_byte else None
+        self.text: dict[int, str] = {}
+        self.advance: dict[int, float] = {}
+
+    def codes(self, data: bytes) -> list[int]:
+        if self.two_byte:
+            if len(data) % 2:
+                data += b"\0"
+            codes = array("H", data)
+            if _LITTLE_ENDIAN:
+                codes.byteswap()
+            return codes.tolist()
+        if self.codec:
+            try:
+                return [ord(char) for char in data.decode(self.codec, "replace")]
+            except LookupError:
+                self.codec = None
+        return list(data)
+
+    def decode(self, codes: list[int]) -> tuple[str, float]:
+        """The codes' text and their summed advance (in text space units per unit of size)."""
+        text, advance = self.text, self.advance
+        try:
+            return "".join([text[code] for code in codes]), sum([advance[code] for code in codes])
+        except KeyError:
+            for code in codes:
+                if code not in text:
+                    self._learn(code)
+            return "".join([text[code] for code in codes]), sum([advance[code] for code in codes])
+
+    def _learn(self, code: int) -> None:
+        char = chr(code)
+        if isinstance(self.encoding, dict):
+            char = self.encoding.get(code, char)
+            if len(char) > 1 and char.startswith("/"):  # a glyph name with no Unicode meaning
+                char = ""
+        unicode = self.character_map.get(char, char)
+        if not isinstance(unicode, str):
+            unicode = ""
+        self.text[code] = unicode.translate(_LIGATURES)
+        key = chr(code) if isinstance(self.encoding, dict) or self.two_byte else char
+        width = self.widths.get(key, self.default_width)
+        try:
+            self.advance[code] = float(width) * self.scale
+        except (TypeError, ValueError):
+            self.advance[code] = self.default_width * self.scale
+
+
+_LITTLE_ENDIAN = array("H", b"\x01\x00")[0] == 1
+
+
+class Fonts:
+    """The fonts met so far, shared by all pages (a book's pages share their fonts)."""
+
+    def __init__(self):
+        self._fonts: dict = {}
+
+    def get(self, resources, name: bytes) -> _Font | None:
+        try:
+            table = resources["/Font"]
+            key = name.decode("latin-1")
+            reference = table.raw_get(key) if hasattr(table, "raw_get") else table[key]
+        except (KeyError, TypeError, AttributeError):
+            return None
+        identity = (reference.idnum, reference.generation) if hasattr(reference, "idnum") else id(reference)
+        font = self._fonts.get(identity)
+        if font is None:
+            resource = reference.get_object()
+            if not hasattr(resource, "get"):
+                return None
+            font = self._fonts[identity] = _Font(resource)
+        return font
+
+
+# --------------------------------------------------------------------------- content streams
+
+_DELIMITED = rb"\((?:[^()\\]|\\.|\((?:[^()\\]|\\.)*\))*\)"
+_TOKEN = re.compile(
+    rb"[\x00\t\n\x0c\r ]+|%[^\r\n]*"  # 1 (no group): white space and comments
+    rb"|(\[(?:[^\[\]()\\<>]|<[0-9A-Fa-f\s]*>|" + _DELIMITED + rb")*\])"  # 1: an array (TJ's)
+    rb"|(" + _DELIMITED + rb")"  # 2: a literal string
+    rb"|(<[0-9A-Fa-f\s]*>)"  # 3: a hex string
+    rb"|(/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*)"  # 4: a name
+    rb"|([+-]?(?:\d+\.?\d*|\.\d+))"  # 5: a number
+    rb"|([A-Za-z'\"][A-Za-z0-9*'\"]*)"  # 6: an operator
+    rb"|(<<|>>|[\[\]{}()<>])",  # 7: a dictionary or another delimiter, skipped
+    re.DOTALL)
+_ARRAY_ITEM = re.compile(rb"<([0-9A-Fa-f\s]*)>|(" + _DELIMITED + rb")|([+-]?(?:\d+\.?\d*|\.\d+))", re.DOTALL)
+_INLINE_IMAGE = re.compile(rb"(?<![^\x00\t\n\x0c\r ])BI(?=[\x00\t\n\x0c\r /]).*?[\x00\t\n\x0c\r ]ID[\x00\t\n\x0c\r ]"
+                           rb".*?[\x00\t\n\x0c\r ]EI(?=[\x00\t\n\x0c\r ]|$)", re.DOTALL)
+_ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|[\r\n]|.)", re.DOTALL)
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"\r\n": b"", b"\r": b"", b"\n": b""}
+_MAX_FORM_DEPTH = 12
+_MAX_FORMS = 2000  # form XObjects drawn per page: a bound on crafted recursion
+
+
+def _literal(token: bytes) -> bytes:
+    body = token[1:-1]
+    if b"\\" not in body:
+        return body
+    return _ESCAPE.sub(lambda m: bytes([int(m[1], 8) & 0xFF]) if m[1][:1].isdigit() else _ESCAPES.get(m[1], m[1]),
+                       body)
+
+
+def _hex(token: bytes) -> bytes:
+    return _hex_digits(token[1:-1])
+
+
+def _hex_digits(digits: bytes) -> bytes:
+    try:
+        return bytes.fromhex(digits.decode("ascii"))
+    except ValueError:  # white space other than blanks, or an odd count: the last digit is followed by 0
+        digits = re.sub(rb"[^0-9A-Fa-f]", b"", digits)
+        return bytes.fromhex((digits + b"0" if len(digits) % 2 else digits).decode("ascii"))
+
+
+def _string(token: bytes) -> bytes:
+    return _hex(token) if token[:1] == b"<" else _literal(token)
+
+
+def _multiply(m: tuple, n: tuple) -> tuple:
+    """The product of two PDF matrices (a b c d e f), m applied first."""
+    a, b, c, d, e, f = m
+    A, B, C, D, E, F = n
+    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
+
+
+_IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+@dataclass
+class _TextState:
+    font: _Font | None = None
+    size: float = 0.0
+    char_spacing: float = 0.0
+    word_spacing: float = 0.0
+    scaling: float = 1.0
+    leading: float = 0.0
+    rise: float = 0.0
+
+    def copy(self) -> "_TextState":
+        return _TextState(self.font, self.size, self.char_spacing, self.word_spacing, self.scaling, self.leading,
+                          self.rise)
+
+
+class _PageReader:
+    """Interprets a page's content stream for its text: each shown string becomes glyphs at a place.
+
+    Only the operators that move or show text (and the graphics state, and form XObjects) are
+    followed; drawing is skipped. Neighbouring strings in one font and size on one baseline join
+    into one run; a gap of a word space or more between them is a space.
+    """
+
+    def __init__(self, fonts: Fonts):
+        self.fonts = fonts
+        self.runs: list[Run] = []
+        self.forms = 0
+        self._open: list | None = None  # the run being built: [x, y, size, font, parts, end x, last y]
+        self._space: tuple | None = None  # a space glyph no run took yet: (x, y, size)
+
+    # ----------------------------------------------------------------- the stream
+
+    def read(self, data: bytes, resources, ctm: tuple = _IDENTITY, depth: int = 0) -> None:
+        if b"BI" in data and b"ID" in data:
+            data = _INLINE_IMAGE.sub(b" ", data)
+        state = _TextState()
+        stack: list = []
+        saved: list = []
+        tm = tlm = _IDENTITY
+        operands: list = []
+        push = operands.append
+        for match in _TOKEN.finditer(data):
+            kind = match.lastindex
+            if kind is None or kind == 7:
+                continue
+            token = match[kind]
+            if kind != 6:
+                push(token)
+                continue
+            op = token
+            try:
+                if op == b"TJ" or op == b"Tj":
+                    if operands and state.font is not None:
+                        tm = self._show(operands[-1], op == b"TJ", state, tm, ctm)
+                elif op == b"Tf":
+                    state.font = self.fonts.get(resources, operands[-2]) if len(operands) >= 2 else None
+                    state.size = float(operands[-1])
+                elif op == b"Tm":
+                    tm = tlm = tuple(float(value) for value in operands[-6:])
+                elif op == b"Td" or op == b"TD":
+                    tx, ty = float(operands[-2]), float(operands[-1])
+                    if op == b"TD":
+                        state.leading = -ty
+                    tm = tlm = (tlm[0], tlm[1], tlm[2], tlm[3], tx * tlm[0] + ty * tlm[2] + tlm[4],
+                                tx * tlm[1] + ty * tlm[3] + tlm[5])
+                elif op == b"T*" or op == b"'" or op == b'"':
+                    if op == b'"' and len(operands) >= 3:
+                        state.word_spacing, state.char_spacing = float(operands[-3]), float(operands[-2])
+                    ty = -state.leading
+                    tm = tlm = (tlm[0], tlm[1], tlm[2], tlm[3], ty * tlm[2] + tlm[4], ty * tlm[3] + tlm[5])
+                    if op != b"T*" and operands and state.font is not None:
+                        tm = self._show(operands[-1], False, state, tm, ctm)
+                elif op == b"BT":
+                    tm = tlm = _IDENTITY
+                elif op == b"cm":
+                    ctm = _multiply(tuple(float(value) for value in operands[-6:]), ctm)
+                elif op == b"q":
+                    saved.append((ctm, state.copy()))
+                elif op == b"Q":
+                    if saved:
+                        ctm, state = saved.pop()
+                elif op == b"Tc":
+                    state.char_spacing = float(operands[-1])
+                elif op == b"Tw":
+                    state.word_spacing = float(operands[-1])
+                elif op == b"Tz":
+                    state.scaling = float(operands[-1]) / 100.0
+                elif op == b"TL":
+                    state.leading = float(operands[-1])
+                elif op == b"Ts":
+                    state.rise = float(operands[-1])
+                elif op == b"Do" and operands:
+                    self._form(resources, operands[-1], ctm, depth)
+            except (IndexError, ValueError, TypeError):
+                pass  # an operator with missing or malformed operands changes nothing, as in viewers
+            operands.clear()
+        del stack
+
+    def _form(self, resources, name: bytes, ctm: tuple, depth: int) -> None:
+        """A form XObject is a content stream of its own, drawn through its /Matrix."""
+        if depth >= _MAX_FORM_DEPTH or self.forms >= _MAX_FORMS or not isinstance(name, bytes):
+            return
+        try:
+            form = resources["/XObject"][name.decode("latin-1")]
+        except (KeyError, TypeError, AttributeError):
+            return
+        if getattr(form, "get", None) is None or form.get("/Subtype") != "/Form":
+            return
+        self.forms += 1
+        matrix = tuple(float(value) for value in form.get("/Matrix", _IDENTITY))
+        self.read(form.get_data(), form.get("/Resources") or resources, _multiply(matrix, ctm), depth + 1)
+
+    # ----------------------------------------------------------------- showing text
+
+    def _show(self, operand: bytes, array: bool, state: _TextState, tm: tuple, ctm: tuple) -> tuple:
+        """Show a string (Tj) or an array of strings and displacements (TJ); return the moved Tm."""
+        font, size = state.font, state.size
+        if array:
+            if operand[:1] != b"[":
+                return tm
+            inner = operand[1:-1].replace(b">0<", b"")  # WeasyPrint: one hex string per glyph
+            items = _ARRAY_ITEM.findall(inner)
+        else:
+            if operand[:1] not in (b"(", b"<"):
+                return tm
+            items = [(b"", operand, b"")] if operand[:1] == b"(" else [(operand[1:-1], b"", b"")]
+        m = _multiply(tm, ctm)
+        scale = math.hypot(m[0], m[1])
+        height = math.hypot(m[2], m[3])
+        if not scale or not height:
+            return tm
+        effective = round(size * height, 2)
+        pen = 0.0  # in text space along the baseline
+        unit = size * state.scaling / 1000.0  # a TJ displacement of 1 moves this far
+        chunk: list[bytes] = []  # strings kerned closer than a word space are measured as one
+        kern = 0.0
+        for hex_digits, literal, number in items:
+            if number:
+                displacement = float(number)
+                if -150.0 < displacement < 150.0:
+                    if chunk:
+                        kern -= displacement * unit
+                    else:
+                        pen -= displacement * unit
+                    continue
+                if chunk:
+                    pen = self._chunk(b"".join(chunk), kern, pen, m, state, effective)
+                    chunk, kern = [], 0.0
+                pen -= displacement * unit
+                continue
+            chunk.append(_literal(literal) if literal else _hex_digits(hex_digits))
+        if chunk:
+            pen = self._chunk(b"".join(chunk), kern, pen, m, state, effective)
+        return (tm[0], tm[1], tm[2], tm[3], pen * tm[0] + tm[4], pen * tm[1] + tm[5])
+
+    def _chunk(self, data: bytes, kern: float, pen: float, m: tuple, state: _TextState, size: float) -> float:
+        """Place one chunk of glyphs at ``pen`` on the baseline; return the pen after it."""
+        font = state.font
+        if not data:
+            return pen + kern
+        codes = font.codes(data)
+        text, advance = font.decode(codes)
+        width = advance * state.size + state.char_spacing * len(codes)
+        if state.word_spacing and not font.two_byte:
+            width += state.word_spacing * codes.count(32)
+        width = width * state.scaling + kern
+        if text:
+            scale = math.hypot(m[0], m[1])
+            x = m[4] + pen * m[0] + state.rise * m[2]
+            y = m[5] + pen * m[1] + state.rise * m[3]
+            self._add(x, y, size, font.name, text, width * scale)
+        return pen + width
+
+    def _add(self, x: float, y: float, size: float, font: str, text: str, width: float) -> None:
+        """Join the glyphs to the open run when they continue it on its baseline, else open a run."""
+        run = self._open
+        if text.isspace():  # a space glyph of its own (justified text) ends the word before it
+            if run is not None and abs(y - run[6]) <= 0.1 * max(size, run[2]) and -0.2 * size <= x - run[5] <= 3 * size:
+                if not run[4][-1].endswith(" "):
+                    run[4].append(" ")
+                run[5] = x + width
+            else:  # after a raised marker, say: it begins the next run on this baseline
+                self._space = (x, y, size)
+            return
+        if run is not None and run[3] == font and run[2] == size and abs(y - run[6]) <= 0.1 * size:
+            gap = x - run[5]
+            if -0.2 * size <= gap <= 0.6 * size:
+                parts = run[4]
+                if gap >= 0.15 * size and not parts[-1].endswith(" ") and not text.startswith(" "):
+                    parts.append(" ")
+                parts.append(text)
+                run[5] = x + width
+                run[6] = y
+                return
+        self.flush()
+        space, self._space = self._space, None
+        end = x + width
+        if space is not None and abs(space[1] - y) <= 0.1 * size and 0 <= x - space[0] <= 2 * size:
+            x, text = space[0], " " + text
+        self._open = [x, y, size, font, [text], end, y]
+
+    def flush(self) -> None:
+        run, self._open = self._open, None
+        if run is not None:
+            x, y, size, font, parts, end = run[:6]
+            self.runs.append(Run(x, y, size, font, "".join(parts), end - x))
+
+
+def page_lines(page, number: int, fonts: Fonts | None = None, dropped: Counter | None = None) -> list[Line]:
     """The page's text runs grouped into lines; characters XML cannot hold are dropped and counted."""
-    widths = widths or Widths()
-    runs: list[Run] = []
-    contents = page.get_contents()  # decompressed here under pypdf's limits, even without fonts
+    reader = _PageReader(fonts or Fonts())
+    contents = page.get("/Contents")
     if contents is not None:
-        contents.get_data()
-
-    def visit(text, cm, tm, font, size):
-        if not text or not text.strip() or not font:
-            return
-        a = tm[0] * cm[0] + tm[1] * cm[2]
-        b = tm[0] * cm[1] + tm[1] * cm[3]
-        c = tm[2] * cm[0] + tm[3] * cm[2]
-        d = tm[2] * cm[1] + tm[3] * cm[3]
-        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-        scale = math.sqrt(abs(a * d - b * c)) or 1.0
-        name = str(font.get("/BaseFont", "")).split("+")[-1]
-        joined = text.replace("\n", "")
-        clean = xml_safe(joined)
-        if dropped is not None and len(clean) != len(joined):
-            dropped[number] += len(joined) - len(clean)
-        if not clean.strip():
-            return
-        effective = round(size * scale, 2)
-        runs.append(Run(x, y, effective, name, clean, widths.width(font, clean, effective)))
-
-    page.extract_text(visitor_text=visit)
-    return _lines(runs, number)
-
+        contents = contents.get_object()
+        streams = [stream.get_object() if stream is not None else None
+                   for stream in (contents if isinstance(contents, list) else [contents])]
+        # decompressed here under pypdf's limits, even on a page without fonts; a stream a damaged
+        # file lost is skipped (pypdf says "Object N 0 not defined": a tolerant-read warning)
+        data = b"\n".join(stream.get_data() for stream in streams if hasattr(stream, "get_data"))
+        reader.read(data, page.get("/Resources") or {})
+        reader.flush()
+    runs = []
+    for run in reader.runs:
+        text = run.text.replace("\n", " ")
+        clean = xml_safe(text)
+        if dropped is not None and len(clean) != len(text):
+            dropped[number] += len(text) - len(clean)
+        if clean.strip():
+            run.text = clean
+            runs.append(run)
+    return _in_columns(_lines(runs, number))
 
 def _lines(runs: list[Run], page: int) -> list[Line]:
     """Group runs into lines by baseline; small raised runs join the line below as superscripts."""
@@ -158,8 +513,8 @@ def _lines(runs: list[Run], page: int) -> list[Line]:
         if not all(len(run.text.strip()) <= 4 for run in line.runs):
             merged.append(line)
             continue
-        host = next((other for other in lines if other is not line and other.size >= 1.1 * line.size
-                     and 0 < line.y - other.y <= 0.6 * other.size
+        host = next((other for other in lines if other is not line and 0 < line.y - other.y <= 0.6 * other.size
+                     and (other.size >= 1.1 * line.size or _set_against(line, other))
                      and not any(_overlaps(run, sup) for run in other.runs for sup in line.runs)), None)
         if host is None:  # a marker that wrapped onto a line of its own ends the line above
             host = next((other for other in reversed(by_height[:index]) if other.size >= 1.1 * line.size
@@ -172,8 +527,121 @@ def _lines(runs: list[Run], page: int) -> list[Line]:
             host.runs.append(run)
     for line in merged:
         line.runs.sort(key=lambda r: r.x)
+        _space_apart(line)
         line.columns = _count_columns(line)
     return merged
+
+
+def _set_against(raised: Line, line: Line) -> bool:
+    """Raised text in the line's own size is a superscript when each piece starts where a run of
+    the line ends (troff's \\u, a formula's exponent): E = mc², not a line of its own."""
+    return all(any(abs(sup.x - run.end) <= 0.25 * run.size for run in line.runs) for sup in raised.runs)
+
+
+def _space_apart(line: Line) -> None:
+    """Runs a word space or more apart are separate words; a space is put where the PDF drew none
+    (wider gaps, table cells and columns, are the block level's to read). A superscript learns
+    the word it is set against."""
+    previous = None
+    for run in line.runs:
+        if previous is not None:
+            gap = run.x - previous.end
+            size = min(run.size, previous.size)
+            spaced = previous.text.endswith((" ", "\u00a0")) or run.text.startswith((" ", "\u00a0"))
+            if 0.15 * size <= gap < 1.5 * size and not spaced:
+                run.text = " " + run.text
+                spaced = True
+            if run.superscript and not previous.superscript:
+                run.attached_to = "" if spaced or gap >= 0.15 * size else previous.text[-16:]
+        previous = run
+
+
+def _in_columns(lines: list[Line]) -> list[Line]:
+    """A page set in two columns, read column by column: the left column's lines, then the right's.
+
+    Lines that cross the gutter (a title, an abstract across the page) cut the page into bands;
+    each band is read left column first. Tables are not columns: their halves hold cells apart.
+    """
+    gutter = _gutter(lines)
+    if gutter is None:
+        return lines
+    ordered: list[Line] = []
+    left: list[Line] = []
+    right: list[Line] = []
+
+    def close_band() -> None:
+        ordered.extend(left)
+        ordered.extend(right)
+        left.clear()
+        right.clear()
+
+    for line in lines:
+        sides = {_side(run, gutter) for run in line.runs}
+        if 0 in sides:
+            close_band()
+            ordered.append(line)
+            continue
+        for side, target in ((1, left), (2, right)):
+            runs = [run for run in line.runs if _side(run, gutter) == side]
+            if runs:
+                part = Line(line.page, line.y, runs, column=side)
+                part.columns = _count_columns(part)
+                target.append(part)
+    close_band()
+    return ordered
+
+
+def _side(run: Run, gutter: float) -> int:
+    """Which side of the gutter a run stands on: 1 left, 2 right, 0 across it."""
+    if run.end <= gutter + 0.2 * run.size:
+        return 1
+    if run.x >= gutter - 0.2 * run.size:
+        return 2
+    return 0
+
+
+def _gutter(lines: list[Line]) -> float | None:
+    """The x of the gutter of a two-column page, or None.
+
+    A gutter is a vertical gap that many lines share, with prose on both sides: lines of a
+    column run up to it (justified or nearly), and neither side splits again into cells, which
+    is what a table's rows do.
+    """
+    gaps: list[tuple[Line, float, float]] = []
+    for line in lines:
+        runs = sorted(line.body_runs, key=lambda run: run.x)
+        for before, after in zip(runs, runs[1:]):
+            if after.x - before.end >= 1.0 * after.size:
+                gaps.append((line, before.end, after.x))
+    if len({id(line) for line, _, _ in gaps}) < 4:
+        return None
+    best, support = None, []
+    for _, start, end in gaps:
+        middle = (start + end) / 2
+        holding = [(line, a, b) for line, a, b in gaps if a <= middle <= b]
+        if len({id(line) for line, _, _ in holding}) > len(support):
+            best, support = middle, holding
+    if len(support) < 4 or len(support) < 0.3 * len(lines):
+        return None
+    left_ends, prose, whole = [], 0, 0
+    for line, start, end in support:
+        left = [run for run in line.body_runs if run.end <= best]
+        right = [run for run in line.body_runs if run.x >= best]
+        left_text = "".join(run.text for run in left).strip()
+        right_text = "".join(run.text for run in right).strip()
+        if not left or not right or len(left_text) < 15 or len(right_text) < 15:
+            continue
+        prose += 1
+        left_ends.append(max(run.end for run in left))
+        split_again = any(b.x - a.end >= 1.0 * b.size for side in (left, right)
+                          for a, b in zip(sorted(side, key=lambda r: r.x), sorted(side, key=lambda r: r.x)[1:]))
+        whole += not split_again
+    if prose < 0.7 * len(support) or whole < 0.8 * prose:
+        return None
+    edge = max(left_ends)
+    if sum(1 for end in left_ends if edge - end <= 3 * lines[0].size) < 0.6 * len(left_ends):
+        return None  # the left halves stop anywhere: cells, not a column of text
+    return best
 
 
 def _overlaps(a: Run, b: Run) -> bool:
@@ -195,33 +663,168 @@ def _count_columns(line: Line) -> int:
     return columns
 
 
-def drop_furniture(pages: list[list[Line]]) -> list[list[Line]]:
-    """Remove running heads and folios.
+_ARABIC = r"\d{1,4}"
+_ROMAN = r"(?=[ivxlcdm])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
+_FOLIO = re.compile(rf"^(?:(?:page|p\.)\s*)?[-–—]?\s*(?P<number>{_ARABIC}|{_ROMAN})\s*[-–—]?(?:\s+of\s+\d+)?$",
+                    re.IGNORECASE)
+_FOLIO_AT_ENDS = re.compile(rf"^(?:{_ARABIC}|{_ROMAN})\s+|\s+(?:{_ARABIC}|{_ROMAN})$", re.IGNORECASE)
+_EDGE_LINES = 2  # furniture is among the first and last two lines of a page
 
-    They sit in bands at the top and bottom of the page that recur on many pages; a line
-    there is furniture when it is a page number or short and set no larger than the text.
+
+def folio_number(text: str) -> tuple[str, int] | None:
+    """A page number standing alone ("12", "xiv", "- 7 -", "Page 3 of 9"): its kind and value.
+
+    Roman numerals must be well formed and in one case, so words such as "mix", "did" or
+    "civil" are never taken for folios.
     """
-    if len(pages) < 3:
-        return [[line for line in lines if not _FOLIO.match(line.text)] for lines in pages]
-    bands = {edge: _recurring_y([lines[edge].y for lines in pages if lines]) for edge in (0, -1)}
-    sizes = Counter(round(line.size * 2) / 2 for lines in pages for line in lines)
-    body = sizes.most_common(1)[0][0] if sizes else 10.0
-    cleaned = []
-    for lines in pages:
+    match = _FOLIO.match(text.strip())
+    if not match:
+        return None
+    number = match["number"]
+    if number.isdigit():
+        return "arabic", int(number)
+    if not (number.islower() or number.isupper()):
+        return None
+    values = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
+    total = 0
+    for char, following in zip(number.lower(), number.lower()[1:] + " "):
+        value = values[char]
+        total += -value if following != " " and values[following] > value else value
+    return "roman", total
+
+
+def _head_key(text: str) -> str:
+    """A running head's text without the folio it may carry, for comparing heads across pages."""
+    return " ".join(_FOLIO_AT_ENDS.sub(" ", text.strip()).lower().split())
+
+
+def drop_furniture(pages: list[list[Line]]) -> tuple[list[list[Line]], list[Dropped]]:
+    """Remove running heads and folios, and say what was removed.
+
+    Both sit among the first or last lines of a page at a height that recurs from page to page.
+    A folio is a page number there (arabic or roman) that keeps step with the page count; a running
+    head is a short line there, no larger than the text, whose words recur on other pages at that
+    height (chapter titles, author names, the book title; a number at either end does not count).
+    A line that recurs nowhere is text, even alone on its page (a caption on an image page).
+    """
+    body = _body_size(pages)
+    edges = [_edge_lines(lines) for lines in pages]
+    texts = sum(1 for lines in pages if lines)
+    threshold = max(2, texts // 5)
+    bands = Counter()
+    for candidates in edges:
+        for y in {round(line.y) for line in candidates}:
+            bands[y] += 1
+    recurring = {y for y, count in bands.items() if count >= threshold}
+
+    def in_band(line: Line) -> bool:
+        return any(round(line.y) + delta in recurring for delta in (-2, -1, 0, 1, 2))
+
+    heads = Counter()
+    steps = Counter()
+    for number, (lines, candidates) in enumerate(zip(pages, edges), 1):
+        for key in {_head_key(line.text) for line in candidates if in_band(line) and _set_apart(line, lines)}:
+            if key:
+                heads[key] += 1
+        for line in candidates:
+            folio = folio_number(line.text)
+            if folio and in_band(line):
+                steps[(folio[0], folio[1] - number)] += 1
+
+    def looks_like_head(line: Line, lines: list[Line]) -> bool:
+        return len(line.text) <= 120 and line.size <= body + 0.5 and _set_apart(line, lines)
+
+    # the look of the heads that recur (height, size, font), to know a one-page chapter's head too
+    styles = {_head_style(line) for lines, candidates in zip(pages, edges) for line in candidates
+              if in_band(line) and looks_like_head(line, lines) and heads[_head_key(line.text)] >= 2}
+
+    def reason(line: Line, number: int, lines: list[Line]) -> str | None:
+        if not in_band(line):
+            return None
+        folio = folio_number(line.text)
+        if folio:
+            step = steps[(folio[0], folio[1] - number)]
+            return "folio" if step >= 2 or sum(steps.values()) < 3 else None
+        if looks_like_head(line, lines) and (heads[_head_key(line.text)] >= 2 or _head_style(line) in styles):
+            return "running-head"
+        return None
+
+    cleaned: list[list[Line]] = []
+    dropped: list[Dropped] = []
+    for number, lines in enumerate(pages, 1):
         keep = list(lines)
-        for edge in (0, -1, 0, -1):
+        for edge in (0, -1) * _EDGE_LINES:
             if not keep:
                 break
-            line = keep[edge]
-            in_band = any(abs(line.y - y) <= 2.0 for y in bands[edge])
-            if _FOLIO.match(line.text) or (in_band and len(line.text) <= 120 and line.size <= body + 0.5):
-                keep.pop(edge)
+            why = reason(keep[edge], number, lines)
+            if why:
+                line = keep.pop(edge)
+                dropped.append(Dropped(line.text, Where(page=number), why))
         cleaned.append(keep)
-    return cleaned
+    if not any(cleaned) and any(pages):
+        return pages, []  # nothing but "furniture": then it is the text
+    return cleaned, dropped
 
 
-def _recurring_y(values: list[float]) -> list[float]:
-    """Positions that recur on at least a fifth of the pages (and three of them)."""
-    counts = Counter(round(value) for value in values)
-    threshold = max(3, len(values) // 5)
-    return [float(y) for y, count in counts.items() if count >= threshold]
+def _set_apart(line: Line, lines: list[Line]) -> bool:
+    """Furniture stands apart from the text block: more than two of its lines' height from its
+    neighbour towards the middle of the page (a last line of notes at the foot does not)."""
+    index = next(i for i, other in enumerate(lines) if other is line)
+    neighbours = [other for other in lines[index + 1:index + 2] + lines[max(0, index - 1):index]
+                  if other is not line]
+    return all(abs(other.y - line.y) >= 2.0 * max(other.size, line.size) for other in neighbours)
+
+
+def _head_style(line: Line) -> tuple:
+    runs = line.body_runs or line.runs
+    return round(line.y), round(line.size * 2) / 2, runs[0].font
+
+
+def _edge_lines(lines: list[Line]) -> list[Line]:
+    return lines[:_EDGE_LINES] + lines[_EDGE_LINES:][-_EDGE_LINES:]
+
+
+def _body_size(pages: list[list[Line]]) -> float:
+    sizes = Counter()
+    for lines in pages:
+        for line in lines:
+            sizes[round(line.size * 2) / 2] += len(line.text)
+    return sizes.most_common(1)[0][0] if sizes else 10.0
+
+
+# --------------------------------------------------------------------------- damaged files
+
+_OBJECT = re.compile(rb"(?<![0-9])(\d{1,10})\s+(\d{1,5})\s+obj\b")
+_ROOT = re.compile(rb"/Root\s+(\d{1,10})\s+(\d{1,5})\s+R")
+_CATALOG = re.compile(rb"/Type\s*/Catalog\b")
+_XREF_KEYWORD = re.compile(rb"(?<=[\r\n])xref(?=[\r\n ])")
+
+
+def rebuilt_cross_reference(data: bytes) -> bytes | None:
+    """The file with its end replaced so that pypdf finds every object by scanning for it.
+
+    Damage that pdftotext shrugs off (a missing or wrong ``startxref``, a cut-off end, shifted
+    offsets) stops pypdf when the cross-reference table cannot be reached. Pointing ``startxref``
+    at nothing makes pypdf rebuild the table from the ``N G obj`` headers (and object streams) it
+    finds; a trailer naming the catalogue is added when the file lost its own. None when the
+    bytes hold no PDF objects at all.
+    """
+    start = data.find(b"%PDF-")
+    if start < 0 or not _OBJECT.search(data, start):
+        return None
+    body = data[start:]
+    end = body.rfind(b"startxref")
+    if end > 0:
+        body = body[:end]
+    body = _XREF_KEYWORD.sub(b"%ref", body)  # a table pypdf would fall back on, offsets and all
+    trailer = b""
+    if not _ROOT.search(body):
+        catalog = _CATALOG.search(body)
+        if catalog is None:
+            return None
+        headers = [match for match in _OBJECT.finditer(body, 0, catalog.start())]
+        if not headers:
+            return None
+        number, generation = headers[-1].group(1), headers[-1].group(2)
+        trailer = b"\ntrailer\n<< /Root " + number + b" " + generation + b" R >>\n"
+    return body + trailer + b"\nstartxref\n0\n%%EOF\n"
