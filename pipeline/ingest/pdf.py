@@ -208,12 +208,16 @@ class _Assembler:
         self.frames = self._text_frames()
         self.margin, self.page_edge = 0.0, 0.0
         self.indent = self._paragraph_indent()
+        lowest = sorted(lines[-1].y for lines in self.pages if len(lines) > 5)
+        self.foot = lowest[len(lowest) // 10] if lowest else 0.0  # where a full page's last line stands
         self.levels = self._heading_levels()
         self.dropped: list[Dropped] = []
         self.repairs: list[dict] = []
         self.warnings: list[ReaderWarning] = []
         self._lines_of: dict[int, list[_Line]] = {}  # id(block) -> the lines it was made of
         self._margin_of: dict[int, float] = {}  # id(block) -> the margin of its page
+        self._last_note: Block | None = None  # the last foot note read, which the next page may carry on
+        self._last_note_line: _Line | None = None
 
     def _text_frames(self) -> dict[int, tuple[float, float]]:
         """The text block's left margin and right edge on left (0) and right (1) pages.
@@ -348,6 +352,51 @@ class _Assembler:
                 blocks.extend(self._attach_note(blocks, label, note_lines))
         return blocks
 
+    def _carry_note_on(self, lines: list[_Line]) -> None:
+        """Add lines to the last page's last foot note, which the page break cut."""
+        if not lines or self._last_note is None:
+            return
+        note = self._last_note
+        for line in lines:
+            line_spans = [_run_span(run, in_heading=False) for run in line.runs if not _BACKLINK.fullmatch(run.text)]
+            if line_spans:
+                note.spans = _tidy(_append_text(note.spans, line_spans[0]) + line_spans[1:])
+        note.spans = linkify(note.spans)
+        note.where = note.where.through(Where(page=lines[0].page))
+        self.repairs.append({"type": "page-break-join", "page": lines[0].page,
+                             "before": note.text[:40] + " … ¶ " + lines[0].text[:40]})
+
+    def _note_tail(self, lines: list[_Line]) -> int:
+        """On a page without a note of its own, where a cut foot note goes on at its foot: a few
+        lines of the note's size at the page's foot below the separator's space, when the first of
+        them would not have fitted on the last line of the last page's last note (so the note was
+        cut there, not ended)."""
+        if self._last_note is None or len(lines) < 2 or lines[-1].y > self.foot + self.pitch:
+            return len(lines)
+        for k in range(len(lines) - 1, max(len(lines) - 7, 0), -1):
+            if self._is_heading(lines[k], False) or abs(lines[k].size - self._last_note_line.size) > 0.3:
+                return len(lines)
+            if lines[k - 1].y - lines[k].y >= 1.75 * self.pitch:
+                return len(lines) if self._would_fit(self._last_note_line, lines[k]) else k
+        return len(lines)
+
+    def _note_continued(self, lines: list[_Line], start: int) -> int:
+        """Where a foot note cut at the last page's foot goes on, above this page's first note.
+
+        The separator leaves more space above the notes than notes leave between them: lines
+        just above the first note, below such a space, carry on the last page's last note.
+        """
+        if self._last_note is None or start == 0 or lines[start - 1].y - lines[start].y >= 1.75 * self.pitch:
+            return start
+        k = start - 1
+        while k > 0 and start - k < 8:
+            if lines[k - 1].y - lines[k].y >= 1.75 * self.pitch:
+                return k
+            if lines[k - 1].y - lines[k].y > 1.2 * self.pitch:
+                return start  # a paragraph break: this is body text
+            k -= 1
+        return start
+
     # ----------------------------------------------------------------- notes at the page foot
 
     def _split_notes(self, lines: list[_Line]) -> tuple[list[_Line], list[tuple[str, list[_Line]]]]:
@@ -356,21 +405,33 @@ class _Assembler:
         A foot note starts at the margin with its number set as a superscript (Word and
         LibreOffice put the number on a line of its own above the text; the text layer joins it
         to the line it stands on); the notes run from the first such line, after the extra space
-        above the separator, to the page's end.
+        above the separator or after its marker in the text above, to the page's end.
         """
-        start = next((i for i, line in enumerate(lines) if _note_number(line) is not None
-                      and abs(_left(line) - self.margin) < line.size
-                      and (i == 0 or lines[i - 1].y - line.y > 1.5 * self.pitch)), None)
+        start = next((i for i, line in enumerate(lines) if self._starts_note(line)
+                      and (i == 0 or lines[i - 1].y - line.y > 1.5 * self.pitch
+                           or _cites(lines[:i], _note_number(line)))), None)
         if start is None:
-            return lines, []
+            tail = self._note_tail(lines)
+            self._carry_note_on(lines[tail:])
+            self._last_note = None
+            return lines[:tail], []
+        continued = self._note_continued(lines, start)
+        self._carry_note_on(lines[continued:start])
         notes: list[tuple[str, list[_Line]]] = []
         for line in lines[start:]:
             number = _note_number(line)
-            if number is not None and abs(_left(line) - self.margin) < line.size:
+            if self._starts_note(line):
                 notes.append((number, [line]))
             else:
                 notes[-1][1].append(line)
-        return lines[:start], notes
+        return lines[:continued], notes
+
+    def _starts_note(self, line: _Line) -> bool:
+        """A line opening with a note number at the margin (the page's, or the book's on a page
+        of tables where few lines start at the margin)."""
+        frame = self.frames.get((line.page - 1) % 2)
+        margins = [self.margin] + ([frame[0]] if frame else [])
+        return _note_number(line) is not None and any(abs(_left(line) - margin) < line.size for margin in margins)
 
     def _attach_note(self, blocks: list[Block], label: str, lines: list[_Line]) -> list[Block]:
         """Hang the note on its marker: the last superscript ``label`` not yet given a note, on this
@@ -379,6 +440,7 @@ class _Assembler:
         note.spans = _drop_leading(note.spans, label) if note.spans and not note.spans[0].superscript \
             else note.spans[1:]
         note.spans = _tidy(note.spans)
+        self._last_note, self._last_note_line = note, lines[-1]
         page = lines[0].page
         for block in reversed(blocks):
             if block.where.page is not None and block.where.page < page - 2:
@@ -617,6 +679,12 @@ class _Assembler:
         return block
 
 
+def _cites(lines: list[_Line], number: str | None) -> bool:
+    """Does a note marker ``number`` stand in these lines' text (not opening a line)?"""
+    return number is not None and any(run.superscript and run.text.strip() == number
+                                      for line in lines for run in line.runs[1:])
+
+
 def _note_number(line: _Line) -> str | None:
     """The number a foot note starts with: a superscript run of digits opening the line."""
     first = line.runs[0] if line.runs else None
@@ -703,7 +771,8 @@ def _append_text(spans: list[Span], span: Span) -> list[Span]:
         return spans[:-1] + [replace(last, text=text[:-1]), _lstripped(span)]
     if text.endswith("-") and len(text) > 1 and text[-2].isalpha():
         return spans[:-1] + [replace(last, text=text), _lstripped(span)]
-    if (text.endswith(("—", "/")) and not last.text.endswith(" ")) or span.text.startswith("—"):
+    if (text.endswith(("—", "/")) and not last.text.endswith(" ")) or span.text.startswith("—") or (
+            text.endswith("–") and len(text) > 1 and not text[-2].isspace()):  # "159–" ¶ "185"
         # lines break after an unspaced em dash or a slash; no space was there
         return spans[:-1] + [replace(last, text=text), _lstripped(span)]
     if _url_continues("".join(item.text for item in spans[:-1]) + text, span.text):
