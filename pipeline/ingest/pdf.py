@@ -218,6 +218,7 @@ class _Assembler:
         self._margin_of: dict[int, float] = {}  # id(block) -> the margin of its page
         self._last_note: Block | None = None  # the last foot note read, which the next page may carry on
         self._last_note_line: _Line | None = None
+        self._in_definitions = False  # the last page ended in a definition list
 
     def _text_frames(self) -> dict[int, tuple[float, float]]:
         """The text block's left margin and right edge on left (0) and right (1) pages.
@@ -492,6 +493,16 @@ class _Assembler:
         i = 0
         while i < len(lines):
             line = lines[i]
+            entries = self._definitions(lines, i)
+            if entries:
+                for term, definition in entries:
+                    blocks.append(Block(Kind.ROW, [], Where(page=term.page), style="definition-row", size=term.size,
+                                        cells=[_tidy([_run_span(run, in_heading=True) for run in term.runs]),
+                                               self._block(definition, Kind.TEXT).spans]))
+                i += sum(1 + len(definition) for _, definition in entries)
+                self._in_definitions = i == len(lines)
+                continue
+            self._in_definitions = False
             if self._is_heading(line, lines[i - 1] if i else None):
                 j = i + 1
                 while j < len(lines) and (self._is_heading(lines[j], False) or (line.bold and lines[j].bold)) \
@@ -518,6 +529,27 @@ class _Assembler:
                 i = j
         return blocks
 
+    def _definitions(self, lines: list[_Line], i: int) -> list[tuple[_Line, list[_Line]]]:
+        """A definition list set as bold terms on lines of their own, each with its definition on
+        the lines close below (a word processor's list of abbreviations): three entries or more
+        (or any number going on from the last page), else the bold lines are headings.
+        """
+        entries: list[tuple[_Line, list[_Line]]] = []
+        k = i
+        while k + 1 < len(lines):
+            term, below = lines[k], lines[k + 1]
+            if not (term.bold and term.columns == 1 and len(term.text.split()) <= 6 and not below.bold
+                    and abs(below.size - term.size) < 0.3 and term.y - below.y <= 1.25 * self.pitch
+                    and _left(below) >= _left(term) - 1 and abs(_left(term) - self.margin) < term.size):
+                break
+            end = k + 2
+            while end < len(lines) and not lines[end].bold and abs(lines[end].size - below.size) < 0.3 \
+                    and lines[end - 1].y - lines[end].y <= 1.25 * self.pitch and abs(_left(lines[end]) - _left(below)) < 1:
+                end += 1
+            entries.append((term, lines[k + 1:end]))
+            k = end
+        return entries if len(entries) >= 3 or (entries and i == 0 and self._in_definitions) else []
+
     def _contents_entry(self, block: Block) -> Block:
         """A line of a printed contents (``Foreword . . . . v``): a row of title and page number.
 
@@ -540,8 +572,8 @@ class _Assembler:
         before a long word such as a URL.
         """
         line = lines[i]
-        if line.columns < 2 or i + 1 >= len(lines):
-            return False
+        if line.columns < 2 or i + 1 >= len(lines) or _list_marker(line):
+            return False  # a bullet set a tab's width before its text is a list item, not a cell
         following = lines[i + 1]
         if line.y - following.y > 2.2 * self.pitch:
             return False
@@ -605,6 +637,9 @@ class _Assembler:
                 break
             if line.columns == 1 and not any(abs(line.x - column) <= 3 for column in columns[1:] + columns[:1]):
                 break
+            if line.columns == 1 and len(columns) > 1 and line.x < columns[1] - 3 and line.end > columns[1] + 3 \
+                    and not any(abs(run.x - column) <= 3 for run in line.body_runs[1:] for column in columns[1:]):
+                break  # a line running across the first column's edge is no cell: a note under the table
             if line.columns == 1 and abs(line.x - columns[0]) <= 3 and line.size == lines[j - 1].size and \
                     len(line.text) > 60:
                 break  # a full-width line of prose after the table

@@ -16,7 +16,7 @@ from lxml import etree
 
 from ..docbook import el, fill_inline, mark_source, set_id
 from ..findings import Findings
-from ..ingest.model import Block, Kind, Span, Where
+from ..ingest.model import Block, Gap, Kind, Span, Where
 from . import rules
 
 NoteFactory = Callable[[Span], "etree._Element | None"]
@@ -213,7 +213,8 @@ class BodyBuilder:
         while j < len(blocks) and blocks[j].kind is Kind.ROW:
             cells = [list(cell) for cell in blocks[j].cells or []]
             first_empty = not cells or not "".join(span.text for span in cells[0]).strip()
-            if unit.label and len(unit.rows) > 1 and _row_text(cells) == _row_text(unit.rows[0]):
+            if (unit.label or blocks[j].gap is Gap.PAGE) and len(unit.rows) > 1 \
+                    and _row_text(cells) == _row_text(unit.rows[0]):
                 # the header row repeated at the top of the next page
                 self.findings.repaired("page-break-join", "repeated table header dropped", where=blocks[j].where,
                                        chapter=self.scope, before=blocks[j].text.strip())
