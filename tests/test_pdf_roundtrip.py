@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections import Counter
 
 import pytest
 
@@ -19,6 +20,8 @@ from pipeline.config import load_config
 from pipeline.docbook import text_of
 from pipeline.extract import extract_book
 from pipeline.ingest import read_manuscript
+from pipeline.ingest.pdf import _text_pages
+from pipeline.safety import DEFAULT_LIMITS
 from pipeline.safety import parse_xml
 
 pytestmark = pytest.mark.slow
@@ -102,8 +105,38 @@ def test_what_the_reader_leaves_out_of_the_edition_is_recorded(english_edition):
     leaders = [item for item in manuscript.dropped if item.reason == "contents-leader"]
     assert len(leaders) == 10  # four front-matter parts and six chapters on the contents page
     assert all(item.where.page == 3 and set(item.text) <= {".", " "} for item in leaders)
+    assert len([item for item in manuscript.dropped if item.reason == "back-link"]) == 186  # one per note
     words = " ".join(block.text for block in manuscript.blocks)
     assert ". . ." not in words and "↩" not in words
+
+
+def _characters(text: str) -> Counter:
+    return Counter(char for char in text if char.isalnum())
+
+
+def _block_characters(blocks) -> Counter:
+    """Every letter and digit a block stream holds: text, cells, list markers and attached notes."""
+    found: Counter = Counter()
+    for block in blocks:
+        spans = list(block.spans) + [span for cell in block.cells or [] for span in cell]
+        found += _characters("".join(span.text for span in spans) + (block.bullet or ""))
+        for span in spans:
+            found += _block_characters(span.note or [])
+    return found
+
+
+@pytest.mark.parametrize("which", ["english_edition", "book_office_pdf", "book_pdf"])
+def test_the_assembler_places_or_records_every_letter(which, request):
+    """Conservation at the block level: every letter and digit of the PDF's text layer is in a block
+    (a paragraph, a cell, a list marker, a note) or recorded as dropped, with its reason."""
+    path = request.getfixturevalue(which)
+    pages, _, _ = _text_pages(path.read_bytes(), path, DEFAULT_LIMITS, "")
+    read = _characters("".join(run.text for lines in pages for line in lines for run in line.runs))
+    manuscript = read_manuscript(path)
+    kept = _block_characters(manuscript.blocks)
+    dropped = _characters("".join(item.text for item in manuscript.dropped))
+    assert kept + dropped == read, (
+        f"lost: {dict((read - kept - dropped).most_common(10))}, extra: {dict((kept + dropped - read).most_common(10))}")
 
 
 # --------------------------------------------------------------------------- LibreOffice's PDF

@@ -359,7 +359,7 @@ class _Assembler:
             return
         note = self._last_note
         for line in lines:
-            line_spans = [_run_span(run, in_heading=False) for run in line.runs if not _BACKLINK.fullmatch(run.text)]
+            line_spans = self._line_spans(line, in_heading=False)
             if line_spans:
                 note.spans = _tidy(_append_text(note.spans, line_spans[0]) + line_spans[1:])
         note.spans = linkify(note.spans)
@@ -436,11 +436,9 @@ class _Assembler:
 
     def _attach_note(self, blocks: list[Block], label: str, lines: list[_Line]) -> list[Block]:
         """Hang the note on its marker: the last superscript ``label`` not yet given a note, on this
-        page or the two before. A note without a marker stays in the text, with a warning."""
+        page or the two before. The number printed before the note becomes the note's label (and is
+        recorded as dropped from its text). A note without a marker stays in the text, with a warning."""
         note = self._block(lines, Kind.TEXT)
-        note.spans = _drop_leading(note.spans, label) if note.spans and not note.spans[0].superscript \
-            else note.spans[1:]
-        note.spans = _tidy(note.spans)
         self._last_note, self._last_note_line = note, lines[-1]
         page = lines[0].page
         for block in reversed(blocks):
@@ -449,6 +447,8 @@ class _Assembler:
             spans = block.spans if block.kind is not Kind.ROW else [span for cell in block.cells or [] for span in cell]
             for span in reversed(spans):
                 if span.superscript and span.text.strip() == label and span.note is None:
+                    number, note.spans = note.spans[0], _tidy(note.spans[1:])
+                    self.dropped.append(Dropped(number.text.strip(), note.where, "note-number"))
                     span.note, span.note_label = [note], label
                     return []
         self.warnings.append(ReaderWarning("note-without-marker", f"foot note {label} has no marker in the text "
@@ -693,11 +693,24 @@ class _Assembler:
         ends = sorted(line.end for line in lines if abs(line.size - self.body) < 0.6)
         return ends[int(len(ends) * 0.9)] if ends else max((line.end for line in lines), default=0.0)
 
+    def _line_spans(self, line: _Line, in_heading: bool) -> list[Span]:
+        """The line's runs as spans, less a note's link back to its marker (an arrow at the line's
+        end), which is recorded as dropped."""
+        spans = []
+        for run in line.runs:
+            arrow = _BACKLINK.search(run.text)
+            if arrow:
+                self.dropped.append(Dropped(arrow.group().strip(), Where(page=line.page), "back-link"))
+                run = replace(run, text=run.text[:arrow.start()])
+                if not run.text.strip():
+                    continue
+            spans.append(_run_span(run, in_heading))
+        return spans
+
     def _block(self, lines: list[_Line], kind: Kind, level: int | None = None) -> Block:
         spans: list[Span] = []
         for index, line in enumerate(lines):
-            line_spans = [_run_span(run, in_heading=kind is Kind.HEADING) for run in line.runs
-                          if not _BACKLINK.fullmatch(run.text)]  # a note's link back to its marker
+            line_spans = self._line_spans(line, in_heading=kind is Kind.HEADING)
             for span in line_spans:
                 spans = _append_text(spans, span) if index and span is line_spans[0] else spans + [span]
         spans = _tidy(spans)
