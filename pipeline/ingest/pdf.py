@@ -27,7 +27,7 @@ from .inline import linkify
 from .model import Block, Dropped, Gap, Kind, Manuscript, ReaderWarning, Span, Where
 from .pdf_text import Line as _Line
 from .pdf_text import Run as _Run
-from .pdf_text import Fonts, drop_furniture, page_lines, rebuilt_cross_reference, xml_safe
+from .pdf_text import Fonts, Problems, drop_furniture, page_lines, rebuilt_cross_reference, xml_safe
 
 _SOFT_HYPHENS = ("\u2010", "\u00ad")
 _LIST_MARKER = re.compile(r"^(?:[•●▪◦‣–-]|\d{1,3}[.)])$")
@@ -82,8 +82,8 @@ def _captured_pypdf_warnings():
         logger.propagate = previous
 
 
-def _text_pages(data: bytes, path: Path, limits: Limits, password: str) -> tuple[list[list[_Line]], str | None, Counter]:
-    """Each page's lines, the title the file declares, and the control characters dropped per page."""
+def _text_pages(data: bytes, path: Path, limits: Limits, password: str) -> tuple[list[list[_Line]], str | None, Problems]:
+    """Each page's lines, the title the file declares, and what could not be read on which page."""
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, LimitReachedError, PyPdfError
 
@@ -103,10 +103,10 @@ def _text_pages(data: bytes, path: Path, limits: Limits, password: str) -> tuple
                              hint="raise [limits] max_pdf_pages in source/book.toml if the file is genuine")
         pages = []
         fonts = Fonts()
-        control: Counter[int] = Counter()
+        problems = Problems()
         for number, page in enumerate(reader.pages, 1):
             try:
-                pages.append(page_lines(page, number, fonts, control))
+                pages.append(page_lines(page, number, fonts, problems))
             except LimitReachedError as exc:
                 raise LimitError(f"a content stream is too large to decompress ({exc})", path, f"page {number}",
                                  hint="the PDF may be a decompression bomb; check where it came from")
@@ -123,10 +123,10 @@ def _text_pages(data: bytes, path: Path, limits: Limits, password: str) -> tuple
         raise _Damaged(InputError(f"the PDF uses a feature that cannot be read ({exc})", path,
                                   hint="the file may be damaged; export it again as a standard PDF, or deliver .docx"))
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
-            AssertionError, OSError, zlib.error) as exc:
+            AssertionError, ArithmeticError, OSError, zlib.error) as exc:
         raise _Damaged(InputError(f"the PDF is damaged and cannot be read ({type(exc).__name__}: {exc})", path,
                                   hint="the file is corrupt or truncated; export it again"))
-    return pages, title, control
+    return pages, title, problems
 
 
 def _has_text(pages: list[list[_Line]]) -> bool:
@@ -139,10 +139,10 @@ def _read_rebuilt(data: bytes, path: Path, limits: Limits, password: str):
     if repaired is None:
         return None
     try:
-        pages, title, control = _text_pages(repaired, path, limits, password)
+        pages, title, problems = _text_pages(repaired, path, limits, password)
     except _Damaged:
         return None
-    return (pages, title, control) if _has_text(pages) else None
+    return (pages, title, problems) if _has_text(pages) else None
 
 
 class _Damaged(Exception):
@@ -160,21 +160,26 @@ def _read(data: bytes, path: Path, limits: Limits, password: str, messages: list
     failure: InputError | None = None
     problem: str | None = None
     try:
-        pages, title, control = _text_pages(data, path, limits, password)
+        pages, title, problems = _text_pages(data, path, limits, password)
         if not _has_text(pages) and any(_STRUCTURE_REPAIR.search(message) for message in messages):
             problem = "the PDF's cross-reference table points to the wrong places"
     except _Damaged as exc:
-        pages, title, control = [], None, Counter()
+        pages, title, problems = [], None, Problems()
         failure, problem = exc.error, exc.error.message
     if problem is not None:
         retried = _read_rebuilt(data, path, limits, password)
         if retried is not None:
-            pages, title, control = retried
+            pages, title, problems = retried
             warnings.append(ReaderWarning(
                 "tolerant-read", f"{problem}; the file was read by rebuilding its cross-reference table from "
                 "the objects it holds, as pdftotext does: check that no text is missing, or ask for a fresh export"))
         elif failure is not None:
             raise failure
+    warnings += [ReaderWarning("tolerant-read",
+                               f"{count} drawing(s) (form XObjects) on this page are damaged and could not be "
+                               f"read; any text in them is missing: check the page", Where(page=page))
+                 for page, count in sorted(problems.drawings.items())]
+    control = problems.control
     has_text = _has_text(pages)
     if not has_text:
         raise InputError("the PDF has no text layer (a scan?)", path,

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
+import zlib
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
 from .model import Dropped, Where
+
 
 @dataclass
 class Run:
@@ -201,13 +204,14 @@ class Fonts:
         except (KeyError, TypeError, AttributeError):
             return None
         identity = (reference.idnum, reference.generation) if hasattr(reference, "idnum") else id(reference)
-        font = self._fonts.get(identity)
-        if font is None:
+        known = self._fonts.get(identity)
+        if known is None:
             resource = reference.get_object()
             if not hasattr(resource, "get"):
                 return None
-            font = self._fonts[identity] = _Font(resource)
-        return font
+            # the reference is kept with the font: a direct dictionary's id() stays its own
+            known = self._fonts[identity] = (reference, _Font(resource))
+        return known[1]
 
 
 # --------------------------------------------------------------------------- content streams
@@ -281,6 +285,14 @@ class _TextState:
                           self.rise)
 
 
+@dataclass
+class Problems:
+    """What the text layer met and could not read, per page number, for the reader's warnings."""
+
+    control: Counter = field(default_factory=Counter)  # characters XML cannot hold, dropped
+    drawings: Counter = field(default_factory=Counter)  # form XObjects too damaged to read
+
+
 class _PageReader:
     """Interprets a page's content stream for its text: each shown string becomes glyphs at a place.
 
@@ -293,6 +305,7 @@ class _PageReader:
         self.fonts = fonts
         self.runs: list[Run] = []
         self.forms = 0
+        self.broken = 0  # form XObjects that could not be decompressed
         self._open: list | None = None  # the run being built: [x, y, size, font, parts, end x, last y]
         self._space: tuple | None = None  # a space glyph no run took yet: (x, y, size)
 
@@ -302,7 +315,6 @@ class _PageReader:
         if b"BI" in data and b"ID" in data:
             data = _INLINE_IMAGE.sub(b" ", data)
         state = _TextState()
-        stack: list = []
         saved: list = []
         tm = tlm = _IDENTITY
         operands: list = []
@@ -323,7 +335,7 @@ class _PageReader:
                 elif op == b"Tf":
                     state.font = self.fonts.get(resources, operands[-2]) if len(operands) >= 2 else None
                     state.size = float(operands[-1])
-                elif op == b"Tm":
+                elif op == b"Tm" and len(operands) >= 6:
                     tm = tlm = tuple(float(value) for value in operands[-6:])
                 elif op == b"Td" or op == b"TD":
                     tx, ty = float(operands[-2]), float(operands[-1])
@@ -340,7 +352,7 @@ class _PageReader:
                         tm = self._show(operands[-1], False, state, tm, ctm)
                 elif op == b"BT":
                     tm = tlm = _IDENTITY
-                elif op == b"cm":
+                elif op == b"cm" and len(operands) >= 6:
                     ctm = _multiply(tuple(float(value) for value in operands[-6:]), ctm)
                 elif op == b"q":
                     saved.append((ctm, state.copy()))
@@ -359,10 +371,9 @@ class _PageReader:
                     state.rise = float(operands[-1])
                 elif op == b"Do" and operands:
                     self._form(resources, operands[-1], ctm, depth)
-            except (IndexError, ValueError, TypeError):
+            except (IndexError, ValueError, TypeError, ArithmeticError):
                 pass  # an operator with missing or malformed operands changes nothing, as in viewers
             operands.clear()
-        del stack
 
     def _form(self, resources, name: bytes, ctm: tuple, depth: int) -> None:
         """A form XObject is a content stream of its own, drawn through its /Matrix."""
@@ -374,9 +385,19 @@ class _PageReader:
             return
         if getattr(form, "get", None) is None or form.get("/Subtype") != "/Form":
             return
+        from pypdf.errors import LimitReachedError, PyPdfError
         self.forms += 1
         matrix = tuple(float(value) for value in form.get("/Matrix", _IDENTITY))
-        self.read(form.get_data(), form.get("/Resources") or resources, _multiply(matrix, ctm), depth + 1)
+        if len(matrix) != 6:
+            return
+        try:
+            data = form.get_data()
+        except LimitReachedError:
+            raise  # a decompression bomb is refused, not skipped
+        except (PyPdfError, ValueError, zlib.error):
+            self.broken += 1  # one broken drawing does not make the page unreadable; it is reported
+            return
+        self.read(data, form.get("/Resources") or resources, _multiply(matrix, ctm), depth + 1)
 
     # ----------------------------------------------------------------- showing text
 
@@ -436,7 +457,8 @@ class _PageReader:
             scale = math.hypot(m[0], m[1])
             x = m[4] + pen * m[0] + state.rise * m[2]
             y = m[5] + pen * m[1] + state.rise * m[3]
-            self._add(x, y, size, font.name, text, width * scale)
+            if math.isfinite(x + y + width * scale + size):  # a crafted matrix can overflow
+                self._add(x, y, size, font.name, text, width * scale)
         return pen + width
 
     def _add(self, x: float, y: float, size: float, font: str, text: str, width: float) -> None:
@@ -474,8 +496,10 @@ class _PageReader:
             self.runs.append(Run(x, y, size, font, "".join(parts), end - x))
 
 
-def page_lines(page, number: int, fonts: Fonts | None = None, dropped: Counter | None = None) -> list[Line]:
-    """The page's text runs grouped into lines; characters XML cannot hold are dropped and counted."""
+def page_lines(page, number: int, fonts: Fonts | None = None, problems: Problems | None = None) -> list[Line]:
+    """The page's text runs grouped into lines; characters XML cannot hold are dropped and counted,
+    as are drawings too damaged to read, in ``problems``."""
+    problems = problems if problems is not None else Problems()
     reader = _PageReader(fonts or Fonts())
     contents = page.get("/Contents")
     if contents is not None:
@@ -487,12 +511,14 @@ def page_lines(page, number: int, fonts: Fonts | None = None, dropped: Counter |
         data = b"\n".join(stream.get_data() for stream in streams if hasattr(stream, "get_data"))
         reader.read(data, page.get("/Resources") or {})
         reader.flush()
+    if reader.broken:
+        problems.drawings[number] += reader.broken
     runs = []
     for run in reader.runs:
         text = run.text.replace("\n", " ")
         clean = xml_safe(text)
-        if dropped is not None and len(clean) != len(text):
-            dropped[number] += len(text) - len(clean)
+        if len(clean) != len(text):
+            problems.control[number] += len(text) - len(clean)
         if clean.strip():
             run.text = clean
             runs.append(run)
@@ -501,12 +527,23 @@ def page_lines(page, number: int, fonts: Fonts | None = None, dropped: Counter |
 def _lines(runs: list[Run], page: int) -> list[Line]:
     """Group runs into lines by baseline; small raised runs join the line below as superscripts."""
     lines: list[Line] = []
+    largest: list[float] = []  # each line's largest run size so far
+    tallest = max((run.size for run in runs), default=0.0)
     for run in sorted(runs, key=lambda r: (-r.y, r.x)):
-        line = next((line for line in lines if abs(line.y - run.y) <= 0.2 * max(run.size, line.size)), None)
-        if line is None:
+        found = None
+        for index in range(len(lines) - 1, -1, -1):  # runs come top down: only the last lines can match
+            line = lines[index]
+            if line.y - run.y > 0.2 * max(run.size, tallest):
+                break
+            if abs(line.y - run.y) <= 0.2 * max(run.size, largest[index]):
+                found = index
+                break
+        if found is None:
             lines.append(Line(page, run.y, [run]))
+            largest.append(run.size)
         else:
-            line.runs.append(run)
+            lines[found].runs.append(run)
+            largest[found] = max(largest[found], run.size)
     merged: list[Line] = []
     by_height = sorted(lines, key=lambda l: -l.y)
     for index, line in enumerate(by_height):
@@ -603,45 +640,56 @@ def _side(run: Run, gutter: float) -> int:
 def _gutter(lines: list[Line]) -> float | None:
     """The x of the gutter of a two-column page, or None.
 
-    A gutter is a vertical gap that many lines share, with prose on both sides: lines of a
-    column run up to it (justified or nearly), and neither side splits again into cells, which
-    is what a table's rows do.
+    The right column's lines start at one x in the middle of the page (the most common start
+    there); the gutter is just left of it. It is a gutter when few lines cross it (a title, an
+    abstract), both sides hold prose (neither splits again into cells, as a table's rows do), and
+    the left column's lines run up to it (justified or nearly). The columns' baselines need not
+    line up: a heading in one column shifts its lines against the other's.
     """
-    gaps: list[tuple[Line, float, float]] = []
-    for line in lines:
-        runs = sorted(line.body_runs, key=lambda run: run.x)
-        for before, after in zip(runs, runs[1:]):
-            if after.x - before.end >= 1.0 * after.size:
-                gaps.append((line, before.end, after.x))
-    if len({id(line) for line, _, _ in gaps}) < 4:
+    body = [line for line in lines if line.body_runs]
+    if len(body) < 8:
         return None
-    best, support = None, []
-    for _, start, end in gaps:
-        middle = (start + end) / 2
-        holding = [(line, a, b) for line, a, b in gaps if a <= middle <= b]
-        if len({id(line) for line, _, _ in holding}) > len(support):
-            best, support = middle, holding
-    if len(support) < 4 or len(support) < 0.3 * len(lines):
+    left_edge = min(line.x for line in body)
+    right_edge = max(line.end for line in body)
+    width = right_edge - left_edge
+    starts = Counter(round(run.x) for line in body for run in line.body_runs
+                     if left_edge + 0.3 * width <= run.x <= left_edge + 0.7 * width)
+    if not starts or starts.most_common(1)[0][1] < 4:
         return None
-    left_ends, prose, whole = [], 0, 0
-    for line, start, end in support:
-        left = [run for run in line.body_runs if run.end <= best]
-        right = [run for run in line.body_runs if run.x >= best]
-        left_text = "".join(run.text for run in left).strip()
-        right_text = "".join(run.text for run in right).strip()
-        if not left or not right or len(left_text) < 15 or len(right_text) < 15:
+    size = statistics.median(line.size for line in body)
+    gutter = starts.most_common(1)[0][0] - 0.5 * size
+    left_parts: list[list[Run]] = []
+    right_parts: list[list[Run]] = []
+    crossing = 0
+    for line in body:
+        sides = [_side(run, gutter) for run in line.body_runs]
+        if 0 in sides:
+            crossing += 1
             continue
-        prose += 1
-        left_ends.append(max(run.end for run in left))
-        split_again = any(b.x - a.end >= 1.0 * b.size for side in (left, right)
-                          for a, b in zip(sorted(side, key=lambda r: r.x), sorted(side, key=lambda r: r.x)[1:]))
-        whole += not split_again
-    if prose < 0.7 * len(support) or whole < 0.8 * prose:
+        left = [run for run, side in zip(line.body_runs, sides) if side == 1]
+        right = [run for run, side in zip(line.body_runs, sides) if side == 2]
+        if left:
+            left_parts.append(left)
+        if right:
+            right_parts.append(right)
+    if len(left_parts) < 4 or len(right_parts) < 4 or crossing > 0.4 * len(body):
         return None
-    edge = max(left_ends)
-    if sum(1 for end in left_ends if edge - end <= 3 * lines[0].size) < 0.6 * len(left_ends):
+    parts = left_parts + right_parts
+    if any(statistics.median(len("".join(run.text for run in part).strip()) for part in side) < 15
+           for side in (left_parts, right_parts)):
+        return None  # short pieces on a side: labels, numbers, cells
+    whole = sum(1 for part in parts if not _splits(part))
+    if whole < 0.8 * len(parts):
+        return None  # the halves split again into cells: a table
+    ends = [max(run.end for run in part) for part in left_parts]
+    if sum(1 for end in ends if max(ends) - end <= 3 * size) < 0.6 * len(ends):
         return None  # the left halves stop anywhere: cells, not a column of text
-    return best
+    return gutter
+
+
+def _splits(runs: list[Run]) -> bool:
+    ordered = sorted(runs, key=lambda run: run.x)
+    return any(after.x - before.end >= 1.0 * after.size for before, after in zip(ordered, ordered[1:]))
 
 
 def _overlaps(a: Run, b: Run) -> bool:
