@@ -115,13 +115,14 @@ def _characters(text: str) -> Counter:
 
 
 def _block_characters(blocks) -> Counter:
-    """Every letter and digit a block stream holds: text, cells, list markers and attached notes."""
+    """Every letter and digit a block stream holds: text, cells, list markers, attached notes and
+    their labels (the number printed before a foot note)."""
     found: Counter = Counter()
     for block in blocks:
         spans = list(block.spans) + [span for cell in block.cells or [] for span in cell]
         found += _characters("".join(span.text for span in spans) + (block.bullet or ""))
         for span in spans:
-            found += _block_characters(span.note or [])
+            found += _block_characters(span.note or []) + _characters(span.note_label or "")
     return found
 
 
@@ -168,3 +169,28 @@ def test_libreoffice_tables_and_abbreviations(office_read_back, book):
     assert len(sections) == len(book.xpath("db:chapter[4]//db:section", namespaces=NS))
     terms = [text_of(term) for term in chapter4.xpath(".//db:glossterm", namespaces=NS)]
     assert terms == [text_of(term) for term in book.xpath("db:chapter[4]//db:glossterm", namespaces=NS)]
+
+
+# --------------------------------------------------------------------------- exponents and markers
+
+
+def test_an_exponent_stays_a_superscript_and_a_note_marker_gets_its_note(tmp_path):
+    """km² and x² are powers, not notes; the raised 1 after a word of prose is note 1 at the page foot."""
+    weasyprint = pytest.importorskip("weasyprint")
+    html = ("<html><head><style>@page { size: A5; margin: 2cm } body { font-family: 'DejaVu Serif'; "
+            "font-size: 10pt } .notes { margin-top: 18em } sup { font-size: 0.6em }</style></head><body>"
+            "<h1>Chapter 1: Land</h1><p>The area is 12 km<sup>2</sup> and x<sup>2</sup> grows with it, as the "
+            "survey of the landscape showed.<sup>1</sup> The rest of the paragraph runs on to the end.</p>"
+            "<p class='notes'><sup>1</sup> Survey of the land, 2024.</p></body></html>")
+    pdf = tmp_path / "powers.pdf"
+    weasyprint.HTML(string=html).write_pdf(pdf)
+    output = tmp_path / "book.xml"
+    result = extract_book(load_config(), manuscript=pdf, output=output)
+    root = parse_xml(output.read_bytes())
+    [chapter] = root.xpath("db:chapter", namespaces=NS)
+    assert [text_of(sup) for sup in chapter.xpath(".//db:superscript", namespaces=NS)] == ["2", "2"]
+    assert not chapter.xpath(".//db:superscript[@role='noteref']", namespaces=NS)  # not taken for markers
+    assert not result.findings.of_type("marker-without-note")
+    [note] = chapter.xpath(".//db:footnote", namespaces=NS)
+    assert note.get("label") == "1" and text_of(note).strip() == "Survey of the land, 2024."
+    assert "Survey of the land" not in " ".join(text_of(p) for p in root.xpath(bookdiff.BODY_PARAS, namespaces=NS))

@@ -64,10 +64,11 @@ class Span:
     href: str | None = None
     note: list["Block"] | None = None  # the content of a real (DOCX) footnote anchored here
     note_label: str | None = None  # the number or mark the source shows for that note
+    exponent: bool = False  # a raised number that is a power (km², 10³, E = mc²), never a note marker
 
     def same_style(self, other: "Span") -> bool:
-        return (self.emphasis, self.strong, self.superscript, self.href) == (
-            other.emphasis, other.strong, other.superscript, other.href) and not (self.note or other.note)
+        return (self.emphasis, self.strong, self.superscript, self.href, self.exponent) == (
+            other.emphasis, other.strong, other.superscript, other.href, other.exponent) and not (self.note or other.note)
 
 
 class Kind(str, Enum):

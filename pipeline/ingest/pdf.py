@@ -441,8 +441,8 @@ class _Assembler:
 
     def _attach_note(self, blocks: list[Block], label: str, lines: list[_Line]) -> list[Block]:
         """Hang the note on its marker: the last superscript ``label`` not yet given a note, on this
-        page or the two before. The number printed before the note becomes the note's label (and is
-        recorded as dropped from its text). A note without a marker stays in the text, with a warning."""
+        page or the two before. The number printed before the note becomes the note's label. A note
+        without a marker stays in the text, with a warning."""
         note = self._block(lines, Kind.TEXT)
         self._last_note, self._last_note_line = note, lines[-1]
         page = lines[0].page
@@ -451,9 +451,8 @@ class _Assembler:
                 break
             spans = block.spans if block.kind is not Kind.ROW else [span for cell in block.cells or [] for span in cell]
             for span in reversed(spans):
-                if span.superscript and span.text.strip() == label and span.note is None:
-                    number, note.spans = note.spans[0], _tidy(note.spans[1:])
-                    self.dropped.append(Dropped(number.text.strip(), note.where, "note-number"))
+                if span.superscript and not span.exponent and span.text.strip() == label and span.note is None:
+                    note.spans = _tidy(note.spans[1:])  # the printed number is the note's label
                     span.note, span.note_label = [note], label
                     return []
         self.warnings.append(ReaderWarning("note-without-marker", f"foot note {label} has no marker in the text "
@@ -734,8 +733,15 @@ class _Assembler:
 
 def _cites(lines: list[_Line], number: str | None) -> bool:
     """Does a note marker ``number`` stand in these lines' text (not opening a line)?"""
-    return number is not None and any(run.superscript and run.text.strip() == number
+    return number is not None and any(run.superscript and not _is_power(run) and run.text.strip() == number
                                       for line in lines for run in line.runs[1:])
+
+
+def _is_power(run: _Run) -> bool:
+    """A raised number that is an exponent, not a note marker. The text layer also counts one after a
+    closing bracket as a power ((a+b)²); in books that bracket ends a citation far more often
+    ("(OECD 2025)¹⁶", "(AOIP)⁶"), so there it stays a marker."""
+    return run.exponent and not run.attached_to.rstrip().endswith(")")
 
 
 def _note_number(line: _Line) -> str | None:
@@ -784,7 +790,7 @@ def _slice_spans(spans: list[Span], start: int, end: int) -> list[Span]:
     for span in spans:
         low, high = max(start - offset, 0), min(end - offset, len(span.text))
         if low < high:
-            out.append(Span(span.text[low:high], span.emphasis, span.strong, span.superscript, span.href))
+            out.append(replace(span, text=span.text[low:high]))
         offset += len(span.text)
     return out
 
@@ -811,7 +817,7 @@ def _list_marker(line: _Line) -> bool:
 def _run_span(run: _Run, in_heading: bool) -> Span:
     text = re.sub(r"[ \t]{2,}", " ", run.text)
     return Span(text, emphasis=run.italic and not in_heading, strong=run.bold and not in_heading,
-                superscript=run.superscript)
+                superscript=run.superscript, exponent=_is_power(run))
 
 
 def _append_text(spans: list[Span], span: Span) -> list[Span]:
