@@ -1,12 +1,18 @@
 """Read a PDF manuscript into blocks from its text layer: positions and sizes give the structure.
 
-The text layer (``pdf_text.py``) gives each page's lines of runs with their position, font and size,
-page furniture already dropped. pypdf reports each run of text with its position, font and size. From those, lines are
-rebuilt (superscript note markers are small runs raised above a line's baseline), running
-heads and folios are dropped (lines at the top or bottom of many pages that repeat), words
-hyphenated at a line end are re-joined, and lines are grouped into paragraphs by spacing.
-Headings are lines set larger than the body text; their level is the rank of their size.
-Tables are lines whose runs stand in aligned columns.
+The text layer (``pdf_text.py``) gives each page's lines of runs with their position, font and
+size, superscripts marked and page furniture dropped. Here the lines become blocks:
+
+* headings are lines set larger than the text (or short bold lines after extra space); their
+  level is the rank of their size among the headings that introduce text, and display lines on
+  pages without text (chapter openers, the title page) are titles or plain lines;
+* paragraphs end at extra space, at a first-line indent and where a line was ended early (the
+  next word would have fitted); they re-join across page breaks, words and URLs at line ends;
+* tables are lines whose runs stand in aligned columns, rows told apart by the table's spacing;
+* a printed contents' lines (title, leader dots, page number) are rows;
+* foot notes at a page's foot are hung on their markers, as a DOCX reader hangs Word's notes.
+
+What is left out on purpose (leader dots, notes' back-link arrows) is recorded as ``Dropped``.
 """
 
 from __future__ import annotations
