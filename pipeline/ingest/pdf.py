@@ -219,6 +219,7 @@ class _Assembler:
         self.frames = self._text_frames()
         self.margin, self.page_edge = 0.0, 0.0
         self.indent = self._paragraph_indent()
+        self.justified = self._justified()
         lowest = sorted(lines[-1].y for lines in self.pages if len(lines) > 5)
         self.foot = lowest[len(lowest) // 10] if lowest else 0.0  # where a full page's last line stands
         self.levels = self._heading_levels()
@@ -227,6 +228,7 @@ class _Assembler:
         self.warnings: list[ReaderWarning] = []
         self._lines_of: dict[int, list[_Line]] = {}  # id(block) -> the lines it was made of
         self._margin_of: dict[int, float] = {}  # id(block) -> the margin of its page
+        self._edge_of: dict[int, float] = {}  # id(block) -> the right edge of its page
         self._last_note: Block | None = None  # the last foot note read, which the next page may carry on
         self._last_note_line: _Line | None = None
         self._in_definitions = False  # the last page ended in a definition list
@@ -273,6 +275,19 @@ class _Assembler:
         return (line.bold and abs(line.size - self.body) < 0.6 and len(text.split()) <= 14 and spaced
                 and abs(line.x - self.margin) <= 1.5 and not text.rstrip().endswith((".", ",", ";", ":"))
                 and not _list_marker(line))
+
+    def _justified(self) -> bool:
+        """Is the body text justified: do most of its lines end at the frame's right edge?"""
+        flush = total = 0
+        for index, lines in enumerate(self.pages):
+            frame = self.frames.get(index % 2)
+            if frame is None:
+                continue
+            for line in lines:
+                if abs(line.size - self.body) < 0.6 and line.columns == 1:
+                    total += 1
+                    flush += abs(line.end - frame[1]) <= 0.25 * line.size
+        return total > 0 and flush > 0.5 * total
 
     def _paragraph_indent(self) -> float | None:
         """The book's first-line indent: the commonest small offset from the margin of a full text
@@ -358,6 +373,9 @@ class _Assembler:
                                          "before": previous.text[-40:] + " ¶ " + first.text[:40]})
                     previous.spans = _tidy(_append_text(previous.spans, first.spans[0]) + first.spans[1:])
                     previous.where = previous.where.through(first.where)
+                    previous.full_last_line = first.full_last_line
+                    self._lines_of[id(previous)] = self._lines_of.get(id(previous), []) + self._lines_of.get(id(first), [])
+                    self._margin_of[id(previous)], self._edge_of[id(previous)] = self.margin, self.page_edge
                     page_blocks = page_blocks[1:]
                 blocks.extend(page_blocks)
             for label, note_lines in notes:
@@ -474,7 +492,24 @@ class _Assembler:
             return False
         if self._starts_indented(previous, first):
             return False
-        return bool(previous.full_last_line)
+        return not self._ended_early(previous, first)
+
+    def _ended_early(self, previous: Block, first: Block) -> bool:
+        """Did ``previous``'s last line end its paragraph? In justified text, when it stops short of
+        the right edge; in ragged text, when the first word on the new page would have fitted on it
+        (measured on its own page, whose margins may differ)."""
+        above, below = self._lines_of.get(id(previous)), self._lines_of.get(id(first))
+        if not above or not below:
+            return not previous.full_last_line
+        if self.justified and abs(above[-1].size - self.body) < 0.6:
+            # justified text runs every line but a paragraph's last to the right edge
+            return above[-1].end < self._edge_of[id(previous)] - 0.5 * above[-1].size
+        here = self.margin, self.page_edge
+        self.margin, self.page_edge = self._margin_of[id(previous)], self._edge_of[id(previous)]
+        try:
+            return self._would_fit(above[-1], below[0])
+        finally:
+            self.margin, self.page_edge = here
 
     def _starts_indented(self, previous: Block, first: Block) -> bool:
         """Does ``first`` (at the top of a page) start to the right of where ``previous``'s lines
@@ -572,7 +607,7 @@ class _Assembler:
         row = Block(Kind.ROW, [], block.where, gap=block.gap, size=block.size,
                     cells=[_slice_spans(block.spans, 0, match.end("label")), [Span(match.group("page"))]])
         self._lines_of[id(row)] = self._lines_of.get(id(block), [])
-        self._margin_of[id(row)] = self.margin
+        self._margin_of[id(row)], self._edge_of[id(row)] = self.margin, self.page_edge
         return row
 
     def _opens_table(self, lines: list[_Line], i: int) -> bool:
@@ -728,7 +763,7 @@ class _Assembler:
             spans = linkify(spans)
         block = Block(kind, spans, Where(page=lines[0].page), level=level, size=lines[0].size)
         self._lines_of[id(block)] = lines
-        self._margin_of[id(block)] = self.margin
+        self._margin_of[id(block)], self._edge_of[id(block)] = self.margin, self.page_edge
         block.full_last_line = lines[-1].end >= self.page_edge - 2.0 * lines[-1].size
         if kind is Kind.ITEM:
             marker = lines[0].body_runs[0].text.strip().split()[0] if lines[0].body_runs else "•"
