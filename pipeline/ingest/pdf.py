@@ -439,7 +439,8 @@ class _Assembler:
         """
         start = next((i for i, line in enumerate(lines) if self._starts_note(line)
                       and (i == 0 or lines[i - 1].y - line.y > 1.5 * self.pitch
-                           or _cites(lines[:i], _note_number(line)))), None)
+                           or (lines[i - 1].y - line.y > 1.2 * self.pitch and _cites(lines[:i], _note_number(line))))),
+                     None)  # a marker wrapped to the start of a line of text has no space above it
         if start is None:
             tail = self._note_tail(lines)
             self._carry_note_on(lines[tail:])
