@@ -194,3 +194,30 @@ def test_an_exponent_stays_a_superscript_and_a_note_marker_gets_its_note(tmp_pat
     [note] = chapter.xpath(".//db:footnote", namespaces=NS)
     assert note.get("label") == "1" and text_of(note).strip() == "Survey of the land, 2024."
     assert "Survey of the land" not in " ".join(text_of(p) for p in root.xpath(bookdiff.BODY_PARAS, namespaces=NS))
+
+
+# --------------------------------------------------------------------------- the rules, one small page each
+
+
+def test_paragraphs_end_at_indents_and_early_line_ends_and_centred_lines_stay_apart(tmp_path):
+    weasyprint = pytest.importorskip("weasyprint")
+    long = ("The partnership has grown over five decades into a dense web of trade, investment and "
+            "trust, and it now faces a world in which power is more widely spread than before. ")
+    css = ("@page { size: A5; margin: 2cm } body { font-family: 'DejaVu Serif'; font-size: 10pt; line-height: 1.4 }"
+           " p { margin: 0; text-indent: 1.5em; text-align: justify } h2 + p { text-indent: 0 }"
+           " .title { text-align: center; break-after: page } .title h1 { font-size: 20pt }"
+           " .title p, .sign p { text-indent: 0; text-align: center } .sign p { text-align: right }")
+    html = (f"<html><head><style>{css}</style></head><body><div class='title'>"
+            "<h1>The Rise of the South and Its Implications for an Old Partnership</h1>"
+            "<p>Edited by</p><p>Dr. CHHENG Kimlong</p><p>LIM Menghour</p></div>"
+            f"<h2>Foreword</h2><p>{long * 3}</p><p>{long * 2}</p><p>{long * 2}</p><p>Short one.</p><p>{long * 2}</p>"
+            "<div class='sign'><p>Dr. CHHENG Kimlong</p><p>President of the Institute</p></div></body></html>")
+    pdf = tmp_path / "rules.pdf"
+    weasyprint.HTML(string=html).write_pdf(pdf)
+    blocks = [(block.kind.value, block.text) for block in read_manuscript(pdf).blocks]
+    assert blocks[:4] == [("heading", "The Rise of the South and Its Implications for an Old Partnership"),
+                          ("text", "Edited by"), ("text", "Dr. CHHENG Kimlong"), ("text", "LIM Menghour")]
+    assert blocks[4] == ("heading", "Foreword")
+    assert [text for _, text in blocks[5:10]] == [(long * 3).strip()] + [(long * 2).strip()] * 2 + [
+        "Short one.", (long * 2).strip()]
+    assert blocks[10:] == [("text", "Dr. CHHENG Kimlong"), ("text", "President of the Institute")]

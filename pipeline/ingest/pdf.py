@@ -304,7 +304,7 @@ class _Assembler:
                         and (above is None or abs(_left(above) - frame[0]) < 0.6 * line.size
                              or abs(above.size - line.size) > 0.6):
                     offsets[round(offset)] += 1
-        if not offsets or offsets.most_common(1)[0][1] < 3:
+        if not offsets or offsets.most_common(1)[0][1] < 2:
             return None
         return float(offsets.most_common(1)[0][0])
 
