@@ -338,3 +338,42 @@ def test_a_troff_paper_makes_a_book_with_its_text(paper, tmp_path):
     assert root.xpath("db:chapter", namespaces=NS)
     body = " ".join(text_of(para) for para in root.xpath("//db:para", namespaces=NS))
     assert "The first finding is that fluent officers find efficient ways to fill the office." in body
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"BT /F5 10 Tf 72 700 Td (Nested (twice (deep)) here) Tj ET", "Nested (twice (deep)) here"),
+    (b"BT /F5 10 Tf 72 700 Td (Kept before) Tj 0 -14 Td (never closed \\( " + b"\\(" * 5000, "Kept before"),
+])
+def test_strings_with_deep_parentheses_or_never_closed(paper, tmp_path, content, expected):
+    """Content streams as a hand-edited or damaged file has them: parentheses nested deeper than
+    usual, a string that runs to the end of the stream (read in linear time, the rest given up)."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ContentStream
+    writer = PdfWriter(clone_from=PdfReader(str(paper)))
+    page = writer.pages[0]
+    stream = ContentStream(None, writer)
+    stream.set_data(content)
+    page.replace_contents(stream)
+    path = tmp_path / "edited.pdf"
+    with path.open("wb") as output:
+        writer.write(output)
+    assert [line.text for line in page_runs(path)][0] == expected
+
+
+def test_a_font_without_a_unicode_map_is_reported(tmp_path):
+    """Without its ToUnicode map a font's two-byte codes are glyph numbers (pdftotext prints the
+    same gibberish): the reader says so for the page instead of passing the guess off as text."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject
+    intact = weasyprint_pdf("<p style='font-family: DejaVu Serif'>Text whose font lost its map.</p>",
+                            tmp_path / "intact.pdf")
+    writer = PdfWriter(clone_from=PdfReader(str(intact)))
+    for font in writer.pages[0]["/Resources"]["/Font"].values():
+        del font.get_object()[NameObject("/ToUnicode")]
+    stripped = tmp_path / "stripped.pdf"
+    with stripped.open("wb") as output:
+        writer.write(output)
+    assert "Text whose font" not in pdftotext(stripped)
+    assert [warning.kind for warning in read(intact).warnings] == []
+    assert [(warning.kind, warning.where.page) for warning in read(stripped).warnings
+            if warning.kind == "font-encoding"] == [("font-encoding", 1)]

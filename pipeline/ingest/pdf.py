@@ -185,6 +185,11 @@ def _read(data: bytes, path: Path, limits: Limits, password: str, messages: list
                                f"{count} drawing(s) (form XObjects) on this page are damaged and could not be "
                                f"read; any text in them is missing: check the page", Where(page=page))
                  for page, count in sorted(problems.drawings.items())]
+    warnings += [ReaderWarning("font-encoding",
+                               f"{count} glyph(s) on this page are set in a font without a Unicode map "
+                               f"(ToUnicode): their text is a guess from glyph numbers; check it against the "
+                               f"printed page", Where(page=page))
+                 for page, count in sorted(problems.guessed.items())]
     control = problems.control
     has_text = _has_text(pages)
     if not has_text:

@@ -139,6 +139,8 @@ class _Font:
         # "utf-16-be" is Identity-H and the UCS-2 CMaps: two-byte codes; another codec name is a
         # predefined CJK CMap, decoded whole; a dict is a simple font's one-byte encoding.
         self.two_byte = self.encoding == "utf-16-be"
+        # two-byte codes with no ToUnicode map are glyph numbers: their "text" is a guess
+        self.guessed = self.two_byte and not self.character_map
         self.codec = self.encoding if isinstance(self.encoding, str) and not self.two_byte else None
         self.text: dict[int, str] = {}
         self.advance: dict[int, float] = {}
@@ -236,6 +238,26 @@ _MAX_FORM_DEPTH = 12
 _MAX_FORMS = 2000  # form XObjects drawn per page: a bound on crafted recursion
 
 
+def _string_end(data: bytes, start: int) -> int:
+    """Where the literal string opening at ``start`` ends (balanced parentheses, escapes skipped), or -1."""
+    depth = 0
+    index = start
+    length = len(data)
+    while index < length:
+        char = data[index]
+        if char == 0x5C:  # a backslash escapes the next byte
+            index += 2
+            continue
+        if char == 0x28:
+            depth += 1
+        elif char == 0x29:
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        index += 1
+    return -1
+
+
 def _literal(token: bytes) -> bytes:
     body = token[1:-1]
     if b"\\" not in body:
@@ -291,6 +313,7 @@ class Problems:
 
     control: Counter = field(default_factory=Counter)  # characters XML cannot hold, dropped
     drawings: Counter = field(default_factory=Counter)  # form XObjects too damaged to read
+    guessed: Counter = field(default_factory=Counter)  # glyphs in fonts without a Unicode map
 
 
 class _PageReader:
@@ -306,6 +329,7 @@ class _PageReader:
         self.runs: list[Run] = []
         self.forms = 0
         self.broken = 0  # form XObjects that could not be decompressed
+        self.guessed = 0  # glyphs shown in fonts without a Unicode map
         self._open: list | None = None  # the run being built: [x, y, size, font, parts, end x, last y]
         self._space: tuple | None = None  # a space glyph no run took yet: (x, y, size)
 
@@ -319,11 +343,21 @@ class _PageReader:
         tm = tlm = _IDENTITY
         operands: list = []
         push = operands.append
+        resume = 0  # after a string the pattern could not take whole, the tokens inside it are skipped
         for match in _TOKEN.finditer(data):
+            if match.start() < resume:
+                continue
             kind = match.lastindex
-            if kind is None or kind == 7:
+            if kind is None:
                 continue
             token = match[kind]
+            if kind == 7:
+                if token == b"(":  # parentheses nested deeper than the pattern goes, or never closed
+                    resume = _string_end(data, match.start())
+                    if resume < 0:
+                        break  # the rest of the stream is inside a string that never ends
+                    push(data[match.start():resume])
+                continue
             if kind != 6:
                 push(token)
                 continue
@@ -449,6 +483,8 @@ class _PageReader:
             return pen + kern
         codes = font.codes(data)
         text, advance = font.decode(codes)
+        if font.guessed:
+            self.guessed += len(codes)
         width = advance * state.size + state.char_spacing * len(codes)
         if state.word_spacing and not font.two_byte:
             width += state.word_spacing * codes.count(32)
@@ -513,6 +549,8 @@ def page_lines(page, number: int, fonts: Fonts | None = None, problems: Problems
         reader.flush()
     if reader.broken:
         problems.drawings[number] += reader.broken
+    if reader.guessed:
+        problems.guessed[number] += reader.guessed
     runs = []
     for run in reader.runs:
         text = run.text.replace("\n", " ")
