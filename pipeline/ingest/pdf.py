@@ -316,12 +316,12 @@ class _Assembler:
     def _heading_levels(self) -> dict[float, int | None]:
         """Heading levels by size, from the headings that introduce running text.
 
-        A heading followed (after any other headings) by lines of text size is a heading of the
-        text: those sizes are ranked, largest first (level 1). Larger lines set only where no
-        text follows (chapter openers, part title pages) are division titles (level 1), and the
-        largest of them, when only the first page uses it, is the book's title (level 0). Smaller
-        display lines there (a chapter label, a byline set large) are no level of the outline:
-        they stay headings without a level, for the structuring stage to read as labels and names.
+        A heading followed (after any other headings) by running text is a heading of the text:
+        those sizes are ranked, largest first (level 1). Larger lines set only where no text
+        follows (chapter openers, part title pages) are division titles (level 1). Smaller display
+        lines there (a chapter label, a byline set large) are no level of the outline: they stay
+        headings without a level, for the structuring stage to read as labels and names. The
+        largest heading size of all, when only the first page uses it, is the book's title (level 0).
         """
         text_sizes: set[float] = set()
         display: set[float] = set()
