@@ -115,11 +115,21 @@ def _describe(want, got, limit: int) -> str:
             lines.append("    …")
             break
         shown += 1
+        if tag == "replace" and a1 - a0 == b1 - b0 == 1 and isinstance(want[a0], str) and isinstance(got[b0], str):
+            lines.append(f"    ~ [{a0}] {_where_they_part(want[a0], got[b0])}")
+            continue
         for item in want[a0:a1][:3]:
             lines.append(f"    - [{a0}] {_short(item)}")
         for item in got[b0:b1][:3]:
             lines.append(f"    + [{b0}] {_short(item)}")
     return "\n".join(lines)
+
+
+def _where_they_part(want: str, got: str, width: int = 50) -> str:
+    """Two texts that differ inside: the place where they part, each side from there on."""
+    start = next((i for i, (a, b) in enumerate(zip(want, got)) if a != b), min(len(want), len(got)))
+    before = want[max(0, start - width):start]
+    return f"…{before}|{want[start:start + width]!r} expected, |{got[start:start + width]!r} read back"
 
 
 def _short(item, width: int = 160) -> str:

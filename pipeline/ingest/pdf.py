@@ -875,7 +875,7 @@ def _append_text(spans: list[Span], span: Span) -> list[Span]:
     text = last.text.rstrip()
     if text.endswith(_SOFT_HYPHENS) and len(text) > 1:
         return spans[:-1] + [replace(last, text=text[:-1]), _lstripped(span)]
-    if text.endswith("-") and len(text) > 1 and text[-2].isalpha():
+    if text.endswith("-") and len(text) > 1 and text[-2].isalnum():  # "Japan-" or "G7-" ¶ "supported"
         return spans[:-1] + [replace(last, text=text), _lstripped(span)]
     if (text.endswith(("—", "/")) and not last.text.endswith(" ")) or span.text.startswith("—") or (
             text.endswith("–") and len(text) > 1 and not text[-2].isspace()):  # "159–" ¶ "185"
