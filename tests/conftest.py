@@ -265,3 +265,28 @@ def translation_project(destination: Path, extracted_book: Path, **settings) -> 
         assert count == 1, key
     toml.write_text(text)
     return project
+
+
+# --------------------------------------------------------------------------- press's own edition, LibreOffice's PDF
+
+
+@pytest.fixture(scope="session")
+def english_edition(tmp_path_factory) -> Path:
+    """A project copy built once: its English print edition, made by press itself (WeasyPrint)."""
+    project = copy_project(tmp_path_factory.mktemp("edition"))
+    result = run_press("build", "--lang", "en", "--format", "pdf", cwd=project, timeout=600)
+    assert result.returncode == 0, result.stderr
+    [edition] = (project / "output" / "en").glob("*.pdf")
+    return edition
+
+
+@pytest.fixture(scope="session")
+def book_office_pdf(tmp_path_factory, book_docx) -> Path:
+    """The book as LibreOffice prints the DOCX pandoc made of it: notes at the page foot, each
+    number on a line of its own above its text, tables, the abbreviations as a definition list."""
+    office = need("libreoffice")
+    directory = tmp_path_factory.mktemp("office")
+    subprocess.run([office, f"-env:UserInstallation=file://{directory}/profile", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(directory), str(book_docx)],
+                   check=True, capture_output=True, timeout=300)
+    return directory / "book.pdf"

@@ -39,9 +39,20 @@ def letters(text: str) -> Counter:
 
 
 def read_letters(manuscript) -> Counter:
-    """Every letter and digit the reader kept (blocks, list markers, table cells) or dropped on purpose."""
-    kept = "".join((block.bullet or "") + block.text for block in manuscript.blocks)
-    return letters(kept) + letters("".join(dropped.text for dropped in manuscript.dropped))
+    """Every letter and digit the reader kept (blocks, list markers, table cells, foot notes hung on
+    their markers with their numbers) or dropped on purpose."""
+    kept: list[str] = []
+
+    def walk(blocks) -> None:
+        for block in blocks:
+            kept.append((block.bullet or "") + block.text)
+            for span in list(block.spans) + [span for cell in block.cells or [] for span in cell]:
+                if span.note is not None:
+                    kept.append(span.note_label or "")
+                    walk(span.note)
+
+    walk(manuscript.blocks)
+    return letters("".join(kept)) + letters("".join(dropped.text for dropped in manuscript.dropped))
 
 
 def weasyprint_pdf(html: str, path: Path, base: Path | None = None) -> Path:

@@ -71,10 +71,11 @@ class Span:
     remark: str | None = None  # an editor's comment anchored here (the span's own text is empty)
     remark_by: str | None = None  # the comment's author, when the source names one
     image: str | None = None  # an inline picture: its file under the book's media/ (text = alt text)
+    exponent: bool = False  # a raised number that is a power (km², 10³, E = mc²), never a note marker (PDF)
 
     def same_style(self, other: "Span") -> bool:
-        return (self.emphasis, self.strong, self.superscript, self.href, self.marks) == (
-            other.emphasis, other.strong, other.superscript, other.href, other.marks) \
+        return (self.emphasis, self.strong, self.superscript, self.href, self.marks, self.exponent) == (
+            other.emphasis, other.strong, other.superscript, other.href, other.marks, other.exponent) \
             and not (self.note or other.note) and not (self.special or other.special)
 
     @property

@@ -315,7 +315,8 @@ def _has_content(element: etree._Element) -> bool:
 
 def _markers(block: Block) -> bool:
     spans = list(block.spans) + [span for cell in (block.cells or []) for span in cell]
-    return any((span.superscript and span.text.isdigit()) or span.note is not None for span in spans)
+    return any((span.superscript and not span.exponent and span.text.isdigit()) or span.note is not None
+               for span in spans)
 
 
 def _notes_heading(body: list[Block]) -> int | None:

@@ -107,7 +107,9 @@ class BodyBuilder:
         while i < len(blocks):
             block = blocks[i]
             text = block.text.strip()
-            if block.kind is Kind.IMAGE:
+            if block.kind is Kind.IMAGE or (rules.is_missing_image_text(text) and i + 1 < len(blocks)
+                                            and rules.FIGURE_TITLE.match(blocks[i + 1].text.strip())):
+                # a press edition read back prints its placeholder where the image was missing
                 units.append(Unit("image", [block], where=block.where))
                 i += 1
             elif block.kind in (Kind.QUOTE, Kind.CODE):
@@ -244,7 +246,8 @@ class BodyBuilder:
                 unit.rows.append(cells)
                 unit.row_wheres.append(blocks[j].where)
                 unit.row_blocks.append(blocks[j])
-            elif unit.label and len(unit.rows) > 1 and _row_text(cells) == _row_text(unit.rows[0]):
+            elif (unit.label or blocks[j].gap is Gap.PAGE) and len(unit.rows) > 1 \
+                    and _row_text(cells) == _row_text(unit.rows[0]):
                 # the header row repeated at the top of the next page
                 self.findings.dropped(blocks[j].text.strip(), "repeated-table-header",
                                       "the table's header row repeated at the top of the next page is left out",
@@ -583,7 +586,9 @@ class BodyBuilder:
         figure.append(title)
         images = [block for block in unit.blocks if block.kind is Kind.IMAGE]
         carried = next((block for block in images if block.image is not None), None)
-        figure.append(picture(carried) if carried is not None else missing_image(images))
+        placeholder = next((block.text.strip() for block in unit.blocks
+                            if block.kind is Kind.TEXT and rules.is_missing_image_text(block.text)), "")
+        figure.append(picture(carried) if carried is not None else missing_image(images, placeholder))
         return figure
 
     def _element_image(self, unit: Unit) -> etree._Element:
@@ -658,13 +663,14 @@ def picture(block: Block) -> etree._Element:
     return media
 
 
-def missing_image(images: list[Block] = ()) -> etree._Element:
+def missing_image(images: list[Block] = (), placeholder: str = "") -> etree._Element:
     """Stands for an image the manuscript does not carry (the publisher may supply it later).
 
     The image's description (a DOCX picture's alt text), when the reader found one, is kept as
-    the text object's phrase: it is the manuscript's text too.
+    the text object's phrase: it is the manuscript's text too; so is a placeholder printed in the
+    image's place (a press edition read back).
     """
-    phrase = el("phrase")
+    phrase = el("phrase", text=placeholder or None)
     for block in images:
         if block.text.strip():
             if len(phrase) or phrase.text:

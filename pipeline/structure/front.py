@@ -13,7 +13,7 @@ from lxml import etree
 
 from ..docbook import DB_NS, el, fill_inline, mark_source
 from ..findings import Findings
-from ..ingest.model import Block, Kind, Span
+from ..ingest.model import Block, Kind, Span, Where
 from . import rules
 from .regions import is_heading_like, is_prose
 
@@ -348,7 +348,14 @@ def build_toc(blocks: list[Block], findings: Findings) -> etree._Element:
         entry = el("tocentry", attrs={"pagenum": page})
         fill_inline(entry, spans)
         mark_source(entry, block.where)
-        if division is not None and page is None:
+        if division is not None and page is not None and division.get("pagenum") is None \
+                and len(division.findall("*")) == 1:
+            # "Chapter 1" on a line of its own, the page number after the title below it (a typeset contents)
+            division.set("pagenum", page)
+            entry.attrib.pop("pagenum")
+            entry.set("role", "title")
+            division.append(entry)
+        elif division is not None and page is None:
             entry.set("role", "author" if _is_author_entry(block, spans) else "title")
             division.append(entry)
         else:

@@ -132,8 +132,8 @@ class NoteLinker:
     def __call__(self, span: Span) -> etree._Element | None:
         if span.note is not None:
             return self._attached(span)
-        if not re.fullmatch(r"\d{1,3}", span.text):
-            return None
+        if span.exponent or not re.fullmatch(r"\d{1,3}", span.text):
+            return None  # a power (km²) stays a superscript
         self.markers += 1
         entry = self.by_number.get(int(span.text))
         if entry is None:

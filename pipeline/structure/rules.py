@@ -84,6 +84,14 @@ def split_toc_line(text: str) -> tuple[str, str | None]:
     return match.group("label").rstrip(" .\t"), match.group("page")
 
 
+# What press's own editions print where an image was not supplied (pipeline/render/html.py).
+MISSING_IMAGE_TEXTS = {"image not supplied with the manuscript"}
+
+
+def is_missing_image_text(text: str) -> bool:
+    return normalized(text) in MISSING_IMAGE_TEXTS
+
+
 def part_role(text: str) -> str | None:
     return PART_ROLES.get(normalized(text))
 
