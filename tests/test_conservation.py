@@ -31,7 +31,6 @@ from pipeline.conservation import book_words, words
 from pipeline.docbook import text_of
 from pipeline.errors import ExitCode, InputError, ValidationError
 from pipeline.extract import extract_book
-from pipeline.progress import Reporter
 from pipeline.safety import parse_xml
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "pandoc-docx"
@@ -395,7 +394,7 @@ def write_pdf(book, path: Path) -> None:
     for chapter_title, blocks, sections in book[1]:
         notes: list[str] = []
 
-        def add_blocks(blocks):
+        def add_blocks(blocks, notes=notes):
             for kind, value in blocks:
                 if kind == "para":
                     out.append(f"<p>{html.escape(value)}</p>")

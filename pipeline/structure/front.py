@@ -13,7 +13,7 @@ from lxml import etree
 
 from ..docbook import DB_NS, el, fill_inline, mark_source
 from ..findings import Findings
-from ..ingest.model import Block, Kind, Span, Where
+from ..ingest.model import Block, Kind, Span
 from . import rules
 from .regions import is_heading_like, is_prose
 
