@@ -151,10 +151,12 @@ def _generated(element: etree._Element) -> bool:
     """Text the structuring stage made rather than read: not the manuscript's words.
 
     A bibliography's title repeats the chapter's notes heading (kept in ``bibliomisc``) or is a
-    default "Notes"; the book's title without a source mark comes from the document's metadata
+    default "Notes"; an entry's number may come from the list's markers; the book's title without a source mark comes from the document's metadata
     or its file name.
     """
     parent = element.getparent()
+    if element.tag == _q("abbrev") and element.get("role") == "list-marker":
+        return True  # a reference list's number taken from its list markers (not read as text)
     if element.tag != _q("title") or parent is None:
         return False
     if parent.tag == _q("bibliography"):
@@ -211,10 +213,10 @@ class WordBalance:
     def summary(self) -> str:
         """``words: 12,345 read, 12,301 in the book, 44 dropped as running heads (report)``."""
         line = f"words: {self.read:,} read, {self.in_book:,} in the book"
-        if self.dropped:
+        dropped = {reason: count for reason, count in self.dropped.items() if count}  # dot leaders hold no words
+        if dropped:
             kinds = ", ".join(f"{count:,} {'dropped as ' if i == 0 else 'as '}{_reason_words(reason)}"
-                              for i, (reason, count) in enumerate(sorted(self.dropped.items(),
-                                                                        key=lambda item: -item[1])))
+                              for i, (reason, count) in enumerate(sorted(dropped.items(), key=lambda item: -item[1])))
             line += f", {kinds} (report)"
         if self.removed_by_repairs or self.added_by_repairs:
             line += (f"; repairs removed {self.removed_by_repairs:,} and added {self.added_by_repairs:,} "

@@ -187,8 +187,9 @@ def build_bibliography(entries: list[NoteEntry], title: str, scope: str, role: s
     for position, entry in enumerate(entries, 1):
         item = el("bibliomixed")
         set_id(item, f"{scope}-bib{position}")
-        if entry.number is not None:
-            item.append(el("abbrev", text=str(entry.number)))
+        if entry.number is not None:  # a number from the list's own markers (a PDF's <ol>) is structure, not text
+            item.append(el("abbrev", text=str(entry.number),
+                           attrs=None if entry.printed_number.strip() else {"role": "list-marker"}))
             item[-1].tail = " "
         fill_inline(item, entry.spans)
         _wrap_links(item)
