@@ -117,14 +117,14 @@ def _characters(text: str) -> Counter:
 
 
 def _block_characters(blocks) -> Counter:
-    """Every letter and digit a block stream holds: text, cells, list markers, attached notes and
-    their labels (the number printed before a foot note)."""
+    """Every letter and digit a block stream holds: text, cells, list markers and attached notes (the
+    number printed before a foot note is recorded as dropped, reason note-number: it became the label)."""
     found: Counter = Counter()
     for block in blocks:
         spans = list(block.spans) + [span for cell in block.cells or [] for span in cell]
         found += _characters("".join(span.text for span in spans) + (block.bullet or ""))
         for span in spans:
-            found += _block_characters(span.note or []) + _characters(span.note_label or "")
+            found += _block_characters(span.note or [])
     return found
 
 

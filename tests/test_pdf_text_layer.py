@@ -40,7 +40,7 @@ def letters(text: str) -> Counter:
 
 def read_letters(manuscript) -> Counter:
     """Every letter and digit the reader kept (blocks, list markers, table cells, foot notes hung on
-    their markers with their numbers) or dropped on purpose."""
+    their markers) or dropped on purpose (a foot note's printed number, now its label, is dropped)."""
     kept: list[str] = []
 
     def walk(blocks) -> None:
@@ -48,7 +48,6 @@ def read_letters(manuscript) -> Counter:
             kept.append((block.bullet or "") + block.text)
             for span in list(block.spans) + [span for cell in block.cells or [] for span in cell]:
                 if span.note is not None:
-                    kept.append(span.note_label or "")
                     walk(span.note)
 
     walk(manuscript.blocks)
@@ -112,7 +111,7 @@ def test_a_libreoffice_pdf_without_furniture_loses_no_line(book_docx, tmp_path):
                    check=True, capture_output=True, timeout=300)
     pdf = tmp_path / "book.pdf"
     manuscript = read(pdf)
-    assert manuscript.dropped == []
+    assert {dropped.reason for dropped in manuscript.dropped} <= {"note-number"}, "no furniture, no line lost"
     assert read_letters(manuscript) == letters(pdftotext(pdf))
 
 

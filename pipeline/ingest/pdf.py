@@ -482,7 +482,10 @@ class _Assembler:
             spans = block.spans if block.kind is not Kind.ROW else [span for cell in block.cells or [] for span in cell]
             for span in reversed(spans):
                 if span.superscript and not span.exponent and span.text.strip() == label and span.note is None:
+                    printed = note.spans[0].text.strip() if note.spans else ""
                     note.spans = _tidy(note.spans[1:])  # the printed number is the note's label
+                    if printed:
+                        self.dropped.append(Dropped(printed, Where(page=page), "note-number"))
                     span.note, span.note_label = [note], label
                     return []
         self.warnings.append(ReaderWarning("note-without-marker", f"foot note {label} has no marker in the text "

@@ -121,7 +121,16 @@ def build_info(blocks: list[Block], findings: Findings, fallback_title: str | No
     if title_page > 0:
         info.append(_cover(blocks[:title_page], publisher))
     _imprint(info, blocks[imprint:], publisher, findings)
+    for block in blocks[title_page:imprint]:  # the copyright page repeats the title above its imprint
+        if id(block) not in used and _same_words(block.text, title_text):
+            findings.dropped(block.text.strip(), "repeated-title", "the book's title repeated on the copyright "
+                             "page is the title the book already has", where=block.where)
+            used.add(id(block))
     return info, [block for block in blocks[title_page:imprint] if id(block) not in used]
+
+
+def _same_words(one: str, other: str) -> bool:
+    return " ".join(re.findall(r"\w+", one.casefold())) == " ".join(re.findall(r"\w+", other.casefold()))
 
 
 def _leading_headings(blocks: list[Block]) -> list[Block]:

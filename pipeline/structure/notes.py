@@ -170,6 +170,8 @@ class NoteLinker:
         endnote = span.note_kind == "endnote"  # Word numbers endnotes apart from footnotes: so do we
         self.endnotes += endnote
         label = span.note_label or str(self.endnotes if endnote else self.markers - self.endnotes)
+        if span.text.strip():  # a marker printed in the text (a PDF's superscript) becomes the note's label
+            self.findings.as_markup(span.text.strip(), "note-marker")
         entry = NoteEntry(int(label) if label.isdigit() else None, [], Where(), blocks=span.note)
         self.entries.append(entry)
         if not span.note:
