@@ -107,13 +107,19 @@ def words(text: str) -> list[str]:
 
 
 def _span_texts(spans: Iterable[Span], texts: list[str]) -> None:
+    """The spans' running text as one string (a word may change style part-way: "u" + "sing" is one
+    word), then what hangs on them: remarks and attached notes, each apart."""
+    running, hung = [], []
     for span in spans:
-        texts.append(span.text)
+        # a note marker (superscript) stands apart from the word it follows: "War³" is "War" and "3"
+        running.append(f"\n{span.text}\n" if span.superscript or span.note else span.text)
         remark = getattr(span, "remark", None)  # an editor's comment a reader keeps (DOCX), in <remark>
         if remark:
-            texts.append(remark)
+            hung.append(remark)
         if span.note:
-            _block_texts(span.note, texts)
+            _block_texts(span.note, hung)
+    texts.append("".join(running))
+    texts.extend(hung)
 
 
 def _block_texts(blocks: Iterable[Block], texts: list[str]) -> None:

@@ -156,7 +156,9 @@ def _opening_part(blocks: list[Block], scope: str, findings: Findings, levels: d
     """Text before the first chapter that is not a title page: kept, as an untitled opening preface."""
     part = el("preface", el("info", el("title")), attrs={"role": "opening"})
     set_id(part, scope)
-    builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used, page_based=page_based)
+    linker = NoteLinker(scope, [], findings)  # notes a reader attached (DOCX, a PDF's foot notes) stay on their marker
+    builder = BodyBuilder(scope, findings, notes=linker, heading_levels=levels, used_levels=used,
+                          page_based=page_based)
     for element in builder.build(blocks):
         part.append(element)
     if not _has_content(part):
