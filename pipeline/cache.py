@@ -20,7 +20,7 @@ from .config import BookConfig
 from .manifest import file_hash, tool_versions
 from .safety import atomic_write
 
-FORMAT = 2
+FORMAT = 3
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -86,19 +86,27 @@ def code_fingerprint(modules: tuple[str, ...] | None = None, package: Path = PAC
     return digest.hexdigest()
 
 
-def inputs_key(*parts: object, code: str | None = None) -> str:
+def inputs_key(*parts: object, code: str | None = None, root: Path | None = None) -> str:
     """A key over files (by content), folders (every file under them) and plain values, with the code that
-    reads them (``code``: a fingerprint of the stage's modules; default: the whole package)."""
+    reads them (``code``: a fingerprint of the stage's modules; default: the whole package). A file under
+    ``root`` is named by its path relative to it."""
+    base = root.resolve() if root is not None else None
+
+    def name(path: Path) -> str:
+        if base is not None and path.resolve().is_relative_to(base):
+            return path.resolve().relative_to(base).as_posix()
+        return str(path)
+
     digest = hashlib.sha256(f"press-cache-{FORMAT}".encode())
     digest.update((code or code_fingerprint()).encode())
     for part in parts:
         if isinstance(part, Path):
             files = sorted(p for p in part.rglob("*") if p.is_file()) if part.is_dir() else [part]
             for path in files:
-                digest.update(str(path).encode())
+                digest.update(name(path).encode())
                 digest.update(file_hash(path).encode() if path.is_file() else b"<missing>")
             if not files:
-                digest.update(f"<empty {part}>".encode())
+                digest.update(f"<empty {name(part)}>".encode())
         else:
             digest.update(json.dumps(part, sort_keys=True, default=str).encode())
         digest.update(b"\0")
@@ -106,8 +114,16 @@ def inputs_key(*parts: object, code: str | None = None) -> str:
 
 
 class BuildCache:
+    """The entries of one project. Outputs are recorded relative to the project, so a copied or moved project
+    keeps a cache that describes its own files (and never another copy's)."""
+
     def __init__(self, config: BookConfig) -> None:
         self.directory = config.output_dir / ".cache"
+        self.project = config.project_dir.resolve()
+
+    def _recorded(self, path: Path) -> str:
+        resolved = path.resolve()
+        return resolved.relative_to(self.project).as_posix() if resolved.is_relative_to(self.project) else str(resolved)
 
     def _entry_path(self, stage: str) -> Path:
         return self.directory / f"{stage}.json"
@@ -119,7 +135,7 @@ class BuildCache:
             if entry.get("format") != FORMAT or entry.get("key") != key:
                 return None
             for name, digest in entry["outputs"].items():
-                path = Path(name)
+                path = self.project / name  # an absolute name stays absolute
                 if not path.is_file() or file_hash(path) != digest:
                     return None
             return entry.get("data", {})
@@ -128,5 +144,5 @@ class BuildCache:
 
     def store(self, stage: str, key: str, outputs: list[Path], data: dict | None = None) -> None:
         entry = {"format": FORMAT, "key": key, "data": data or {},
-                 "outputs": {str(path.resolve()): file_hash(path) for path in outputs if path.is_file()}}
+                 "outputs": {self._recorded(path): file_hash(path) for path in outputs if path.is_file()}}
         atomic_write(self._entry_path(stage), (json.dumps(entry, indent=1, sort_keys=True) + "\n").encode())

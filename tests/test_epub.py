@@ -16,7 +16,7 @@ from urllib.parse import urldefrag
 import pytest
 from lxml import etree
 
-from conftest import ROOT, copy_project, run_press
+from conftest import ROOT, copy_built, run_press
 from pipeline.build import BuildOptions, build
 from pipeline.config import load_config
 from pipeline.docbook import NS
@@ -64,11 +64,9 @@ class Edition:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory) -> Path:
-    """A copy of the project built once: every language, PDF and EPUB."""
-    project = copy_project(tmp_path_factory.mktemp("epub-project"))
-    assert build(project, reporter=Reporter(io.StringIO(), quiet=True)) == 0
-    return project
+def built(built_project) -> Path:
+    """The project built once for the session: every language, PDF and EPUB (conftest.built_project)."""
+    return built_project
 
 
 @pytest.fixture(scope="session")
@@ -422,9 +420,7 @@ def test_supplied_figure_images_are_embedded_with_text_alternatives(built, tmp_p
 
 
 def _project_with_epub(built: Path, destination: Path) -> Path:
-    for name in ("source", "templates", "locales", "output"):
-        shutil.copytree(built / name, destination / name)
-    return destination
+    return copy_built(built, destination)
 
 
 def _configure_cover(project: Path, cover: str) -> None:
