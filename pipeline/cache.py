@@ -10,9 +10,9 @@ followed through the package, so a change to the EPUB writer leaves the catalogs
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,31 +35,40 @@ def module_file(module: str, package: Path = PACKAGE) -> Path | None:
     return None
 
 
-def _imported(module: str, package: Path) -> set[str]:
+# Import statements, read without compiling (a no-op build must stay fast): "import a.b", "from .x import y, z",
+# "from . import (a,\n b)", at any indentation (lazy imports inside functions count too).
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+(?P<modules>[\w., \t]+)", re.M)
+_FROM = re.compile(r"^[ \t]*from[ \t]+(?P<origin>\.*[\w.]*)[ \t]+import[ \t]+(?:\((?P<group>[^)]*)\)|(?P<names>[^\n#]+))",
+                   re.M)
+
+
+@lru_cache(maxsize=None)
+def _imported(module: str, package: Path) -> frozenset[str]:
     """The ``pipeline`` modules one module imports anywhere in its code (lazy imports included)."""
     path = module_file(module, package)
     if path is None:
-        return set()
+        return frozenset()
     base = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    source = path.read_text(encoding="utf-8")
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names if alias.name.split(".")[0] == "pipeline"}
-        elif isinstance(node, ast.ImportFrom):
-            origin = (base[:len(base) - node.level + 1] if node.level else []) + (node.module or "").split(".")
-            origin_name = ".".join(part for part in origin if part)
-            if origin_name.split(".")[0] != "pipeline":
-                continue
-            found.add(origin_name)
-            found |= {f"{origin_name}.{alias.name}" for alias in node.names
-                      if module_file(f"{origin_name}.{alias.name}", package)}
-    return {name for name in found if module_file(name, package)}
+    for match in _IMPORT.finditer(source):
+        found |= {name.split(" as ")[0].strip() for name in match.group("modules").split(",")}
+    for match in _FROM.finditer(source):
+        origin = match.group("origin")
+        level = len(origin) - len(origin.lstrip("."))
+        parts = (base[:len(base) - level + 1] if level else []) + [p for p in origin.lstrip(".").split(".") if p]
+        origin_name = ".".join(parts)
+        found.add(origin_name)
+        names = (match.group("group") or match.group("names") or "").replace("\n", " ")
+        found |= {f"{origin_name}.{name.split(' as ')[0].strip()}" for name in names.split(",") if name.strip()}
+    return frozenset(name for name in found if name.split(".")[0] == "pipeline" and module_file(name, package))
 
 
 def _parents(module: str) -> set[str]:
     return {".".join(module.split(".")[:end]) for end in range(1, module.count(".") + 1)}
 
 
+@lru_cache(maxsize=64)
 def module_closure(entries: tuple[str, ...], package: Path = PACKAGE) -> tuple[str, ...]:
     """Every ``pipeline`` module the entry modules run, following their imports through the package. A
     package's ``__init__`` is counted whenever one of its modules is, but only what a module names is
