@@ -104,14 +104,15 @@ def _assert_old_or_new(snapshots, old: dict[str, bytes], new: dict[str, bytes]) 
                 pytest.fail(f"after kill {number + 1}, {name} had disappeared")
 
 
-# Where the build's kills land: after a progress line of the run (a stage has begun), plus a random moment of
-# at most this many seconds. A killed run's successor skips what was finished, so later points come later.
+# Where the build's kills land: after a progress line of the run, plus a random moment of at most this many
+# seconds. Each killed run resumes what the last one left, printing the same stage lines whether a stage runs
+# or is reused, so each point comes later in the work than the one before.
 KILL_POINTS = (
-    (r"^extract: read ", 0.3),  # reading, structuring, repairing the manuscript
-    (r"^repair: ", 0.3),  # the book and the repair reports written, the catalogs next
-    (r"^catalogs: ", 0.5),  # merging the catalogs
-    (r"^render: .* …$", 2.0),  # the editions rendering (in parallel workers)
-    (r"^render: \w+ (PDF|EPUB): (?!inputs unchanged)", 0.5),  # editions written, the others still rendering
+    (r"^build: project ", 0.6),  # reading, structuring, repairing the manuscript
+    (r"^extract: ", 0.4),  # the book and the repair reports written (or reused), the catalogs next
+    (r"^catalogs: ", 0.5),  # merging the catalogs, checking the translations
+    (r"^render: ", 2.0),  # the editions rendering (in parallel workers)
+    (r"^render: \w+ (PDF|EPUB): ", 0.5),  # an edition written or reused, the others still rendering
     (r"^(build: wrote output/manifest\.json|edition )", 0.05),  # the manifest and the summary
 )
 
@@ -158,7 +159,8 @@ def test_a_build_killed_at_random_moments_leaves_old_or_new_files(tmp_path, buil
         snapshots.append(_files(project))
     where = "\n".join(f"  kill {number + 1}: {'killed' if killed else 'finished'} after {line!r}"
                       for number, (killed, line) in enumerate(landings))
-    assert sum(killed for killed, _ in landings) >= KILLS - 2, f"the kills landed while the build ran:\n{where}"
+    print(f"where the kills landed:\n{where}")
+    assert sum(killed for killed, _ in landings) >= min(3, KILLS), f"the kills landed while the build ran:\n{where}"
     stages = {line.split(":")[0] for killed, line in landings if killed}
     assert len(stages) >= 2, f"the kills landed in more than one stage:\n{where}"
     result = run_press(*command, cwd=project, timeout=600)
