@@ -143,7 +143,7 @@ def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporte
     for row in _render_pending(config, reporter, pending):
         edition = by_name[f"{row.format}-{row.lang}"]
         rows[edition.name] = row
-        cache.store(edition.name, stage_key(edition, config), [row.path], row.to_cache())
+        cache.store(edition.name, stage_key(edition, config), edition.outputs(config), row.to_cache())
     return [rows[edition.name] for edition in chosen if edition.name in rows]
 
 

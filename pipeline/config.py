@@ -249,6 +249,8 @@ def _print_settings(table: dict, path: Path) -> PrintSettings:
     allowed = {f.name for f in fields(PrintSettings)}
     _reject_unknown(table, allowed, "print", path)
     trim = _expect(table, "trim", str, path, "B5")
+    width: float | None
+    height: float | None
     if trim in TRIM_SIZES_MM:
         width, height = TRIM_SIZES_MM[trim]
     elif trim == "custom":
