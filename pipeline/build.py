@@ -29,7 +29,7 @@ from .progress import Reporter, plural
 from .safety import atomic_write, time_limit
 from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
                      RenderState, ReviewOutcome, ReviewStage, editions, pipeline_stages, project_environment,
-                     project_inputs)
+                     project_inputs, stage_key)
 
 __all__ = ["FORMATS", "BuildOptions", "EditionRow", "build", "edition_path", "needs_people", "summary_table"]
 
@@ -88,13 +88,13 @@ def edition_path(config: BookConfig, lang: str, fmt: str, drafts: bool = False) 
 
 
 def _run_extract(stage: ExtractStage, config: BookConfig, cache: BuildCache, reporter: Reporter) -> ExtractOutcome:
-    cached = cache.lookup(stage.name, stage.inputs(config).key(stage.name))
+    cached = cache.lookup(stage.name, stage_key(stage, config))
     if cached is not None and "diagnostics" in cached:
         outcome = stage.from_cache(cached)
         reporter.step("extract", f"inputs unchanged, reused output/xml/book.xml ({outcome.summary})")
     else:
         outcome = stage.run(config, reporter)
-        cache.store(stage.name, stage.inputs(config).key(stage.name), stage.outputs(config), stage.to_cache(outcome))
+        cache.store(stage.name, stage_key(stage, config), stage.outputs(config), stage.to_cache(outcome))
         return outcome  # the extract stage printed its reader's warnings as it read
     for diagnostic in outcome.diagnostics:  # reused: the reader's warnings still hold, so say them again
         if diagnostic.kind != "needs-editor":
@@ -103,23 +103,23 @@ def _run_extract(stage: ExtractStage, config: BookConfig, cache: BuildCache, rep
 
 
 def _run_catalogs(stage: CatalogsStage, config: BookConfig, cache: BuildCache, reporter: Reporter) -> CatalogsOutcome:
-    cached = cache.lookup(stage.name, stage.inputs(config).key(stage.name))
+    cached = cache.lookup(stage.name, stage_key(stage, config))
     if cached is not None and "states" in cached:
         reporter.step("catalogs", f"book and catalogs unchanged ({', '.join(stage.targets)}); "
                                   "nothing to merge or draft")
         return CatalogsOutcome({lang: cached["states"][lang] for lang in stage.targets if lang in cached["states"]})
     outcome = stage.run(config, reporter)
     # drafting wrote the catalogs it reads: the key is taken again, so the next build finds it unchanged
-    cache.store(stage.name, stage.inputs(config).key(stage.name), stage.outputs(config), {"states": outcome.states})
+    cache.store(stage.name, stage_key(stage, config), stage.outputs(config), {"states": outcome.states})
     return outcome
 
 
 def _run_review(stage: ReviewStage, config: BookConfig, cache: BuildCache, reporter: Reporter) -> ReviewOutcome:
-    cached = cache.lookup(stage.name, stage.inputs(config).key(stage.name))
+    cached = cache.lookup(stage.name, stage_key(stage, config))
     if cached is not None and "findings" in cached and "reports" in cached:
         return stage.from_cache(cached, config)
     outcome = stage.run(config, reporter)
-    cache.store(stage.name, stage.inputs(config).key(stage.name), outcome.reports, stage.to_cache(outcome, config))
+    cache.store(stage.name, stage_key(stage, config), outcome.reports, stage.to_cache(outcome, config))
     return outcome
 
 
@@ -134,7 +134,7 @@ def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporte
     pending: dict[str, list[Edition]] = {}
     for edition in chosen:
         output = edition.path(config)
-        cached = cache.lookup(edition.name, edition.inputs(config).key(edition.name))
+        cached = cache.lookup(edition.name, stage_key(edition, config))
         if cached is not None and output.is_file() and "diagnostics" in cached:
             rows[edition.name] = EditionRow.from_cache(edition.lang, edition.format, cached, output)
             reporter.step("render", f"{edition.lang} {edition.format.upper()}: inputs unchanged, reused {output.name}")
@@ -144,7 +144,7 @@ def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporte
     for row in _render_pending(config, reporter, pending):
         edition = by_name[f"{row.format}-{row.lang}"]
         rows[edition.name] = row
-        cache.store(edition.name, edition.inputs(config).key(edition.name), [row.path], row.to_cache())
+        cache.store(edition.name, stage_key(edition, config), edition.outputs(config), row.to_cache())
     return [rows[edition.name] for edition in chosen if edition.name in rows]
 
 

@@ -10,9 +10,9 @@ followed through the package, so a change to the EPUB writer leaves the catalogs
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from .config import BookConfig
 from .manifest import file_hash, tool_versions
 from .safety import atomic_write
 
-FORMAT = 2
+FORMAT = 3
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -35,31 +35,40 @@ def module_file(module: str, package: Path = PACKAGE) -> Path | None:
     return None
 
 
-def _imported(module: str, package: Path) -> set[str]:
+# Import statements, read without compiling (a no-op build must stay fast): "import a.b", "from .x import y, z",
+# "from . import (a,\n b)", at any indentation (lazy imports inside functions count too).
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+(?P<modules>[\w., \t]+)", re.M)
+_FROM = re.compile(r"^[ \t]*from[ \t]+(?P<origin>\.*[\w.]*)[ \t]+import[ \t]+(?:\((?P<group>[^)]*)\)|(?P<names>[^\n#]+))",
+                   re.M)
+
+
+@lru_cache(maxsize=None)
+def _imported(module: str, package: Path) -> frozenset[str]:
     """The ``pipeline`` modules one module imports anywhere in its code (lazy imports included)."""
     path = module_file(module, package)
     if path is None:
-        return set()
+        return frozenset()
     base = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    source = path.read_text(encoding="utf-8")
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names if alias.name.split(".")[0] == "pipeline"}
-        elif isinstance(node, ast.ImportFrom):
-            origin = (base[:len(base) - node.level + 1] if node.level else []) + (node.module or "").split(".")
-            origin_name = ".".join(part for part in origin if part)
-            if origin_name.split(".")[0] != "pipeline":
-                continue
-            found.add(origin_name)
-            found |= {f"{origin_name}.{alias.name}" for alias in node.names
-                      if module_file(f"{origin_name}.{alias.name}", package)}
-    return {name for name in found if module_file(name, package)}
+    for match in _IMPORT.finditer(source):
+        found |= {name.split(" as ")[0].strip() for name in match.group("modules").split(",")}
+    for match in _FROM.finditer(source):
+        origin = match.group("origin")
+        level = len(origin) - len(origin.lstrip("."))
+        parts = (base[:len(base) - level + 1] if level else []) + [p for p in origin.lstrip(".").split(".") if p]
+        origin_name = ".".join(parts)
+        found.add(origin_name)
+        names = (match.group("group") or match.group("names") or "").replace("\n", " ")
+        found |= {f"{origin_name}.{name.split(' as ')[0].strip()}" for name in names.split(",") if name.strip()}
+    return frozenset(name for name in found if name.split(".")[0] == "pipeline" and module_file(name, package))
 
 
 def _parents(module: str) -> set[str]:
     return {".".join(module.split(".")[:end]) for end in range(1, module.count(".") + 1)}
 
 
+@lru_cache(maxsize=64)
 def module_closure(entries: tuple[str, ...], package: Path = PACKAGE) -> tuple[str, ...]:
     """Every ``pipeline`` module the entry modules run, following their imports through the package. A
     package's ``__init__`` is counted whenever one of its modules is, but only what a module names is
@@ -86,19 +95,27 @@ def code_fingerprint(modules: tuple[str, ...] | None = None, package: Path = PAC
     return digest.hexdigest()
 
 
-def inputs_key(*parts: object, code: str | None = None) -> str:
+def inputs_key(*parts: object, code: str | None = None, root: Path | None = None) -> str:
     """A key over files (by content), folders (every file under them) and plain values, with the code that
-    reads them (``code``: a fingerprint of the stage's modules; default: the whole package)."""
+    reads them (``code``: a fingerprint of the stage's modules; default: the whole package). A file under
+    ``root`` is named by its path relative to it."""
+    base = root.resolve() if root is not None else None
+
+    def name(path: Path) -> str:
+        if base is not None and path.resolve().is_relative_to(base):
+            return path.resolve().relative_to(base).as_posix()
+        return str(path)
+
     digest = hashlib.sha256(f"press-cache-{FORMAT}".encode())
     digest.update((code or code_fingerprint()).encode())
     for part in parts:
         if isinstance(part, Path):
             files = sorted(p for p in part.rglob("*") if p.is_file()) if part.is_dir() else [part]
             for path in files:
-                digest.update(str(path).encode())
+                digest.update(name(path).encode())
                 digest.update(file_hash(path).encode() if path.is_file() else b"<missing>")
             if not files:
-                digest.update(f"<empty {part}>".encode())
+                digest.update(f"<empty {name(part)}>".encode())
         else:
             digest.update(json.dumps(part, sort_keys=True, default=str).encode())
         digest.update(b"\0")
@@ -106,8 +123,16 @@ def inputs_key(*parts: object, code: str | None = None) -> str:
 
 
 class BuildCache:
+    """The entries of one project. Outputs are recorded relative to the project, so a copied or moved project
+    keeps a cache that describes its own files (and never another copy's)."""
+
     def __init__(self, config: BookConfig) -> None:
         self.directory = config.output_dir / ".cache"
+        self.project = config.project_dir.resolve()
+
+    def _recorded(self, path: Path) -> str:
+        resolved = path.resolve()
+        return resolved.relative_to(self.project).as_posix() if resolved.is_relative_to(self.project) else str(resolved)
 
     def _entry_path(self, stage: str) -> Path:
         return self.directory / f"{stage}.json"
@@ -119,7 +144,7 @@ class BuildCache:
             if entry.get("format") != FORMAT or entry.get("key") != key:
                 return None
             for name, digest in entry["outputs"].items():
-                path = Path(name)
+                path = self.project / name  # an absolute name stays absolute
                 if not path.is_file() or file_hash(path) != digest:
                     return None
             return entry.get("data", {})
@@ -128,5 +153,5 @@ class BuildCache:
 
     def store(self, stage: str, key: str, outputs: list[Path], data: dict | None = None) -> None:
         entry = {"format": FORMAT, "key": key, "data": data or {},
-                 "outputs": {str(path.resolve()): file_hash(path) for path in outputs if path.is_file()}}
+                 "outputs": {self._recorded(path): file_hash(path) for path in outputs if path.is_file()}}
         atomic_write(self._entry_path(stage), (json.dumps(entry, indent=1, sort_keys=True) + "\n").encode())

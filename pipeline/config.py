@@ -273,6 +273,8 @@ def _print_settings(table: dict, path: Path) -> PrintSettings:
                "output_profile": _expect(table, "output_profile", str, path)}
     table = {key: value for key, value in table.items() if key not in printer}
     trim = _expect(table, "trim", str, path, "B5")
+    width: float | None
+    height: float | None
     if trim in TRIM_SIZES_MM:
         width, height = TRIM_SIZES_MM[trim]
     elif trim == "custom":

@@ -41,9 +41,11 @@ class Inputs:
     def code(self) -> tuple[str, ...]:
         return tuple(sorted(set(module_closure(self.modules)) | set(GLUE)))
 
-    def key(self, stage: str) -> str:
+    def key(self, stage: str, root: Path | None = None) -> str:
+        """The cache key: paths under ``root`` (the project) count by their place in it, so a copied or moved
+        project keeps its cache."""
         return inputs_key(stage, *self.paths, self.config, self.environment, self.values,
-                          code=code_fingerprint(self.code()))
+                          code=code_fingerprint(self.code()), root=root)
 
     def files(self) -> list[Path]:
         """The files behind ``paths`` (folders expanded), as the manifest lists them."""
@@ -51,6 +53,11 @@ class Inputs:
         for path in self.paths:
             found += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         return [path for path in found if path.is_file()]
+
+
+def stage_key(stage: Stage, config: BookConfig) -> str:
+    """The key of everything ``stage`` declares it reads, in this project."""
+    return stage.inputs(config).key(stage.name, config.project_dir)
 
 
 class Stage(Protocol):

@@ -125,6 +125,26 @@ def small_project(destination, extra: str = ""):
 
 
 @pytest.fixture(scope="session")
+def built_project(tmp_path_factory) -> Path:
+    """The project built once for the whole session: every language, PDF and EPUB (the cold build several
+    test files used to make for themselves). Tests copy it (copy_built) and never change it."""
+    import io
+    from pipeline.build import build
+    from pipeline.progress import Reporter
+    project = copy_project(tmp_path_factory.mktemp("built-project"))
+    assert build(project, reporter=Reporter(io.StringIO(), quiet=True)) == 0
+    return project
+
+
+def copy_built(built: Path, destination: Path) -> Path:
+    """A throwaway copy of the built project, outputs and build cache included (the cache records outputs
+    relative to the project, so the copy's cache describes the copy's own files)."""
+    for name in ("source", "templates", "locales", "output"):
+        shutil.copytree(built / name, destination / name)
+    return destination
+
+
+@pytest.fixture(scope="session")
 def config():
     return load_config(ROOT)
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import copy_project, run_press, small_project
+from conftest import copy_built, copy_project, run_press, small_project
 from pipeline.config import load_config
 from pipeline.errors import ExitCode
 from pipeline.lock import project_lock
@@ -31,8 +31,8 @@ def test_a_second_build_says_one_is_running_and_changes_nothing(tmp_path):
     assert not (project / "output" / "xml").exists(), "the refused build wrote nothing"
 
 
-def test_a_build_told_to_wait_runs_when_the_first_finishes(tmp_path):
-    project = copy_project(tmp_path)
+def test_a_build_told_to_wait_runs_when_the_first_finishes(tmp_path, built_project):
+    project = copy_built(built_project, tmp_path)
     config = load_config(project)
     released = threading.Event()
 
@@ -51,8 +51,8 @@ def test_a_build_told_to_wait_runs_when_the_first_finishes(tmp_path):
     assert (project / "output" / "en" / "rise-of-global-south.pdf").is_file()
 
 
-def test_the_manifest_names_each_output_with_its_inputs_and_tools(tmp_path):
-    project = copy_project(tmp_path)
+def test_the_manifest_names_each_output_with_its_inputs_and_tools(tmp_path, built_project):
+    project = copy_built(built_project, tmp_path)
     assert run_press("build", "--lang", "en", cwd=project).returncode == 0
     manifest_path = project / "output" / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -80,8 +80,8 @@ def _build(project, *args):
     return result.stderr
 
 
-def test_only_what_an_edit_touches_is_rebuilt_and_a_damaged_cache_is_not_trusted(tmp_path):
-    project = copy_project(tmp_path)
+def test_only_what_an_edit_touches_is_rebuilt_and_a_damaged_cache_is_not_trusted(tmp_path, built_project):
+    project = copy_built(built_project, tmp_path)
     _build(project, "--lang", "en", "--lang", "ja")
     pdfs = {lang: project / "output" / lang / "rise-of-global-south.pdf" for lang in ("en", "ja")}
     stamps = {lang: path.stat().st_mtime_ns for lang, path in pdfs.items()}
@@ -106,9 +106,9 @@ def test_only_what_an_edit_touches_is_rebuilt_and_a_damaged_cache_is_not_trusted
     assert pdfs["en"].read_bytes().startswith(b"%PDF-1.7\n")
 
 
-def test_a_one_sentence_edit_touches_only_that_entry_and_keeps_reviewed_work(tmp_path):
+def test_a_one_sentence_edit_touches_only_that_entry_and_keeps_reviewed_work(tmp_path, built_project):
     from babel.messages.pofile import read_po, write_po
-    project = copy_project(tmp_path)
+    project = copy_built(built_project, tmp_path)
     _build(project, "--lang", "km")
     locales = project / "locales" / "km"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from conftest import ROOT, copy_project, run_press
+from conftest import ROOT, copy_built, copy_project, run_press
 from pipeline.errors import ExitCode
 
 
@@ -49,10 +49,12 @@ def test_extract_defaults_to_the_configured_manuscript_and_output(tmp_path):
     assert (project / "output" / "reports" / "repair.json").is_file()
 
 
-def test_an_unchanged_rebuild_rewrites_nothing(tmp_path):
-    project = copy_project(tmp_path)
+def test_an_unchanged_rebuild_rewrites_nothing(tmp_path, built_project):
+    project = copy_built(built_project, tmp_path / "project")
     first = run_press("build", "--lang", "en", cwd=project)
     assert first.returncode == 0, first.stderr
+    assert "inputs unchanged, reused output/xml/book.xml" in first.stderr, "a copied project keeps its cache"
+    assert re.search(r"^en +pdf +reused", first.stderr, re.M), first.stderr
     outputs = [project / "output" / "xml" / "book.xml", project / "output" / "en" / "rise-of-global-south.pdf"]
     before = [path.stat().st_mtime_ns for path in outputs]
     again = run_press("build", "--lang", "en", "--project", str(project), cwd=tmp_path)

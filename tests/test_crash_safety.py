@@ -4,6 +4,8 @@ finished run writes it, never half-written; the next run clears the debris and c
 Each test kills the real command line (its whole process group, render workers included) at
 moments spread over a full run, snapshots the project after each kill, and then checks every
 snapshot against the files before the kills ("old") and after one run allowed to finish ("new").
+The build is killed on its own progress lines (a stage has started) plus a random moment, and each
+kill records where it landed, so the test does not depend on how fast the machine is.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import io
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -25,7 +28,7 @@ from babel.messages.pofile import read_po
 from lxml import etree
 from pypdf import PdfReader
 
-from conftest import CHILD_PYTHONPATH, copy_project, run_press
+from conftest import CHILD_PYTHONPATH, copy_built, copy_project, run_press
 
 KILLS = int(os.environ.get("PRESS_CRASH_KILLS", "6"))
 
@@ -101,12 +104,43 @@ def _assert_old_or_new(snapshots, old: dict[str, bytes], new: dict[str, bytes]) 
                 pytest.fail(f"after kill {number + 1}, {name} had disappeared")
 
 
-def test_a_build_killed_at_random_moments_leaves_old_or_new_files(tmp_path):
-    project = copy_project(tmp_path)
+# Where the build's kills land: after a progress line of the run, plus a random moment of at most this many
+# seconds. Each killed run resumes what the last one left, printing the same stage lines whether a stage runs
+# or is reused, so each point comes later in the work than the one before.
+KILL_POINTS = (
+    (r"^build: project ", 0.6),  # reading, structuring, repairing the manuscript
+    (r"^extract: ", 0.4),  # the book and the repair reports written (or reused), the catalogs next
+    (r"^catalogs: ", 0.5),  # merging the catalogs, checking the translations
+    (r"^render: ", 2.0),  # the editions rendering (in parallel workers)
+    (r"^render: \w+ (PDF|EPUB): ", 0.5),  # an edition written or reused, the others still rendering
+    (r"^(build: wrote output/manifest\.json|edition )", 0.05),  # the manifest and the summary
+)
+
+
+def _kill_after_line(command: list[str], project: Path, pattern: str, within: float,
+                     chance: random.Random) -> tuple[bool, str]:
+    """Run the command until a progress line matches ``pattern``, then kill it at a random moment up to
+    ``within`` seconds later; returns whether it was killed and the last line it printed (where it landed)."""
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", *command], cwd=project, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               env=dict(os.environ, PYTHONPATH=CHILD_PYTHONPATH))
+    last = "(nothing printed)"
+    with process:
+        for line in process.stderr:
+            last = line.rstrip()
+            if re.search(pattern, line):
+                time.sleep(chance.random() * within)
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGKILL)
+                break
+        process.wait(timeout=600)
+    return process.returncode == -signal.SIGKILL, last
+
+
+def test_a_build_killed_at_random_moments_leaves_old_or_new_files(tmp_path, built_project):
+    project = copy_built(built_project, tmp_path / "project")
     command = ["build", "--lang", "en", "--lang", "km", "-q"]
-    started = time.monotonic()
-    assert run_press(*command, cwd=project, timeout=600).returncode == 0
-    full_run = time.monotonic() - started  # a cold run: the edited one below redoes every stage too
+    assert run_press(*command, cwd=project, timeout=600).returncode == 0  # the English and Khmer editions as built
     manuscript = project / "source" / "manuscript.txt"
     text = manuscript.read_text(encoding="utf-8")
     marker = "It is my great honour to contribute a foreword"
@@ -117,8 +151,18 @@ def test_a_build_killed_at_random_moments_leaves_old_or_new_files(tmp_path):
     for name, data in old.items():
         _check_whole(name, data)
 
-    snapshots, killed = _kill_repeatedly(project, command, full_run, seed=len(text))
-    assert killed >= KILLS - 1, "the kills landed while the build ran"
+    chance = random.Random(len(text))
+    snapshots, landings = [], []
+    for index in range(KILLS):
+        pattern, within = KILL_POINTS[index * len(KILL_POINTS) // KILLS]
+        landings.append(_kill_after_line(command[:-1], project, pattern, within, chance))  # without -q: progress
+        snapshots.append(_files(project))
+    where = "\n".join(f"  kill {number + 1}: {'killed' if killed else 'finished'} after {line!r}"
+                      for number, (killed, line) in enumerate(landings))
+    print(f"where the kills landed:\n{where}")
+    assert sum(killed for killed, _ in landings) >= min(3, KILLS), f"the kills landed while the build ran:\n{where}"
+    stages = {line.split(":")[0] for killed, line in landings if killed}
+    assert len(stages) >= 2, f"the kills landed in more than one stage:\n{where}"
     result = run_press(*command, cwd=project, timeout=600)
     assert result.returncode == 0, result.stderr
     assert not _debris(project), "the finished run removed what the killed ones left"

@@ -10,7 +10,7 @@ import subprocess
 import pypdf
 from lxml import etree
 
-from conftest import copy_project, need, run_press
+from conftest import copy_built, need, run_press
 from pipeline.safety import open_zip
 from test_review_checks import KHMER, save
 
@@ -19,14 +19,16 @@ LABEL = "សេចក្តីព្រាងដោយម៉ាស៊ីន — 
 OPF = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}
 
 
-def test_a_drafts_build_is_marked_everywhere_and_leaves_the_final_edition_alone(tmp_path):
-    project = copy_project(tmp_path)
+def test_a_drafts_build_is_marked_everywhere_and_leaves_the_final_edition_alone(tmp_path, built_project):
+    project = copy_built(built_project, tmp_path / "project")
+    km = project / "output" / "km"
+    finals = {name: (km / name).read_bytes() for name in (f"{SLUG}.pdf", f"{SLUG}.epub")}  # the session's build
     save(project / "locales" / "km" / "ch1.po", "km", KHMER, fuzzy=True, machine=True)
     result = run_press("build", "--lang", "en", "--lang", "km", "--drafts", cwd=project, timeout=600)
     assert result.returncode == 0, result.stderr
-    km = project / "output" / "km"
-    assert sorted(p.name for p in km.iterdir() if p.suffix in (".pdf", ".epub")) == [
-        f"{SLUG}-draft.epub", f"{SLUG}-draft.pdf"], "a draft never takes the final edition's name"
+    assert sorted(p.name for p in km.iterdir() if p.suffix in (".pdf", ".epub")) == sorted([
+        f"{SLUG}-draft.epub", f"{SLUG}-draft.pdf", *finals]), "a draft never takes the final edition's name"
+    assert {name: (km / name).read_bytes() for name in finals} == finals, "the final editions are left alone"
     english = project / "output" / "en" / f"{SLUG}.pdf"
     assert english.is_file() and not (project / "output" / "en" / f"{SLUG}-draft.pdf").exists(), \
         "the source language has no drafts: its edition is the final one"

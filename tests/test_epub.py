@@ -16,7 +16,7 @@ from urllib.parse import urldefrag
 import pytest
 from lxml import etree
 
-from conftest import ROOT, copy_project, run_press
+from conftest import ROOT, copy_built, run_press
 from pipeline.build import BuildOptions, build
 from pipeline.config import load_config
 from pipeline.doctor import epubcheck_jar
@@ -65,11 +65,9 @@ class Edition:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory) -> Path:
-    """A copy of the project built once: every language, PDF and EPUB."""
-    project = copy_project(tmp_path_factory.mktemp("epub-project"))
-    assert build(project, reporter=Reporter(io.StringIO(), quiet=True)) == 0
-    return project
+def built(built_project) -> Path:
+    """The project built once for the session: every language, PDF and EPUB (conftest.built_project)."""
+    return built_project
 
 
 @pytest.fixture(scope="session")
@@ -407,6 +405,7 @@ def test_epub_only_build_lays_out_print_when_the_page_map_is_stale(built, editio
     data["print_digest"] = "0" * 64
     data["starts"] = [[index, "x", element] for index, _, element in data["starts"]]
     stale.write_text(json.dumps(data))
+    (project / "output" / ".cache" / "epub-en.json").unlink()  # the edition must be made again, from the stale map
     assert build(project, reporter=Reporter(io.StringIO(), quiet=True),
                  options=BuildOptions(languages=("en",), formats=("epub",))) == 0
     assert (project / "output" / "en" / "rise-of-global-south.epub").read_bytes() == editions["en"].data
@@ -433,9 +432,7 @@ def test_supplied_figure_images_are_embedded_with_text_alternatives(built, tmp_p
 
 
 def _project_with_epub(built: Path, destination: Path) -> Path:
-    for name in ("source", "templates", "locales", "output"):
-        shutil.copytree(built / name, destination / name)
-    return destination
+    return copy_built(built, destination)
 
 
 def _configure_cover(project: Path, cover: str) -> None:

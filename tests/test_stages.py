@@ -10,12 +10,12 @@ import shutil
 from conftest import ROOT, copy_project, run_press
 from pipeline.cache import code_fingerprint, module_closure
 from pipeline.config import load_config
-from pipeline.stages import Edition, registry
+from pipeline.stages import Edition, registry, stage_key
 
 
 def keys(project) -> dict[str, str]:
     config = load_config(project)
-    return {stage.name: stage.inputs(config).key(stage.name) for stage in registry(config)}
+    return {stage.name: stage_key(stage, config) for stage in registry(config)}
 
 
 def edit_toml(project, old: str, new: str) -> None:
