@@ -16,7 +16,6 @@ from urllib.parse import quote
 from .model import Span
 
 SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
-SUPERSCRIPT_CLASS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 
 # One alternation, scanned left to right; each group is one kind of token.
 _TOKEN = re.compile(

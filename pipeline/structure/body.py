@@ -20,7 +20,6 @@ from ..ingest.model import Block, Gap, Kind, Span, Where
 from . import rules
 
 NoteFactory = Callable[[Span], "etree._Element | None"]
-_HYPHENS = ("-", "\u2010", "\u00ad")
 
 
 @dataclass
@@ -408,8 +407,12 @@ class BodyBuilder:
     # ----------------------------------------------------------------- elements
 
     def element(self, unit: Unit) -> etree._Element | None:
-        builder = getattr(self, f"_element_{unit.kind}")
-        return builder(unit)
+        """The DocBook element for a unit, by its kind (a KeyError names a kind nobody builds)."""
+        builders = {"para": self._element_para, "list": self._element_list, "blockquote": self._element_blockquote,
+                    "code": self._element_code, "variablelist": self._element_variablelist,
+                    "table": self._element_table, "figure": self._element_figure, "image": self._element_image,
+                    "glossary": self._element_glossary}
+        return builders[unit.kind](unit)
 
     def _inline(self, parent: etree._Element, spans: list[Span]) -> etree._Element:
         fill_inline(parent, spans, self.notes)

@@ -25,7 +25,6 @@ COPYRIGHT_LINE = re.compile(r"^(?:copyrights?|©|\(c\))\s*(?:©\s*)?(?P<year>(?:
 RIGHTS_LINE = re.compile(r"^all\s+rights\s+reserved", re.IGNORECASE)
 WEBSITE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 NOTE_ENTRY = re.compile(r"^(?P<number>\d{1,3})(?:[.)])?\s+(?=\S)")
-ABBREVIATION_TERM = re.compile(r"^(?P<term>[^\s:][^:]{0,40}?)\s*:$")
 
 # Front matter and back matter parts, by the titles books give them.
 PART_ROLES = {
@@ -42,7 +41,6 @@ PART_ROLES = {
     "list of contributors": "contributors",
 }
 NOTES_TITLES = {"references", "reference", "notes", "endnotes", "bibliography", "works cited", "sources"}
-BIBLIOGRAPHY_TITLES = {"bibliography", "works cited"}
 ABBREVIATIONS_TITLES = {"list of abbreviations", "abbreviations", "list of acronyms", "acronyms",
                         "abbreviations and acronyms"}
 # Section titles that open or close a chapter's argument sit at the top level of its outline.
