@@ -750,8 +750,13 @@ class _Assembler:
     def _line_spans(self, line: _Line, in_heading: bool) -> list[Span]:
         """The line's runs as spans, less a note's link back to its marker (an arrow at the line's
         end), which is recorded as dropped."""
-        spans = []
+        spans: list[Span] = []
+        previous = None
         for run in line.runs:
+            if previous is not None and run.x - previous.end >= 1.5 * min(run.size, previous.size) \
+                    and not previous.text.endswith(" ") and not run.text.startswith(" "):
+                run = replace(run, text=" " + run.text)  # cells of a table not read as one: words, not glued
+            previous = run
             arrow = _BACKLINK.search(run.text)
             if arrow:
                 self.dropped.append(Dropped(arrow.group().strip(), Where(page=line.page), "back-link"))
