@@ -182,6 +182,7 @@ CONFIG_SCOPES: dict[str, tuple[str, ...]] = {
     "fonts": EDITIONS,
     "images": EDITIONS,
     "epub": ("epub",),
+    "epub.modified": ("epub", "printer"),  # the editions' one fixed date: the printer's PDF carries it too
     "isbn": EDITIONS,
     "translation": ("catalogs",),
     "translation.notes": ("catalogs", *EDITIONS),  # which notes are translatable, so which are localized

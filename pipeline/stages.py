@@ -293,7 +293,8 @@ class Edition:
         return config.output_dir / self.lang / f"{config.slug}{'-draft' if self.drafts else ''}.{self.format}"
 
     def inputs(self, config: BookConfig) -> Inputs:
-        environment = {"SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH")} if self.format == "epub" else {}
+        environment = {"SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH")} \
+            if self.format in ("epub", "printer") else {}  # both are dated (the printer's PDF in its XMP)
         catalogs = (config.locales_dir / self.lang,) if self.lang != config.source_language else ()
         return Inputs((config.book_xml, *catalogs, config.locales_dir / "ui" / f"{self.lang}.po",
                        config.project_dir / "templates", *edition_images(config)),

@@ -32,17 +32,18 @@ def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
 def test_each_table_of_book_toml_invalidates_only_the_stages_it_affects(tmp_path):
     project = copy_project(tmp_path)
     before = keys(project)
-    assert set(before) == {"extract", "catalogs", "review", "pdf-en", "epub-en", "pdf-km", "epub-km", "pdf-ja",
-                           "epub-ja"}
+    assert set(before) == {"extract", "catalogs", "review", "pdf-en", "printer-en", "epub-en", "pdf-km", "epub-km",
+                           "pdf-ja", "epub-ja"}  # the printer's PDF: the source language's, by default
     edit_toml(project, "min_length = 30", "min_length = 40")
     after_review = keys(project)
     assert changed(before, after_review) == {"review"}, "editing [review] re-checks; the editions stay"
     edit_toml(project, 'modified = "2026-11-01T00:00:00Z"', 'modified = "2026-12-01T00:00:00Z"')
     after_epub = keys(project)
-    assert changed(after_review, after_epub) == {"epub-en", "epub-km", "epub-ja"}
+    assert changed(after_review, after_epub) == {"epub-en", "epub-km", "epub-ja", "printer-en"}  # both dated
     edit_toml(project, "margin_outer_mm = 16", "margin_outer_mm = 17")
     after_print = keys(project)
-    assert changed(after_epub, after_print) == {f"{fmt}-{lang}" for fmt in ("pdf", "epub") for lang in ("en", "km", "ja")}
+    assert changed(after_epub, after_print) == {f"{fmt}-{lang}" for fmt in ("pdf", "epub")
+                                                for lang in ("en", "km", "ja")} | {"printer-en"}
     edit_toml(project, "beam_size = 4", "beam_size = 2")
     assert changed(after_print, keys(project)) == {"catalogs"}, "decoding settings change the drafts only"
     edit_toml(project, "# What the publisher configures", "# What the publisher sets")
@@ -58,7 +59,8 @@ def test_a_ui_catalog_or_an_image_changes_only_the_editions_that_read_it(tmp_pat
     (project / "source" / "images").mkdir()
     (project / "source" / "images" / "ch1-opener.png").write_bytes(b"\x89PNG not yet checked")
     middle = keys(project)
-    assert changed(before, middle) == {f"{fmt}-{lang}" for fmt in ("pdf", "epub") for lang in ("en", "km", "ja")}
+    assert changed(before, middle) == {f"{fmt}-{lang}" for fmt in ("pdf", "epub")
+                                       for lang in ("en", "km", "ja")} | {"printer-en"}
 
 
 def test_code_changes_invalidate_the_stages_whose_modules_changed(tmp_path):

@@ -14,7 +14,6 @@ atomically, so a failed build leaves the previous EPUB as it was.
 from __future__ import annotations
 
 import copy
-import os
 import time
 import unicodedata
 import uuid
@@ -26,13 +25,14 @@ from lxml import etree
 
 from ..config import BookConfig, fonts_for
 from ..docbook import NS, XML_NS, get_id, text_of
-from ..errors import ConfigError, RenderError
+from ..errors import RenderError
 from ..safety import atomic_write, make_zip, read_input_bytes
 from .cover import Cover, draw_cover, load_cover, supplied_cover
 from .fonts import EmbeddedFont, find_face, subset_fonts
 from .html import Context, chapter_html, h, inline, part_html, person_text
 from .images import SUPPORTED
 from .pagemap import PageStart
+from .dates import modification_time  # noqa: F401 (tests and callers import it from here)
 from .printbook import copyright_page, printed_isbn, title_page
 from .strings import ui_strings
 
@@ -87,19 +87,6 @@ class EpubResult:
 
 
 # --------------------------------------------------------------------------- dates and identifiers
-
-
-def modification_time(config: BookConfig) -> datetime:
-    """The fixed time the edition is dated: SOURCE_DATE_EPOCH, else [epub] modified, else the copyright year."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        if not epoch.isdigit():
-            raise ConfigError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {epoch!r}",
-                              hint="unset it or set it to e.g. $(git log -1 --format=%ct)")
-        return datetime.fromtimestamp(int(epoch), UTC)
-    if config.epub.modified:
-        return datetime.strptime(config.epub.modified, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    return datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _digits(isbn: str | None) -> str:

@@ -289,7 +289,7 @@ def render_printer_pdf(root: etree._Element, lang: str, config: BookConfig, outp
                        notes: str = "endnotes", images: dict[str, str] | None = None) -> PdfResult:
     """The PDF for the printer: PDF/X-4 with TrimBox at the trim size, a BleedBox, crop marks and a CMYK
     output intent; written atomically. The reader's PDF (PDF/UA) stays the screen edition."""
-    from .epub import modification_time  # the editions' one fixed date
+    from .dates import modification_time  # the editions' one fixed date
     started = time.perf_counter()
     printed = lay_out_print(root, lang, config, notes=notes, images=images, printer_css=printer_css(config))
     rendered = printed.rendered
