@@ -120,10 +120,20 @@ class BookConfig:
     limits: Limits = DEFAULT_LIMITS
     translation: TranslationSettings = field(default_factory=TranslationSettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)
+    # The editions' subject and keywords in another language ([metadata] km = { subject, keywords }).
+    metadata: dict[str, dict] = field(default_factory=dict)
     # Each edition's own ISBN, (language, "pdf"|"epub") -> ISBN-13; None when book.toml has no [isbn] table.
     isbns: dict[tuple[str, str], str] | None = None
     # book.toml as read, for the stages' cache keys (config_values): each stage keys on the tables it reads.
     tables: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def subject_for(self, lang: str) -> str | None:
+        """The edition's subject in its language where ``[metadata]`` gives one, else ``[book] subject``."""
+        return self.metadata.get(lang, {}).get("subject") or self.subject
+
+    def keywords_for(self, lang: str) -> tuple[str, ...]:
+        """The edition's keywords in its language where ``[metadata]`` gives them, else ``[book] keywords``."""
+        return tuple(self.metadata.get(lang, {}).get("keywords") or self.keywords)
 
     def printer_pdf_for(self, lang: str) -> bool:
         """Whether ``lang`` gets a printer's PDF: ``[print] printer_pdf``, by default the source language only."""
@@ -184,6 +194,7 @@ CONFIG_SCOPES: dict[str, tuple[str, ...]] = {
     "epub": ("epub",),
     "epub.modified": ("epub", "printer"),  # the editions' one fixed date: the printer's PDF carries it too
     "isbn": EDITIONS,
+    "metadata": EDITIONS,
     "translation": ("catalogs",),
     "translation.notes": ("catalogs", *EDITIONS),  # which notes are translatable, so which are localized
     "translation.keep_terms": ("catalogs", "review"),  # the checks accept them untranslated
@@ -387,8 +398,8 @@ def load_config(project_dir: Path | None = None) -> BookConfig:
     project_dir = (project_dir or find_project_dir()).resolve()
     path = project_dir / "source" / BOOK_TOML
     data = _read_toml(path)
-    _reject_unknown(data, {"book", "print", "fonts", "images", "epub", "isbn", "limits", "translation", "review"},
-                    "top level", path)
+    _reject_unknown(data, {"book", "print", "fonts", "images", "epub", "isbn", "metadata", "limits", "translation",
+                           "review"}, "top level", path)
     book = data.get("book", {})
     _reject_unknown(book, {"manuscript", "manuscript_encoding", "slug", "subject", "keywords", "source_language",
                            "languages"}, "book", path)
@@ -430,8 +441,27 @@ def load_config(project_dir: Path | None = None) -> BookConfig:
         review=_review(_expect(data, "review", dict, path, {}),
                        tuple(code for code in languages if code != source_language), path),
         isbns=_isbns(data["isbn"], languages, path) if "isbn" in data else None,
+        metadata=_metadata(_expect(data, "metadata", dict, path, {}), languages, path),
         tables=data,
     )
+
+
+def _metadata(table: dict, languages: tuple[str, ...], path: Path) -> dict[str, dict]:
+    """``[metadata]``: ``km = { subject = "…", keywords = ["…"] }``, the editions' metadata in their language."""
+    found: dict[str, dict] = {}
+    for lang, values in table.items():
+        if lang not in languages:
+            raise ConfigError(f"[metadata] names {lang!r}, which is not in [book] languages", path)
+        if not isinstance(values, dict):
+            raise ConfigError(f"[metadata] {lang} must be a table, e.g. {lang} = {{ subject = \"…\" }}", path)
+        _reject_unknown(values, {"subject", "keywords"}, f"metadata.{lang}", path)
+        subject, keywords = values.get("subject"), values.get("keywords", [])
+        if subject is not None and not isinstance(subject, str):
+            raise ConfigError(f"[metadata] {lang}.subject must be a string", path)
+        if not isinstance(keywords, list) or not all(isinstance(word, str) for word in keywords):
+            raise ConfigError(f"[metadata] {lang}.keywords must be a list of strings", path)
+        found[lang] = {"subject": subject, "keywords": tuple(keywords)}
+    return found
 
 
 ISBN_FORMATS = ("pdf", "epub")

@@ -379,10 +379,10 @@ def package_document(root: etree._Element, lang: str, config: BookConfig, *, mod
                                                                      namespaces=NS)]]))
     if rights:
         _dc(metadata, "rights", rights)
-    if config.subject or draft_label:
+    if config.subject_for(lang) or draft_label:
         _dc(metadata, "description", " ".join(filter(None, [f"{draft_label}." if draft_label else None,
-                                                            config.subject])))
-    for keyword in config.keywords:
+                                                            config.subject_for(lang)])))
+    for keyword in config.keywords_for(lang):
         _dc(metadata, "subject", keyword)
     if print_isbn and page_markers:  # the print edition the page list follows (EPUB 3.2 form)
         _dc(metadata, "source", f"urn:isbn:{print_isbn}", id="print-source")

@@ -157,7 +157,7 @@ def print_document(root: etree._Element, ctx: Context, config: BookConfig) -> et
     """The whole print edition as one HTML tree."""
     title = _text(root.find("db:info/db:title", NS))
     editors = ", ".join(person_text(p) for p in root.xpath("db:info/db:editor/db:personname", namespaces=NS))
-    description, keywords, document_title = config.subject or title, list(config.keywords), title
+    description, keywords, document_title = config.subject_for(ctx.lang) or title, list(config.keywords_for(ctx.lang)), title
     if ctx.drafts:  # the PDF's Title, Subject and Keywords say it too, wherever the file ends up
         label = ctx.strings("Machine draft — not reviewed")
         document_title, description = f"{title} ({label})", f"{label}. {description}"
