@@ -356,6 +356,8 @@ class Edition:
         notes = []
         if not result.layout.clean:
             notes.append(result.layout.summary())
+        elif result.layout.lines and lang == config.source_language:  # the typesetter's figure for hyphenation
+            notes.append(f"{result.layout.hyphenated / result.layout.lines:.0%} of lines hyphenated")
         if result.missing_images:
             notes.append(f"{plural(len(result.missing_images), 'image')} not supplied")
         reporter.step("render", f"{lang} PDF: {result.pages} pages, {result.size / 1024:,.0f} KiB, "

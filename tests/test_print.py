@@ -194,7 +194,10 @@ def test_metadata_names_the_book_its_editors_and_language(editions, lang):
     meta = reader.metadata
     assert meta.title.startswith("The Rise of Global South")
     assert "CHHENG Kimlong" in meta.author and "LIM Menghour" in meta.author
-    assert meta.subject == config.subject
+    assert meta.subject == config.subject_for(lang)  # in the edition's language where [metadata] gives it
+    assert meta.get("/Keywords") == ", ".join(config.keywords_for(lang))
+    if lang != "en":
+        assert meta.subject != config.subject, "book.toml gives this language its own subject"
     label = {"en": "Machine draft", "km": "សេចក្តីព្រាង", "ja": "機械翻訳の下書き"}[lang]
     assert not any(label in (value or "") for value in (meta.title, meta.subject, meta.get("/Keywords"))), \
         "a final edition never calls itself a draft (test_draft_editions checks that a draft does)"
