@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="where to write the DocBook XML (default: output/xml/book.xml)")
     extract.add_argument("--encoding", metavar="NAME",
                          help="text encoding of a plain-text manuscript that is not UTF-8 (e.g. cp1252)")
+    extract.add_argument("--dump-blocks", action="store_true",
+                         help="print the block stream the reader made of the manuscript (one block a line, "
+                              "before any structuring) and write nothing")
     _common(extract)
     extract.set_defaults(run=_run_extract)
 
@@ -200,6 +203,13 @@ def _run_extract(args: argparse.Namespace) -> int:
     from .extract import extract_book
     config = load_config(args.project)
     manuscript = args.manuscript.resolve() if args.manuscript else None
+    if args.dump_blocks:
+        from .ingest import read_manuscript
+        from .ingest.dump import dump_blocks
+        read = read_manuscript(manuscript or config.manuscript, config.limits,
+                               encoding=args.encoding or config.manuscript_encoding)
+        sys.stdout.write(dump_blocks(read))
+        return ExitCode.OK
     output = args.output.resolve() if args.output else None
     extract_book(config, manuscript, output, encoding=args.encoding, reporter=_reporter(args))
     return ExitCode.OK
