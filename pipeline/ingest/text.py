@@ -17,6 +17,7 @@ from pathlib import Path
 from ..errors import InputError, LimitError
 from ..safety import DEFAULT_LIMITS, Limits
 from .inline import InlineReport, parse_inline
+from ..textrules import ends_with_punctuation, title_case_ratio
 from .model import Block, Gap, Kind, Manuscript, Where
 
 _BOMS = (
@@ -27,7 +28,6 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _BULLET = re.compile(r"^(?P<bullet>[-•▪◦‣*]|\d{1,3}[.)]|[a-z][.)])\s+(?=\S)")
-_SENTENCE_END = re.compile(r"[.!?:;,][\"'”’)\]]*[⁰¹²³⁴⁵⁶⁷⁸⁹]*$|[⁰¹²³⁴⁵⁶⁷⁸⁹]$")
 _INNER_SENTENCE_END = re.compile(r"[a-z]{2,}[.!?][\"”’]?\s+[A-Z]")
 _ALLOWED_CONTROLS = {"\t", "\n", "\r", "\f"}
 
@@ -100,29 +100,19 @@ def _check_text(text: str, path: Path) -> str:
     return text
 
 
-def _ends_with_punctuation(text: str) -> bool:
-    """True when a line ends with punctuation (before closing quotes and note markers)."""
-    return bool(_SENTENCE_END.search(text.rstrip()))
-
-
 def _looks_like_heading(line: str) -> bool:
     """A standalone short line that does not end like a sentence."""
     stripped = line.strip()
     if not stripped or len(stripped) > 160 or len(stripped.split()) > 22:
         return False
-    if _ends_with_punctuation(stripped) or _BULLET.match(stripped):
+    if ends_with_punctuation(stripped) or _BULLET.match(stripped):
         return False
     if _INNER_SENTENCE_END.search(stripped):
         return False
-    if len(stripped.split()) > 6 and _title_case_ratio(stripped) < 0.5:
+    if len(stripped.split()) > 6 and title_case_ratio(stripped) < 0.5:
         return False
     first = stripped[0]
     return first.isupper() or first.isdigit() or first in "“\"'‘(&"
-
-
-def _title_case_ratio(text: str) -> float:
-    words = [word for word in re.findall(r"[^\W\d_][\w'’-]*", text) if len(word) >= 4]
-    return sum(1 for word in words if word[0].isupper()) / len(words) if words else 1.0
 
 
 def read_text(data: bytes, path: Path, limits: Limits = DEFAULT_LIMITS, encoding: str | None = None) -> Manuscript:

@@ -19,6 +19,7 @@ from lxml import etree
 from ..docbook import XML_NS, el, fill_inline, mark_source, set_id
 from ..findings import Findings
 from ..ingest.model import Block, Kind, Manuscript, Span, Where
+from .. import textrules
 from . import rules
 from .body import BodyBuilder
 from .links import resolve_internal_links
@@ -349,7 +350,7 @@ def _is_byline(blocks: list[Block], i: int, end: int) -> bool:
     text = block.text.strip()
     if block.kind not in (Kind.HEADING, Kind.TEXT) or block.level is not None:
         return False
-    if len(text.split()) > 30 or (rules.ends_sentence(text) and len(text.split()) > 12):
+    if len(text.split()) > 30 or (textrules.ends_sentence(text) and len(text.split()) > 12):
         return False
     if rules.TOP_LEVEL_SECTION.match(text) or rules.is_notes_title(text) or rules.is_abbreviations_title(text):
         return False

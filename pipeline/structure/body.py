@@ -17,6 +17,7 @@ from lxml import etree
 from ..docbook import append, el, fill_inline, mark_source, q, set_id
 from ..findings import Findings
 from ..ingest.model import Block, Gap, Kind, Span, Where
+from .. import textrules
 from . import rules
 
 NoteFactory = Callable[[Span], "etree._Element | None"]
@@ -45,7 +46,7 @@ class Unit:
 def ends_sentence(spans: list[Span]) -> bool:
     """Whether a run of spans ends a sentence, looking past trailing note markers."""
     text = "".join(span.text for span in _without_trailing_markers(spans)).rstrip()
-    return rules.ends_sentence(text)
+    return textrules.ends_sentence(text)
 
 
 def _without_trailing_markers(spans: list[Span]) -> list[Span]:
@@ -152,7 +153,7 @@ class BodyBuilder:
         if previous is not None and previous.kind == "para" and not ends_sentence(previous.spans):
             # After a paragraph cut mid-sentence, a title-cased line is still a heading; a
             # sentence-cased fragment is the rest of the paragraph.
-            return rules.title_case_ratio(text) >= 0.6 and text[:1].isupper()
+            return textrules.title_case_ratio(text) >= 0.6 and text[:1].isupper()
         return True
 
     def _paragraph(self, blocks: list[Block], i: int, units: list[Unit]) -> int:
@@ -196,7 +197,7 @@ class BodyBuilder:
         if block.kind is Kind.HEADING:
             if block.level is not None:
                 return False
-            return not (rules.title_case_ratio(text) >= 0.6 and text[:1].isupper())
+            return not (textrules.title_case_ratio(text) >= 0.6 and text[:1].isupper())
         return True
 
     def _list(self, blocks: list[Block], i: int, units: list[Unit]) -> int:

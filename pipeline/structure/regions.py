@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from ..ingest.model import Block, Kind
+from .. import textrules
 from . import rules
 
 
@@ -35,7 +36,7 @@ def is_heading_like(block: Block) -> bool:
     if block.kind is not Kind.TEXT:
         return False
     text = block.text.strip()
-    return len(text.split()) <= 14 and not rules.ends_sentence(text) and not text.endswith((",", ";"))
+    return len(text.split()) <= 14 and not textrules.ends_sentence(text) and not text.endswith((",", ";"))
 
 
 def is_prose(block: Block) -> bool:
@@ -43,7 +44,7 @@ def is_prose(block: Block) -> bool:
     if block.kind is not Kind.TEXT:
         return False
     text = block.text.strip()
-    return rules.ends_sentence(text) or len(text.split()) > 25
+    return textrules.ends_sentence(text) or len(text.split()) > 25
 
 
 def chapter_label(block: Block) -> re.Match | None:

@@ -57,7 +57,6 @@ INSTITUTIONAL = {"institute", "university", "centre", "center", "council", "mini
                  "director", "professor", "chairman", "chair", "fellow", "analyst", "office", "department",
                  "school", "foundation", "association", "agency", "secretariat", "press", "publishing", "bank",
                  "organisation", "organization", "embassy", "government", "committee", "forum", "group"}
-_SENTENCE_END = re.compile(r"[.!?:][\"'”’)\]]*$")
 
 
 def normalized(text: str) -> str:
@@ -100,19 +99,6 @@ def is_notes_title(text: str) -> bool:
 
 def is_abbreviations_title(text: str) -> bool:
     return normalized(text) in ABBREVIATIONS_TITLES
-
-
-def ends_sentence(text: str) -> bool:
-    """Does this text end a sentence (so that the next block starts a new paragraph)?"""
-    return bool(_SENTENCE_END.search(text.rstrip()))
-
-
-def title_case_ratio(text: str) -> float:
-    """Share of the significant words (four letters or more) that start with a capital."""
-    words = [word for word in re.findall(r"[^\W\d_][\w'’-]*", text) if len(word) >= 4]
-    if not words:
-        return 1.0 if text[:1].isupper() else 0.0
-    return sum(1 for word in words if word[0].isupper()) / len(words)
 
 
 def is_upper_token(token: str) -> bool:
