@@ -60,6 +60,18 @@ def el(tag: str, *children, attrs: dict[str, str] | None = None, text: str | Non
     return element
 
 
+def remove_keeping_tail(element: etree._Element) -> None:
+    """Take an element out of mixed content, keeping the text that followed it where it stood."""
+    parent = element.getparent()
+    tail = element.tail or ""
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
 def append(parent: etree._Element, child) -> None:
     """Append an element or a string to mixed content."""
     if child is None:

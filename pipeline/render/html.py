@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..docbook import DB_NS, NS, XLINK_NS, XML_NS, append, get_id, text_of
+from ..docbook import DB_NS, NS, XLINK_NS, XML_NS, append, get_id, remove_keeping_tail, text_of
 from .khmer import break_khmer
 from .strings import Strings
 
@@ -324,22 +324,13 @@ def _bibliography(element: etree._Element, ctx: Context, level: int) -> etree._E
         abbrev = body.find("span[@class='abbrev']")
         if abbrev is not None:  # the number is the list marker
             abbrev.tail = (abbrev.tail or "").lstrip()
-            _remove_keeping_tail(abbrev)
+            remove_keeping_tail(abbrev)
         append(item, body)
         listing.append(item)
     section.append(listing)
     return section
 
 
-def _remove_keeping_tail(element: etree._Element) -> None:
-    parent = element.getparent()
-    tail = element.tail or ""
-    previous = element.getprevious()
-    if previous is not None:
-        previous.tail = (previous.tail or "") + tail
-    else:
-        parent.text = (parent.text or "") + tail
-    parent.remove(element)
 
 
 # --------------------------------------------------------------------------- parts and chapters

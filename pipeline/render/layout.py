@@ -61,18 +61,12 @@ class LayoutReport:
         found += [Diagnostic("render", "missing-glyph", Severity.WARNING,
                              f"no font draws {glyph} ({count}×)", edition)
                   for glyph, count in self.missing_glyphs.items()]
-        found += [Diagnostic("render", "split-cluster", Severity.WARNING,
-                             f"a line breaks inside a Khmer cluster: {text!r}", f"{edition} page {page}")
-                  for page, text in self.split_clusters]
-        found += [Diagnostic("render", "isolated-note-call", Severity.WARNING,
-                             f"a line opens with a note call: {text!r}", f"{edition} page {page}")
-                  for page, text in self.isolated_calls]
-        found += [Diagnostic("render", "short-cjk-line", Severity.WARNING,
-                             f"a justified line ends more than a quarter em short: {text!r}", f"{edition} page {page}")
-                  for page, text in self.short_cjk_lines]
-        found += [Diagnostic("render", "hyphenation-ladder", Severity.WARNING,
-                             f"a third hyphenated line in a row: {text!r}", f"{edition} page {page}")
-                  for page, text in self.ladders]
+        per_line = (("split-cluster", "a line breaks inside a Khmer cluster", self.split_clusters),
+                    ("isolated-note-call", "a line opens with a note call", self.isolated_calls),
+                    ("short-cjk-line", "a justified line ends more than a quarter em short", self.short_cjk_lines),
+                    ("hyphenation-ladder", "a third hyphenated line in a row", self.ladders))
+        found += [Diagnostic("render", kind, Severity.WARNING, f"{what}: {text!r}", f"{edition} page {page}")
+                  for kind, what, lines in per_line for page, text in lines]
         if self.lines:
             found.append(Diagnostic("render", "hyphenated-lines", Severity.INFO,
                                     f"{self.hyphenated / self.lines:.1%} of {self.lines} lines end hyphenated", edition))

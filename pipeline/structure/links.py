@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..docbook import get_id, q, source_of
+from ..docbook import get_id, q, remove_keeping_tail, source_of
 from ..findings import Findings
 from ..ingest.model import Where
 
@@ -24,13 +24,13 @@ def resolve_internal_links(book: etree._Element, findings: Findings) -> None:
             ids.add(get_id(node))
     for anchor in list(book.iter(q("anchor"))):
         if get_id(anchor) in ids:
-            _remove_keeping_tail(anchor)
+            remove_keeping_tail(anchor)
         else:
             ids.add(get_id(anchor))
     wanted = {link.get("linkend") for link in book.iter(q("link")) if link.get("linkend")}
     for anchor in list(book.iter(q("anchor"))):
         if get_id(anchor) not in wanted:
-            _remove_keeping_tail(anchor)
+            remove_keeping_tail(anchor)
     for link in list(book.iter(q("link"))):
         target = link.get("linkend")
         if target and target not in ids:
@@ -42,15 +42,6 @@ def resolve_internal_links(book: etree._Element, findings: Findings) -> None:
             _unwrap(link)
 
 
-def _remove_keeping_tail(element: etree._Element) -> None:
-    parent = element.getparent()
-    tail = element.tail or ""
-    previous = element.getprevious()
-    if previous is not None:
-        previous.tail = (previous.tail or "") + tail
-    else:
-        parent.text = (parent.text or "") + tail
-    parent.remove(element)
 
 
 def _unwrap(element: etree._Element) -> None:
