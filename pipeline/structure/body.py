@@ -9,7 +9,7 @@ directly followed by another opens a group of subsections) and can be set by the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -667,7 +667,7 @@ def picture(block: Block) -> etree._Element:
     return media
 
 
-def missing_image(images: list[Block] = (), placeholder: str = "") -> etree._Element:
+def missing_image(images: Sequence[Block] = (), placeholder: str = "") -> etree._Element:
     """Stands for an image the manuscript does not carry (the publisher may supply it later).
 
     The image's description (a DOCX picture's alt text), when the reader found one, is kept as
