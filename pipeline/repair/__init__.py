@@ -15,6 +15,7 @@ from ..docbook import NS, get_id
 from ..findings import Findings
 from .citations import (ChapterCitations, repair_quotes, repair_reference_list, repair_two_digit_years,
                         report_leftovers, unify_quote_style)
+from .authordate import check_author_date_citations
 from .locate import where_of
 from .frontmatter import check_claims, check_contents, check_isbn, check_names, repair_title
 from .prose import check_duplicated_words, check_missing_subjects
@@ -66,6 +67,7 @@ def repair_book(root: etree._Element, findings: Findings) -> None:
     check_claims(root, findings)
     check_missing_subjects(root, findings)
     check_duplicated_words(root, findings)
+    check_author_date_citations(root, findings)
 
 
 def _check_marker_numbering(chapter: etree._Element, scope: str, findings: Findings) -> None:

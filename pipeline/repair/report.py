@@ -27,6 +27,7 @@ def record(finding: Finding) -> dict:
     entry = {
         "id": finding.id, "type": finding.type, "chapter": finding.chapter,
         "line": finding.where.line if finding.where else None,
+        "lines": finding.lines,
         "page": finding.where.page if finding.where else None,
         "action": finding.action, "before": finding.before, "after": finding.after, "message": finding.message,
     }
