@@ -19,6 +19,7 @@ from .authordate import check_author_date_citations
 from .locate import where_of
 from .frontmatter import check_claims, check_contents, check_isbn, check_names, repair_title
 from .prose import check_duplicated_words, check_missing_subjects
+from .spelling import check_spelling
 from .urls import repair_urls
 
 __all__ = ["repair_book"]
@@ -68,6 +69,7 @@ def repair_book(root: etree._Element, findings: Findings) -> None:
     check_missing_subjects(root, findings)
     check_duplicated_words(root, findings)
     check_author_date_citations(root, findings)
+    check_spelling(root, findings)
 
 
 def _check_marker_numbering(chapter: etree._Element, scope: str, findings: Findings) -> None:
