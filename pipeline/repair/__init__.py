@@ -16,7 +16,7 @@ from ..findings import Findings
 from .citations import (ChapterCitations, repair_quotes, repair_reference_list, repair_two_digit_years,
                         report_leftovers, unify_quote_style)
 from .authordate import check_author_date_citations
-from .locate import where_of
+from .locate import place_unscoped, where_of
 from .frontmatter import check_claims, check_contents, check_isbn, check_names, repair_title
 from .prose import check_duplicated_words, check_missing_subjects
 from .spelling import check_spelling
@@ -70,6 +70,7 @@ def repair_book(root: etree._Element, findings: Findings) -> None:
     check_duplicated_words(root, findings)
     check_author_date_citations(root, findings)
     check_spelling(root, findings)
+    place_unscoped(root, findings)
 
 
 def _check_marker_numbering(chapter: etree._Element, scope: str, findings: Findings) -> None:

@@ -55,3 +55,23 @@ def line_at(element: etree._Element, offset: int, findings: Findings | None = No
         if 0 <= position <= offset:
             line = lines[1]
     return Where(line=line)
+
+
+def place_unscoped(root: etree._Element, findings: Findings) -> None:
+    """Findings the reader made before the book had parts (a markup leftover in a chapter's notes) carry no
+    chapter; the report files each under the part whose lines hold it (``data["part"]``; the id is unchanged)."""
+    starts: list[tuple[int, str]] = []
+    for part in root:
+        identifier = part.get(_XML_ID) if isinstance(part.tag, str) else None
+        lines = [int(value) for pi in part.xpath(".//processing-instruction('src')")
+                 for value in re.findall(r'\bline="(\d+)"', pi.text or "")]
+        if identifier and lines:
+            starts.append((min(lines), identifier))
+    starts.sort()
+    for finding in findings:
+        line = finding.where.line if finding.where else None
+        if finding.chapter is not None or line is None or finding.type == "dropped-text":
+            continue
+        part = next((identifier for start, identifier in reversed(starts) if start <= line), None)
+        if part:
+            finding.data["part"] = part
