@@ -124,12 +124,13 @@ def _misspelt(program: str, dictionaries: list[str], words: list[str], known: se
         result = subprocess.run([program, "-a", "-i", "utf-8", "-d", ",".join(dictionaries), "-p", str(personal)],
                                 input="!\n" + "".join(f"^{word}\n" for word in words), capture_output=True,
                                 text=True, encoding="utf-8", timeout=120, check=False)
+    # terse mode ("!"): a known word gives no line; "& word n offset: suggestions", or "# word offset" if none
     answers = [line for line in result.stdout.splitlines()[1:] if line.strip()]
     unknown: dict[str, list[str]] = {}
     for line in answers:
         if line.startswith("&"):
-            head, _, suggestions = line.partition(": ")
-            unknown[head.split()[1]] = [s.strip() for s in suggestions.split(",") if s.strip()]
+            head, _, offered = line.partition(": ")
+            unknown[head.split()[1]] = [s.strip() for s in offered.split(",") if s.strip()]
         elif line.startswith("#"):
             unknown[line.split()[1]] = []
     for word, suggestions in unknown.items():
