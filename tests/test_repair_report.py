@@ -162,7 +162,7 @@ def test_a_printed_number_used_twice_is_found_where_the_second_is(extracted):
 
 def test_uncited_notes_and_repeated_numbers_are_found_in_every_chapter(tmp_path):
     """Three chapters, each with the defects: a note no marker cites, a number printed twice (in a list of
-    numbered notes, and in an author-date list the text does not cite)."""
+    numbered notes, and in an author-date list the text does not cite), and a marker without a note."""
     text = """Chapter 1
 
 The First
@@ -184,7 +184,7 @@ The Second
 
 Introduction
 
-Again a claim.¹ And more.²
+Again a claim.¹ And more.² A marker with no note.⁴
 
 References
 
@@ -220,6 +220,7 @@ Bibliography
     assert ("duplicate-number", "ch1", number("- 2 Brown")) in at
     assert ("duplicate-number", "ch2", number("- 3 Blue")) in at
     assert ("duplicate-number", "ch3", number("- 1 Jones")) in at
+    assert ("marker-without-note", "ch2", number("Again a claim")) in at  # and a marker is found where it is
 
 
 # --------------------------------------------------------------------------- spelling

@@ -422,6 +422,8 @@ class BodyBuilder:
                     "code": self._element_code, "variablelist": self._element_variablelist,
                     "table": self._element_table, "figure": self._element_figure, "image": self._element_image,
                     "glossary": self._element_glossary}
+        if hasattr(self.notes, "where"):
+            self.notes.where = unit.where  # a marker without a note is reported where its paragraph is
         return builders[unit.kind](unit)
 
     def _inline(self, parent: etree._Element, spans: list[Span]) -> etree._Element:

@@ -177,6 +177,7 @@ class NoteLinker:
     by_number: dict[int, NoteEntry] = field(default_factory=dict)
     markers: int = 0
     endnotes: int = 0  # attached endnotes met so far (DOCX)
+    where: Where | None = None  # the unit being built, set by the body builder: where a marker is
 
     def __post_init__(self) -> None:
         for entry in self.entries:
@@ -192,7 +193,7 @@ class NoteLinker:
         entry = self.by_number.get(int(span.text))
         if entry is None:
             self.findings.flagged("marker-without-note", f"note marker {span.text} has no note in the list",
-                                  chapter=self.scope, before=span.text, data={"label": span.text})
+                                  where=self.where, chapter=self.scope, before=span.text, data={"label": span.text})
             return el("superscript", attrs={"role": "noteref"}, text=span.text)
         self.findings.as_markup(span.text, "note-marker")  # the marker is the footnote's label
         if entry.used:
