@@ -267,3 +267,33 @@ def test_every_finding_carries_its_lines_and_the_report_stays_readable(tmp_path)
     # reader findings are filed under the chapter whose lines hold them, not under the front matter
     front = markdown.split("## The book (front matter and imprint)\n", 1)[1].split("\n## ", 1)[0]
     assert "line 264" not in front and "escaped-character" not in front
+
+
+def test_every_printed_note_of_the_manuscript_has_its_marker(extracted, book):
+    """The manuscript's own note lists, read here from the source: each chapter with markers has as many
+    notes as its list has entries, and none is reported uncited (nor any marker without a note)."""
+    headings = [n for n in range(1, len(SOURCE) + 1) if line(n).strip() in ("References", "Reference", "Bibliography")]
+    entries = []
+    for start in headings:
+        end = next((n for n in range(start + 1, len(SOURCE) + 1) if line(n).startswith("Source:")), len(SOURCE))
+        entries.append(sum(1 for n in range(start + 1, end) if re.match(r"^(- )?\d{1,2} \S", line(n))))
+    assert entries == [48, 33, 21, 9, 49, 35]  # ch4's "Bibliography" (author-date, 9 lines, "3" twice): no markers
+    notes = [len(chapter(book, n).xpath(".//db:footnote", namespaces=NS)) for n in (1, 2, 3, 5, 6)]
+    assert notes == [48, 33, 21, 49, 35]
+    assert not of_type(extracted, "note-without-marker") and not of_type(extracted, "marker-without-note")
+
+
+def test_the_new_checks_change_nothing_in_the_book(book):
+    """The author-date and spelling checks only report: run again on the repaired book, it stays the same."""
+    import copy
+
+    from pipeline.docbook import serialize
+    from pipeline.findings import Findings
+    from pipeline.repair.authordate import check_author_date_citations
+    from pipeline.repair.spelling import check_spelling
+    again = copy.deepcopy(book)
+    findings = Findings()
+    check_author_date_citations(again, findings)
+    check_spelling(again, findings)
+    assert len(findings.of_type("author-date-citation")) == len(AUTHOR_DATE)
+    assert serialize(copy.deepcopy(again)) == serialize(copy.deepcopy(book))
