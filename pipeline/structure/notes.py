@@ -73,6 +73,7 @@ def _entry_number(block: Block, previous: int | None) -> tuple[int | None, int] 
 def parse_note_entries(blocks: list[Block], findings: Findings, scope: str) -> list[NoteEntry]:
     """Entries of a numbered notes or reference list, continuation lines folded in."""
     entries: list[NoteEntry] = []
+    starts: list[tuple[Block, NoteEntry]] = []  # the block that starts each numbered entry
     for block in blocks:
         if block.kind is Kind.ROW:
             spans = [span for cell in block.cells or [] for span in cell + [Span(" ")]]
@@ -82,6 +83,7 @@ def parse_note_entries(blocks: list[Block], findings: Findings, scope: str) -> l
             number, cut = started
             entries.append(NoteEntry(number, strip_prefix(block.spans, cut), block.where,
                                      printed_number=block.text[:cut]))
+            starts.append((block, entries[-1]))
         elif entries:
             last = entries[-1]
             report_continuation(last, block, findings, scope)
@@ -92,7 +94,7 @@ def parse_note_entries(blocks: list[Block], findings: Findings, scope: str) -> l
             findings.flagged("note-without-marker", "text under the notes heading that is not a numbered note",
                              where=block.where, chapter=scope, before=block.text[:120])
             entries.append(NoteEntry(None, list(block.spans), block.where))
-    report_style_change(blocks, entries, findings, scope)
+    report_style_change(starts, findings, scope)
     return entries
 
 
@@ -126,12 +128,10 @@ def _entry_style(block: Block) -> str:
     return "bare 'N'" + (" with a superscript number" if block.spans and block.spans[0].superscript else "")
 
 
-def report_style_change(blocks: list[Block], entries: list[NoteEntry], findings: Findings, scope: str) -> None:
+def report_style_change(starts: list[tuple[Block, NoteEntry]], findings: Findings, scope: str) -> None:
     """A list that changes style part-way (``- 1 …`` then ``32 …`` between blank lines) is read as one list;
     the editor hears of it once, at the line where the style changes."""
-    starts = {entry.where.line: entry for entry in entries if entry.number is not None}
-    styles = [(block, starts[block.where.line]) for block in blocks
-              if block.where.line in starts and block.kind in (Kind.ITEM, Kind.TEXT, Kind.HEADING)]
+    styles = [(block, entry) for block, entry in starts if entry.number is not None]
     if not styles:
         return
     first_style = _entry_style(styles[0][0])
