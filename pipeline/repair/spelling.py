@@ -34,7 +34,7 @@ DICTIONARY_DIRS = (Path("/usr/share/hunspell"), Path("/usr/share/myspell/dicts")
 DICTIONARIES = ("en_US", "en_GB")
 # a word: letters, with inner apostrophes; never next to a digit ("21st", "5G", "FY2025" are not words)
 _WORD = re.compile(r"(?<![\d\w])[^\W\d_]+(?:['’][^\W\d_]+)*(?![\d\w])")
-_SENTENCE_START = re.compile(r"(?:^|(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bH\.E)(?<!\bProf)(?<!\bSt)(?<!\b[A-Z])[.!?:;]\s+"
+_SENTENCE_START = re.compile(r"(?:(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bH\.E)(?<!\bProf)(?<!\bSt)(?<!\b[A-Z])[.!?:;]\s+"
                              r"|[“\"(]\s*)$")
 _RUNNING_TEXT = ("//db:para[not(ancestor::db:footnote) and not(ancestor::db:info)] | //db:title[not(ancestor::db:info"
                  " and not(parent::db:info/parent::db:chapter))] | //db:entry")
@@ -87,11 +87,13 @@ def book_words(root: etree._Element) -> set[str]:
         words.update(_base(word) for word in _WORD.findall(" ".join(element.itertext())))
     for element in root.xpath("//db:para | //db:title | //db:entry", namespaces=NS):
         text = text_of(element)
+        lead = len(text) - len(text.lstrip())
         for match in _WORD.finditer(text):
             word = _base(match.group(0))
-            if any(char.isupper() for char in word[1:]):
+            if word[1:].lower() != word[1:]:
                 words.add(word)  # an acronym, or a name with a capital inside
-            elif word[:1].isupper() and not _SENTENCE_START.search(text[:match.start()]):
+            elif word[:1].isupper() and match.start() > lead \
+                    and not _SENTENCE_START.search(text[max(0, match.start() - 12):match.start()]):
                 words.add(word)  # a capitalised word inside a sentence: a name
     # a surname set in capitals ("Dr. CHHENG Kimlong", "Alfredo C. PANIZALES") is spelt "Chheng" in a sentence
     words.update(word.capitalize() for word in list(words) if word.isupper() and len(word) > 2)
@@ -110,7 +112,7 @@ def _words(element: etree._Element) -> list[re.Match]:
 
 def _base(word: str) -> str:
     """The word without a possessive ending ("ASEAN's" → "ASEAN")."""
-    return re.sub(r"['’]s$", "", word)
+    return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
 def _misspelt(program: str, dictionaries: list[str], words: list[str], known: set[str]) -> dict[str, list[str]]:
