@@ -37,35 +37,12 @@ class Context:
     paragraphs: int = 0  # numbered in reading order: the same ids in print and EPUB, for the page list
     missing_images: list[str] = field(default_factory=list)
 
-    last_char: str = " "
-
-    def text(self, value: str, lang: str | None = None) -> str:
-        """Text as the edition sets it: curly quotes in Latin text, word breaks in Khmer."""
-        if not value:
-            return value
-        if (lang or self.lang) in ("en", "km", "ja") and ('"' in value or "'" in value):
-            value = smart_quotes(value, self.last_char)
-        if self.lang == "km":
-            value = break_khmer(value)
-        self.last_char = value[-1]
+    def text(self, value: str) -> str:
+        """Text as the edition sets it: word breaks in Khmer. (Its quotes were curled in the book itself,
+        by ``pipeline.typography``, before any writer reads it.)"""
+        if value and self.lang == "km":
+            return break_khmer(value)
         return value
-
-
-_OPENING_CONTEXT = set(" \t\n([{\u2014\u2013-/\u00a0\u200b")
-
-
-def smart_quotes(text: str, before: str = " ") -> str:
-    """Typographer's quotes for straight ones: opening after a space or bracket, closing otherwise."""
-    out = []
-    previous = before
-    for char in text:
-        if char == '"':
-            char = "“" if previous in _OPENING_CONTEXT else "”"
-        elif char == "'":
-            char = "‘" if previous in _OPENING_CONTEXT else "’"
-        out.append(char)
-        previous = char
-    return "".join(out)
 
 
 def h(tag: str, *children, **attrs) -> etree._Element:
@@ -123,7 +100,6 @@ def _inline_element(element: etree._Element, ctx: Context) -> etree._Element | s
         href = element.get(HREF) or ""
         safe = href if href.startswith(("http://", "https://", "mailto:")) else None
         if element.text == href and not len(element):  # a printed URL: its characters are not typography
-            ctx.last_char = href[-1:] or ctx.last_char
             return h("a", href, href=safe, class_="url")
         return inline(element, h("a", href=safe), ctx)
     if name == "superscript":
