@@ -51,7 +51,7 @@ class Transform:
 
     @property
     def description(self) -> str:
-        return (type(self).__doc__ or "").strip().split("\n")[0]
+        return first_paragraph(type(self).__doc__)
 
     def apply(self, target: Any, ctx: Any) -> None:
         raise NotImplementedError
@@ -89,6 +89,11 @@ def _apply_in_chapter(transforms: list[Transform], chapter: etree._Element, ctx:
         for entries in entry_lists(chapter):
             for transform in group:
                 transform.apply(entries, ctx)
+
+
+def first_paragraph(docstring: str | None) -> str:
+    """A docstring's first paragraph on one line: what ``--explain`` says a transform does."""
+    return " ".join((docstring or "").strip().split("\n\n")[0].split())
 
 
 def chapters(book: etree._Element) -> list[etree._Element]:

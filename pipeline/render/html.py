@@ -33,7 +33,7 @@ class Context:
     images: dict[str, str] = field(default_factory=dict)  # figure or opener id -> image URL
     isbn: str | None = None  # this edition's own ISBN (language and format), printed on the copyright page
     href_for: Callable[[str], str] = lambda identifier: f"#{identifier}"  # EPUB points across files
-    shown_untranslated: set = field(default_factory=set)  # the blocks shown in the source language
+    shown_untranslated: set[etree._Element] = field(default_factory=set)  # blocks shown in the source language
     paragraphs: int = 0  # numbered in reading order: the same ids in print and EPUB, for the page list
     missing_images: list[str] = field(default_factory=list)
 

@@ -11,8 +11,9 @@ between them, so a new repair goes in at the number that says where it belongs:
 * 300–399  front matter against itself and the book;
 * 400–499  running text queried for the editor.
 
-A repair whose body is a function of ``(book, findings)`` is listed as a ``BookCheck`` of that
-function; the function's docstring says what it does.
+A repair whose body is one function is listed as a ``BookCheck`` (a function of ``(book, findings)``),
+a ``ChapterCheck`` (``(chapter, scope, findings)``) or an ``EntriesCheck`` (``(entries, scope, findings,
+where_of)``) of it; the function's docstring says what it does. A new check is one such line.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from lxml import etree
 from ..docbook import NS
 from ..findings import Findings
 from ..ingest.model import Where
-from ..transforms import BOOK, CHAPTER, ENTRIES, Transform, TransformContext
+from ..transforms import BOOK, CHAPTER, ENTRIES, Transform, TransformContext, first_paragraph
 from .citations import (ChapterCitations, repair_quotes, repair_reference_list, repair_two_digit_years,
                         report_leftovers, unify_quote_style)
 from .frontmatter import check_claims, check_contents, check_isbn, check_names, repair_title
@@ -77,51 +78,46 @@ class ClearCitationMarks(Transform):
             parent.remove(pi)
 
 
-class BookCheck(Transform):
-    """A repair that is one function of (book, findings); its docstring is the function's."""
+class FunctionRepair(Transform):
+    """A repair that is one function; --explain shows the function's docstring, or the description given."""
 
-    unit = BOOK
-
-    def __init__(self, name: str, priority: int, function: Callable[[etree._Element, Findings], None]) -> None:
-        self.name, self.default_priority, self.function = name, priority, function
+    def __init__(self, name: str, priority: int, function: Callable[..., None], description: str | None = None) -> None:
+        self.name, self.default_priority, self.function, self._description = name, priority, function, description
         super().__init__()
 
     @property
     def description(self) -> str:
-        return (self.function.__doc__ or "").strip().split("\n")[0]
+        return self._description or first_paragraph(self.function.__doc__)
+
+
+class BookCheck(FunctionRepair):
+    """A repair that is a function of (book, findings)."""
+
+    unit = BOOK
 
     def apply(self, target: etree._Element, ctx: RepairContext) -> None:
         self.function(target, ctx.findings)
 
 
+class ChapterCheck(FunctionRepair):
+    """A repair that is a function of (chapter, its scope, findings), run chapter by chapter."""
+
+    unit = CHAPTER
+
+    def apply(self, target: etree._Element, ctx: RepairContext) -> None:
+        self.function(target, ctx.scope or "book", ctx.findings)
+
+
+class EntriesCheck(FunctionRepair):
+    """A repair that is a function of (one list of reference entries, its chapter's scope, findings, where_of)."""
+
+    unit = ENTRIES
+
+    def apply(self, target: list[etree._Element], ctx: RepairContext) -> None:
+        self.function(target, ctx.scope or "book", ctx.findings, ctx.where_of)
+
+
 # --------------------------------------------------------------------------- each chapter's reference lists
-
-
-class MarkupLeftovers(Transform):
-    """Report markup left in notes and reference entries (HTML tags, Markdown stars, escapes)."""
-
-    name, default_priority, unit = "markup-leftovers", 210, ENTRIES
-
-    def apply(self, target: list[etree._Element], ctx: RepairContext) -> None:
-        report_leftovers(target, ctx.scope or "book", ctx.findings, ctx.where_of)
-
-
-class QuoteStyle(Transform):
-    """Within one list, set citations in the minority quote style (straight or curly) in the majority one."""
-
-    name, default_priority, unit = "quote-style", 220, ENTRIES
-
-    def apply(self, target: list[etree._Element], ctx: RepairContext) -> None:
-        unify_quote_style(target, ctx.scope or "book", ctx.findings, ctx.where_of)
-
-
-class UnbalancedQuotes(Transform):
-    """Mend unbalanced quotation marks where another citation shows the title; else report them."""
-
-    name, default_priority, unit = "unbalanced-quotes", 230, ENTRIES
-
-    def apply(self, target: list[etree._Element], ctx: RepairContext) -> None:
-        repair_quotes(target, ctx.scope or "book", ctx.findings, ctx.where_of)
 
 
 class TwoDigitYears(Transform):
@@ -134,15 +130,6 @@ class TwoDigitYears(Transform):
 
 
 # --------------------------------------------------------------------------- each chapter
-
-
-class NoteNumbering(Transform):
-    """Report note markers that do not run 1..N through the chapter, each once."""
-
-    name, default_priority, unit = "note-numbering", 250, CHAPTER
-
-    def apply(self, target: etree._Element, ctx: RepairContext) -> None:
-        check_marker_numbering(target, ctx.scope or "book", ctx.findings)
 
 
 class Citations(Transform):
@@ -186,11 +173,12 @@ def check_marker_numbering(chapter: etree._Element, scope: str, findings: Findin
 REPAIRS: tuple[Transform, ...] = (
     ClearCitationMarks(),
     BookCheck("urls", 100, repair_urls),
-    MarkupLeftovers(),
-    QuoteStyle(),
-    UnbalancedQuotes(),
+    EntriesCheck("markup-leftovers", 210, report_leftovers,
+                 "Report markup left in notes and reference entries (HTML tags, Markdown stars, escapes)."),
+    EntriesCheck("quote-style", 220, unify_quote_style),
+    EntriesCheck("unbalanced-quotes", 230, repair_quotes),
     TwoDigitYears(),
-    NoteNumbering(),
+    ChapterCheck("note-numbering", 250, check_marker_numbering),
     Citations(),
     ReferenceLists(),
     BookCheck("title", 310, repair_title),
