@@ -140,3 +140,22 @@ def test_the_catalogs_msgids_keep_the_manuscripts_quotes(book, config):
                  if message.id]
     straight = [entry for entry in committed if "'" in entry[1] or '"' in entry[1]]
     assert len(straight) > 20 and set(straight) <= segments
+
+
+def test_quotes_are_decided_block_by_block_and_typed_characters_are_kept():
+    """A block starts afresh; inside it the context runs through inline markup but not through a note (the text
+    after a note call goes on from the word before it); URLs, code and remarks keep what was typed."""
+    from pipeline.docbook import XLINK_NS, el
+    from pipeline.typography import educate
+    url = "https://a.org/it's"
+    first = el("para", "He wrote ", el("emphasis", text="'Asia'"), "'s story",
+               el("footnote", el("para", text='"Title," 2020.')), ' and "more".')
+    second = el("para", '"Opening" after a paragraph that ended in a full stop.')
+    third = el("para", "See ", el("link", text=url, attrs={f"{{{XLINK_NS}}}href": url}), " and ",
+               el("code", text="x = 'y'"), el("remark", text="an 'aside'"), "'s end.")
+    chapter_element = el("chapter", el("info", el("title", text="Japan's 'role'")), first, second, third)
+    educate(chapter_element)
+    assert text_of(chapter_element.find("db:info/db:title", NS)) == "Japan’s ‘role’"
+    assert "".join(first.itertext()) == "He wrote ‘Asia’’s story“Title,” 2020. and “more”."
+    assert text_of(second) == "“Opening” after a paragraph that ended in a full stop."
+    assert "".join(third.itertext()) == f"See {url} and x = 'y'an 'aside'’s end."
