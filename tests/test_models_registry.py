@@ -289,3 +289,32 @@ def test_list_doctor_and_translate_agree_on_each_languages_status(project, hub, 
     assert "fix: run 'press models use km nllb-copy'" in run_press("doctor", cwd=project, env=env).stdout
     translate = run_press("translate", "km", cwd=project, env=env)
     assert "warning: km: ctranslate2 nllb-copy is installed but [translation.km] does not name a model" in translate.stderr
+
+
+def test_the_shipped_registry_has_the_four_models_and_invents_no_hash(monkeypatch, tmp_path, config):
+    """NLLB-200 needs --accept-license (CC-BY-NC), M2M-100 is MIT, MADLAD-400 Apache-2.0, Argos en→ja by index;
+    a hash is either a real 64-digit SHA-256 written by 'press models pin' or absent (entry unpinned)."""
+    import dataclasses
+    from pipeline.i18n.models import NO_MODEL, language_status
+    from pipeline.i18n.registry import COMMIT, REGISTRY, SHA256, load_registry
+    monkeypatch.delenv("PRESS_MODEL_REGISTRY", raising=False)
+    shipped = load_registry(REGISTRY)
+    assert {name: (m.engine, m.license, m.accept_license) for name, m in shipped.items()} == {
+        "nllb-200-distilled-600M": ("ctranslate2", "CC-BY-NC-4.0", True),
+        "m2m100_418M": ("ctranslate2", "MIT", False),
+        "madlad400-3b-mt": ("ctranslate2", "Apache-2.0", False),
+        "translate-en_ja": ("argos", "see its README", False)}
+    for model in shipped.values():
+        assert {"km", "ja"} & set(model.languages)
+        for spec in model.files:
+            assert spec.revision == "main" or COMMIT.match(spec.revision)
+            assert spec.sha256 is None or SHA256.match(spec.sha256)
+        tokenizers = [f.path for f in model.files if f.path.endswith(".model")]
+        assert model.engine == "argos" or len(tokenizers) == 1 and "model.bin" in [f.path for f in model.files]
+    # nothing configured, nothing installed: the fix names a registry model that needs no licence acceptance
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    bare = dataclasses.replace(config, project_dir=tmp_path,
+                               translation=dataclasses.replace(config.translation, models={}))
+    km, ja = language_status(bare, "km"), language_status(bare, "ja")
+    assert (km.state, km.fix) == (NO_MODEL, "run 'press models install m2m100_418M' (MIT, about 1 GB)")
+    assert (ja.state, ja.fix) == (NO_MODEL, "run 'press models install translate-en_ja' (see its README, about 100 MB)")
