@@ -282,7 +282,8 @@ def _commit(staged: Path, final: Path, model: InstalledModel, source: str,
     """Record the weights' hash (and, for a model installed by name, its registry entry and every file's
     hash), then swap the staged model into place (replacing an older install)."""
     sha256 = _file_sha256(_weights(staged))
-    record = {"kind": model.kind, "name": model.name, "sha256": sha256, "installed_from": str(source)}
+    record: dict[str, object] = {"kind": model.kind, "name": model.name, "sha256": sha256,
+                                 "installed_from": str(source)}
     if registry:
         record["registry"] = registry
     atomic_write(staged / SIDECAR, json.dumps(record, indent=2) + "\n")

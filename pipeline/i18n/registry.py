@@ -345,10 +345,10 @@ def pin(name: str, *, quiet: bool = False) -> RegistryModel:
     if model.argos is not None:
         unpinned = ArgosPackage(model.argos.package, model.argos.from_code, model.argos.to_code)
         data, _, version = _fetch_argos(unpinned, quiet=quiet)
-        table["argos"]["version"] = version  # type: ignore[index]
-        table["argos"]["sha256"] = _sha(data)  # type: ignore[index]
+        table["argos"]["version"] = version
+        table["argos"]["sha256"] = _sha(data)
     else:
-        for spec, entry in zip(model.files, table["files"]):  # type: ignore[arg-type]
+        for spec, entry in zip(model.files, table["files"]):
             cached, digest, commit = _fetch_hub_file(HubFile(spec.repo, spec.revision, spec.path), quiet=quiet)
             entry["revision"] = commit
             entry["sha256"] = digest
