@@ -275,14 +275,17 @@ def test_list_doctor_and_translate_agree_on_each_languages_status(project, hub, 
     assert ("translate: warning: km: ctranslate2 model 'tiny-nllb' named in [translation.km] is not installed; "
             "1,223 segments left untranslated — run 'press models install tiny-nllb --accept-license'") in translate.stderr
 
-    # installed under another name, but book.toml names tiny-nllb: the fix offers both ways
+    # installed under another name, but book.toml names tiny-nllb: left alone, and the fix offers both ways
     copy = tmp_path / "nllb-copy"
     shutil.copytree(tiny_models["km"], copy)
+    installed = run_press("models", "install", str(copy), cwd=project, env=env)
+    assert installed.returncode == 0, installed.stderr
+    assert "km: still drafted by tiny-nllb ([translation.km]); 'press models use km nllb-copy' switches to this one" \
+        in installed.stderr
+    assert f"{missing}, or 'press models use km nllb-copy' (installed)" in run_press("models", "list", cwd=project,
+                                                                                      env=env).stdout
     toml = project / "source" / "book.toml"
     toml.write_text(toml.read_text().replace('[translation.km]\nengine = "ctranslate2"\nmodel = "tiny-nllb"\n\n', ""))
-    assert run_press("models", "install", str(copy), cwd=project, env=env).returncode == 0
-    assert "[translation.km]" in toml.read_text()  # the install configured the unconfigured language
-    toml.write_text(toml.read_text().replace('[translation.km]\nengine = "ctranslate2"\nmodel = "nllb-copy"\n\n', ""))
     not_configured = ("km: installed, not configured: ctranslate2 nllb-copy is installed but [translation.km] does "
                       "not name a model — run 'press models use km nllb-copy'")
     assert not_configured in run_press("models", "list", cwd=project, env=env).stdout
