@@ -260,12 +260,14 @@ def _run_build(args: argparse.Namespace) -> int:
 
 
 def _languages(config, requested: list[str]) -> tuple[str, ...]:
-    from .errors import ConfigError
+    """The target languages a command names, checked before any work: one the book lacks is a usage error."""
+    from .errors import UsageError
     unknown = [code for code in requested if code not in config.target_languages]
     if unknown:
-        raise ConfigError(f"not a target language of this book: {', '.join(unknown)}",
-                          config.project_dir / "source" / "book.toml",
-                          hint=f"the book's target languages are {', '.join(config.target_languages)}")
+        raise UsageError(f"not a target language of this book: {', '.join(unknown)}",
+                         config.project_dir / "source" / "book.toml",
+                         hint=f"the book's target languages are {', '.join(config.target_languages)} "
+                              "([book] languages)")
     return tuple(requested) or config.target_languages
 
 

@@ -368,7 +368,8 @@ def language_statuses(config: BookConfig) -> list[LanguageStatus]:
 def use_model(config: BookConfig, language: str, name: str) -> tuple[str, bool]:
     """Name ``name`` in ``[translation.LANG]`` of book.toml, keeping its comments and layout (tomlkit); the
     engine comes from the installed model, else from press's registry. Returns (engine, installed)."""
-    from .registry import UsageError, registry_model
+    from ..errors import UsageError
+    from .registry import registry_model
     if language not in config.target_languages:
         raise UsageError(f"{language!r} is not a target language of this book",
                          hint=f"the book's target languages are {', '.join(config.target_languages)}")

@@ -22,20 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import BookConfig
-from ..errors import ExitCode, InputError, PipelineError
+from ..errors import InputError, UsageError
 from ..safety import atomic_write
 
 REGISTRY = Path(__file__).with_name("model_registry.toml")
 ARGOS_INDEX = "https://raw.githubusercontent.com/argosopentech/argospm-index/main"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
-
-
-class UsageError(PipelineError):
-    """A command the user must change (a licence not accepted): exit 2, one line."""
-
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message, None, None, hint, "usage", ExitCode.USAGE)
 
 
 @dataclass(frozen=True)
