@@ -131,6 +131,7 @@ def run_checks(config: BookConfig) -> list[Check]:
     checks: list[Check] = [_python(), _pango(), _icu(), _schema()]
     checks += _fonts(config)
     checks += [_tool("msgfmt", "gettext", "checks every catalog"),
+               _tool("msgcat", "gettext", "lays out the catalogs press writes as gettext's tools do"),
                _tool("fc-list", "fontconfig", "finds the fonts"),
                _tool("pdftotext", "poppler-utils", "used by the tests", required=False),
                _epubcheck()]

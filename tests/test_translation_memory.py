@@ -183,6 +183,12 @@ def test_the_memory_fills_exact_matches_for_review_and_notes_fuzzy_ones(reviewed
         assert entry_state(message) != REVIEWED
     po = catalog_path(config, "ja", "ch1").read_text(encoding="utf-8")
     assert "#. tm: exact rise-of-global-south/ch1-" in po
+    # a reviewer in a CAT tool sees where the translation came from
+    exported_xliff = run_press("review", "export", "ja", "--format", "xliff", "--part", "ch1", "-o", str(tmp_path / "x"),
+                               cwd=fresh)
+    assert exported_xliff.returncode == 0, exported_xliff.stderr
+    xliff = (tmp_path / "x" / "ch1.xlf").read_text(encoding="utf-8")
+    assert '<note category="provenance">tm: exact rise-of-global-south/ch1-' in xliff
 
     counts = count_states(config, "ja")
     assert sum(tally[MEMORY] for tally in counts.values()) == 39
