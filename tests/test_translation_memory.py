@@ -7,6 +7,7 @@ The catalogs are the real book's; the TMX files are press's own export, one writ
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog, Message
@@ -25,6 +26,14 @@ from pipeline.i18n.memory import Memory, MemoryUnit, apply_memory, memory_path, 
 from pipeline.i18n.placeholders import compare_placeholders, placeholders
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+TMX_DTD = Path(__file__).parent / "schemas" / "tmx14.dtd"
+
+
+def assert_valid_tmx(data: bytes) -> None:
+    """Valid against the TMX 1.4b DTD written from the specification (tests/schemas/tmx14.dtd)."""
+    dtd = etree.DTD(str(TMX_DTD))
+    root = etree.fromstring(data)
+    assert dtd.validate(root), dtd.error_log.filter_from_errors()
 
 
 @pytest.fixture
@@ -87,6 +96,7 @@ def test_review_export_writes_the_reviewed_segments_as_tmx_with_inline_codes(rev
     tmx = tmp_path / "out" / "rise-of-global-south-ja.tmx"
     raw = tmx.read_bytes()
     assert raw.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n<!DOCTYPE tmx SYSTEM \"tmx14.dtd\">")
+    assert_valid_tmx(raw)
     root = etree.fromstring(raw)
     assert root.get("version") == "1.4" and root.find("header").get("srclang") == "en"
     units = root.findall("body/tu")
@@ -151,6 +161,7 @@ def test_the_memory_fills_exact_matches_for_review_and_notes_fuzzy_ones(reviewed
     fresh = translation_project(tmp_path / "next", extracted.output, **FAST)
     result = run_press("tm", "import", str(exported), cwd=fresh)
     assert result.returncode == 0, result.stderr
+    assert_valid_tmx((fresh / "locales" / "tm" / "ja.tmx").read_bytes())
     assert "ja: 40 added, 0 replaced, 0 already known; wrote locales/tm/ja.tmx" in result.stderr
     again = run_press("tm", "import", str(exported), cwd=fresh)
     assert "ja: 0 added, 0 replaced, 40 already known; unchanged: locales/tm/ja.tmx" in again.stderr
@@ -288,6 +299,7 @@ def test_tmx_round_trip_keeps_every_placeholder_shape():
              MemoryUnit("Odd </e1> closing <l1/>", "奇妙 </e1> <l1/>", "a/2"),
              MemoryUnit("Open <e1> only", "開く <e1> だけ", "a/3")]
     data = write_tmx(units, source_language="en", target_language="ja")
+    assert_valid_tmx(data)
     root = etree.fromstring(data)
     assert root.xpath("count(//it)") == 4 and root.xpath("count(//bpt)") == 2 and root.xpath("count(//ph)") == 4
     assert sorted(read_tmx(data, "x.tmx", "ja", "en"), key=lambda u: u.origin) == units
