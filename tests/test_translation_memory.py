@@ -314,3 +314,14 @@ def test_a_tmx_without_the_book_languages_is_refused(project, tmp_path):
     with pytest.raises(InputError):
         from pipeline.i18n.memory import import_memory
         import_memory(load_config(project), path)
+
+
+def test_the_build_summary_names_memory_matches_only_when_there_are_some():
+    from pipeline.build import needs_people
+    with_memory = needs_people(0, {"ja": {UNTRANSLATED: 1184, "machine draft": 0, MEMORY: 39, "needs review": 0,
+                                          REVIEWED: 0}})
+    assert "translators (ja): 1,184 untranslated, 0 machine draft, 39 memory match, 0 needs review, 0 reviewed" \
+        in with_memory[1]
+    without = needs_people(0, {"km": {UNTRANSLATED: 1223, "machine draft": 0, MEMORY: 0, "needs review": 0,
+                                      REVIEWED: 0}})
+    assert "memory" not in without[1]
