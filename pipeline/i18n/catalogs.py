@@ -93,8 +93,8 @@ def provenance(message: Message) -> list[str]:
 
 
 def machine_provenance(message: Message) -> list[str]:
-    """The ``mt:`` comment lines (engine and model, weights' hash, draft fingerprint), each short enough
-    that Babel never wraps it."""
+    """The ``mt:`` comment lines (engine and model, weights' hash, draft fingerprint); comments are written
+    one per line, never wrapped, so each reads back as it was written."""
     return [c for c in message.auto_comments if c.startswith(MT_PREFIX)]
 
 
@@ -132,23 +132,11 @@ def _closed_string(literal: str) -> bool:
     return backslashes % 2 == 0
 
 
-def _msgfmt_check(data: bytes, path: Path | str) -> None:
-    msgfmt = shutil.which("msgfmt")
-    if msgfmt is None:
-        return  # the line guard above still ran; scripts/setup installs gettext
-    result = subprocess.run([msgfmt, "--check", "-o", "/dev/null", "-"], input=data, capture_output=True,
-                            timeout=60, env=_C_LOCALE)
-    problems = [line for line in result.stderr.decode("utf-8", "replace").splitlines()
-                if line.startswith("<stdin>:") and "warning:" not in line and not _tolerated(line)]
-    if result.returncode != 0 and (problems or not _only_tolerated(result.stderr)):
-        problem = problems[0] if problems else result.stderr.decode("utf-8", "replace").strip()
-        where, _, message = problem.removeprefix("<stdin>:").partition(": ")
-        raise CatalogError(f"msgfmt --check fails: {message or problem}", path,
-                           f"line {where}" if where.isdigit() else None,
-                           hint="fix the entry named (or restore the file from version control); nothing was changed")
+def _c_locale() -> dict[str, str]:
+    """The environment for gettext's tools: their messages in English, whatever the user's locale."""
+    return {**os.environ, "LC_ALL": "C"}
 
 
-_C_LOCALE = {**os.environ, "LC_ALL": "C"}  # gettext's messages in English, whatever the user's locale
 # A header still at its template values (PO-Revision-Date, Last-Translator: a catalog filled by a script
 # or not yet opened in an editor) is a warning in current gettext but fatal in older msgfmt; it is not
 # a broken catalog, so it is never refused.
@@ -163,6 +151,22 @@ def _only_tolerated(stderr: bytes) -> bool:
     lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
     return any(_tolerated(line) for line in lines) and all(
         _tolerated(line) or "warning:" in line or "fatal error" in line or line.startswith(" ") for line in lines)
+
+
+def _msgfmt_check(data: bytes, path: Path | str) -> None:
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        return  # the line guard above still ran; scripts/setup installs gettext
+    result = subprocess.run([msgfmt, "--check", "-o", "/dev/null", "-"], input=data, capture_output=True,
+                            timeout=60, env=_c_locale())
+    problems = [line for line in result.stderr.decode("utf-8", "replace").splitlines()
+                if line.startswith("<stdin>:") and "warning:" not in line and not _tolerated(line)]
+    if result.returncode != 0 and (problems or not _only_tolerated(result.stderr)):
+        problem = problems[0] if problems else result.stderr.decode("utf-8", "replace").strip()
+        where, _, message = problem.removeprefix("<stdin>:").partition(": ")
+        raise CatalogError(f"msgfmt --check fails: {message or problem}", path,
+                           f"line {where}" if where.isdigit() else None,
+                           hint="fix the entry named (or restore the file from version control); nothing was changed")
 
 
 # --------------------------------------------------------------------------- headers
@@ -334,7 +338,7 @@ def gettext_layout(data: bytes) -> bytes:
     msgcat = shutil.which("msgcat")
     if msgcat is None:
         return data
-    result = subprocess.run([msgcat, "-"], input=data, capture_output=True, timeout=60, env=_C_LOCALE)
+    result = subprocess.run([msgcat, "-"], input=data, capture_output=True, timeout=60, env=_c_locale())
     return result.stdout if result.returncode == 0 and result.stdout else data
 
 
