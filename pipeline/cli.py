@@ -90,8 +90,9 @@ def _translation_commands(commands) -> None:
     translate = commands.add_parser(
         "translate", help="merge the catalogs and machine-draft their empty entries",
         description="Merge the book's sentences into locales/<lang>/*.po (translations are never lost), then "
-                    "fill empty entries with machine drafts, marked fuzzy for review. Reviewed translations "
-                    "and existing drafts are never touched.",
+                    "fill empty entries from the translation memory (locales/tm/<lang>.tmx: exact matches) and "
+                    "with machine drafts, all marked fuzzy for review. Reviewed translations and existing drafts "
+                    "are never touched.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     translate.add_argument("languages", nargs="*", metavar="LANG",
                            help="languages to draft (default: every language of the book but the source)")
