@@ -200,6 +200,10 @@ def test_the_memory_fills_exact_matches_for_review_and_notes_fuzzy_ones(reviewed
     assert exported_xliff.returncode == 0, exported_xliff.stderr
     xliff = (tmp_path / "x" / "ch1.xlf").read_text(encoding="utf-8")
     assert '<note category="provenance">tm: exact rise-of-global-south/ch1-' in xliff
+    unit = etree.fromstring(xliff.encode()).xpath("//*[local-name()='unit'][.//*[local-name()='note' and "
+                                                  "starts-with(., 'tm: exact')]]")[0]
+    assert unit.xpath("string(.//*[local-name()='segment']/@state)") == "translated"
+    assert not unit.xpath(".//*[local-name()='note'][@category='source-changed']"), "its source did not change"
 
     counts = count_states(config, "ja")
     assert sum(tally[MEMORY] for tally in counts.values()) == 39
