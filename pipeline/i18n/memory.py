@@ -23,6 +23,8 @@ no DTD loading, no network); its codes come back as their native text.
 
 from __future__ import annotations
 
+import bisect
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -271,7 +273,8 @@ class Memory:
 
     def __init__(self, units: Iterable[MemoryUnit]):
         self.exact = {unit.source: unit for unit in units}
-        self.sources = list(self.exact)
+        self.sources = sorted(self.exact, key=len)  # by length: a fuzzy lookup reads only the lengths that can match
+        self.lengths = [len(source) for source in self.sources]
 
     def exact_match(self, source: str) -> MemoryUnit | None:
         """The unit for this very sentence, if its translation carries exactly the sentence's placeholders."""
@@ -286,7 +289,12 @@ class Memory:
         if not self.sources:
             return None
         from rapidfuzz import fuzz, process
-        best = process.extractOne(normalise(source), self.sources, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD)
+        source = normalise(source)
+        # ratio = 2·LCS / (a + b) ≤ 2·min / (a + b): a score ≥ t needs the shorter at least t / (200 − t) of the longer
+        bound = FUZZY_THRESHOLD / (200 - FUZZY_THRESHOLD)
+        low = bisect.bisect_left(self.lengths, math.floor(len(source) * bound))
+        high = bisect.bisect_right(self.lengths, math.ceil(len(source) / bound))
+        best = process.extractOne(source, self.sources[low:high], scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD)
         return (self.exact[best[0]], float(best[1])) if best else None
 
 
