@@ -209,8 +209,10 @@ def needs_people(needs_editor: int, states: dict[str, dict[str, int]],
                  findings: dict[str, int] | None = None) -> list[str]:
     """The summary's last lines: what is waiting for the editor and for the translators."""
     lines = [f"editor: {plural(needs_editor, 'repair')} waiting (output/reports/repair.md)"]
-    order = ("untranslated", "machine draft", "needs review", "reviewed")  # the catalogs' entry states
     for lang, counts in states.items():
+        # the catalogs' entry states; memory matches (needs review, from locales/tm) apart when there are any
+        order = ("untranslated", "machine draft", *(("memory match",) if counts.get("memory match") else ()),
+                 "needs review", "reviewed")
         lines.append(f"translators ({lang}): " + ", ".join(f"{counts.get(state, 0):,} {state}" for state in order)
                      + " segments (press status)")
         if findings is not None and lang in findings:

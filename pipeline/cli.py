@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(run=_run_build)
     _translation_commands(commands)
     _review_commands(commands)
+    _memory_commands(commands)
     return parser
 
 
@@ -89,8 +90,9 @@ def _translation_commands(commands) -> None:
     translate = commands.add_parser(
         "translate", help="merge the catalogs and machine-draft their empty entries",
         description="Merge the book's sentences into locales/<lang>/*.po (translations are never lost), then "
-                    "fill empty entries with machine drafts, marked fuzzy for review. Reviewed translations "
-                    "and existing drafts are never touched.",
+                    "fill empty entries from the translation memory (locales/tm/<lang>.tmx: exact matches) and "
+                    "with machine drafts, all marked fuzzy for review. Reviewed translations and existing drafts "
+                    "are never touched.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     translate.add_argument("languages", nargs="*", metavar="LANG",
                            help="languages to draft (default: every language of the book but the source)")
@@ -184,9 +186,10 @@ def _review_commands(commands) -> None:
     export = actions.add_parser(
         "export", help="write one review package per part of the book",
         description="Write one review package per part (chapter, front matter) from locales/LANG/*.po: "
-                    "XLIFF 2.1 (<part>.xlf) or a bilingual Word table (<part>.docx).")
+                    "XLIFF 2.1 (<part>.xlf) or a bilingual Word table (<part>.docx); or the reviewed segments "
+                    "as one translation memory, TMX 1.4b (<slug>-LANG.tmx), for 'press tm import' or a CAT tool.")
     export.add_argument("language", metavar="LANG", help="the target language (e.g. km, ja)")
-    export.add_argument("--format", required=True, choices=["xliff", "docx"], help="the package format")
+    export.add_argument("--format", required=True, choices=["xliff", "docx", "tmx"], help="the package format")
     export.add_argument("--part", action="append", metavar="PART",
                         help="only this part (repeatable; e.g. ch1, foreword; default: every part)")
     export.add_argument("-o", "--output", type=Path, metavar="DIR",
@@ -199,8 +202,45 @@ def _review_commands(commands) -> None:
                     "and applied all or nothing; a segment whose source changed since the export is reported as "
                     "a conflict and left alone.")
     import_.add_argument("files", nargs="+", type=Path, metavar="FILE", help="returned .xlf or .docx files")
+    import_.add_argument("--translator", metavar='"NAME <MAIL>"',
+                         help="the reviewer, written as the changed catalogs' Last-Translator (their "
+                              "PO-Revision-Date is set either way)")
     _common(import_)
     import_.set_defaults(run=_run_review_import)
+
+
+def _memory_commands(commands) -> None:
+    """``press tm``: the project's translation memory (locales/tm/LANG.tmx)."""
+    memory = commands.add_parser(
+        "tm", help="add a TMX file to the project's translation memory",
+        description="The translation memory (locales/tm/LANG.tmx, TMX 1.4b) that 'press translate' consults before "
+                    "the model: exact matches fill empty entries for review, fuzzy matches (85%% and up) are noted "
+                    "beside them.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = memory.add_subparsers(dest="action", metavar="ACTION", required=True)
+    import_ = actions.add_parser(
+        "import", help="add a TMX file's translation units to the memory",
+        description="Add the units of a TMX file (press review export --format tmx, another book, a CAT tool) to "
+                    "locales/tm/LANG.tmx for every target language of the book it holds; a sentence the memory "
+                    "already has takes the imported translation.")
+    import_.add_argument("file", type=Path, metavar="FILE.tmx")
+    _common(import_)
+    import_.set_defaults(run=_run_tm_import)
+
+
+def _run_tm_import(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .i18n.memory import import_memory
+    from .lock import project_lock
+    config = load_config(args.project)
+    reporter = _reporter(args)
+    with project_lock(config, activity="press tm import"):  # a build may be reading the memory
+        for result in import_memory(config, args.file.resolve()):
+            outcome = "wrote" if result.written else "unchanged:"
+            reporter.step("tm", f"{result.language}: {result.added:,} added, {result.replaced:,} replaced, "
+                                f"{result.known:,} already known; {outcome} "
+                                f"{result.path.relative_to(config.project_dir).as_posix()}")
+    return ExitCode.OK
 
 
 def _review_check_command(actions) -> None:
@@ -306,7 +346,7 @@ def _run_doctor(args: argparse.Namespace) -> int:
 
 def _run_status(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .i18n.catalogs import STATES
+    from .i18n.catalogs import COUNTED as STATES
     from .review.reports import STATUS_PAGE, write_review_reports
     config = load_config(args.project)
     languages = _languages(config, args.languages)
@@ -356,6 +396,12 @@ def _run_review_import(args: argparse.Namespace) -> int:
     from .config import load_config
     from .lock import project_lock
     from .review import import_review
+    from .review.apply import check_translator
+    try:
+        translator = check_translator(args.translator) if args.translator else None
+    except PipelineError as error:  # a malformed option: a usage error, found before anything is read
+        print(f"error: usage: {error.message} — {error.hint}", file=sys.stderr)
+        return ExitCode.USAGE
     config = load_config(args.project)
     reporter = _reporter(args)
     status = ExitCode.OK
@@ -363,7 +409,7 @@ def _run_review_import(args: argparse.Namespace) -> int:
     with project_lock(config, activity="press review import"):
         for path in args.files:
             try:
-                import_review(config, path.resolve(), reporter=reporter)
+                import_review(config, path.resolve(), reporter=reporter, translator=translator)
             except PipelineError as error:
                 if args.debug:
                     traceback.print_exc()

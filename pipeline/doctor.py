@@ -147,6 +147,7 @@ def run_checks(config: BookConfig | None) -> list[Check]:
                             "write access", required=False))
     checks += _fonts(config or default_config())
     checks += [_tool("msgfmt", "gettext", "checks every catalog"),
+               _tool("msgcat", "gettext", "lays out the catalogs press writes as gettext's tools do"),
                _tool("fc-list", "fontconfig", "finds the fonts"),
                _tool("pdftotext", "poppler-utils", "used by the tests", required=False),
                _epubcheck(), _spelling()]

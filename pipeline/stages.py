@@ -154,7 +154,8 @@ class CatalogsStage:
         from .i18n.models import find_model
         models = {lang: str(find_model(config, choice.engine, choice.model))
                   for lang, choice in config.translation.models.items() if lang in self.targets}
-        return Inputs((config.book_xml, *(config.locales_dir / lang for lang in self.targets)),
+        memories = (config.locales_dir / "tm" / f"{lang}.tmx" for lang in self.targets)  # consulted before the model
+        return Inputs((config.book_xml, *(config.locales_dir / lang for lang in self.targets), *memories),
                       config_values(config, self.scope), values={"languages": self.targets, "models": models},
                       modules=("pipeline.i18n", "pipeline.i18n.catalogs", "pipeline.i18n.draft"))
 

@@ -9,9 +9,16 @@ translation a person or a machine made:
 * gone: the entry becomes obsolete (``#~``), translation and flags kept, and comes back if the
   sentence does.
 
-Babel reads and writes the files. Its reader silently truncates a broken string, so every file
-is checked (our own line guard, then ``msgfmt --check``) before it is read, and every file we
-write must pass ``msgfmt --check`` before it replaces the old one.
+Babel reads the files. Its reader silently truncates a broken string, so every file is checked
+(our own line guard, then ``msgfmt --check``) before it is read, and every file we write must pass
+``msgfmt --check`` before it replaces the old one.
+
+Files are written the way GNU gettext's own tools write them (Babel produces the entries unwrapped,
+``msgcat`` lays them out: 79 columns, gettext's escapes and break points, which Poedit, Weblate and
+``msgmerge --update`` keep), and a catalog whose entries did not change is never rewritten, whoever
+last laid it out: the new catalog and the file's are compared entry by entry, not byte by byte. No
+tool version is written into the file (Babel's ``Generated-By`` was, and churned every catalog when
+Babel was upgraded).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -29,7 +37,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.messages.catalog import Catalog, Message
-from babel.messages.pofile import normalize, read_po, unescape, write_po
+from babel.messages.pofile import read_po, unescape
 
 from ..config import BookConfig
 from ..errors import CatalogError
@@ -37,11 +45,19 @@ from ..safety import atomic_write, read_input_bytes
 from .segments import Segment
 
 MT_PREFIX = "mt: "
+TM_PREFIX = "tm: "  # a translation memory's match: "tm: exact <origin>" or "tm: 91% <origin>: <text>"
 UNTRANSLATED, MACHINE, OUTDATED, REVIEWED = "untranslated", "machine draft", "needs review", "reviewed"
 STATES = (UNTRANSLATED, MACHINE, OUTDATED, REVIEWED)
+# How the status page and 'press status' count entries: the states, with the translation memory's exact
+# matches (needs review, like any fuzzy entry) counted apart from machine drafts and changed sources.
+MEMORY = "memory match"
+COUNTED = (UNTRANSLATED, MACHINE, MEMORY, OUTDATED, REVIEWED)
 SIMILARITY_CUTOFF = 0.5  # below this, a rewritten sentence's old translation is obsolete, not a fuzzy hint
 _STRING_LINE = re.compile(r'^(?:#~\s*)?(?:#\|\s*)?(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)?\s*(".*)$')
-_DATE_HEADER = re.compile(rb'^"(POT-Creation-Date|PO-Revision-Date): .*\\n"\n', re.MULTILINE)
+# Header lines that say when or with what a file was written, not what it holds: a catalog that differs
+# from the file on disk only there is not rewritten.
+_VOLATILE_HEADER = re.compile(rb'^"(POT-Creation-Date|PO-Revision-Date|Generated-By): .*\\n"\n', re.MULTILINE)
+
 
 
 # --------------------------------------------------------------------------- entry states and provenance
@@ -58,9 +74,27 @@ def entry_state(message: Message) -> str:
     return MACHINE
 
 
+def memory_match(message: Message) -> bool:
+    """Whether the entry's text came from the translation memory (an exact match not yet reviewed)."""
+    return bool(message.string) and message.fuzzy and any(c.startswith(f"{TM_PREFIX}exact ")
+                                                            for c in message.auto_comments)
+
+
+def counted_state(message: Message) -> str:
+    """The state an entry is counted under: ``entry_state``, with an unreviewed memory match apart."""
+    state = entry_state(message)
+    return MEMORY if state == OUTDATED and not message.previous_id and memory_match(message) else state
+
+
+def provenance(message: Message) -> list[str]:
+    """The comment lines saying where a translation or a suggestion came from (``mt:`` and ``tm:``); they
+    travel with the entry through merges."""
+    return [c for c in message.auto_comments if c.startswith((MT_PREFIX, TM_PREFIX))]
+
+
 def machine_provenance(message: Message) -> list[str]:
-    """The ``mt:`` comment lines (engine and model, weights' hash, draft fingerprint), each short enough
-    that Babel never wraps it."""
+    """The ``mt:`` comment lines (engine and model, weights' hash, draft fingerprint); comments are written
+    one per line, never wrapped, so each reads back as it was written."""
     return [c for c in message.auto_comments if c.startswith(MT_PREFIX)]
 
 
@@ -98,15 +132,37 @@ def _closed_string(literal: str) -> bool:
     return backslashes % 2 == 0
 
 
+def _c_locale() -> dict[str, str]:
+    """The environment for gettext's tools: their messages in English, whatever the user's locale."""
+    return {**os.environ, "LC_ALL": "C"}
+
+
+# A header still at its template values (PO-Revision-Date, Last-Translator: a catalog filled by a script
+# or not yet opened in an editor) is a warning in current gettext but fatal in older msgfmt; it is not
+# a broken catalog, so it is never refused.
+_TOLERATED = ("initial default value",)
+
+
+def _tolerated(line: str) -> bool:
+    return any(mark in line for mark in _TOLERATED)
+
+
+def _only_tolerated(stderr: bytes) -> bool:
+    lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    return any(_tolerated(line) for line in lines) and all(
+        _tolerated(line) or "warning:" in line or "fatal error" in line or line.startswith(" ") for line in lines)
+
+
 def _msgfmt_check(data: bytes, path: Path | str) -> None:
     msgfmt = shutil.which("msgfmt")
     if msgfmt is None:
         return  # the line guard above still ran; scripts/setup installs gettext
     result = subprocess.run([msgfmt, "--check", "-o", "/dev/null", "-"], input=data, capture_output=True,
-                            timeout=60)
-    if result.returncode != 0:
-        problem = next((line for line in result.stderr.decode("utf-8", "replace").splitlines()
-                        if line.startswith("<stdin>:")), result.stderr.decode("utf-8", "replace").strip())
+                            timeout=60, env=_c_locale())
+    problems = [line for line in result.stderr.decode("utf-8", "replace").splitlines()
+                if line.startswith("<stdin>:") and "warning:" not in line and not _tolerated(line)]
+    if result.returncode != 0 and (problems or not _only_tolerated(result.stderr)):
+        problem = problems[0] if problems else result.stderr.decode("utf-8", "replace").strip()
         where, _, message = problem.removeprefix("<stdin>:").partition(": ")
         raise CatalogError(f"msgfmt --check fails: {message or problem}", path,
                            f"line {where}" if where.isdigit() else None,
@@ -125,17 +181,41 @@ _HEADER_ENTRY = re.compile(r'^msgid ""\nmsgstr ((?:"(?:[^"\\]|\\.)*"[ \t]*\n?)+)
 
 
 class PressCatalog(Catalog):
-    """A Babel catalog that also writes the header fields Babel does not know (Babel would drop them)."""
+    """A Babel catalog whose header is laid out as gettext's ``msginit`` lays it out (the fields in its
+    order), keeps the fields Babel does not know (Babel would drop them) and names no tool version."""
 
     extra_headers: list[tuple[str, str]] = []
 
     def _get_mime_headers(self) -> list[tuple[str, str]]:
-        headers = Catalog._get_mime_headers(self)
-        known = {name.lower() for name, _ in headers}
-        extra = [(name, value) for name, value in self.extra_headers if name.lower() not in known]
-        return headers[:-1] + extra + headers[-1:]  # before Babel's Generated-By, which stays last
+        babel = dict(Catalog._get_mime_headers(self))
+        revision = self.revision_date
+        headers = [("Project-Id-Version", babel["Project-Id-Version"]),
+                   ("Report-Msgid-Bugs-To", self.msgid_bugs_address),
+                   ("POT-Creation-Date", _header_date(self.creation_date)),
+                   ("PO-Revision-Date", revision if isinstance(revision, str) else _header_date(revision)),
+                   ("Last-Translator", self.last_translator),
+                   ("Language-Team", babel["Language-Team"]),
+                   ("Language", babel.get("Language", "")),
+                   ("MIME-Version", "1.0"),
+                   ("Content-Type", f"text/plain; charset={self.charset}"),
+                   ("Content-Transfer-Encoding", "8bit")]
+        if "Plural-Forms" in babel:
+            headers.append(("Plural-Forms", babel["Plural-Forms"]))
+        known = {name.lower() for name, _ in headers} | {"generated-by"}
+        headers += [(name, value) for name, value in self.extra_headers if name.lower() not in known]
+        name, value = headers[-1]
+        return [*headers[:-1], (name, value + "\n")]  # Babel joins the fields with newlines: the last one's own
 
     mime_headers = property(_get_mime_headers, Catalog._set_mime_headers)
+
+
+def _header_date(value: datetime | None) -> str:
+    """A header date as gettext writes it (``2026-11-25 12:56+0000``), independent of Babel's formatting."""
+    if value is None:
+        return "YEAR-MO-DA HO:MI+ZONE"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.strftime("%Y-%m-%d %H:%M%z")
 
 
 def header_fields(data: bytes) -> list[tuple[str, str]]:
@@ -165,6 +245,12 @@ def read_catalog(path: Path, language: str) -> PressCatalog:
     header fields)."""
     data = read_input_bytes(path, what="catalog")
     check_po_bytes(data, path)
+    return parse_catalog(data, path, language)
+
+
+def parse_catalog(data: bytes, path: Path | str, language: str) -> PressCatalog:
+    """PO bytes (already checked) as a catalog; the reader every catalog of the project goes through, the
+    book's and the editions' fixed strings (``locales/ui``) alike."""
     try:
         catalog = read_po(io.BytesIO(data), locale=language, abort_invalid=True)
     except Exception as error:  # Babel raises PoFileError and, on odd input, ValueError/IndexError
@@ -180,8 +266,9 @@ def read_catalog(path: Path, language: str) -> PressCatalog:
 
 
 def _normalise(message: Message) -> None:
-    """Babel guesses python-format from a stray '%' and keeps '#|' lines as comments; undo both."""
-    message.flags.discard("python-format")
+    """Babel guesses python-format from a stray '%' (python-brace-format from '{…}') and keeps '#|' lines
+    as comments; undo both."""
+    message.flags -= GUESSED_FLAGS
     previous = [c for c in message.user_comments if c.startswith("|")]
     if previous:
         message.user_comments = [c for c in message.user_comments if not c.startswith("|")]
@@ -191,55 +278,101 @@ def _normalise(message: Message) -> None:
 
 
 def render_catalog(catalog: Catalog) -> bytes:
-    """The PO bytes: Babel writes the header and entries; previous msgids and obsolete flags are added."""
-    buffer = io.BytesIO()
-    write_po(buffer, catalog, width=76, ignore_obsolete=True)
-    text = _with_previous_ids(buffer.getvalue().decode("utf-8"), catalog)
-    return text.encode("utf-8") + b"".join(_obsolete_entry(message, catalog) for message in catalog.obsolete.values())
+    """The PO bytes as gettext's tools write them: the entries from Babel, unwrapped, laid out by
+    ``msgcat`` (without gettext installed, left unwrapped: valid, and read the same by every tool)."""
+    return gettext_layout(_unwrapped(catalog))
 
 
-def _with_previous_ids(text: str, catalog: Catalog) -> str:
-    """Insert ``#| msgid`` lines before each changed entry's msgctxt.
-
-    Babel's own ``include_previous`` re-wraps a long previous msgid as prose, cutting its quoted
-    strings mid-line (msgfmt then rejects the file), so the lines are formatted here instead.
-    """
+def _unwrapped(catalog: Catalog) -> bytes:
+    """The catalog as PO text, one line per string and per comment: press writes the entries itself
+    (Babel only reads), so no layout decision of a Babel version reaches the file; ``msgcat`` lays it out."""
+    lines = [line if line.startswith("#") else f"# {line}".rstrip() for line in catalog.header_comment.splitlines()]
+    header = "".join(f"{name}: {value.rstrip(chr(10))}\n" for name, value in catalog.mime_headers)
+    lines += ['msgid ""', 'msgstr ""', *(_quoted(line) for line in header.splitlines(keepends=True)), ""]
     for message in catalog:
-        if message.id and message.previous_id and message.context:
-            anchor = f'\nmsgctxt "{message.context}"\n'
-            previous = "#| msgid " + normalize(message.previous_id[0], prefix="#| ", width=76)
-            text = text.replace(anchor, f"\n{previous}{anchor}", 1)
-    return text
+        if message.id:
+            lines += _entry_lines(message, obsolete=False) + [""]
+    for message in catalog.obsolete.values():
+        lines += _entry_lines(message, obsolete=True) + [""]
+    return "\n".join(lines).rstrip("\n").encode("utf-8") + b"\n"
 
 
-def _obsolete_entry(message: Message, catalog: Catalog) -> bytes:
-    """One ``#~`` entry, written by Babel as a live entry and then commented out line by line."""
-    single = Catalog(locale=catalog.locale, fuzzy=False)
-    entry = Message(message.id, message.string, flags=message.flags, context=message.context,
-                    auto_comments=message.auto_comments, user_comments=message.user_comments)
-    entry.flags.discard("python-format")
-    single[message.id] = entry
-    buffer = io.BytesIO()
-    write_po(buffer, single, width=76, omit_header=True)
-    lines = buffer.getvalue().decode("utf-8").splitlines(keepends=True)
-    return "".join(line if line.startswith("#") or not line.strip() else f"#~ {line}" for line in lines).encode()
+# Flags Babel adds by guessing from the text ('%' or '{...}' in a sentence), which msgfmt would then enforce.
+GUESSED_FLAGS = frozenset({"python-format", "python-brace-format"})
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\a": "\\a", "\b": "\\b",
+            "\f": "\\f", "\v": "\\v"}
+
+
+def _quoted(text: str) -> str:
+    return '"' + "".join(_ESCAPES.get(char, char) for char in text) + '"'
+
+
+def _entry_lines(message: Message, *, obsolete: bool) -> list[str]:
+    """One entry's lines in gettext's order: comments, extracted comments, locations, flags, previous
+    msgid, then the strings (``#~ `` before each string line of an obsolete entry)."""
+    lines = [f"# {comment}".rstrip() for comment in message.user_comments]
+    lines += [f"#. {comment}".rstrip() for comment in message.auto_comments]
+    if message.locations and not obsolete:
+        lines.append("#: " + " ".join(f"{name}:{line}" if line else name for name, line in message.locations))
+    flags = sorted(set(message.flags) - GUESSED_FLAGS - {"fuzzy"})
+    if message.fuzzy:
+        flags.insert(0, "fuzzy")
+    if flags:
+        lines.append("#, " + ", ".join(flags))
+    if message.previous_id and not obsolete:
+        lines.append("#| msgid " + _quoted(message.previous_id[0]))
+    strings = [f"msgctxt {_quoted(message.context)}"] if message.context is not None else []
+    if isinstance(message.id, (list, tuple)):
+        translations = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+        strings += [f"msgid {_quoted(message.id[0])}", f"msgid_plural {_quoted(message.id[1])}"]
+        strings += [f"msgstr[{index}] {_quoted(text or '')}" for index, text in enumerate(translations)]
+    else:
+        strings += [f"msgid {_quoted(message.id)}", f"msgstr {_quoted(message.string or '')}"]
+    return lines + [f"#~ {line}" if obsolete else line for line in strings]
+
+
+def gettext_layout(data: bytes) -> bytes:
+    """``msgcat``'s layout of PO bytes: what ``msgmerge --update``, ``msgcat`` and the editors built on
+    gettext write, so their saves and press's agree line for line. Unchanged when gettext is missing or
+    refuses the bytes (the msgfmt check that follows every write then names the problem)."""
+    msgcat = shutil.which("msgcat")
+    if msgcat is None:
+        return data
+    result = subprocess.run([msgcat, "-"], input=data, capture_output=True, timeout=60, env=_c_locale())
+    return result.stdout if result.returncode == 0 and result.stdout else data
 
 
 def write_catalog(path: Path, catalog: Catalog) -> bool:
-    """Write a catalog atomically if its entries changed; every written file passes msgfmt --check."""
+    """Write a catalog atomically if its entries changed; every written file passes msgfmt --check.
+
+    "Changed" is judged on the entries and the header (dates aside), not on the bytes: a file a
+    translator's tool saved with its own line wrapping, or an older press with another Babel, is left
+    alone byte for byte until an entry in it really changes.
+    """
     data = render_catalog(catalog)
     try:
         _msgfmt_check(data, path)
     except CatalogError as error:
         raise CatalogError(f"the catalog press produced is invalid: {error.message}", path, error.where,
                            hint="this is a bug in press; the old catalog was left as it was")
-    if path.is_file() and _without_dates(read_input_bytes(path, what="catalog")) == _without_dates(data):
-        return False
+    if path.is_file():
+        existing = read_input_bytes(path, what="catalog")
+        if existing == data or _same_entries(existing, catalog, path):
+            return False
     return atomic_write(path, data)
 
 
-def _without_dates(data: bytes) -> bytes:
-    return _DATE_HEADER.sub(b"", data)
+def _same_entries(existing: bytes, catalog: Catalog, path: Path) -> bool:
+    """Whether the file on disk holds what ``catalog`` holds, whatever its layout."""
+    try:
+        on_disk = parse_catalog(existing, path, str(catalog.locale))
+    except CatalogError:
+        return False
+    return _without_volatile(_unwrapped(on_disk)) == _without_volatile(_unwrapped(catalog))
+
+
+def _without_volatile(data: bytes) -> bytes:
+    return _VOLATILE_HEADER.sub(b"", data)
 
 
 # --------------------------------------------------------------------------- merging
@@ -293,7 +426,7 @@ def merge_catalog(catalog: Catalog, old: Catalog | None, segments: Iterable[Segm
         catalog[segment.text] = message
     for message in pool.leftovers():
         entry = Message(message.id, message.string, flags=message.flags, context=message.context,
-                        auto_comments=[c for c in message.auto_comments if c.startswith(MT_PREFIX)],
+                        auto_comments=provenance(message),
                         user_comments=message.user_comments)
         entry.flags.discard("python-format")
         catalog.obsolete[(message.id, message.context)] = entry
@@ -354,11 +487,11 @@ def _fresh(segment: Segment, source_name: str) -> Message:
 
 
 def _carry(old: Message, segment: Segment, source_name: str, *, previous: list, fuzzy: bool) -> Message:
-    provenance = [c for c in old.auto_comments if c.startswith(MT_PREFIX)]
+    carried = provenance(old)
     flags = set(old.flags) - {"python-format"}
     flags = flags | {"fuzzy"} if fuzzy else flags - {"fuzzy"}
     return Message(segment.text, old.string, locations=_locations(segment, source_name), flags=flags,
-                   auto_comments=_comments(segment) + provenance, user_comments=old.user_comments,
+                   auto_comments=_comments(segment) + carried, user_comments=old.user_comments,
                    previous_id=list(previous or []), context=segment.id)
 
 
@@ -404,13 +537,13 @@ def update_catalogs(config: BookConfig, segments: list[Segment], languages: Iter
 
 
 def count_states(config: BookConfig, language: str) -> dict[str, dict[str, int]]:
-    """Per catalog, how many live entries are in each state."""
+    """Per catalog, how many live entries are counted under each of ``COUNTED``."""
     counts = {}
     for part in existing_parts(config, language):
         catalog = read_catalog(catalog_path(config, language, part), language)
-        tally = dict.fromkeys(STATES, 0)
+        tally = dict.fromkeys(COUNTED, 0)
         for message in catalog:
             if message.id:
-                tally[entry_state(message)] += 1
+                tally[counted_state(message)] += 1
         counts[part] = tally
     return counts

@@ -1,5 +1,7 @@
 """Catalogs → catalogs with machine drafts in their empty entries, and nothing else touched.
 
+The translation memory (``memory.py``) is consulted first: its exact matches fill empty entries
+(fuzzy, ``#. tm: exact <origin>``) and are not drafted; its fuzzy matches are noted beside the entry.
 Only empty entries are drafted (with ``redraft``, also machine drafts nobody has edited since:
 their text still matches the fingerprint recorded with them). Each draft is marked fuzzy and
 carries ``#. mt: <engine> <model> sha256:<weights> draft:<fingerprint>``. Segments are sorted by
@@ -23,6 +25,7 @@ from ..progress import Progress, Reporter, duration, plural
 from . import engines
 from .catalogs import (MT_PREFIX, UNTRANSLATED, catalog_path, draft_fingerprint, entry_state, existing_parts,
                        is_untouched_machine_draft, read_catalog, write_catalog)
+from .memory import FUZZY_THRESHOLD, Memory, MemoryUse, apply_memory, load_memory
 from .models import find_model, language_status, model_sha256
 from .segments import prepare_for_machine, restore_from_machine
 
@@ -35,6 +38,8 @@ class DraftReport:
     lost_placeholders: list[str] = field(default_factory=list)
     model: str | None = None  # None: no model available, nothing was drafted
     seconds: float = 0.0
+    from_memory: int = 0  # entries the translation memory filled (exact matches, fuzzy for review)
+    memory_suggestions: int = 0  # entries given a fuzzy match from the memory as a comment
     device: str = ""  # where the model ran: "cpu", "cuda (int8_float16)"
 
     @property
@@ -61,9 +66,11 @@ def draft_language(config: BookConfig, language: str, keep_terms: Iterable[str],
     reporter = reporter or Reporter(quiet=True)
     catalogs = {part: read_catalog(catalog_path(config, language, part), language)
                 for part in existing_parts(config, language)}
+    memory = _consult_memory(config, language, catalogs, reporter)
     todo = [(part, message) for part, catalog in catalogs.items() for message in catalog
             if message.id and (entry_state(message) == UNTRANSLATED or (redraft and is_untouched_machine_draft(message)))]
-    report = DraftReport(language, wanted=len(todo))
+    report = DraftReport(language, wanted=len(todo), from_memory=len(memory.exact),
+                         memory_suggestions=len(memory.suggested))
     if not todo:
         reporter.step("translate", f"{language}: nothing to draft")
         report.model = "-"
@@ -80,6 +87,20 @@ def draft_language(config: BookConfig, language: str, keep_terms: Iterable[str],
                                f"on {report.device}")
     _draft(config, language, catalogs, todo, engine, list(keep_terms), report, reporter)
     return report
+
+
+def _consult_memory(config: BookConfig, language: str, catalogs: dict[str, Catalog], reporter: Reporter) -> MemoryUse:
+    """The translation memory before the model: exact matches fill empty entries (for review), fuzzy ones
+    become suggestions beside them; the catalogs it changed are saved at once."""
+    units = load_memory(config, language, config.limits)
+    use = apply_memory(Memory(units), catalogs)
+    _save(config, language, catalogs, set(use.parts))
+    if units:
+        reporter.step("translate", f"{language}: translation memory ({plural(len(units), 'unit')}): "
+                                   f"{plural(len(use.exact), 'exact match', 'exact matches')} filled for review, "
+                                   f"{plural(len(use.suggested), 'fuzzy match', 'fuzzy matches')} (≥ "
+                                   f"{FUZZY_THRESHOLD:.0f}%) noted for the reviewer")
+    return use
 
 
 def _draft(config: BookConfig, language: str, catalogs: dict[str, Catalog], todo: list[tuple[str, Message]],

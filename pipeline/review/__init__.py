@@ -18,12 +18,12 @@ from ..errors import ConfigError, InputError, UsageError
 from ..i18n.catalogs import STATES, catalog_path, existing_parts, read_catalog
 from ..progress import Reporter, plural
 from ..safety import atomic_write, read_input_bytes
-from .apply import PartChanges, plan_changes, write_changes
+from .apply import PartChanges, check_translator, plan_changes, write_changes
 from .package import outgoing_entries
 from .wordfile import read_docx, write_docx
 from .xliff import read_xliff, write_xliff
 
-FORMATS = {"xliff": ".xlf", "docx": ".docx"}
+FORMATS = {"xliff": ".xlf", "docx": ".docx", "tmx": ".tmx"}
 STAGE = "review"
 
 __all__ = ["FORMATS", "export_review", "import_review", "ImportResult"]
@@ -48,6 +48,8 @@ def export_review(config: BookConfig, language: str, fmt: str, parts: list[str] 
         raise ConfigError(f"no {language} catalog for part {', '.join(unknown)}",
                           hint=f"parts: {', '.join(available)}")
     out_dir = out_dir or config.output_dir / "review" / language
+    if fmt == "tmx":
+        return [_export_memory(config, language, parts or available, out_dir, reporter)]
     written = []
     for part in parts or available:
         source = catalog_path(config, language, part)
@@ -59,6 +61,19 @@ def export_review(config: BookConfig, language: str, fmt: str, parts: list[str] 
                              + ", ".join(f"{states[state]} {state}" for state in STATES if states[state]) + ")")
         written.append(target)
     return written
+
+
+def _export_memory(config: BookConfig, language: str, parts: list[str], out_dir: Path, reporter: Reporter) -> Path:
+    """The reviewed entries of the parts as one TMX 1.4b file (``<slug>-<lang>.tmx``): the book's share
+    of a translation memory, for ``press tm import`` in the next volume or for a CAT tool."""
+    from ..i18n.memory import units_from_catalogs, write_tmx
+    catalogs = {part: read_catalog(catalog_path(config, language, part), language) for part in parts}
+    units = units_from_catalogs(catalogs, config.slug)
+    target = out_dir / f"{config.slug}-{language}.tmx"
+    atomic_write(target, write_tmx(units, source_language=config.source_language, target_language=language))
+    reporter.step(STAGE, f"wrote {_shown(config, target)} ({plural(len(units), 'reviewed segment')} as TMX 1.4b"
+                         + ("" if units else "; nothing is reviewed yet") + ")")
+    return target
 
 
 def _package_bytes(config: BookConfig, fmt: str, entries, language: str, part: str, source: Path) -> bytes:
@@ -82,8 +97,11 @@ class ImportResult:
     parts: list[PartChanges] = field(default_factory=list)
 
 
-def import_review(config: BookConfig, path: Path, reporter: Reporter | None = None) -> ImportResult:
-    """Read one returned package (XLIFF or DOCX, told apart by content), check all of it, then apply it."""
+def import_review(config: BookConfig, path: Path, reporter: Reporter | None = None,
+                  translator: str | None = None) -> ImportResult:
+    """Read one returned package (XLIFF or DOCX, told apart by content), check all of it, then apply it;
+    each catalog it changes records the time (``PO-Revision-Date``) and, given, the reviewer
+    (``Last-Translator``, ``Name <mail>``)."""
     reporter = reporter or Reporter(quiet=True)
     data = read_input_bytes(path, config.limits, what="review package")
     if data[:4] == b"PK\x03\x04" or path.suffix.lower() == ".docx":
@@ -96,7 +114,7 @@ def import_review(config: BookConfig, path: Path, reporter: Reporter | None = No
     if repeated:
         raise InputError(f"the file holds part {', '.join(repeated)} more than once", path,
                          hint="one <file> per part; re-export the package")
-    write_changes(plans)
+    write_changes(plans, check_translator(translator) if translator else None)
     result = ImportResult(path, plans)
     for plan in plans:
         _report(config, plan, path, reporter)

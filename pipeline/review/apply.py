@@ -20,14 +20,16 @@ The rules, the same for every format:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
 
 from ..config import BookConfig
 from ..diagnostics import Severity
-from ..errors import InputError
+from ..errors import ConfigError, InputError
 from ..i18n.catalogs import catalog_path, existing_parts, read_catalog, write_catalog
 from ..i18n.placeholders import compare_placeholders
 from .package import (ReturnedEntry, ReturnedPackage, normalise, source_fingerprint,
@@ -189,8 +191,26 @@ def _comment_line(line: str) -> str:
     return "¦" + line[1:] if line.startswith("|") else line
 
 
-def write_changes(plans: list[PartChanges]) -> None:
-    """Write each changed catalog once, atomically, after every package of the file was checked."""
+def write_changes(plans: list[PartChanges], translator: str | None = None) -> None:
+    """Write each changed catalog once, atomically, after every package of the file was checked.
+
+    A changed catalog's ``PO-Revision-Date`` becomes now, and its ``Last-Translator`` the reviewer named
+    with ``--translator`` (as Poedit sets them when a translator saves)."""
     for changes in plans:
         if changes.changed:
+            changes.catalog.revision_date = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+            if translator:
+                changes.catalog.last_translator = translator
             changes.written = write_catalog(changes.path, changes.catalog)
+
+
+_TRANSLATOR = re.compile(r"^[^<>\n]*[^<>\s][^<>\n]* <[^<>\s@]+@[^<>\s@]+>$")
+
+
+def check_translator(value: str) -> str:
+    """``--translator`` as the Last-Translator header wants it: ``Name <mail>``."""
+    value = " ".join(value.split())
+    if not _TRANSLATOR.match(value):
+        raise ConfigError(f"--translator {value!r} is not 'Name <mail>'",
+                          hint='write it as the Last-Translator header does, e.g. --translator "Sok Dara <dara@example.org>"')
+    return value

@@ -14,7 +14,8 @@ from lxml import etree
 
 from ..config import BookConfig
 from ..docbook import append
-from ..i18n.catalogs import MACHINE, OUTDATED, REVIEWED, STATES, UNTRANSLATED, entry_state, existing_parts
+from ..i18n.catalogs import MACHINE, MEMORY, OUTDATED, REVIEWED, UNTRANSLATED, counted_state, existing_parts
+from ..i18n.catalogs import COUNTED as STATES  # the page counts memory matches apart from machine drafts
 from ..render.html import h
 from ..safety import atomic_write
 from .checks import CheckResult, check_report, check_translations, read_catalogs
@@ -42,7 +43,8 @@ def write_check_reports(config: BookConfig, result: CheckResult) -> str:
 # --------------------------------------------------------------------------- the status page
 
 STATUS_PAGE = "translation-status.html"
-STATE_COLOURS = {UNTRANSLATED: "#d9d9d9", MACHINE: "#f0b429", OUTDATED: "#e5534b", REVIEWED: "#2f9e44"}
+STATE_COLOURS = {UNTRANSLATED: "#d9d9d9", MACHINE: "#f0b429", MEMORY: "#4dabf7", OUTDATED: "#e5534b",
+                 REVIEWED: "#2f9e44"}
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 62em; padding: 0 1em; color: #222; }
 table { border-collapse: collapse; width: 100%; margin: 0.5em 0 2em; }
@@ -76,7 +78,7 @@ def language_status(config: BookConfig, language: str, glossary: Glossary | None
         tally = dict.fromkeys(STATES, 0)
         for message in catalog:
             if message.id:
-                tally[entry_state(message)] += 1
+                tally[counted_state(message)] += 1
                 if message.context == f"{part}-title.1":
                     titles[part] = message.id
         counts[part] = tally
@@ -113,7 +115,9 @@ def status_html(config: BookConfig, statuses: list[LanguageStatus]) -> str:
     """A self-contained page (no script, no external resources) per language and catalog: counts and bars."""
     body = h("body", h("h1", "Translation status"),
              h("p", f"{config.slug}: entries of the catalogs in locales/ by state. Final editions use reviewed "
-                    "entries only; machine drafts appear only in draft editions (press build --drafts)."))
+                    "entries only; machine drafts appear only in draft editions (press build --drafts). Memory "
+                    "matches are translations the translation memory (locales/tm) supplied for sentences it "
+                    "knew word for word; like machine drafts they wait for a reviewer."))
     legend = h("p", class_="legend")
     for index, state in enumerate(STATES):
         legend.append(h("span", class_=f"s{index}"))
