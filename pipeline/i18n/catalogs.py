@@ -63,6 +63,20 @@ _VOLATILE_HEADER = re.compile(rb'^"(POT-Creation-Date|PO-Revision-Date|Generated
 # --------------------------------------------------------------------------- entry states and provenance
 
 
+def source_text(message: Message) -> str:
+    """An entry's source sentence. Press writes singular entries only; a plural entry a translator's tool
+    added matches no segment and is kept as obsolete, so this reads its singular form."""
+    return message.id if isinstance(message.id, str) else message.id[0]
+
+
+def target_text(message: Message) -> str:
+    """An entry's translation ("" when untranslated); for a plural entry, its first form (see source_text)."""
+    string = message.string
+    if isinstance(string, str):
+        return string
+    return (string[0] if string else "") or ""
+
+
 def entry_state(message: Message) -> str:
     """Where an entry stands: untranslated, machine draft, needs review (source changed) or reviewed."""
     if not message.string:
@@ -105,7 +119,7 @@ def draft_fingerprint(text: str) -> str:
 def is_untouched_machine_draft(message: Message) -> bool:
     """A machine draft nobody has edited since: fuzzy, and its text still matches the recorded fingerprint."""
     return (bool(message.string) and message.fuzzy
-            and f"{MT_PREFIX}draft:{draft_fingerprint(message.string)}" in message.auto_comments)
+            and f"{MT_PREFIX}draft:{draft_fingerprint(target_text(message))}" in message.auto_comments)
 
 
 # --------------------------------------------------------------------------- checking
@@ -192,7 +206,7 @@ class PressCatalog(Catalog):
         headers = [("Project-Id-Version", babel["Project-Id-Version"]),
                    ("Report-Msgid-Bugs-To", self.msgid_bugs_address),
                    ("POT-Creation-Date", _header_date(self.creation_date)),
-                   ("PO-Revision-Date", revision if isinstance(revision, str) else _header_date(revision)),
+                   ("PO-Revision-Date", _header_date(revision)),
                    ("Last-Translator", self.last_translator),
                    ("Language-Team", babel["Language-Team"]),
                    ("Language", babel.get("Language", "")),
@@ -209,9 +223,12 @@ class PressCatalog(Catalog):
     mime_headers = property(_get_mime_headers, Catalog._set_mime_headers)
 
 
-def _header_date(value: datetime | None) -> str:
-    """A header date as gettext writes it (``2026-11-25 12:56+0000``), independent of Babel's formatting."""
-    if value is None:
+def _header_date(value: object) -> str:
+    """A header date as gettext writes it (``2026-11-25 12:56+0000``), independent of Babel's formatting;
+    a value Babel kept as text (a template's placeholder) is written back as it was."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, datetime):
         return "YEAR-MO-DA HO:MI+ZONE"
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
@@ -327,7 +344,7 @@ def _entry_lines(message: Message, *, obsolete: bool) -> list[str]:
         strings += [f"msgid {_quoted(message.id[0])}", f"msgid_plural {_quoted(message.id[1])}"]
         strings += [f"msgstr[{index}] {_quoted(text or '')}" for index, text in enumerate(translations)]
     else:
-        strings += [f"msgid {_quoted(message.id)}", f"msgstr {_quoted(message.string or '')}"]
+        strings += [f"msgid {_quoted(source_text(message))}", f"msgstr {_quoted(target_text(message))}"]
     return lines + [f"#~ {line}" if obsolete else line for line in strings]
 
 
@@ -398,7 +415,7 @@ def new_catalog(language: str, part: str, config: BookConfig, old: Catalog | Non
                            or Locale.parse(language).english_name)
     catalog.msgid_bugs_address = bugs_to  # after construction: Babel turns an empty one into EMAIL@ADDRESS
     catalog.extra_headers = list(getattr(old, "extra_headers", []))
-    ours = [f"# {catalog.locale.english_name} translation of {config.slug}, part {part}.",
+    ours = [f"# {Locale.parse(language).english_name} translation of {config.slug}, part {part}.",
             "# Written by press: msgctxt is the segment id, msgid the source sentence.",
             "# Fuzzy entries (machine drafts, changed sources) are not published until",
             "# a reviewer corrects them and clears the fuzzy flag."]
@@ -429,7 +446,8 @@ def merge_catalog(catalog: Catalog, old: Catalog | None, segments: Iterable[Segm
                         auto_comments=provenance(message),
                         user_comments=message.user_comments)
         entry.flags.discard("python-format")
-        catalog.obsolete[(message.id, message.context)] = entry
+        source = source_text(message)  # keyed as Babel keys its own: the id, with the context when there is one
+        catalog.obsolete[(source, message.context) if message.context is not None else source] = entry
     return catalog
 
 
@@ -441,12 +459,12 @@ class _Pool:
         obsolete = list(old.obsolete.values()) if old else []
         self.entries = active + obsolete
         self.used: set[int] = set()
-        self.by_key = {}
+        self.by_key: dict[tuple[str | None, str], Message] = {}
         for message in reversed(self.entries):  # live entries win over obsolete ones with the same key
-            self.by_key[(message.context, message.id)] = message
+            self.by_key[(message.context, source_text(message))] = message
         self.by_text: dict[str, list[Message]] = {}
         for message in self.entries:
-            self.by_text.setdefault(message.id, []).append(message)
+            self.by_text.setdefault(source_text(message), []).append(message)
         self.by_context = {message.context: message for message in active}
 
     def _take(self, message: Message | None) -> Message | None:

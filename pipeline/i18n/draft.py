@@ -14,7 +14,7 @@ run names it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from babel.messages.catalog import Catalog, Message
@@ -23,7 +23,7 @@ from ..config import BookConfig
 from ..errors import EnvironmentProblem
 from ..progress import Progress, Reporter, duration, plural
 from . import engines
-from .catalogs import (MT_PREFIX, UNTRANSLATED, catalog_path, draft_fingerprint, entry_state, existing_parts,
+from .catalogs import (MT_PREFIX, source_text, UNTRANSLATED, catalog_path, draft_fingerprint, entry_state, existing_parts,
                        is_untouched_machine_draft, read_catalog, write_catalog)
 from .memory import FUZZY_THRESHOLD, Memory, MemoryUse, apply_memory, load_memory
 from .models import find_model, language_status, model_sha256
@@ -89,7 +89,7 @@ def draft_language(config: BookConfig, language: str, keep_terms: Iterable[str],
     return report
 
 
-def _consult_memory(config: BookConfig, language: str, catalogs: dict[str, Catalog], reporter: Reporter) -> MemoryUse:
+def _consult_memory(config: BookConfig, language: str, catalogs: Mapping[str, Catalog], reporter: Reporter) -> MemoryUse:
     """The translation memory before the model: exact matches fill empty entries (for review), fuzzy ones
     become suggestions beside them; the catalogs it changed are saved at once."""
     units = load_memory(config, language, config.limits)
@@ -103,7 +103,7 @@ def _consult_memory(config: BookConfig, language: str, catalogs: dict[str, Catal
     return use
 
 
-def _draft(config: BookConfig, language: str, catalogs: dict[str, Catalog], todo: list[tuple[str, Message]],
+def _draft(config: BookConfig, language: str, catalogs: Mapping[str, Catalog], todo: list[tuple[str, Message]],
            engine: tuple[engines.Engine, list[str]], keep_terms: list[str], report: DraftReport, reporter: Reporter) -> None:
     settings = config.translation
     todo.sort(key=lambda item: len(item[1].id))
@@ -113,13 +113,13 @@ def _draft(config: BookConfig, language: str, catalogs: dict[str, Catalog], todo
     try:
         for start in range(0, len(todo), settings.batch_size):
             batch = todo[start:start + settings.batch_size]
-            prepared = [prepare_for_machine(message.id, keep_terms) for _, message in batch]
+            prepared = [prepare_for_machine(source_text(message), keep_terms) for _, message in batch]
             outputs = engine[0].translate([p.text for p in prepared], beam_size=settings.beam_size,
                                           max_decoding_length=settings.max_decoding_length)
             for (part, message), machine_input, output in zip(batch, prepared, outputs):
                 text, problems = restore_from_machine(output, machine_input)
                 if problems or not text:
-                    report.lost_placeholders.append(message.context)
+                    report.lost_placeholders.append(message.context or "")
                     continue
                 _record(message, text, engine[1])
                 report.drafted += 1
@@ -142,7 +142,7 @@ def _record(message: Message, text: str, provenance: list[str]) -> None:
     message.auto_comments += [*provenance, f"{MT_PREFIX}draft:{draft_fingerprint(text)}"]
 
 
-def _save(config: BookConfig, language: str, catalogs: dict[str, Catalog], dirty: set[str]) -> None:
+def _save(config: BookConfig, language: str, catalogs: Mapping[str, Catalog], dirty: set[str]) -> None:
     for part in sorted(dirty):
         write_catalog(catalog_path(config, language, part), catalogs[part])
     dirty.clear()

@@ -26,7 +26,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from lxml import etree
 from ..config import BookConfig
 from ..errors import InputError
 from ..safety import DEFAULT_LIMITS, Limits, atomic_write, parse_xml, read_input_bytes
-from .catalogs import TM_PREFIX, UNTRANSLATED, entry_state
+from .catalogs import TM_PREFIX, UNTRANSLATED, entry_state, source_text, target_text
 from .placeholders import PLACEHOLDER, blocking, compare_placeholders, placeholders
 
 FUZZY_THRESHOLD = 85.0  # rapidfuzz score (0-100) from which a memory entry is shown as a suggestion
@@ -93,7 +93,8 @@ def _code_numbers(source: str) -> dict[str, int]:
 
 def _fill_segment(seg: etree._Element, text: str, codes: dict[str, int]) -> None:
     """A sentence into ``<seg>``: text, with each placeholder an inline code holding it as native code."""
-    position, last, open_pairs, pair = 0, seg, {}, 0
+    position, last, pair = 0, seg, 0
+    open_pairs: dict[str, int] = {}
     for match in PLACEHOLDER.finditer(text):
         _append_text(seg, last, text[position:match.start()])
         position = match.end()
@@ -298,7 +299,7 @@ class Memory:
         return (self.exact[best[0]], float(best[1])) if best else None
 
 
-def apply_memory(memory: Memory, catalogs: dict[str, Catalog]) -> MemoryUse:
+def apply_memory(memory: Memory, catalogs: Mapping[str, Catalog]) -> MemoryUse:
     """Fill the empty entries the memory knows exactly (fuzzy, ``tm: exact <origin>``) and note the best
     fuzzy match on the others; entries holding any text are never touched."""
     use = MemoryUse()
@@ -308,18 +309,18 @@ def apply_memory(memory: Memory, catalogs: dict[str, Catalog]) -> MemoryUse:
         for message in catalog:
             if not message.id or entry_state(message) != UNTRANSLATED:
                 continue
-            unit = memory.exact_match(message.id)
+            unit = memory.exact_match(source_text(message))
             if unit is not None:
                 _fill(message, unit)
-                use.exact.append(message.context)
+                use.exact.append(message.context or "")
                 use.parts.add(part)
                 continue
-            match = memory.fuzzy_match(message.id)
+            match = memory.fuzzy_match(source_text(message))
             line = f"{TM_PREFIX}{match[1]:.0f}% {match[0].origin}: {match[0].target}" if match else None
             if _suggest(message, line):
                 use.parts.add(part)
             if line:
-                use.suggested.append(message.context)
+                use.suggested.append(message.context or "")
     return use
 
 
@@ -341,10 +342,10 @@ def _suggest(message: Message, line: str | None) -> bool:
     return True
 
 
-def units_from_catalogs(catalogs: dict[str, Catalog], slug: str) -> list[MemoryUnit]:
+def units_from_catalogs(catalogs: Mapping[str, Catalog], slug: str) -> list[MemoryUnit]:
     """The reviewed entries of a language's catalogs, as memory units (what TMX export writes)."""
     from .catalogs import REVIEWED
-    return [MemoryUnit(normalise(message.id), normalise(message.string), f"{slug}/{message.context}")
+    return [MemoryUnit(normalise(source_text(message)), normalise(target_text(message)), f"{slug}/{message.context}")
             for catalog in catalogs.values() for message in catalog
             if message.id and entry_state(message) == REVIEWED
-            and not blocking(compare_placeholders(message.id, message.string))]
+            and not blocking(compare_placeholders(source_text(message), target_text(message)))]

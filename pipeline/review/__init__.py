@@ -80,7 +80,7 @@ def _package_bytes(config: BookConfig, fmt: str, entries, language: str, part: s
     if fmt == "xliff":
         return write_xliff(entries, source_language=config.source_language, language=language, part=part,
                            original=_shown(config, source))
-    return write_docx(entries, language=language, language_name=Locale.parse(language).english_name, part=part,
+    return write_docx(entries, language=language, language_name=Locale.parse(language).english_name or language, part=part,
                       font=config.fonts.get(language, {}).get("body"))
 
 

@@ -30,7 +30,7 @@ from babel.messages.catalog import Catalog, Message
 from ..config import BookConfig
 from ..diagnostics import Severity
 from ..errors import ConfigError, InputError
-from ..i18n.catalogs import catalog_path, existing_parts, read_catalog, write_catalog
+from ..i18n.catalogs import catalog_path, existing_parts, read_catalog, source_text, target_text, write_catalog
 from ..i18n.placeholders import compare_placeholders
 from .package import (ReturnedEntry, ReturnedPackage, normalise, source_fingerprint,
                       target_fingerprint)
@@ -77,7 +77,7 @@ def plan_changes(config: BookConfig, package: ReturnedPackage) -> PartChanges:
                          hint=f"parts with catalogs: {', '.join(existing_parts(config, language)) or 'none'}")
     catalog = read_catalog(catalog_file, language)
     live = {message.context: message for message in catalog if message.id}
-    gone = {context for _, context in catalog.obsolete}
+    gone = {message.context for message in catalog.obsolete.values()}
     changes = PartChanges(language, part, catalog_file, catalog)
     seen: set[str] = set()
     for entry in package.entries:
@@ -123,21 +123,21 @@ def _check_source(config: BookConfig, package: ReturnedPackage, entry: ReturnedE
 
 
 def _plan_entry(entry: ReturnedEntry, message: Message, changes: PartChanges, path: Path) -> None:
-    if normalise(entry.source) != normalise(message.id):
+    if normalise(entry.source) != normalise(source_text(message)):
         changes.conflicts.append(Conflict(entry.id, "the English source changed in the book since the export; "
                                                     "not applied (export again to review the new sentence)"))
         return
     text = normalise(entry.target or "")
-    current = message.string or ""
+    current = target_text(message)
     exported = entry.target_fp
     edited = bool(text) and (target_fingerprint(text) != exported if exported else text != normalise(current))
     moved = exported is not None and target_fingerprint(current) != exported
-    if edited and text == normalise(message.id) and not entry.approved:
+    if edited and text == normalise(source_text(message)) and not entry.approved:
         changes.warnings.append(f"{entry.id}: the translation is a copy of the English source and is not marked "
                                 f"reviewed; not applied (a tool's copy-source-to-target?)")
         edited = False
     if edited:
-        _check_codes(entry, text, message.id, path, changes)
+        _check_codes(entry, text, source_text(message), path, changes)
         if text == normalise(current):
             if message.fuzzy:
                 _approve(message, changes.approved, entry.id)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
 
-from ..i18n.catalogs import MT_PREFIX, TM_PREFIX, entry_state
+from ..i18n.catalogs import MT_PREFIX, TM_PREFIX, entry_state, source_text, target_text
 
 FORMAT_VERSION = "1"  # of the metadata press keeps in its packages
 _LEGEND = re.compile(r"^(</?[a-z]\d+/?>) = (.*)$")
@@ -83,12 +83,13 @@ def _outgoing(message: Message, language: str, part: str) -> OutgoingEntry:
         else:
             context.append(comment)
     previous = message.previous_id[0] if message.previous_id else None
+    segment_id, source, target = message.context or "", source_text(message), target_text(message)
     return OutgoingEntry(
-        id=message.context, source=message.id, target=message.string or "", state=entry_state(message),
+        id=segment_id, source=source, target=target, state=entry_state(message),
         comments=tuple(message.user_comments), context="; ".join(context), provenance=tuple(provenance),
         previous_source=previous, legend=legend,
-        source_fp=source_fingerprint(language, part, message.context, message.id),
-        target_fp=target_fingerprint(message.string or ""))
+        source_fp=source_fingerprint(language, part, segment_id, source),
+        target_fp=target_fingerprint(target))
 
 
 # --------------------------------------------------------------------------- coming back

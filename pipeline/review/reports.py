@@ -14,7 +14,8 @@ from lxml import etree
 
 from ..config import BookConfig
 from ..docbook import append
-from ..i18n.catalogs import MACHINE, MEMORY, OUTDATED, REVIEWED, UNTRANSLATED, counted_state, existing_parts
+from ..i18n.catalogs import (MACHINE, MEMORY, OUTDATED, REVIEWED, UNTRANSLATED, counted_state, existing_parts,
+                             source_text)
 from ..i18n.catalogs import COUNTED as STATES  # the page counts memory matches apart from machine drafts
 from ..render.html import h
 from ..safety import atomic_write
@@ -80,7 +81,7 @@ def language_status(config: BookConfig, language: str, glossary: Glossary | None
             if message.id:
                 tally[counted_state(message)] += 1
                 if message.context == f"{part}-title.1":
-                    titles[part] = message.id
+                    titles[part] = source_text(message)
         counts[part] = tally
     return LanguageStatus(language, counts, titles, check_translations(config, language, catalogs=catalogs,
                                                                        glossary=glossary))
