@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .errors import EXIT_CODE_HELP, ExitCode, PipelineError
+from .errors import EXIT_CODE_HELP, ExitCode, PipelineError, from_os_error
 from .progress import Reporter
 
 EPILOG = f"""exit status:
@@ -325,11 +325,12 @@ def _run_review_import(args: argparse.Namespace) -> int:
         for path in args.files:
             try:
                 import_review(config, path.resolve(), reporter=reporter)
-            except PipelineError as error:
+            except (PipelineError, OSError) as error:
                 if args.debug:
                     traceback.print_exc()
-                print(error.one_line(), file=sys.stderr)
-                status = status or error.exit_code
+                problem = error if isinstance(error, PipelineError) else from_os_error(error, action="read or write")
+                print(problem.one_line(), file=sys.stderr)
+                status = status or problem.exit_code
     return status
 
 
@@ -387,6 +388,12 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         print("error: limit: ran out of memory; the input is too large for this machine", file=sys.stderr)
         return int(ExitCode.LIMIT)
+    except OSError as error:  # the machine, not the input: a full disk or a file press may not touch
+        if args.debug:
+            traceback.print_exc()
+        problem = from_os_error(error, action="read or write")
+        print(problem.one_line(), file=sys.stderr)
+        return int(problem.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,6 +30,7 @@ from ..diagnostics import Severity
 from ..errors import InputError
 from ..i18n.catalogs import catalog_path, existing_parts, read_catalog, write_catalog
 from ..i18n.placeholders import compare_placeholders
+from ..safety import check_writable
 from .package import (ReturnedEntry, ReturnedPackage, normalise, source_fingerprint,
                       target_fingerprint)
 
@@ -190,7 +191,9 @@ def _comment_line(line: str) -> str:
 
 
 def write_changes(plans: list[PartChanges]) -> None:
-    """Write each changed catalog once, atomically, after every package of the file was checked."""
+    """Write each changed catalog once, atomically, after every package of the file was checked and every
+    catalog to change was found writable (so a read-only catalog or folder refuses the whole file)."""
+    check_writable([changes.path for changes in plans if changes.changed])
     for changes in plans:
         if changes.changed:
             changes.written = write_catalog(changes.path, changes.catalog)
