@@ -268,10 +268,11 @@ def _run_doctor(args: argparse.Namespace) -> int:
 def _run_status(args: argparse.Namespace) -> int:
     from .config import load_config
     from .i18n.catalogs import STATES
-    from .review.reports import STATUS_PAGE, write_review_reports
+    from .review.reports import STATUS_PAGE, review_statuses, write_status_pages
     config = load_config(args.project)
     languages = _languages(config, args.languages)
-    statuses = {status.language: status for status in write_review_reports(config, config.target_languages)}
+    checked = review_statuses(config, config.target_languages)
+    statuses = {status.language: status for status in checked}
     for language in languages:
         counts = statuses[language].counts if language in statuses else {}
         if not counts:
@@ -282,8 +283,9 @@ def _run_status(args: argparse.Namespace) -> int:
         for part, tally in counts.items():
             print(f"  {part:<20}" + "".join(f"{tally[state]:>14,}" for state in STATES))
         print(f"  {'total':<20}" + "".join(f"{sum(t[state] for t in counts.values()):>14,}" for state in STATES))
+    written = write_status_pages(config, checked)  # after the counts: a read-only project still shows them
     if not args.quiet:
-        print(f"wrote output/reports/{STATUS_PAGE}")
+        print(f"wrote output/reports/{STATUS_PAGE}" if written else f"output/reports/{STATUS_PAGE} unchanged")
     return ExitCode.OK
 
 

@@ -45,6 +45,11 @@ def prepare_catalogs(config: BookConfig, reporter: Reporter | None = None,
     reporter.step("catalogs", f"{plural(len(segments), 'segment')} in {plural(parts, 'catalog')} per language "
                               f"({', '.join(languages) or 'none'}): wrote {len(update.written)}, "
                               f"unchanged {len(update.unchanged)}")
+    for path, charset in update.other_charsets.items():
+        shown = path.relative_to(config.project_dir) if path.is_relative_to(config.project_dir) else path
+        reporter.step("catalogs", f"note: {shown} was read as {charset}, the charset its header declares; " + (
+            "it was written back in UTF-8" if path in update.written else
+            "it stays as it is until an entry changes, then press writes it in UTF-8"))
     return PreparedCatalogs(segments, book_keep_terms(root, config.translation))
 
 
