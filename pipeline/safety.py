@@ -346,8 +346,9 @@ def atomic_write(path: Path, data: bytes | str, *, encoding: str = "utf-8") -> b
         data = data.encode(encoding)
     path = Path(path)
     try:
-        if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
+        if (path.is_file() and not path.is_symlink() and path.stat().st_size == len(data)
+                and path.read_bytes() == data):
+            return False  # (a link is replaced by the file itself, even when it points at the same bytes)
     except OSError:
         pass
     refuse_read_only(path)

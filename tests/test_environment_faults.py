@@ -106,6 +106,11 @@ def _damage_every_kind(project: Path) -> dict[str, str]:
     fonts[4].unlink()
     fonts[4].symlink_to("/etc/passwd")
     done[fonts[4].name] = "symlink to /etc/passwd"
+    page_map = project / "output" / "en" / "pagemap.json"  # the print edition's page starts, kept for the EPUB
+    data = json.loads(page_map.read_text(encoding="utf-8"))
+    data["starts"] = [[index, "x", element] for index, _, element in data["starts"]]
+    page_map.write_text(json.dumps(data), encoding="utf-8")
+    done["en page map"] = "edited, its print digest kept"
     return done
 
 
@@ -134,9 +139,7 @@ def test_every_kind_of_cache_damage_is_rebuilt_and_the_editions_equal_a_clean_bu
 @pytest.mark.parametrize("entry", ["extract", "epub-ja"])
 def test_a_folder_where_a_cache_entry_belongs_stops_the_build_before_any_work(epub_built, tmp_path, entry):
     project = copy_built(epub_built, tmp_path)
-    (project / "source" / "manuscript.txt").write_text(
-        (project / "source" / "manuscript.txt").read_text(encoding="utf-8") + "\nOne more sentence here.\n",
-        encoding="utf-8")
+    _edited(project)
     before = _outputs(project)
     _entry(project, entry).unlink()
     (_entry(project, entry) / "inside").mkdir(parents=True)
@@ -194,8 +197,7 @@ def test_a_build_on_a_full_disk_is_refused_before_the_work_and_outputs_stay_whol
     project = copy_built(built_project, small_disk / "project")
     for path in (project / "output").rglob("*.pdf"):  # room for the project: the PDFs are not what this tests
         path.unlink()
-    manuscript = project / "source" / "manuscript.txt"
-    manuscript.write_text(manuscript.read_text(encoding="utf-8") + "\nOne more sentence here.\n", encoding="utf-8")
+    _edited(project)
     before = _outputs(project)
     _fill(small_disk, leave=64 * 1024)
     result = run_press("build", "--format", "epub", cwd=project, env=EPOCH)
@@ -227,8 +229,11 @@ def _read_only(*paths: Path) -> None:
 
 
 def _edited(project: Path) -> None:
+    """An author's edit to a sentence of the foreword: the book and a catalog of each language must change."""
     manuscript = project / "source" / "manuscript.txt"
-    manuscript.write_text(manuscript.read_text(encoding="utf-8") + "\nOne more sentence here.\n", encoding="utf-8")
+    text = manuscript.read_text(encoding="utf-8")
+    assert text.count("It is my great honour") == 1
+    manuscript.write_text(text.replace("It is my great honour", "It is my very great honour"), encoding="utf-8")
 
 
 def test_the_child_really_obeys_file_modes(tmp_path):
