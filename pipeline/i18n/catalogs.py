@@ -111,13 +111,17 @@ def decode_catalog(data: bytes, path: Path | str) -> str:
     charset = declared_charset(data)
     try:
         codec = codecs.lookup(charset).name
+        "".encode(codec)  # a text encoding, not one of Python's byte transforms (base64, zlib, rot13)
     except LookupError:
         raise CatalogError(f"the header declares an unknown charset '{charset}'", path,
                            hint="name the file's real encoding in its Content-Type header (UTF-8 is best); "
                                 "nothing was changed") from None
     try:
         text = data.decode(codec)
-    except UnicodeDecodeError as error:
+    except UnicodeError as error:
+        if not isinstance(error, UnicodeDecodeError):
+            raise CatalogError(f"the bytes are not valid {charset} ({error})", path,
+                               hint="save it in the declared charset; nothing was changed") from None
         line = data[:error.start].count(b"\n") + 1
         raise CatalogError(f"the bytes are not valid {charset}, the charset its header declares (byte {error.start})",
                            path, f"line {line}", hint="save it in the declared charset, or declare the one it is "
@@ -304,7 +308,7 @@ def _as_utf8(data: bytes) -> bytes:
         if codecs.lookup(charset).name == "utf-8":
             return data
         text = data.decode(charset)
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, UnicodeError):
         return data
     return _CHARSET.sub(b'"Content-Type: text/plain; charset=UTF-8', text.encode("utf-8"), count=1)
 
