@@ -373,8 +373,8 @@ def refuse_read_only(path: Path) -> None:
 def check_writable(files: Iterable[Path] = (), folders: Iterable[Path] = (), *, read_only_files: bool = True,
                    free_bytes: int = 1 << 20) -> None:
     """Refuse before the work, not after it: each file must be replaceable (not a folder, not read-only unless
-    ``read_only_files`` is False) and each folder, or the nearest one that exists, must take a new file (a probe
-    is made and removed) and have ``free_bytes`` free. Raises the OutputError the write itself would raise."""
+    ``read_only_files`` is False) and each folder, or the nearest one that exists, must take a new file and have
+    ``free_bytes`` free. Raises the OutputError the write itself would raise."""
     probed: set[Path] = set()
     for path in files:
         if path.is_dir() and not path.is_symlink():
@@ -398,13 +398,16 @@ def _nearest_existing(folder: Path) -> Path:
 
 
 def _probe(folder: Path, free_bytes: int) -> None:
+    """Whether a file can be made in ``folder``: asked of the kernel (access(2) and statvfs(2)), not tried, so that
+    a build with nothing to do leaves even the folders' times alone."""
     try:
-        fd, name = tempfile.mkstemp(dir=folder, prefix=".press-write-check.", suffix=".tmp")
-        os.close(fd)
-        os.unlink(name)
         info = os.statvfs(folder)
     except OSError as error:
         raise from_os_error(error, folder) from error
+    if info.f_flag & os.ST_RDONLY:
+        raise from_os_error(OSError(errno.EROFS, "Read-only file system"), folder)
+    if not os.access(folder, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids):
+        raise from_os_error(PermissionError(errno.EACCES, "Permission denied"), folder)
     available = (info.f_bfree if os.geteuid() == 0 else info.f_bavail) * info.f_frsize
     if available < free_bytes:
         raise from_os_error(OSError(errno.ENOSPC, "No space left on device"), folder)

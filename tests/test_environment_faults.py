@@ -207,6 +207,19 @@ def test_a_build_on_a_full_disk_is_refused_before_the_work_and_outputs_stay_whol
     assert not [p for p in project.rglob("*.tmp")], "no half-written debris"
 
 
+def test_a_project_on_a_read_only_file_system_is_refused_in_one_line(built_project, small_disk):
+    project = copy_built(built_project, small_disk / "project")
+    _edited(project)
+    before = _outputs(project)
+    remounted = subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], capture_output=True, text=True)
+    if remounted.returncode != 0:
+        pytest.skip(f"cannot remount the tmpfs read-only here: {remounted.stderr.strip()}")
+    result = run_press("build", "--format", "epub", cwd=project, env=EPOCH)
+    _one_line_error(result, ExitCode.OUTPUT, "read-only")
+    assert "extract: read" not in result.stderr
+    assert _outputs(project) == before
+
+
 # --------------------------------------------------------------------------- read-only files and folders
 
 
