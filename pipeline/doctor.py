@@ -106,6 +106,17 @@ def _epubcheck() -> Check:
     return Check("EPUBCheck", True, line[0] if line else str(jar), required=False)
 
 
+def _spelling() -> Check:
+    """The editor's report proposes spellings only where Hunspell and an English dictionary are installed."""
+    from .repair.spelling import available_dictionaries
+    program, dictionaries = shutil.which("hunspell"), available_dictionaries()
+    if program and dictionaries:
+        return Check("spelling (Hunspell)", True, f"{program}: {', '.join(dictionaries)}", required=False)
+    return Check("spelling (Hunspell)", False, "hunspell or its English dictionaries are missing (the editor's "
+                 "report then has no spelling proposals)", "apt-get install hunspell hunspell-en-us hunspell-en-gb",
+                 required=False)
+
+
 def _models(config: BookConfig) -> list[Check]:
     from .i18n.models import find_model
     checks = []
@@ -133,7 +144,7 @@ def run_checks(config: BookConfig) -> list[Check]:
     checks += [_tool("msgfmt", "gettext", "checks every catalog"),
                _tool("fc-list", "fontconfig", "finds the fonts"),
                _tool("pdftotext", "poppler-utils", "used by the tests", required=False),
-               _epubcheck()]
+               _epubcheck(), _spelling()]
     checks += _models(config)
     checks += _writable(config)
     return checks

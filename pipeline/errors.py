@@ -65,31 +65,75 @@ class PipelineError(Exception):
         return self.one_line()
 
 
+class _CategorisedError(PipelineError):
+    """A PipelineError whose category and exit code come from its class, so callers give only what
+    differs: the message, the file, the place and the hint."""
+
+    default_category: str = "error"
+    code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str, path: Path | str | None = None, where: str | None = None,
+                 hint: str | None = None, category: str | None = None) -> None:
+        PipelineError.__init__(self, message, path, where, hint,
+                               category or self.default_category, self.code)
+
+
 def _error_class(name: str, category: str, code: ExitCode, doc: str) -> type[PipelineError]:
-    def __init__(self, message: str, path=None, where=None, hint=None, category: str = category):
-        PipelineError.__init__(self, message, path, where, hint, category, code)
-
-    return type(name, (PipelineError,), {"__init__": __init__, "__doc__": doc})
+    """A categorised error class made at run time (kept for error kinds not yet declared below)."""
+    return type(name, (_CategorisedError,), {"default_category": category, "code": code, "__doc__": doc})
 
 
-InputError = _error_class("InputError", "input", ExitCode.INPUT,
-                          "An input file is unreadable, corrupt, hostile or of an unsupported kind.")
-LimitError = _error_class("LimitError", "limit", ExitCode.LIMIT,
-                          "An input exceeds a configured resource limit (size, pages, zip ratio, ...).")
-ConfigError = _error_class("ConfigError", "config", ExitCode.CONFIG,
-                           "The project's configuration or editorial decisions are wrong.")
-ValidationError = _error_class("ValidationError", "invalid", ExitCode.INVALID,
-                               "A document the pipeline produced does not validate.")
-EnvironmentProblem = _error_class("EnvironmentProblem", "environment", ExitCode.ENVIRONMENT,
-                                  "Something the machine must provide (package, schema, font, tool) is missing.")
-CatalogError = _error_class("CatalogError", "catalog", ExitCode.CATALOG,
-                            "A translation catalog is damaged or inconsistent.")
-RenderError = _error_class("RenderError", "render", ExitCode.RENDER,
-                           "An edition could not be rendered.")
-BusyError = _error_class("BusyError", "busy", ExitCode.BUSY,
-                         "Another build holds the project lock.")
-OutputError = _error_class("OutputError", "output", ExitCode.OUTPUT,
-                           "A file cannot be written where press must write it (disk full, read-only, a folder there).")
+class InputError(_CategorisedError):
+    """An input file is unreadable, corrupt, hostile or of an unsupported kind."""
+
+    default_category, code = "input", ExitCode.INPUT
+
+
+class LimitError(_CategorisedError):
+    """An input exceeds a configured resource limit (size, pages, zip ratio, ...)."""
+
+    default_category, code = "limit", ExitCode.LIMIT
+
+
+class ConfigError(_CategorisedError):
+    """The project's configuration or editorial decisions are wrong."""
+
+    default_category, code = "config", ExitCode.CONFIG
+
+
+class ValidationError(_CategorisedError):
+    """A document the pipeline produced does not validate."""
+
+    default_category, code = "invalid", ExitCode.INVALID
+
+
+class EnvironmentProblem(_CategorisedError):
+    """Something the machine must provide (package, schema, font, tool) is missing."""
+
+    default_category, code = "environment", ExitCode.ENVIRONMENT
+
+
+class CatalogError(_CategorisedError):
+    """A translation catalog is damaged or inconsistent."""
+
+    default_category, code = "catalog", ExitCode.CATALOG
+
+
+class RenderError(_CategorisedError):
+    """An edition could not be rendered."""
+
+    default_category, code = "render", ExitCode.RENDER
+
+
+class BusyError(_CategorisedError):
+    """Another build holds the project lock."""
+
+    default_category, code = "busy", ExitCode.BUSY
+
+class OutputError(_CategorisedError):
+    """A file cannot be written where press must write it (disk full, read-only, a folder in its place)."""
+
+    default_category, code = "output", ExitCode.OUTPUT
 
 
 def from_os_error(error: OSError, path: Path | str | None = None, *, action: str = "write") -> PipelineError:

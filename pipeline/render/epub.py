@@ -304,7 +304,7 @@ def stylesheet(config: BookConfig, lang: str, fonts: list[EmbeddedFont], templat
 
 
 def _characters(documents: list[etree._Element]) -> str:
-    used = set()
+    used: set[str] = set()
     for html in documents:
         body = html.find(X + "body")
         used.update("".join(body.itertext()) if body is not None else "")

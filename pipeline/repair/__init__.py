@@ -15,9 +15,11 @@ from ..docbook import NS, get_id
 from ..findings import Findings
 from .citations import (ChapterCitations, repair_quotes, repair_reference_list, repair_two_digit_years,
                         report_leftovers, unify_quote_style)
-from .locate import where_of
+from .authordate import check_author_date_citations
+from .locate import place_unscoped, where_of
 from .frontmatter import check_claims, check_contents, check_isbn, check_names, repair_title
 from .prose import check_duplicated_words, check_missing_subjects
+from .spelling import check_spelling
 from .urls import repair_urls
 
 __all__ = ["repair_book"]
@@ -66,6 +68,9 @@ def repair_book(root: etree._Element, findings: Findings) -> None:
     check_claims(root, findings)
     check_missing_subjects(root, findings)
     check_duplicated_words(root, findings)
+    check_author_date_citations(root, findings)
+    check_spelling(root, findings)
+    place_unscoped(root, findings)
 
 
 def _check_marker_numbering(chapter: etree._Element, scope: str, findings: Findings) -> None:

@@ -198,15 +198,36 @@ class ChapterCitations:
                 split_text_at(node, offset, etree.ProcessingInstruction(_CITE_PI, data))
 
     def report_repeats(self) -> None:
+        """One finding per note that cites a work an earlier note already cited, at that note's own line and
+        naming the group's other notes: the editor may shorten each to a short-form note. (An "Ibid." has its
+        own finding.) The notes stay as written and the edition gives the work one bibliography entry."""
+        repeats: list[tuple[int, Work, Citation]] = []
         for work in self.works:
             notes = [c.note for c in work.citations]
-            if len(set(notes)) > 1:
-                self.findings.repaired(
-                    "repeated-citation",
-                    f"notes {', '.join(dict.fromkeys(notes))} cite one work ({work.title[:60]}); "
-                    "they stay as written and share one bibliography entry",
-                    where=self.where(work.citations[0].element), chapter=self.scope, before=work.title[:120],
-                    data={"work": work.id, "notes": notes})
+            if len(set(notes)) < 2:
+                continue
+            reported = {work.citations[0].note}
+            for citation in work.citations[1:]:
+                if not citation.ibid and citation.note not in reported:
+                    reported.add(citation.note)
+                    repeats.append((self.where(citation.element).line or 0, work, citation))
+        for _, work, citation in sorted(repeats, key=lambda repeat: repeat[0]):  # in the order of the notes
+            self._report_repeat(work, citation)
+
+    def _report_repeat(self, work: Work, citation: Citation) -> None:
+        notes = [c.note for c in work.citations]
+        lines = {c.note: self.where(c.element).line for c in work.citations}
+        named = ", ".join(f"{note} (line {lines[note]})" if lines.get(note) else note for note in dict.fromkeys(notes))
+        first = work.citations[0]
+        others = [note for note in dict.fromkeys(notes) if note != citation.note]
+        self.findings.repaired(
+            "repeated-citation",
+            f"note {citation.note} cites the work note {first.note} cited first ({work.title[:60]}); "
+            f"the group is notes {named}. It may be shortened to a short-form note; it stays as written "
+            "and the work has one bibliography entry",
+            where=self.where(citation.element), chapter=self.scope, before=citation.text.strip()[:120],
+            data={"work": work.id, "notes": notes, "first": first.note, "others": others},
+            source_lines=[lines[citation.note]] if lines.get(citation.note) else [])
 
 
 def _edit_distance(first: str, second: str) -> int:

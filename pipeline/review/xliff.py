@@ -125,7 +125,7 @@ def _append_text(parent: etree._Element, text: str) -> None:
 
 
 def _nests(tokens: list[str]) -> bool:
-    stack = []
+    stack: list[str] = []
     for token in tokens:
         if token.startswith("</"):
             if not stack or stack.pop() != token[2:-1]:

@@ -284,6 +284,7 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
 
     if entries and not has_markers:
         builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used, page_based=page_based)
+        check_numbering(entries, findings, scope, kind="entry")  # a number printed twice, in every kind of list
         elements = builder.build(content)
         _extend(chapter, elements)
         # an author-date list's numbers are not cited: the repair stage renumbers it and reports that

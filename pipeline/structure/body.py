@@ -9,7 +9,7 @@ directly followed by another opens a group of subsections) and can be set by the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -71,6 +71,12 @@ def join_spans(first: list[Span], second: list[Span]) -> list[Span]:
         return head + [joined_last] + _lstrip(second)
     return head + [Span(last.text.rstrip() if not last.superscript else last.text, last.emphasis, last.strong,
                         last.superscript, last.href, last.note, last.note_label), Span(" ")] + _lstrip(second)
+
+
+def _joined_lines(first: Where, second: Where) -> list[int]:
+    """The two source lines a join brought together: the last of the first run, the first of the second."""
+    last = first.to_line or first.line
+    return [line for line in (last, second.line) if line is not None]
 
 
 def _lstrip(spans: list[Span]) -> list[Span]:
@@ -174,7 +180,8 @@ class BodyBuilder:
             cut = f"{_excerpt(spans, True)} ¶ {_excerpt(blocks[j].spans, False)}"
             if self.findings.propose("page-break-join", f"{what} re-joined across a break", certain=True,
                                      before=cut, after=cut.replace(" ¶ ", " "),
-                                     where=where.through(blocks[j].where), chapter=self.scope) is None:
+                                     where=where.through(blocks[j].where), chapter=self.scope,
+                                     source_lines=_joined_lines(blocks[j - 1].where, blocks[j].where)) is None:
                 break  # the editor keeps the break
             spans = joined
             where = where.through(blocks[j].where)
@@ -253,7 +260,7 @@ class BodyBuilder:
                                       "the table's header row repeated at the top of the next page is left out",
                                       where=blocks[j].where, chapter=self.scope)
             elif unit.rows and first_empty:
-                self._continue_row(unit.rows[-1], cells, blocks[j])
+                self._continue_row(unit.rows[-1], cells, blocks[j], unit.row_wheres[-1])
                 unit.row_wheres[-1] = unit.row_wheres[-1].through(blocks[j].where)
             else:
                 unit.rows.append(cells)
@@ -265,7 +272,8 @@ class BodyBuilder:
         units.append(unit)
         return j
 
-    def _continue_row(self, row: list[list[Span]], cells: list[list[Span]], block: Block) -> None:
+    def _continue_row(self, row: list[list[Span]], cells: list[list[Span]], block: Block,
+                      row_where: Where | None = None) -> None:
         """A row whose first cell is empty is the rest of the row above, cut by a page break."""
         for index, cell in enumerate(cells):
             if not "".join(span.text for span in cell).strip():
@@ -274,7 +282,8 @@ class BodyBuilder:
                 row.append([])
             row[index] = join_spans(row[index], cell) if row[index] else cell
         self.findings.repaired("page-break-join", "table row re-joined across a break", where=block.where,
-                               chapter=self.scope, before=block.text.strip())
+                               chapter=self.scope, before=block.text.strip(),
+                               source_lines=_joined_lines(row_where, block.where) if row_where else [])
 
     def _figure(self, block: Block, units: list[Unit]) -> None:
         self.counters["figure"] += 1
@@ -413,6 +422,8 @@ class BodyBuilder:
                     "code": self._element_code, "variablelist": self._element_variablelist,
                     "table": self._element_table, "figure": self._element_figure, "image": self._element_image,
                     "glossary": self._element_glossary}
+        if hasattr(self.notes, "where"):
+            self.notes.where = unit.where  # a marker without a note is reported where its paragraph is
         return builders[unit.kind](unit)
 
     def _inline(self, parent: etree._Element, spans: list[Span]) -> etree._Element:
@@ -667,7 +678,7 @@ def picture(block: Block) -> etree._Element:
     return media
 
 
-def missing_image(images: list[Block] = (), placeholder: str = "") -> etree._Element:
+def missing_image(images: Sequence[Block] = (), placeholder: str = "") -> etree._Element:
     """Stands for an image the manuscript does not carry (the publisher may supply it later).
 
     The image's description (a DOCX picture's alt text), when the reader found one, is kept as

@@ -15,7 +15,7 @@ from lxml import etree
 
 from ..docbook import el, fill_inline, mark_source, set_id
 from ..findings import Findings
-from ..ingest.model import Block, Kind, Span, Where
+from ..ingest.model import Block, Gap, Kind, Span, Where
 from . import rules
 
 
@@ -73,6 +73,7 @@ def _entry_number(block: Block, previous: int | None) -> tuple[int | None, int] 
 def parse_note_entries(blocks: list[Block], findings: Findings, scope: str) -> list[NoteEntry]:
     """Entries of a numbered notes or reference list, continuation lines folded in."""
     entries: list[NoteEntry] = []
+    starts: list[tuple[Block, NoteEntry]] = []  # the block that starts each numbered entry
     for block in blocks:
         if block.kind is Kind.ROW:
             spans = [span for cell in block.cells or [] for span in cell + [Span(" ")]]
@@ -82,8 +83,10 @@ def parse_note_entries(blocks: list[Block], findings: Findings, scope: str) -> l
             number, cut = started
             entries.append(NoteEntry(number, strip_prefix(block.spans, cut), block.where,
                                      printed_number=block.text[:cut]))
+            starts.append((block, entries[-1]))
         elif entries:
             last = entries[-1]
+            report_continuation(last, block, findings, scope)
             joiner = "" if not last.spans or last.spans[-1].text.endswith((" ", "/")) else " "
             last.spans = last.spans + ([Span(joiner)] if joiner else []) + list(block.spans)
             last.where = last.where.through(block.where)
@@ -91,7 +94,58 @@ def parse_note_entries(blocks: list[Block], findings: Findings, scope: str) -> l
             findings.flagged("note-without-marker", "text under the notes heading that is not a numbered note",
                              where=block.where, chapter=scope, before=block.text[:120])
             entries.append(NoteEntry(None, list(block.spans), block.where))
+    report_style_change(starts, findings, scope)
     return entries
+
+
+_URL_LINE = re.compile(r"^<?https?://\S+>?[.,;]?$")
+
+
+def report_continuation(entry: NoteEntry, block: Block, findings: Findings, scope: str) -> None:
+    """A line folded into the entry above is a join the editor should see, with both lines: a URL on a
+    line of its own, or cut off by a blank line (a page break), is a ``split-url``; other text a join."""
+    previous = entry.where.to_line or entry.where.line
+    text = block.text.strip()
+    after_break = block.gap is not Gap.LINE
+    name = f"note {entry.number}" if entry.number is not None else "an unnumbered entry"
+    lines = [line for line in (previous, block.where.line) if line is not None]
+    where = Where(line=previous, to_line=block.where.line) if previous is not None else block.where
+    if _URL_LINE.match(text):
+        place = "after a blank line (a page break)" if after_break else "on a line of its own"
+        findings.repaired("split-url", f"{name}: its URL, {place}, joined to the entry", where=where,
+                          chapter=scope, before=text[:160], source_lines=lines)
+    else:
+        place = "after a blank line (a page break)" if after_break else "on the next line"
+        findings.repaired("page-break-join", f"{name}: its text continued {place}, joined to the entry",
+                          where=where, chapter=scope, before=text[:160], source_lines=lines)
+
+
+def _entry_style(block: Block) -> str:
+    """How a list entry is set: as a bulleted item (``- 12 …``), a numbered item, or a bare number line."""
+    if block.kind is Kind.ITEM:
+        return f"bulleted '{block.bullet} N'" if not re.fullmatch(r"\d{1,3}[.)]?", block.bullet or "") \
+            else "numbered list item"
+    return "bare 'N'" + (" with a superscript number" if block.spans and block.spans[0].superscript else "")
+
+
+def report_style_change(starts: list[tuple[Block, NoteEntry]], findings: Findings, scope: str) -> None:
+    """A list that changes style part-way (``- 1 …`` then ``32 …`` between blank lines) is read as one list;
+    the editor hears of it once, at the line where the style changes."""
+    styles = [(block, entry) for block, entry in starts if entry.number is not None]
+    if not styles:
+        return
+    first_style = _entry_style(styles[0][0])
+    for block, entry in styles[1:]:
+        style = _entry_style(block)
+        if style != first_style:
+            later = [e.number for _, e in styles if e.number is not None and e.number >= (entry.number or 0)]
+            findings.repaired(
+                "list-style-change", f"the list changes style at entry {entry.number}: entries before it are "
+                f"{first_style}, from it on {style}" + (" separated by blank lines" if block.gap is not Gap.LINE
+                                                        else "") + f"; read as one list ({len(later)} entries "
+                "in the new style)", where=block.where, chapter=scope, before=block.text.strip()[:80],
+                source_lines=[line for line in (styles[0][0].where.line, block.where.line) if line])
+            return
 
 
 def check_numbering(entries: list[NoteEntry], findings: Findings, scope: str, kind: str = "note") -> None:
@@ -123,6 +177,7 @@ class NoteLinker:
     by_number: dict[int, NoteEntry] = field(default_factory=dict)
     markers: int = 0
     endnotes: int = 0  # attached endnotes met so far (DOCX)
+    where: Where | None = None  # the unit being built, set by the body builder: where a marker is
 
     def __post_init__(self) -> None:
         for entry in self.entries:
@@ -138,7 +193,7 @@ class NoteLinker:
         entry = self.by_number.get(int(span.text))
         if entry is None:
             self.findings.flagged("marker-without-note", f"note marker {span.text} has no note in the list",
-                                  chapter=self.scope, before=span.text, data={"label": span.text})
+                                  where=self.where, chapter=self.scope, before=span.text, data={"label": span.text})
             return el("superscript", attrs={"role": "noteref"}, text=span.text)
         self.findings.as_markup(span.text, "note-marker")  # the marker is the footnote's label
         if entry.used:
