@@ -129,15 +129,31 @@ def _translation_commands(commands) -> None:
                     "multilingual CTranslate2 model directories (NLLB-200, M2M-100, MADLAD-400).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     actions = models.add_subparsers(dest="action", metavar="ACTION", required=True)
-    install = actions.add_parser("install", help="install a model from a path or URL",
-                                 description="Install an .argosmodel file or URL, every package of an Argos "
-                                             "index.json this book needs (file:// works for an offline mirror), "
-                                             "or a CTranslate2 model directory with its SentencePiece tokenizer.")
-    install.add_argument("source", metavar="PATH|URL")
+    install = actions.add_parser(
+        "install", help="install a model by name, or from a path or URL",
+        description="Install a model press knows by name (NAME: 'press models list --available' shows them; "
+                    "downloaded from the Hugging Face hub or the Argos index, verified, then installed), an "
+                    ".argosmodel file or URL, every package of an Argos index.json this book needs (file:// works for "
+                    "an offline mirror), or a CTranslate2 model directory with its SentencePiece tokenizer. A book "
+                    "language that no [translation.LANG] table names yet is set to the new model.")
+    install.add_argument("source", metavar="NAME|PATH|URL")
     install.add_argument("--user", action="store_true", help="install for this user rather than this project")
+    install.add_argument("--accept-license", action="store_true",
+                         help="accept the model's licence where it restricts use (NLLB-200: CC-BY-NC-4.0, "
+                              "non-commercial)")
     _common(install)
     install.set_defaults(run=_run_models_install)
-    listing = actions.add_parser("list", help="list the installed models")
+    use = actions.add_parser(
+        "use", help="make a model draft a language ([translation.LANG] in source/book.toml)",
+        description="Write engine and model into [translation.LANG] of source/book.toml, keeping every comment "
+                    "and the layout of the file.")
+    use.add_argument("language", metavar="LANG", help="a target language of the book (km, ja, ...)")
+    use.add_argument("name", metavar="NAME", help="an installed model, or one press knows by name")
+    _common(use)
+    use.set_defaults(run=_run_models_use)
+    listing = actions.add_parser("list", help="list the installed models and each language's model status")
+    listing.add_argument("--available", action="store_true",
+                         help="list the models press can install by name instead (its registry)")
     _common(listing)
     listing.set_defaults(run=_run_models_list)
     remove = actions.add_parser("remove", help="remove an installed model")
@@ -145,6 +161,14 @@ def _translation_commands(commands) -> None:
     remove.add_argument("--user", action="store_true", help="remove it from the user's models")
     _common(remove)
     remove.set_defaults(run=_run_models_remove)
+    pin = actions.add_parser(
+        "pin", help="(maintainers) record a registry model's commit and SHA-256s",
+        description="Download NAME's files (network needed), resolve its revisions to commits and write them and "
+                    "every file's SHA-256 into the model registry ($PRESS_MODEL_REGISTRY or press's own "
+                    "pipeline/i18n/model_registry.toml), keeping its comments. Commit the result.")
+    pin.add_argument("name", metavar="NAME")
+    _common(pin)
+    pin.set_defaults(run=_run_models_pin)
 
 
 def _review_commands(commands) -> None:
@@ -217,11 +241,18 @@ def _run_extract(args: argparse.Namespace) -> int:
 
 def _run_build(args: argparse.Namespace) -> int:
     from .build import FORMATS, BuildOptions, build
+    from .config import load_config
     if args.explain:
-        from .config import load_config
         from .stages import explain
         print(explain(load_config(args.project)))
         return ExitCode.OK
+    if args.lang:  # a language the book lacks is a wrong argument: say so before any work
+        languages = load_config(args.project).languages
+        unknown = [code for code in args.lang if code not in languages]
+        if unknown:
+            print(f"error: usage: --lang {', '.join(unknown)}: not a language of this book (its languages: "
+                  f"{', '.join(languages)}; [book] languages in source/book.toml)", file=sys.stderr)
+            return ExitCode.USAGE
     options = BuildOptions(languages=tuple(args.lang) if args.lang else None,
                            formats=tuple(args.format) if args.format else FORMATS, drafts=args.drafts,
                            strict=args.strict, wait_seconds=args.wait)
@@ -229,12 +260,14 @@ def _run_build(args: argparse.Namespace) -> int:
 
 
 def _languages(config, requested: list[str]) -> tuple[str, ...]:
-    from .errors import ConfigError
+    """The target languages a command names, checked before any work: one the book lacks is a usage error."""
+    from .errors import UsageError
     unknown = [code for code in requested if code not in config.target_languages]
     if unknown:
-        raise ConfigError(f"not a target language of this book: {', '.join(unknown)}",
-                          config.project_dir / "source" / "book.toml",
-                          hint=f"the book's target languages are {', '.join(config.target_languages)}")
+        raise UsageError(f"not a target language of this book: {', '.join(unknown)}",
+                         config.project_dir / "source" / "book.toml",
+                         hint=f"the book's target languages are {', '.join(config.target_languages)} "
+                              "([book] languages)")
     return tuple(requested) or config.target_languages
 
 
@@ -260,8 +293,14 @@ def _run_translate(args: argparse.Namespace) -> int:
 
 
 def _run_doctor(args: argparse.Namespace) -> int:
-    from .config import load_config
+    """Inside a project, everything; outside one, the machine still (a missing project is not a failure)."""
+    from .config import find_project_dir, load_config
     from .doctor import doctor
+    if args.project is None:
+        try:
+            find_project_dir()
+        except PipelineError:
+            return doctor(None)
     return doctor(load_config(args.project))
 
 
@@ -341,24 +380,80 @@ def _run_models_install(args: argparse.Namespace) -> int:
     from .i18n.models import install_models
     config = load_config(args.project)
     reporter = _reporter(args)
-    for model in install_models(config, args.source, user=args.user):
+    installed = install_models(config, args.source, user=args.user, accept_license=args.accept_license,
+                               quiet=args.quiet, warn=lambda message: reporter.warn("models", message))
+    for model in installed:
         reporter.step("models", f"installed {model.kind} {model.name} ({model.source}→{', '.join(model.targets)}) "
                                 f"in {model.path} sha256:{model.sha256[:16]}…")
+        _configure_new_languages(config, model, reporter)
+    return ExitCode.OK
+
+
+def _configure_new_languages(config, model, reporter: Reporter) -> None:
+    """A language no [translation.LANG] names gets the new model; a configured one is left, with the command
+    that would switch it."""
+    from .i18n.models import write_language_model
+    for language in model.targets:
+        if language not in config.target_languages:
+            continue
+        choice = config.translation.models.get(language)
+        if choice is None:
+            write_language_model(config, language, model.kind, model.name)
+            reporter.step("models", f"{language}: now drafted by {model.name} ([translation.{language}] written in "
+                                    "source/book.toml)")
+        elif choice.model != model.name:
+            reporter.step("models", f"{language}: still drafted by {choice.model} ([translation.{language}]); "
+                                    f"'press models use {language} {model.name}' switches to this one")
+
+
+def _run_models_use(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .i18n.models import language_status, use_model
+    config = load_config(args.project)
+    engine, installed = use_model(config, args.language, args.name)
+    status = language_status(load_config(args.project), args.language)
+    _reporter(args).step("models", f"{args.language}: [translation.{args.language}] now names {engine} {args.name}"
+                                   + ("" if installed else f" (not installed yet — {status.fix})"))
     return ExitCode.OK
 
 
 def _run_models_list(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .i18n.models import list_models
+    from .i18n.models import language_status, list_models
+    if args.available:
+        return _list_registry()
     config = load_config(args.project)
     serving = {(choice.engine, choice.model): language for language, choice in config.translation.models.items()}
     models = list_models(config)
     if not models:
-        print("no models installed; 'press models install PATH|URL' installs one")
+        print("no models installed; 'press models install NAME' installs one ('press models list --available')")
     for model in models:
         used = serving.get((model.kind, model.name))
         print(f"{model.kind:<12} {model.name:<32} {model.source}→{','.join(model.targets) or '-':<8} "
               f"{model.scope:<8} sha256:{model.sha256[:16]}  {'drafts ' + used if used else 'not configured'}")
+    for language in config.target_languages:
+        status = language_status(config, language, models)
+        print(f"{language}: {status.state}: {status.detail}" + (f" — {status.fix}" if status.fix else ""))
+    return ExitCode.OK
+
+
+def _list_registry() -> int:
+    from .i18n.registry import load_registry
+    for model in load_registry().values():
+        print(f"{model.name:<26} {model.engine:<12} {model.license:<14} {model.size:<14} "
+              f"{'pinned' if model.pinned else 'not pinned':<10} {model.family}"
+              + ("  (needs --accept-license)" if model.accept_license else ""))
+    return ExitCode.OK
+
+
+def _run_models_pin(args: argparse.Namespace) -> int:
+    from .i18n.registry import pin
+    model = pin(args.name, quiet=args.quiet)
+    _reporter(args).step("models", f"pinned {model.name} in {model.registry}: "
+                                   + ", ".join(f"{f.path}@{f.revision[:12]} sha256:{(f.sha256 or '')[:16]}…"
+                                               for f in model.files)
+                                   + (f"{model.argos.package} {model.argos.version} sha256:{(model.argos.sha256 or '')[:16]}…"
+                                      if model.argos else ""))
     return ExitCode.OK
 
 
@@ -369,6 +464,13 @@ def _run_models_remove(args: argparse.Namespace) -> int:
     model = remove_model(config, args.name, user=args.user)
     _reporter(args).step("models", f"removed {model.kind} {model.name} from {model.path}")
     return ExitCode.OK
+
+
+def missing_dependency_line(module: str) -> str:
+    """One line for a Python package missing from the interpreter running press (e.g. the system Python)."""
+    return (f"error: environment: the Python package providing '{module.split('.')[0]}' is not installed for "
+            f"{sys.executable} — run press from the project's environment: ./press COMMAND, or "
+            ". .venv/bin/activate first (scripts/setup creates .venv)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -384,6 +486,11 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(error.one_line(), file=sys.stderr)
         return int(error.exit_code)
+    except ModuleNotFoundError as error:
+        if (error.name or "pipeline").split(".")[0] == "pipeline":
+            raise  # press's own module missing: a bug or a broken checkout, show the traceback
+        print(missing_dependency_line(error.name or "?"), file=sys.stderr)
+        return int(ExitCode.ENVIRONMENT)
     except KeyboardInterrupt:
         print("error: interrupted; files being written were left as they were", file=sys.stderr)
         return 130

@@ -83,6 +83,12 @@ def _error_class(name: str, category: str, code: ExitCode, doc: str) -> type[Pip
     return type(name, (_CategorisedError,), {"default_category": category, "code": code, "__doc__": doc})
 
 
+class UsageError(_CategorisedError):
+    """The command line asks for something the project does not have (a language the book lacks)."""
+
+    default_category, code = "usage", ExitCode.USAGE
+
+
 class InputError(_CategorisedError):
     """An input file is unreadable, corrupt, hostile or of an unsupported kind."""
 

@@ -101,6 +101,12 @@ class ExtractStage:
         reports = config.output_dir / "reports"
         return [config.book_xml, reports / "repair.json", reports / "repair.md"]
 
+    @staticmethod
+    def transforms() -> tuple:
+        """The repairs, as the stage runs them (for --explain)."""
+        from .repair.transforms import REPAIRS
+        return REPAIRS
+
     def run(self, config: BookConfig, reporter: Reporter) -> ExtractOutcome:
         from .extract import extract_book
         extracted = extract_book(config, reporter=reporter)
@@ -286,6 +292,12 @@ class Edition:
         self.name, self.scope = f"{fmt}-{lang}", fmt
         self.summary = self.summary_by_format[fmt]
 
+    @staticmethod
+    def transforms() -> tuple:
+        """The edition's typography, applied to its localized book (for --explain)."""
+        from .typography import EDITION_TRANSFORMS
+        return EDITION_TRANSFORMS
+
     def path(self, config: BookConfig) -> Path:
         """Where the edition goes: a draft edition has its own name, so it never replaces the final one."""
         if self.format == "printer":
@@ -466,6 +478,14 @@ def _config_summary(scope: str) -> str:
                     if scope in stages and ("." not in name or scope not in CONFIG_SCOPES.get(name.split(".")[0], ())))
 
 
+def _transform_lines(stage) -> list[str]:
+    """The transforms a stage applies to the book, in the order they run: priority, name, unit, what it does."""
+    if not hasattr(stage, "transforms"):
+        return []
+    from .transforms import sequence_lines
+    return ["  transforms:"] + [f"    {line}" for line in sequence_lines(stage.transforms())]
+
+
 def explain(config: BookConfig) -> str:
     """The stages in build order with what they read and write, for one language of each kind: the same
     declarations the cache keys and the manifest are made from."""
@@ -481,7 +501,8 @@ def explain(config: BookConfig) -> str:
                   f"  config:  {_config_summary(stage.scope)}"]
         if values:
             lines.append(f"  also:    {values}")
-        lines += [f"  code:    {_code_summary(declared.code())}",
-                  f"  writes:  {', '.join(_display(path, config) for path in stage.outputs(config)) or '-'}"]
+        lines.append(f"  code:    {_code_summary(declared.code())}")
+        lines += _transform_lines(stage)
+        lines.append(f"  writes:  {', '.join(_display(path, config) for path in stage.outputs(config)) or '-'}")
     lines.append("then: output/manifest.json (every output's SHA-256, every input above, tools and fonts)")
     return "\n".join(lines)

@@ -19,7 +19,7 @@ from lxml import etree
 
 from conftest import copy_project, need, run_press
 from pipeline.config import load_config
-from pipeline.errors import InputError
+from pipeline.errors import ExitCode, InputError
 from pipeline.i18n.catalogs import MT_PREFIX, draft_fingerprint, read_catalog, write_catalog
 from pipeline.review import export_review, import_review
 from pipeline.i18n.placeholders import placeholders
@@ -587,6 +587,6 @@ def test_review_command_line(project):
                        cwd=project)
     assert result.returncode == 5 and result.stderr.startswith("error: config: no km catalog for part ch99")
     result = run_press("review", "export", "fr", "--format", "xliff", "--project", str(project), cwd=project)
-    assert result.returncode == 5 and "not a target language" in result.stderr
+    assert result.returncode == ExitCode.USAGE and "not a target language" in result.stderr
     result = run_press("review", "--help", cwd=project)
     assert "export" in result.stdout and "import" in result.stdout

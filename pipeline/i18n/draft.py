@@ -23,10 +23,8 @@ from ..progress import Progress, Reporter, duration, plural
 from . import engines
 from .catalogs import (MT_PREFIX, UNTRANSLATED, catalog_path, draft_fingerprint, entry_state, existing_parts,
                        is_untouched_machine_draft, read_catalog, write_catalog)
-from .models import find_model, model_sha256
+from .models import find_model, language_status, model_sha256
 from .segments import prepare_for_machine, restore_from_machine
-
-INSTALL_HINT = "install one with 'press models install PATH|URL' (README: Translation)"
 
 
 @dataclass
@@ -37,6 +35,7 @@ class DraftReport:
     lost_placeholders: list[str] = field(default_factory=list)
     model: str | None = None  # None: no model available, nothing was drafted
     seconds: float = 0.0
+    device: str = ""  # where the model ran: "cpu", "cuda (int8_float16)"
 
     @property
     def left_untranslated(self) -> int:
@@ -51,15 +50,9 @@ def open_engine(config: BookConfig, language: str) -> tuple[engines.Engine, list
     model_dir = find_model(config, choice.engine, choice.model)
     if model_dir is None:
         return None
-    engine = engines.load_engine(choice.engine, model_dir, config.source_language, language)
+    device = engines.choose_device(config.translation.device, config.translation.compute_type)
+    engine = engines.load_engine(choice.engine, model_dir, config.source_language, language, device)
     return engine, [f"{MT_PREFIX}{choice.engine} {choice.model}", f"{MT_PREFIX}sha256:{model_sha256(model_dir)}"]
-
-
-def missing_model_message(config: BookConfig, language: str) -> str:
-    choice = config.translation.models.get(language)
-    if choice is None:
-        return f"no engine is configured for {language!r} ([translation.{language}] in source/book.toml)"
-    return f"no model installed ({choice.engine} model {choice.model!r} named in [translation.{language}])"
 
 
 def draft_language(config: BookConfig, language: str, keep_terms: Iterable[str], *, redraft: bool = False,
@@ -77,11 +70,14 @@ def draft_language(config: BookConfig, language: str, keep_terms: Iterable[str],
         return report
     engine = engine or open_engine(config, language)
     if engine is None:
-        reporter.warn("translate", f"{language}: {missing_model_message(config, language)}; "
-                                   f"{plural(len(todo), 'segment')} left untranslated — {INSTALL_HINT}")
+        status = language_status(config, language)
+        reporter.warn("translate", f"{language}: {status.detail}; {plural(len(todo), 'segment')} left untranslated"
+                                   f" — {status.fix}")
         return report
     report.model = engine[1][0].removeprefix(MT_PREFIX)
-    reporter.step("translate", f"{language}: drafting {plural(len(todo), 'segment')} with {report.model}")
+    report.device = str(getattr(engine[0], "device", "cpu"))
+    reporter.step("translate", f"{language}: drafting {plural(len(todo), 'segment')} with {report.model} "
+                               f"on {report.device}")
     _draft(config, language, catalogs, todo, engine, list(keep_terms), report, reporter)
     return report
 
@@ -134,7 +130,8 @@ def _save(config: BookConfig, language: str, catalogs: dict[str, Catalog], dirty
 def _summarise(report: DraftReport, reporter: Reporter) -> None:
     rate = report.drafted / report.seconds if report.seconds else 0.0
     reporter.step("translate", f"{report.language}: drafted {plural(report.drafted, 'segment')} in "
-                               f"{duration(report.seconds)} ({rate:.1f} segments/s), all marked fuzzy for review")
+                               f"{duration(report.seconds)} ({rate:.1f} segments/s on {report.device or 'cpu'}), "
+                               "all marked fuzzy for review")
     if report.lost_placeholders:
         shown = ", ".join(report.lost_placeholders[:5]) + (", …" if len(report.lost_placeholders) > 5 else "")
         reporter.warn("translate", f"{report.language}: {plural(len(report.lost_placeholders), 'draft')} lost a "
@@ -154,6 +151,7 @@ def draft_translations(config: BookConfig, languages: Iterable[str], keep_terms:
                for language in languages]
     missing = [report.language for report in reports if report.model is None]
     if require_models and missing:
+        fixes = "; ".join(f"{language}: {language_status(config, language).fix}" for language in missing)
         raise EnvironmentProblem(f"no model installed for {', '.join(missing)}; those segments were left untranslated",
-                                 config.project_dir / "source" / "book.toml", hint=INSTALL_HINT)
+                                 config.project_dir / "source" / "book.toml", hint=fixes)
     return reports

@@ -20,6 +20,7 @@ from lxml import etree
 
 from ..config import BookConfig
 from ..docbook import DB_NS, NS, XML_NS, append
+from ..typography import typeset
 from .catalogs import MACHINE, REVIEWED, catalog_path, entry_state, existing_parts, read_catalog
 from .placeholders import blocking, compare_placeholders
 from .segments import PLACEHOLDER, BlockSegments, translatable_blocks
@@ -59,11 +60,13 @@ def load_translations(config: BookConfig, lang: str) -> dict[tuple[str, str], Me
 
 def localize(root: etree._Element, lang: str, config: BookConfig, *, drafts: bool = False,
              translations: dict[tuple[str, str], Message] | None = None) -> Localized:
-    """A copy of ``root`` in ``lang``, with the catalogs' translations put in place."""
+    """A copy of ``root`` in ``lang``, with the catalogs' translations put in place, then set as the edition
+    sets it (``pipeline.typography``: curly quotes, in the translations as in the source text)."""
     book = copy.deepcopy(root)
     book.set(LANG, lang)
     result = Localized(book)
     if lang == config.source_language:
+        typeset(book, lang)
         return result
     if translations is None:
         translations = load_translations(config, lang)
@@ -83,6 +86,7 @@ def localize(root: etree._Element, lang: str, config: BookConfig, *, drafts: boo
     # with Latin leading and hyphenation, and read by screen readers in the right voice.
     for para in book.xpath("//db:footnote/db:para[not(@xml:lang)]", namespaces=NS):
         para.set(LANG, config.source_language)
+    typeset(book, lang)
     return result
 
 

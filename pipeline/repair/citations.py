@@ -252,7 +252,7 @@ def _edit_distance(first: str, second: str) -> int:
 def repair_quotes(entries: list[etree._Element], scope: str, findings: Findings, where_of) -> None:
     """Unbalanced quotation marks: repaired when another citation shows the title, else reported
     (with a suggestion where the closing quote plainly belongs)."""
-    titles = {title_of(text_of(e)) for e in entries} - {None}
+    titles = {title for e in entries if (title := title_of(text_of(e))) is not None}
     for entry in entries:
         text = text_of(entry)
         if text.count('"') % 2 == 0 and text.count("“") == text.count("”"):
@@ -360,9 +360,12 @@ def unify_quote_style(entries: list[etree._Element], scope: str, findings: Findi
                     node.value = _requote(node.value, False)
 
 
+_STRAIGHT = str.maketrans("“”‘’", "\"\"''")
+
+
 def _requote(text: str, to_straight: bool) -> str:
     if to_straight:
-        return text.translate(str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"}))
+        return text.translate(_STRAIGHT)
     out, opening = [], True
     for index, char in enumerate(text):
         if char == '"':

@@ -85,16 +85,16 @@ def markdown(findings: Findings, manuscript: str, outlines: dict, words: dict | 
         '# text = "…"         # or give the text yourself', "```", "",
     ]
     furniture = [f for f in findings if f.type == "dropped-text" and f.chapter is None]
-    findings = [f for f in findings if not (f.type == "dropped-text" and f.chapter is None)]
+    reported = [f for f in findings if not (f.type == "dropped-text" and f.chapter is None)]
     order = []
-    for finding in findings:
+    for finding in reported:
         if _part(finding) not in order:
             order.append(_part(finding))
     order.sort(key=lambda scope: (scope is not None, (scope or "").startswith("ch"),
                                   int(scope[2:]) if scope and scope[2:].isdigit() else 0))
-    lines += _overview_lines(findings, order)
+    lines += _overview_lines(reported, order)
     for scope in order:
-        group = [f for f in findings if _part(f) == scope]
+        group = [f for f in reported if _part(f) == scope]
         lines += [f"## {_scope_title(scope)}", "", *_kind_table(group)]
         needs = [f for f in group if f.action == FLAGGED]
         done = [f for f in group if f.action != FLAGGED]

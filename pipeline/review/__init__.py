@@ -14,7 +14,7 @@ from pathlib import Path
 from babel import Locale
 
 from ..config import BookConfig
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, InputError, UsageError
 from ..i18n.catalogs import STATES, catalog_path, existing_parts, read_catalog
 from ..progress import Reporter, plural
 from ..safety import atomic_write, read_input_bytes
@@ -36,9 +36,9 @@ def export_review(config: BookConfig, language: str, fmt: str, parts: list[str] 
     if fmt not in FORMATS:
         raise ConfigError(f"unknown review format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
     if language not in config.target_languages:
-        raise ConfigError(f"not a target language of this book: {language}",
-                          config.project_dir / "source" / "book.toml",
-                          hint=f"the book's target languages are {', '.join(config.target_languages)}")
+        raise UsageError(f"not a target language of this book: {language}",
+                         config.project_dir / "source" / "book.toml",
+                         hint=f"the book's target languages are {', '.join(config.target_languages)}")
     available = existing_parts(config, language)
     if not available:
         raise InputError(f"there are no {language} catalogs yet", config.locales_dir / language,

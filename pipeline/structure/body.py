@@ -327,8 +327,8 @@ class BodyBuilder:
             self._infer_levels(units)
         previous = 0
         for unit in headings:  # never skip a level
-            if unit.level > previous + 1:
-                unit.level = previous + 1
+            level = unit.level if unit.level is not None else 1
+            unit.level = min(level, previous + 1)
             previous = unit.level
 
     def _infer_levels(self, units: list[Unit]) -> None:
@@ -369,11 +369,12 @@ class BodyBuilder:
         stack: list[tuple[int, etree._Element]] = []
         for unit in units:
             if unit.kind == "heading":
-                while stack and stack[-1][0] >= unit.level:
+                level = unit.level if unit.level is not None else 1  # assign_levels gave every heading one
+                while stack and stack[-1][0] >= level:
                     stack.pop()
-                section = self._section(unit, stack)
+                section = self._section(unit, level)
                 (stack[-1][1].append(section) if stack else root.append(section))
-                stack.append((unit.level, section))
+                stack.append((level, section))
                 continue
             element = self.element(unit)
             if element is None:
@@ -385,7 +386,7 @@ class BodyBuilder:
         self._mend_empty_sections(holder)
         return list(holder)
 
-    def _section(self, unit: Unit, stack: list[tuple[int, etree._Element]]) -> etree._Element:
+    def _section(self, unit: Unit, level: int) -> etree._Element:
         self.counters["section"] += 1
         section = el("section")
         set_id(section, f"{self.scope}-s{self.counters['section']}")
@@ -393,7 +394,7 @@ class BodyBuilder:
         fill_inline(title, unit.spans)
         mark_source(title, unit.where)
         section.append(title)
-        self.outline.append((unit.level, "".join(span.text for span in unit.spans).strip(), unit.level_reason,
+        self.outline.append((level, "".join(span.text for span in unit.spans).strip(), unit.level_reason,
                              unit.where))
         return section
 
@@ -422,8 +423,8 @@ class BodyBuilder:
                     "code": self._element_code, "variablelist": self._element_variablelist,
                     "table": self._element_table, "figure": self._element_figure, "image": self._element_image,
                     "glossary": self._element_glossary}
-        if hasattr(self.notes, "where"):
-            self.notes.where = unit.where  # a marker without a note is reported where its paragraph is
+        if self.notes is not None and hasattr(self.notes, "where"):
+            setattr(self.notes, "where", unit.where)  # noqa: B010 -- a marker without a note is reported where its paragraph is
         return builders[unit.kind](unit)
 
     def _inline(self, parent: etree._Element, spans: list[Span]) -> etree._Element:
@@ -561,11 +562,12 @@ class BodyBuilder:
         if any(across > 1 for row in placed for _, across, _, _, _ in row):
             for number in range(1, width + 1):
                 group.append(el("colspec", attrs={"colname": f"c{number}"}))
-        header, body = [], []
+        header: list[etree._Element] = []
+        body: list[etree._Element] = []
         for row_cells, block in zip(placed, unit.row_blocks):
             row = el("row")
             for column, across, down, spans, contents in row_cells:
-                attrs = {}
+                attrs: dict[str, str] = {}
                 if across > 1:
                     attrs.update(namest=f"c{column + 1}", nameend=f"c{column + across}")
                 if down > 1:
