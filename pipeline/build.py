@@ -15,8 +15,11 @@ import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from . import errors
 from .cache import BuildCache
@@ -26,10 +29,12 @@ from .errors import ConfigError, ExitCode
 from .lock import project_lock
 from .manifest import write_manifest
 from .progress import Reporter, plural
-from .safety import atomic_write, time_limit
+from .safety import atomic_write, check_writable, time_limit
 from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
                      RenderState, ReviewOutcome, ReviewStage, editions, pipeline_stages, project_environment,
                      project_inputs, stage_key)
+
+T = TypeVar("T")
 
 __all__ = ["FORMATS", "BuildOptions", "EditionRow", "build", "edition_path", "needs_people", "summary_table"]
 
@@ -87,10 +92,21 @@ def edition_path(config: BookConfig, lang: str, fmt: str, drafts: bool = False) 
 # --------------------------------------------------------------------------- the stages before the editions
 
 
+def _reused(convert: Callable[[dict], T], cached: dict | None) -> T | None:
+    """A stage's result rebuilt from its cache entry, or None when there is no entry or its data is not what the
+    stage records (then the stage runs again, as for any damaged entry)."""
+    if cached is None:
+        return None
+    try:
+        return convert(cached)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
 def _run_extract(stage: ExtractStage, config: BookConfig, cache: BuildCache, reporter: Reporter) -> ExtractOutcome:
-    cached = cache.lookup(stage.name, stage_key(stage, config))
-    if cached is not None and "diagnostics" in cached:
-        outcome = stage.from_cache(cached)
+    reused = _reused(stage.from_cache, cache.lookup(stage.name, stage_key(stage, config)))
+    if reused is not None:
+        outcome = reused
         reporter.step("extract", f"inputs unchanged, reused output/xml/book.xml ({outcome.summary})")
     else:
         outcome = stage.run(config, reporter)
@@ -103,11 +119,13 @@ def _run_extract(stage: ExtractStage, config: BookConfig, cache: BuildCache, rep
 
 
 def _run_catalogs(stage: CatalogsStage, config: BookConfig, cache: BuildCache, reporter: Reporter) -> CatalogsOutcome:
-    cached = cache.lookup(stage.name, stage_key(stage, config))
-    if cached is not None and "states" in cached:
+    reused = _reused(lambda data: CatalogsOutcome({lang: data["states"][lang] for lang in stage.targets
+                                                   if lang in data["states"]}),
+                     cache.lookup(stage.name, stage_key(stage, config)))
+    if reused is not None:
         reporter.step("catalogs", f"book and catalogs unchanged ({', '.join(stage.targets)}); "
                                   "nothing to merge or draft")
-        return CatalogsOutcome({lang: cached["states"][lang] for lang in stage.targets if lang in cached["states"]})
+        return reused
     outcome = stage.run(config, reporter)
     # drafting wrote the catalogs it reads: the key is taken again, so the next build finds it unchanged
     cache.store(stage.name, stage_key(stage, config), stage.outputs(config), {"states": outcome.states})
@@ -115,9 +133,9 @@ def _run_catalogs(stage: CatalogsStage, config: BookConfig, cache: BuildCache, r
 
 
 def _run_review(stage: ReviewStage, config: BookConfig, cache: BuildCache, reporter: Reporter) -> ReviewOutcome:
-    cached = cache.lookup(stage.name, stage_key(stage, config))
-    if cached is not None and "findings" in cached and "reports" in cached:
-        return stage.from_cache(cached, config)
+    reused = _reused(lambda data: stage.from_cache(data, config), cache.lookup(stage.name, stage_key(stage, config)))
+    if reused is not None:
+        return reused
     outcome = stage.run(config, reporter)
     cache.store(stage.name, stage_key(stage, config), outcome.reports, stage.to_cache(outcome, config))
     return outcome
@@ -134,9 +152,10 @@ def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporte
     pending: dict[str, list[Edition]] = {}
     for edition in chosen:
         output = edition.path(config)
-        cached = cache.lookup(edition.name, stage_key(edition, config))
-        if cached is not None and output.is_file() and "diagnostics" in cached:
-            rows[edition.name] = EditionRow.from_cache(edition.lang, edition.format, cached, output)
+        row = _reused(partial(EditionRow.from_cache, edition.lang, edition.format, path=output),
+                      cache.lookup(edition.name, stage_key(edition, config)))
+        if row is not None and output.is_file():
+            rows[edition.name] = row
             reporter.step("render", f"{edition.lang} {edition.format.upper()}: inputs unchanged, reused {output.name}")
         else:
             pending.setdefault(edition.lang, []).append(edition)
@@ -250,10 +269,25 @@ def write_diagnostics_report(config: BookConfig, diagnostics: list[Diagnostic]) 
 # --------------------------------------------------------------------------- the build
 
 
+def check_outputs_writable(config: BookConfig, stages: list, chosen: list[Edition]) -> None:
+    """Before any work: every file the build may write under output/ can be written (no folder in its place;
+    the manifest, the diagnostics and the cache entries not read-only; each folder takes a new file and has room
+    for the largest edition again), so a full disk or a read-only output/ fails now, not after the render."""
+    cache = BuildCache(config)
+    own = [config.output_dir / "manifest.json", config.output_dir / "reports" / "diagnostics.json",
+           *(cache.entry_path(stage.name) for stage in [*stages, *chosen])]
+    outputs = [path for stage in [*stages, *chosen] for path in stage.outputs(config)]
+    largest = max((path.stat().st_size for path in outputs if path.is_file()), default=0)
+    check_writable(own, read_only_files=True, free_bytes=max(largest, 1 << 20))
+    check_writable(outputs, [cache.directory / "fonts"], read_only_files=False, free_bytes=max(largest, 1 << 20))
+
+
 def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -> BuildResult:
     cache = BuildCache(config)
     languages = _languages(config, options)
     targets = tuple(lang for lang in languages if lang in config.target_languages)
+    chosen = editions(config, languages, tuple(fmt for fmt in FORMATS if fmt in options.formats), options.drafts)
+    check_outputs_writable(config, list(pipeline_stages(config, targets)), chosen)
     extract: ExtractOutcome | None = None
     catalogs: CatalogsOutcome | None = None
     review: ReviewOutcome | None = None
@@ -265,7 +299,6 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
         elif isinstance(stage, ReviewStage):
             review = _run_review(stage, config, cache, reporter)
     assert extract is not None
-    chosen = editions(config, languages, tuple(fmt for fmt in FORMATS if fmt in options.formats), options.drafts)
     rows = render_editions(config, chosen, reporter)
     return BuildResult(extract, catalogs, review, rows)
 

@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .errors import EXIT_CODE_HELP, ExitCode, PipelineError
+from .errors import EXIT_CODE_HELP, ExitCode, PipelineError, from_os_error
 from .progress import Reporter
 
 EPILOG = f"""exit status:
@@ -347,10 +347,11 @@ def _run_doctor(args: argparse.Namespace) -> int:
 def _run_status(args: argparse.Namespace) -> int:
     from .config import load_config
     from .i18n.catalogs import COUNTED as STATES
-    from .review.reports import STATUS_PAGE, write_review_reports
+    from .review.reports import STATUS_PAGE, review_statuses, write_status_pages
     config = load_config(args.project)
     languages = _languages(config, args.languages)
-    statuses = {status.language: status for status in write_review_reports(config, config.target_languages)}
+    checked = review_statuses(config, config.target_languages)
+    statuses = {status.language: status for status in checked}
     for language in languages:
         counts = statuses[language].counts if language in statuses else {}
         if not counts:
@@ -361,8 +362,9 @@ def _run_status(args: argparse.Namespace) -> int:
         for part, tally in counts.items():
             print(f"  {part:<20}" + "".join(f"{tally[state]:>14,}" for state in STATES))
         print(f"  {'total':<20}" + "".join(f"{sum(t[state] for t in counts.values()):>14,}" for state in STATES))
+    written = write_status_pages(config, checked)  # after the counts: a read-only project still shows them
     if not args.quiet:
-        print(f"wrote output/reports/{STATUS_PAGE}")
+        print(f"wrote output/reports/{STATUS_PAGE}" if written else f"output/reports/{STATUS_PAGE} unchanged")
     return ExitCode.OK
 
 
@@ -410,11 +412,12 @@ def _run_review_import(args: argparse.Namespace) -> int:
         for path in args.files:
             try:
                 import_review(config, path.resolve(), reporter=reporter, translator=translator)
-            except PipelineError as error:
+            except (PipelineError, OSError) as error:
                 if args.debug:
                     traceback.print_exc()
-                print(error.one_line(), file=sys.stderr)
-                status = status or error.exit_code
+                problem = error if isinstance(error, PipelineError) else from_os_error(error, action="read or write")
+                print(problem.one_line(), file=sys.stderr)
+                status = status or problem.exit_code
     return status
 
 
@@ -540,6 +543,12 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         print("error: limit: ran out of memory; the input is too large for this machine", file=sys.stderr)
         return int(ExitCode.LIMIT)
+    except OSError as error:  # the machine, not the input: a full disk or a file press may not touch
+        if args.debug:
+            traceback.print_exc()
+        problem = from_os_error(error, action="read or write")
+        print(problem.one_line(), file=sys.stderr)
+        return int(problem.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,6 +27,7 @@ class ExitCode(IntEnum):
     RENDER = 9  # an edition could not be rendered
     BUSY = 10  # another build holds the project lock
     STRICT = 11  # --strict and the build produced warnings
+    OUTPUT = 12  # an output cannot be written: disk full, read-only file or folder, a folder in a file's place
 
 
 EXIT_CODE_HELP = "\n".join(
@@ -134,3 +135,31 @@ class BusyError(_CategorisedError):
     """Another build holds the project lock."""
 
     default_category, code = "busy", ExitCode.BUSY
+
+class OutputError(_CategorisedError):
+    """A file cannot be written where press must write it (disk full, read-only, a folder in its place)."""
+
+    default_category, code = "output", ExitCode.OUTPUT
+
+
+def from_os_error(error: OSError, path: Path | str | None = None, *, action: str = "write") -> PipelineError:
+    """The one line for a failure the machine caused (a full disk, a read-only file or folder, a folder where a
+    file belongs): what happened to which file, and what to do. Writes go through one door
+    (pipeline.safety.atomic_write), which keeps the previous file whole, so the hint can say so."""
+    import errno
+
+    where = path if path is not None else error.filename
+    reasons: dict[int, tuple[str, str]] = {
+        errno.ENOSPC: ("no space left on the device", "free some space on that disk (df -h shows it) and run again"),
+        errno.EDQUOT: ("the disk quota is used up", "free some space (or ask for a larger quota) and run again"),
+        errno.EROFS: ("the file system is read-only", "mount it read-write, or build a writable copy of the project"),
+        errno.EACCES: ("permission denied", "make it writable for this user (chmod u+w, or chown), "
+                                            "or run press as the project's owner"),
+        errno.EPERM: ("operation not permitted", "make it writable for this user (chmod u+w, or chown), "
+                                                 "or run press as the project's owner"),
+        errno.EISDIR: ("a folder is where a file should be", "remove or rename that folder, then run again"),
+        errno.ENOTDIR: ("a file is where a folder should be", "remove or rename that file, then run again"),
+        errno.EEXIST: ("a file is where a folder should be", "remove or rename that file, then run again"),
+    }
+    message, hint = reasons.get(error.errno or 0, (error.strerror or str(error), "check the file and its folder"))
+    return OutputError(f"cannot {action}: {message}", where, hint=f"{hint}; existing files were left as they were")

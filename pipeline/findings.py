@@ -25,7 +25,7 @@ EDITED = "edited"  # a flagged item the editor supplied the text for
 TYPES = {
     "page-break-join", "markup-leftover", "escaped-character", "toc-mismatch", "marker-without-note",
     "note-without-marker", "duplicate-number", "numbering-gap", "ibid", "repeated-citation", "merged-references",
-    "broken-url", "proxy-url", "tracking-parameter", "text-fragment-url", "split-url", "doi-url",
+    "broken-url", "unsafe-link", "proxy-url", "tracking-parameter", "text-fragment-url", "split-url", "doi-url",
     "unbalanced-quote", "two-digit-year", "inconsistent-style", "front-matter-inconsistency", "name-inconsistency",
     "missing-subject", "duplicated-words", "isbn", "heading-level", "editorial-decision",
     "dropped-text", "reader-warning", "author-date-citation", "list-style-change", "spelling",

@@ -23,6 +23,7 @@ Babel was upgraded).
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import hashlib
 import io
@@ -125,18 +126,70 @@ def is_untouched_machine_draft(message: Message) -> bool:
 # --------------------------------------------------------------------------- checking
 
 
-def check_po_bytes(data: bytes, path: Path | str) -> None:
-    """Refuse a PO file with a broken string line or one msgfmt rejects (Babel would read it silently)."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise CatalogError(f"not UTF-8 (byte {error.start})", path, hint="save the catalog as UTF-8")
+def check_po_bytes(data: bytes, path: Path | str) -> str:
+    """Refuse a PO file that is empty, not in the charset its header declares, or with a broken string line or
+    one msgfmt rejects (Babel would read it silently); return its text."""
+    if not data.strip():
+        raise CatalogError("the catalog is empty", path,
+                           hint="restore it from version control, or delete it and 'press build' writes a new one")
+    text = decode_catalog(data, path)
     for number, line in enumerate(text.splitlines(), start=1):
         match = _STRING_LINE.match(line.strip())
         if match and not _closed_string(match.group(1)):
             raise CatalogError("unterminated string", path, f"line {number}",
                                hint="close the quotation mark (a tool or an edit cut the line); nothing was changed")
     _msgfmt_check(data, path)
+    return text
+
+
+_CHARSET = re.compile(rb'^"Content-Type:[^"\n]*charset=([^"\s;\\]+)', re.MULTILINE | re.IGNORECASE)
+
+
+def declared_charset(data: bytes) -> str:
+    """The charset the header's Content-Type names (UTF-8 when it names none, or gettext's placeholder)."""
+    match = _CHARSET.search(data)
+    charset = match.group(1).decode("ascii", "replace") if match else "UTF-8"
+    return "UTF-8" if charset.upper() == "CHARSET" else charset
+
+
+def decode_catalog(data: bytes, path: Path | str) -> str:
+    """The catalog's text in the charset it declares. A file whose bytes are not valid in that charset is refused,
+    and so is one that declares a single-byte or legacy charset but holds UTF-8 (an editor saved UTF-8 under an
+    ISO-8859-1 header): read as declared, 日 would become æ\x97¥ and the edition would ship the garble."""
+    charset = declared_charset(data)
+    try:
+        codec = codecs.lookup(charset).name
+        "".encode(codec)  # a text encoding, not one of Python's byte transforms (base64, zlib, rot13)
+    except LookupError:
+        raise CatalogError(f"the header declares an unknown charset '{charset}'", path,
+                           hint="name the file's real encoding in its Content-Type header (UTF-8 is best); "
+                                "nothing was changed") from None
+    try:
+        text = data.decode(codec)
+    except UnicodeError as error:
+        if not isinstance(error, UnicodeDecodeError):
+            raise CatalogError(f"the bytes are not valid {charset} ({error})", path,
+                               hint="save it in the declared charset; nothing was changed") from None
+        line = data[:error.start].count(b"\n") + 1
+        raise CatalogError(f"the bytes are not valid {charset}, the charset its header declares (byte {error.start})",
+                           path, f"line {line}", hint="save it in the declared charset, or declare the one it is "
+                                                     "in; nothing was changed") from None
+    if codec != "utf-8" and _holds_utf8_text(data):
+        raise CatalogError(f"the header declares charset={charset} but the file holds UTF-8 text (read as {charset} "
+                           f"it would be garbled)", path, "header",
+                           hint="change the header to charset=UTF-8 if the file is UTF-8; nothing was changed")
+    return text
+
+
+def _holds_utf8_text(data: bytes) -> bool:
+    """Bytes beyond ASCII that are valid UTF-8 multibyte sequences: text in a legacy charset almost never is."""
+    if data.isascii():
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _closed_string(literal: str) -> bool:
@@ -173,14 +226,23 @@ def _msgfmt_check(data: bytes, path: Path | str) -> None:
         return  # the line guard above still ran; scripts/setup installs gettext
     result = subprocess.run([msgfmt, "--check", "-o", "/dev/null", "-"], input=data, capture_output=True,
                             timeout=60, env=_c_locale())
-    problems = [line for line in result.stderr.decode("utf-8", "replace").splitlines()
-                if line.startswith("<stdin>:") and "warning:" not in line and not _tolerated(line)]
-    if result.returncode != 0 and (problems or not _only_tolerated(result.stderr)):
-        problem = problems[0] if problems else result.stderr.decode("utf-8", "replace").strip()
-        where, _, message = problem.removeprefix("<stdin>:").partition(": ")
-        raise CatalogError(f"msgfmt --check fails: {message or problem}", path,
-                           f"line {where}" if where.isdigit() else None,
+    if result.returncode == 0 or _only_tolerated(result.stderr):
+        return
+    lines = [line.strip() for line in result.stderr.decode("utf-8", "replace").splitlines()
+             if line.strip() and not _tolerated(line)]
+    placed = [match for match in map(_MSGFMT_PLACE.match, lines)
+              if match and not match["message"].startswith("warning")]
+    if placed:  # "<stdin>:6:14: invalid control sequence": the line (and column) of the first error
+        where: str | None = f"line {placed[0]['line']}" + (f", column {placed[0]['column']}" if placed[0]["column"] else "")
+        message = placed[0]["message"]
+    else:  # no place given (a missing header): msgfmt's first complaint, on one line
+        where, message = None, next((line for line in lines if "warning:" in line), lines[0] if lines else "")
+        message = message.removeprefix("<stdin>:").strip().removeprefix("warning:").strip()
+    raise CatalogError(f"msgfmt --check fails: {message}", path, where,
                            hint="fix the entry named (or restore the file from version control); nothing was changed")
+
+
+_MSGFMT_PLACE = re.compile(r"^<stdin>:(?P<line>\d+):(?:(?P<column>\d+):)? (?P<message>.+)$")
 
 
 # --------------------------------------------------------------------------- headers
@@ -199,6 +261,7 @@ class PressCatalog(Catalog):
     order), keeps the fields Babel does not know (Babel would drop them) and names no tool version."""
 
     extra_headers: list[tuple[str, str]] = []
+    source_charset = "utf-8"  # the charset the file was read in (Python's name for it)
 
     def _get_mime_headers(self) -> list[tuple[str, str]]:
         babel = dict(Catalog._get_mime_headers(self))
@@ -266,19 +329,22 @@ def read_catalog(path: Path, language: str) -> PressCatalog:
 
 
 def parse_catalog(data: bytes, path: Path | str, language: str) -> PressCatalog:
-    """PO bytes (already checked) as a catalog; the reader every catalog of the project goes through, the
-    book's and the editions' fixed strings (``locales/ui``) alike."""
+    """PO bytes (already checked) as a catalog, decoded in the charset their header declares; the reader
+    every catalog of the project goes through, the book's and the editions' fixed strings (``locales/ui``)
+    alike."""
+    text = decode_catalog(data, path)
     try:
-        catalog = read_po(io.BytesIO(data), locale=language, abort_invalid=True)
+        catalog = read_po(io.StringIO(text), locale=language, abort_invalid=True)  # decoded as its header says
     except Exception as error:  # Babel raises PoFileError and, on odd input, ValueError/IndexError
         raise CatalogError(f"not a readable PO file ({error})", path, hint="restore it from version control")
     for message in [*catalog, *catalog.obsolete.values()]:
         _normalise(message)
     press_catalog = PressCatalog.__new__(PressCatalog)
     press_catalog.__dict__.update(catalog.__dict__)
-    press_catalog.extra_headers = [(name, value) for name, value in header_fields(data)
+    press_catalog.extra_headers = [(name, value) for name, value in header_fields(text.encode("utf-8"))
                                    if name.lower() not in OWN_HEADERS]
-    press_catalog.charset = "UTF-8"  # Babel lower-cases it when reading; checked UTF-8 above, written as UTF-8
+    press_catalog.source_charset = codecs.lookup(declared_charset(data)).name  # for the note when it is converted
+    press_catalog.charset = "UTF-8"  # always written as UTF-8 (read in the charset its header declares)
     return press_catalog
 
 
@@ -380,7 +446,8 @@ def write_catalog(path: Path, catalog: Catalog) -> bool:
 
 
 def _same_entries(existing: bytes, catalog: Catalog, path: Path) -> bool:
-    """Whether the file on disk holds what ``catalog`` holds, whatever its layout."""
+    """Whether the file on disk holds what ``catalog`` holds, whatever its layout (and its charset: a catalog in
+    another charset is converted to UTF-8 only when its entries change)."""
     try:
         on_disk = parse_catalog(existing, path, str(catalog.locale))
     except CatalogError:
@@ -533,6 +600,7 @@ def existing_parts(config: BookConfig, language: str) -> list[str]:
 class CatalogUpdate:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
+    other_charsets: dict[Path, str] = field(default_factory=dict)  # catalogs read in a charset other than UTF-8
 
 
 def update_catalogs(config: BookConfig, segments: list[Segment], languages: Iterable[str]) -> CatalogUpdate:
@@ -551,6 +619,8 @@ def update_catalogs(config: BookConfig, segments: list[Segment], languages: Iter
         merged = merge_catalog(new_catalog(language, part, config, old), old, by_part.get(part, []),
                                config.manuscript.name)
         (update.written if write_catalog(path, merged) else update.unchanged).append(path)
+        if old is not None and old.source_charset != "utf-8":
+            update.other_charsets[path] = old.source_charset
     return update
 
 

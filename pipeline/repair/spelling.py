@@ -27,6 +27,7 @@ from lxml import etree
 
 from ..docbook import NS, text_of
 from ..findings import Findings
+from ..safety import atomic_write
 from .locate import line_at, scope_of
 from .text import replace_once
 
@@ -122,7 +123,7 @@ def _misspelt(program: str, dictionaries: list[str], words: list[str], known: se
         return {}
     with tempfile.TemporaryDirectory(prefix="press-spelling-") as directory:
         personal = Path(directory) / "book-words.dic"
-        personal.write_text("\n".join(sorted(known)) + "\n", encoding="utf-8")
+        atomic_write(personal, "\n".join(sorted(known)) + "\n")  # the project's one way to write a file
         result = subprocess.run([program, "-a", "-i", "utf-8", "-d", ",".join(dictionaries), "-p", str(personal)],
                                 input="!\n" + "".join(f"^{word}\n" for word in words), capture_output=True,
                                 text=True, encoding="utf-8", timeout=120, check=False)

@@ -127,6 +127,10 @@ def _report(config: BookConfig, plan: PartChanges, path: Path, reporter: Reporte
     reporter.step(STAGE, f"{path.name} → {plan.language}/{plan.part}: {updated} "
                          f"updated, {len(plan.approved)} approved, {len(plan.commented)} commented, "
                          f"{plural(len(plan.conflicts), 'conflict')}; {outcome}")
+    charset = getattr(plan.catalog, "source_charset", "utf-8")
+    if plan.written and charset != "utf-8":
+        reporter.step(STAGE, f"note: {_shown(config, plan.path)} was read as {charset}, the charset its header "
+                             "declares; it was written back in UTF-8")
     for conflict in plan.conflicts:
         reporter.warn(STAGE, f"conflict: {conflict.segment_id}: {conflict.reason}")
     for warning in plan.warnings:

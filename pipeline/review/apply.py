@@ -32,6 +32,7 @@ from ..diagnostics import Severity
 from ..errors import ConfigError, InputError
 from ..i18n.catalogs import catalog_path, existing_parts, read_catalog, source_text, target_text, write_catalog
 from ..i18n.placeholders import compare_placeholders
+from ..safety import check_writable
 from .package import (ReturnedEntry, ReturnedPackage, normalise, source_fingerprint,
                       target_fingerprint)
 
@@ -192,10 +193,12 @@ def _comment_line(line: str) -> str:
 
 
 def write_changes(plans: list[PartChanges], translator: str | None = None) -> None:
-    """Write each changed catalog once, atomically, after every package of the file was checked.
+    """Write each changed catalog once, atomically, after every package of the file was checked and every
+    catalog to change was found writable (so a read-only catalog or folder refuses the whole file).
 
     A changed catalog's ``PO-Revision-Date`` becomes now, and its ``Last-Translator`` the reviewer named
     with ``--translator`` (as Poedit sets them when a translator saves)."""
+    check_writable([changes.path for changes in plans if changes.changed])
     for changes in plans:
         if changes.changed:
             changes.catalog.revision_date = datetime.now(timezone.utc).replace(second=0, microsecond=0)

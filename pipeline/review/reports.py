@@ -149,13 +149,22 @@ def status_html(config: BookConfig, statuses: list[LanguageStatus]) -> str:
 
 def write_review_reports(config: BookConfig, languages: tuple[str, ...]) -> list[LanguageStatus]:
     """Check each language and write its check reports, then the status page covering them all."""
+    statuses = review_statuses(config, languages)
+    write_status_pages(config, statuses)
+    return statuses
+
+
+def review_statuses(config: BookConfig, languages: tuple[str, ...]) -> list[LanguageStatus]:
+    """Each language's catalogs counted and checked (nothing written)."""
     glossary = load_glossary(config)
-    statuses = [language_status(config, language, glossary) for language in languages
-                if existing_parts(config, language)]
+    return [language_status(config, language, glossary) for language in languages if existing_parts(config, language)]
+
+
+def write_status_pages(config: BookConfig, statuses: list[LanguageStatus]) -> bool:
+    """The check reports and the status page; True when the status page changed (and so was written)."""
     for status in statuses:
         write_check_reports(config, status.check)
-    atomic_write(reports_dir(config) / STATUS_PAGE, status_html(config, statuses))
-    return statuses
+    return atomic_write(reports_dir(config) / STATUS_PAGE, status_html(config, statuses))
 
 
 def review_report_paths(config: BookConfig, languages: tuple[str, ...]) -> list[Path]:
