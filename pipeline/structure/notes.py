@@ -74,11 +74,12 @@ def parse_note_entries(blocks: list[Block], findings: Findings, scope: str) -> l
     """Entries of a numbered notes or reference list, continuation lines folded in."""
     entries: list[NoteEntry] = []
     starts: list[tuple[Block, NoteEntry]] = []  # the block that starts each numbered entry
+    blocks = [_row_as_text(block) for block in blocks]
+    unnumbered = not any(_entry_number(block, None) not in (None, (None, 0)) for block in blocks)
     for block in blocks:
-        if block.kind is Kind.ROW:
-            spans = [span for cell in block.cells or [] for span in cell + [Span(" ")]]
-            block = Block(Kind.TEXT, spans, block.where, gap=block.gap)
         started = _entry_number(block, entries[-1].number if entries else None)
+        if started is None and unnumbered and _starts_unnumbered_entry(block, entries):
+            started = (None, 0)  # an author-date list: each work is an entry of its own, and none is a defect
         if started is not None:
             number, cut = started
             entries.append(NoteEntry(number, strip_prefix(block.spans, cut), block.where,
@@ -96,6 +97,28 @@ def parse_note_entries(blocks: list[Block], findings: Findings, scope: str) -> l
             entries.append(NoteEntry(None, list(block.spans), block.where))
     report_style_change(starts, findings, scope)
     return entries
+
+
+def _row_as_text(block: Block) -> Block:
+    if block.kind is not Kind.ROW:
+        return block
+    spans = [span for cell in block.cells or [] for span in cell + [Span(" ")]]
+    return Block(Kind.TEXT, spans, block.where, gap=block.gap)
+
+
+_ENTRY_END = re.compile(r"(?:[.?!)\]\"”’]|https?://\S+|\d)\s*$")
+
+
+def _starts_unnumbered_entry(block: Block, entries: list[NoteEntry]) -> bool:
+    """In a list without numbers (an author-date bibliography), a line starts a new work unless it plainly
+    continues the one above: the entry above has not ended, or the line starts in lower case."""
+    text = block.text.strip()
+    if not entries:
+        return True
+    if not text or text[0].islower():
+        return False
+    above = "".join(span.text for span in entries[-1].spans).rstrip()
+    return bool(_ENTRY_END.search(above))
 
 
 _URL_LINE = re.compile(r"^<?https?://\S+>?[.,;]?$")
