@@ -32,6 +32,9 @@ _MONTHS = "January|February|March|April|May|June|July|August|September|October|N
 _TWO_DIGIT_YEAR = re.compile(rf"\b(?P<day>\d{{1,2}}) (?P<month>{_MONTHS}) (?P<year>\d{{2}})(?![\d:])")
 _AUTHOR_DATE = re.compile(r"^[^.]{2,120}?\.\s+(?:19|20)\d\d[a-z]?\.")
 _SECOND_ENTRY = re.compile(r"(?<=\.\s)(?P<author>[A-Z][^.;]{2,100}?)\.\s+(?P<year>(?:19|20)\d\d[a-z]?)\.\s")
+# A short-form note: a surname, a title (quoted or not), perhaps a page: "Smith, Title, p. 4." / "Lee, "Title", 12."
+_SHORT_FORM = re.compile(r"^(?P<surname>[A-Z][\w'’-]+),\s+[\"“]?(?P<title>[^\"“”,]{3,150}?)[\"”]?"
+                         r"(?:,\s*(?:pp?\.\s*)?\d[\d\s,–-]*)?\.?$")
 _LEFTOVER = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>|(?<![\w*])\*{1,2}(?=\S)|\\[$*_#\[\]]")
 
 
@@ -169,10 +172,33 @@ class ChapterCitations:
                     self._compare_spellings(work, author, citation)
                     work.authors.append(author)
                 return work
+        shortened = self._short_form_of(citation.text)
+        if shortened is not None:
+            shortened.citations.append(citation)
+            return shortened
         work = Work(f"{self.scope}-w{len(self.works) + 1}", key, title_of(citation.text) or citation.text[:80],
                     [author] if author else [], [citation])
         self.works.append(work)
         return work
+
+    def _short_form_of(self, text: str) -> Work | None:
+        """The work an earlier note cited in full that this note names in short form: "Smith, Title, p. 4."
+        or "Smith, "Title", 12." -- the author's surname, then a title of two words or more that the full
+        citation holds (quoted or not), then perhaps a page."""
+        short = _SHORT_FORM.match(text.strip())
+        if not short:
+            return None
+        surname = short.group("surname").lower()
+        title = re.sub(r"[^0-9a-z]+", " ", short.group("title").lower()).strip()
+        if len(title.split()) < 2:
+            return None
+        for work in self.works:
+            first = work.citations[0].text
+            full = re.sub(r"[^0-9a-z]+", " ", first.lower()).strip()
+            authors = {re.sub(r"[^a-z]", "", author.split()[0].lower()) for author in work.authors if author.split()}
+            if surname in authors and f" {title} " in f" {full} " and len(full) > len(title) + len(surname) + 4:
+                return work
+        return None
 
     def _compare_spellings(self, work: Work, author: str, citation: Citation) -> None:
         for other in work.authors:
