@@ -20,11 +20,16 @@ from .locate import line_at, scope_of
 from .text import TextNode, replace_once, text_nodes
 
 _YEAR = r"(?:19|20)\d\d[a-z]?"
-# "(JICA Annual Report 2023)", "(MOFA 2015 Policy Speech)", "(OECD, 2023)": a capitalised source and a year
-_PARENTHETICAL = re.compile(rf"\((?P<source>[A-Z][^()\d]{{1,60}}?),?\s(?P<year>{_YEAR})(?P<rest>[^()\d]{{0,40}})\)")
+# a page after the year: "(Smith and Jones 2019, 12)", "(Baker 1999: 30-31)", "Baker (1999, p. 30)"
+_PAGE = r"(?:[,:]\s*(?:pp?\.\s*)?\d{1,4}(?:\s*[–-]\s*\d{1,4})?)"
+# "(JICA Annual Report 2023)", "(MOFA 2015 Policy Speech)", "(OECD, 2023)": a capitalised source and a year;
+# several, separated by semicolons: "(Smith 2019; Jones 2020, 4)"
+_ONE_SOURCE = rf"[A-Z][^()\d;]{{1,60}}?,?\s{_YEAR}{_PAGE}?"
+_PARENTHETICAL = re.compile(rf"\((?P<source>[A-Z][^()\d]{{1,60}}?),?\s(?P<year>{_YEAR}){_PAGE}?"
+                            rf"(?:;\s*{_ONE_SOURCE})*(?P<rest>[^()\d]{{0,40}})\)")
 # "Susan Strange (1988)", "George, et al. (2025)", "Brain & Company (2025)", "The OECD (2022)"
 _NARRATIVE = re.compile(rf"(?P<source>(?:[A-Z][\w'’.-]*|&|et al\.?|,)(?:[ ,]+(?:[A-Z][\w'’.-]*|&|et al\.?))*)"
-                        rf"\s\((?P<year>{_YEAR})\)")
+                        rf"\s\((?P<year>{_YEAR}){_PAGE}?\)")
 _NOT_SOURCES = {"In", "By", "Since", "From", "During", "Until", "Before", "After", "The", "As", "Like"}
 
 
@@ -71,7 +76,7 @@ def _trim_narrative(match: re.Match) -> tuple[int, str | None]:
         return match.start(), None
     source = " ".join(words)
     start = match.start("source") + len(match.group("source")) - len(source)
-    return start, f"{source} ({match.group('year')})"
+    return start, f"{source} {match.group(0)[match.end('source') - match.start():].lstrip()}"
 
 
 def _marker_after(node: TextNode, end: int) -> str | None:
