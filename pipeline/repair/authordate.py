@@ -23,9 +23,9 @@ _YEAR = r"(?:19|20)\d\d[a-z]?"
 # a page after the year: "(Smith and Jones 2019, 12)", "(Baker 1999: 30-31)", "Baker (1999, p. 30)"
 _PAGE = r"(?:[,:]\s*(?:pp?\.\s*)?\d{1,4}(?:\s*[–-]\s*\d{1,4})?)"
 # "(JICA Annual Report 2023)", "(MOFA 2015 Policy Speech)", "(OECD, 2023)": a capitalised source and a year;
-# several, separated by semicolons: "(Smith 2019; Jones 2020, 4)"
+# several, separated by semicolons: "(Smith 2019; Jones 2020, 4)"; after "see", "e.g.", "cf."
 _ONE_SOURCE = rf"[A-Z][^()\d;]{{1,60}}?,?\s{_YEAR}{_PAGE}?"
-_PARENTHETICAL = re.compile(rf"\((?P<source>[A-Z][^()\d]{{1,60}}?),?\s(?P<year>{_YEAR}){_PAGE}?"
+_PARENTHETICAL = re.compile(rf"\((?:(?:see(?: also)?|e\.g\.,?|cf\.|i\.e\.,?)\s+)?(?P<source>[A-Z][^()\d]{{1,60}}?),?\s(?P<year>{_YEAR}){_PAGE}?"
                             rf"(?:;\s*{_ONE_SOURCE})*(?P<rest>[^()\d]{{0,40}})\)")
 # "Susan Strange (1988)", "George, et al. (2025)", "Brain & Company (2025)", "The OECD (2022)"
 _NARRATIVE = re.compile(rf"(?P<source>(?:[A-Z][\w'’.-]*|&|et al\.?|,)(?:[ ,]+(?:[A-Z][\w'’.-]*|&|et al\.?))*)"

@@ -107,7 +107,7 @@ def _split_bare_urls(root: etree._Element, findings: Findings) -> None:
         tail = link.tail or ""
         text = link.text or ""
         match = re.match(r" (?P<rest>[a-z0-9][\w\-./%?=&#~]*[\w/])", tail)
-        if not match or not text.endswith(tuple("/-_=?&")) or not re.search(r"[/.]", match.group("rest")):
+        if not match or not text.endswith(tuple("/-_=?&")) or not re.search(r"[/.\-_]", match.group("rest")):
             continue
         where, scope = _where(link)
         joined = text + match.group("rest")
