@@ -426,3 +426,65 @@ def test_the_docx_path_names_each_defect_by_its_paragraph(tmp_path):
     book = parse_xml((tmp_path / "book.xml").read_bytes())
     assert len(chapter(book, 3).xpath(".//db:bibliomixed", namespaces=NS)) == 3
     assert re.search(r"mandates remain$", text_of(chapter(book, 1).xpath("db:section/db:para", namespaces=NS)[2]))
+
+
+# --------------------------------------------------------------------------- other shapes of the same kinds
+
+CHICAGO = """A Second Test Book
+
+Edited by
+
+Ana Ruiz
+
+Published by:
+
+Small Press
+
+Chapter 1
+
+Coastal Cities and Climate
+
+Ana Ruiz
+
+Introduction
+
+Coastal cities are growing quickly.¹ Their exposure to storms is rising (Smith et al. 2019).² Planners disagree \
+about what to do, and Lopez & Chen (2020) describe three strategies.³ Some argue for retreat (see Hallegatte 2016).⁴ \
+Others favour walls (UNCTAD, 2020: 14). The 2015 Paris Agreement (Article 7) sets goals for adaptation.⁵
+
+Cities also borrow on bond markets.⁶ The floods of 2011 (the worst in fifty years) made that harder.⁷
+
+Notes
+
+1. Min Lee, "Port Finance in Asia," Journal of Maritime Economics 8 (2017): 45.
+2. Ana Ruiz, "Storm Exposure in Cities," Urban Studies 12 (2019): 3, https://www.urban-studies.org/articles/storm-
+exposure-in-cities.
+3. Lee, "Port Finance in Asia," 50.
+4. Ibid., 52.
+5. Ruiz, "Storm Exposure," 7.
+6. Jean Dupont, Les villes et la mer (Paris: Seuil, 2018), 22.
+7. Ruiz, op. cit., 9.
+"""
+
+
+def test_chicago_notes_and_other_citation_shapes(tmp_path):
+    """Full notes that name the author first, short forms with a shortened title or "op. cit.", author-date
+    citations with "et al.", "&", "see" and a page after a colon, and a URL cut inside its path at a line end."""
+    lines = CHICAGO.split("\n")
+
+    def line(prefix: str) -> int:
+        return next(number for number, text in enumerate(lines, 1) if text.startswith(prefix))
+
+    path = tmp_path / "chicago.txt"
+    path.write_text(CHICAGO, encoding="utf-8")
+    result = extract_book(load_config(ROOT), manuscript=path, output=tmp_path / "book.xml")
+    repeats = sorted((f.line, f.data["first"]) for f in result.findings if f.type == "repeated-citation")
+    assert repeats == [(line("3. Lee"), "1"), (line("5. Ruiz"), "2"), (line("7. Ruiz"), "2")]
+    assert [f.line for f in result.findings if f.type == "ibid"] == [line("4. Ibid.")]
+    citations = [f.before for f in result.findings if f.type == "author-date-citation"]
+    assert citations == ["(Smith et al. 2019)", "Lopez & Chen (2020)", "(see Hallegatte 2016)", "(UNCTAD, 2020: 14)"]
+    assert [f.lines for f in result.findings if f.type == "split-url"] == [[line("2. Ana Ruiz"), line("exposure-in")]]
+    assert not [f for f in result.findings if f.type in ("page-break-join", "note-without-marker", "duplicate-number")]
+    book = parse_xml((tmp_path / "book.xml").read_bytes())
+    links = book.xpath("//db:link/@xlink:href", namespaces={**NS, "xlink": "http://www.w3.org/1999/xlink"})
+    assert links == ["https://www.urban-studies.org/articles/storm-exposure-in-cities"]
