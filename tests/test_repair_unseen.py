@@ -488,3 +488,28 @@ def test_chicago_notes_and_other_citation_shapes(tmp_path):
     book = parse_xml((tmp_path / "book.xml").read_bytes())
     links = book.xpath("//db:link/@xlink:href", namespaces={**NS, "xlink": "http://www.w3.org/1999/xlink"})
     assert links == ["https://www.urban-studies.org/articles/storm-exposure-in-cities"]
+
+
+def test_furniture_left_in_a_cut_without_a_form_feed(tmp_path):
+    """A text saved without form feeds: the running head and folio stand alone between the cut sentence and
+    its lower-case continuation; they are left out as furniture and the sentence is joined across them."""
+    text = BOOK.replace(FOLIO_AND_HEAD, "\n\nPorts, Finance and the Global South\n\n25\n\n").replace(
+        "the story, and\n\n31\n\n", "the story, and\n\n32 Rivers, Ports and Partners\n\n")
+    lines = text.split("\n")
+    path = tmp_path / "no-form-feed.txt"
+    path.write_text(text, encoding="utf-8")
+    result = extract_book(load_config(ROOT), manuscript=path, output=tmp_path / "book.xml")
+
+    def line(prefix: str, after: int = 0) -> int:
+        return next(number for number, content in enumerate(lines, 1) if number > after and content.startswith(prefix))
+
+    dropped = [(f.before, f.line) for f in result.findings if f.type == "dropped-text"]
+    assert dropped == [("Ports, Finance and the Global South", line("Ports, Finance and the Global South", line("Terminal"))),
+                       ("25", line("25")), ("32 Rivers, Ports and Partners", line("32 Rivers"))]
+    joins = [f.lines for f in result.findings if f.type == "page-break-join"]
+    assert [line("Terminal operators"), line("regional banks.")] in joins
+    assert [line("Archives hold only"), line("what they hold")] in joins
+    book = parse_xml((tmp_path / "book.xml").read_bytes())
+    assert [text_of(t) for t in chapter(book, 2).xpath("db:section/db:title", namespaces=NS)] == \
+        ["Introduction", "Debt and Dependence"]
+    assert "loans from regional banks" in text_of(chapter(book, 2))

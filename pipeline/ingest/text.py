@@ -156,8 +156,8 @@ def drop_page_furniture(lines: list[str]) -> tuple[list[str], list[Dropped]]:
     A form feed is pdftotext's page break: among the last lines before it and the first after it, a page
     number standing alone is a folio, and a short line whose text (a number at either end aside) recurs at
     another page break or stands elsewhere in the manuscript as a line of its own (a chapter or book title)
-    is a running head. Without a form feed, a page number alone between a sentence cut off and its
-    lower-case continuation is a folio too. Anything else stays text: a sentence cut by the page break is
+    is a running head. Without a form feed, a page number or such a head alone between a sentence cut off and
+    its lower-case continuation is furniture too. Anything else stays text: a sentence cut by the page break is
     joined by the structuring stage, which reports the join.
     """
     pieces = [(number, position, piece) for number, raw in enumerate(lines, 1)
@@ -175,8 +175,8 @@ def drop_page_furniture(lines: list[str]) -> tuple[list[str], list[Dropped]]:
             furniture[index] = "folio"
         elif _short_unpunctuated(text) and (at_edges[keys[index]] >= 2 or keys[index] in elsewhere):
             furniture[index] = "running-head"
-    for index in _lone_folios(pieces):
-        furniture.setdefault(index, "folio")
+    for index, reason in _furniture_in_cuts(pieces, keys).items():
+        furniture.setdefault(index, reason)
     if not furniture:
         return lines, []
     dropped = [Dropped(pieces[index][2].strip(), Where(line=pieces[index][0]), reason)
@@ -203,19 +203,41 @@ def _short_unpunctuated(text: str) -> bool:
     return 0 < len(text.split()) <= 12 and not ends_with_punctuation(text)
 
 
-def _lone_folios(pieces: list[tuple[int, int, str]]) -> list[int]:
-    """A page number on a line of its own, blank lines around it, between a cut sentence and its lower-case
-    continuation: the page break left its folio in the text."""
+def _furniture_in_cuts(pieces: list[tuple[int, int, str]], keys: list[str]) -> dict[int, str]:
+    """Without a form feed: one or two lines standing alone (blank lines around) between a sentence cut off and
+    its lower-case continuation, each a page number (a folio) or a short line whose text stands elsewhere in
+    the manuscript (a running head: the book's or the chapter's title), are what the page break left there."""
     filled = [index for index, (_, _, piece) in enumerate(pieces) if piece.strip()]
-    found = []
-    for before, index, after in zip(filled, filled[1:], filled[2:]):
-        text = pieces[index][2].strip()
-        if not folio_number(text) or not text[0].isdigit() or index - before < 2 or after - index < 2:
+    counts: dict[str, int] = {}
+    for index in filled:
+        counts[keys[index]] = counts.get(keys[index], 0) + 1
+    found: dict[int, str] = {}
+    for position, before in enumerate(filled):
+        previous = pieces[before][2].strip()
+        if ends_with_punctuation(previous):
             continue
-        previous, following = pieces[before][2].strip(), pieces[after][2].strip()
-        if not ends_with_punctuation(previous) and following[:1].islower():
-            found.append(index)
+        for width in (1, 2):
+            if position + width + 1 >= len(filled):
+                break
+            between = filled[position + 1:position + width + 1]
+            after = filled[position + width + 1]
+            if not pieces[after][2].strip()[:1].islower():
+                continue
+            chain = [before, *between, after]
+            if any(second - first < 2 for first, second in zip(chain, chain[1:])):
+                continue  # each stands alone, blank lines around it
+            kinds = [_cut_furniture(pieces[index][2].strip(), counts[keys[index]]) for index in between]
+            if all(kinds):
+                found.update(zip(between, kinds))
+                break
     return found
+
+
+def _cut_furniture(text: str, occurrences: int) -> str:
+    folio = folio_number(text)
+    if folio and text[:1].isdigit():
+        return "folio"
+    return "running-head" if occurrences >= 2 and _short_unpunctuated(text) else ""
 
 
 def _line_groups(lines: list[str]) -> list[tuple[Gap, list[tuple[int, str]]]]:
