@@ -450,7 +450,8 @@ Introduction
 
 Coastal cities are growing quickly.¹ Their exposure to storms is rising (Smith et al. 2019).² Planners disagree \
 about what to do, and Lopez & Chen (2020) describe three strategies.³ Some argue for retreat (see Hallegatte 2016).⁴ \
-Others favour walls (UNCTAD, 2020: 14). The 2015 Paris Agreement (Article 7) sets goals for adaptation.⁵
+Others favour walls (UNCTAD, 2020: 14). The Paris Agreement (2015) and the \
+Sendai Framework (2015) set goals for adaptation (Article 7).⁵
 
 Cities also borrow on bond markets.⁶ The floods of 2011 (the worst in fifty years) made that harder.⁷
 
@@ -469,7 +470,8 @@ exposure-in-cities.
 
 def test_chicago_notes_and_other_citation_shapes(tmp_path):
     """Full notes that name the author first, short forms with a shortened title or "op. cit.", author-date
-    citations with "et al.", "&", "see" and a page after a colon, and a URL cut inside its path at a line end."""
+    citations with "et al.", "&", "see" and a page after a colon (but not a treaty named with its year), and a
+    URL cut inside its path at a line end."""
     lines = CHICAGO.split("\n")
 
     def line(prefix: str) -> int:

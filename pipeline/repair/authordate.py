@@ -30,6 +30,9 @@ _PARENTHETICAL = re.compile(rf"\((?:(?:see(?: also)?|e\.g\.,?|cf\.|i\.e\.,?)\s+)
 # "Susan Strange (1988)", "George, et al. (2025)", "Brain & Company (2025)", "The OECD (2022)"
 _NARRATIVE = re.compile(rf"(?P<source>(?:[A-Z][\w'’.-]*|&|et al\.?|,)(?:[ ,]+(?:[A-Z][\w'’.-]*|&|et al\.?))*)"
                         rf"\s\((?P<year>{_YEAR}){_PAGE}?\)")
+# "the Paris Agreement (2015)", "the Fukuda Doctrine (1977)": a document or event named with its year, no citation
+_NAMED_WITH_YEAR = {"Agreement", "Accord", "Act", "Charter", "Convention", "Declaration", "Doctrine", "Initiative",
+                    "Plan", "Protocol", "Strategy", "Summit", "Treaty", "Vision", "Framework", "Law", "Crisis", "War"}
 _NOT_SOURCES = {"In", "By", "Since", "From", "During", "Until", "Before", "After", "The", "As", "Like"}
 
 
@@ -72,7 +75,7 @@ def _trim_narrative(match: re.Match) -> tuple[int, str | None]:
     words = match.group("source").split(" ")
     while words and (words[0] in _NOT_SOURCES or not words[0][:1].isupper()):
         words = words[1:]
-    if not words or not any(word[:1].isupper() for word in words):
+    if not words or not any(word[:1].isupper() for word in words) or words[-1] in _NAMED_WITH_YEAR:
         return match.start(), None
     source = " ".join(words)
     start = match.start("source") + len(match.group("source")) - len(source)
