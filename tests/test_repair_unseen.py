@@ -515,3 +515,63 @@ def test_furniture_left_in_a_cut_without_a_form_feed(tmp_path):
     assert [text_of(t) for t in chapter(book, 2).xpath("db:section/db:title", namespaces=NS)] == \
         ["Introduction", "Debt and Dependence"]
     assert "loans from regional banks" in text_of(chapter(book, 2))
+
+
+ENDNOTES = """A Third Test Book
+
+Edited by
+
+Ana Ruiz
+
+Published by:
+
+Small Press
+
+Chapter 1
+
+Trade Corridors
+
+Ana Ruiz
+
+Introduction
+
+Trade corridors link inland producers to the sea.¹ Their value depends on the
+the quality of roads and ports.² Governments invest in them for this reason.³ Investors have been been cautious.⁴
+
+The corridors also carry migrants.⁵ Their numbers rose after 2015.⁶
+
+Endnotes
+
+1. Park, Ji-won. "Corridors of Trade". Seoul: Han Press. 2016.
+2. Okoro, Emeka. "Roads and Ports". Lagos: Delta Books. 2019.
+3. Park, Ji-won. "Corridors of Trade". Seoul: Han Press. 2016.
+
+4 Mensah, Kofi. "Investment Risk". Accra: Volta. 2020.
+
+5 Okoro, "Roads and Ports", 33.
+
+6 Ibid.
+
+7 Haddad, Rana. "Never Cited Here". Beirut: Cedar. 2021.
+"""
+
+
+def test_doubled_words_at_their_own_lines_and_a_numbered_list_that_changes_style(tmp_path):
+    """A word doubled across a line break names both lines; one doubled on the paragraph's second line names
+    that line, not the paragraph's first. A "1." list that goes on as bare numbers, an uncited last note."""
+    lines = ENDNOTES.split("\n")
+
+    def line(prefix: str) -> int:
+        return next(number for number, text in enumerate(lines, 1) if text.startswith(prefix))
+
+    path = tmp_path / "endnotes.txt"
+    path.write_text(ENDNOTES, encoding="utf-8")
+    result = extract_book(load_config(ROOT), manuscript=path, output=tmp_path / "book.xml")
+    doubled = [(f.before, f.lines) for f in result.findings if f.type == "duplicated-words"]
+    assert doubled == [("the the", [line("Trade corridors"), line("the quality")]),
+                       ("been been", [line("the quality")])]
+    assert [(f.line, f.lines) for f in result.findings if f.type == "list-style-change"] == \
+        [(line("4 Mensah"), [line("1. Park"), line("4 Mensah")])]
+    assert [f.line for f in result.findings if f.type == "note-without-marker"] == [line("7 Haddad")]
+    assert sorted(f.line for f in result.findings if f.type == "repeated-citation") == [line("3. Park"), line("5 Okoro")]
+    assert [f.line for f in result.findings if f.type == "ibid"] == [line("6 Ibid.")]
