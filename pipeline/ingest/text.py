@@ -10,6 +10,7 @@ structuring stage.
 from __future__ import annotations
 
 import codecs
+from itertools import islice
 import re
 import unicodedata
 from pathlib import Path
@@ -193,9 +194,10 @@ def _page_edges(pieces: list[tuple[int, int, str]]) -> set[int]:
     breaks = [index for index, (_, position, _) in enumerate(pieces) if position]
     edges: set[int] = set()
     for start in breaks:
-        after = [i for i in range(start, len(pieces)) if pieces[i][2].strip()][:_EDGE_LINES]
-        before = [i for i in range(start - 1, -1, -1) if pieces[i][2].strip()][:_EDGE_LINES]
-        edges.update(after + before)
+        after = islice((i for i in range(start, len(pieces)) if pieces[i][2].strip()), _EDGE_LINES)
+        before = islice((i for i in range(start - 1, -1, -1) if pieces[i][2].strip()), _EDGE_LINES)
+        edges.update(after)  # lazily: a page's edge is found without reading the rest of the book
+        edges.update(before)
     return edges
 
 
