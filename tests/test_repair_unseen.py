@@ -72,7 +72,9 @@ References
 
 https://www.water-policy.org/chan-dams-and-fish.pdf
 - 6 Smith, Trade on the River, p. 4.
-- 7 Perera, Asha. "Fishers' Voices". Colombo: Lanka Press. 2018.
+- 7 Perera, Asha. "Fishers' Voices". Colombo: Lanka Press. 2018. https://www.lanka-press.lk/books/
+
+fishers-voices.html
 - 8 Okafor, Mary. "An Unused Note". Harbour Press. 2020.
 
 Chapter 2
@@ -191,6 +193,7 @@ PLANTED = {
     "split-url": [  # in notes: on its own line, after a blank line; in running text: cut inside the URL by a page break
         ("ch1", [at("- 1 Smith, John"), at("<https://www.river-journal")]),
         ("ch1", [at("- 5 Chan, Dara"), at("https://www.water-policy")]),
+        ("ch1", [at("- 7 Perera"), at("fishers-voices.html")]),  # cut inside its path, then a page break
         ("ch4", [at("The next decade"), at("seasonal-outlook.html")]),
     ],
     "page-break-join": [  # a URL on the next line of running text; blank line; folio and running head; lone folio
@@ -286,6 +289,7 @@ def test_the_book_is_repaired_where_reported_and_kept_elsewhere(unseen):
     links = book.xpath("//db:link/@xlink:href", namespaces={**NS, "xlink": "http://www.w3.org/1999/xlink"})
     assert "https://www.mekong-flows.org/data/annual-report.html" in links
     assert "https://www.water-policy.org/chan-dams-and-fish.pdf" in links
+    assert "https://www.lanka-press.lk/books/fishers-voices.html" in links
     assert "https://www.mekong-flows.org/data/" in links  # the running-text cut is only proposed
     assert "the the rise" in text_of(chapter(book, 1)) and "goverment" in text_of(chapter(book, 1))  # never applied
     assert len(chapter(book, 2).xpath(".//db:footnote", namespaces=NS)) == 8  # no note invented for a citation

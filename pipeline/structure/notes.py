@@ -131,11 +131,11 @@ _URL_REST = re.compile(r"^[\w%~][\w\-./%?=&#~]*[\w/]\.?$")
 
 
 def _url_cut(entry: NoteEntry, block: Block) -> bool:
-    """A URL cut at the line end inside its path (``…/storm-`` then ``exposure-in-cities.``): the next line, one
-    URL-like word, is the URL's rest, and joins it with no space."""
+    """A URL cut at the line end inside its path (``…/storm-`` then ``exposure-in-cities.``), on the next line or
+    after a page break: the continuation, one URL-like word, is the URL's rest, and joins it with no space."""
     above = "".join(span.text for span in entry.spans).rstrip()
     text = block.text.strip()
-    return block.gap is Gap.LINE and bool(_URL_AT_END.search(above)) and bool(_URL_REST.match(text))
+    return bool(_URL_AT_END.search(above)) and bool(_URL_REST.match(text))
 
 
 def _extend_link(spans: list[Span], block: Block) -> list[Span]:
@@ -164,7 +164,8 @@ def report_continuation(entry: NoteEntry, block: Block, findings: Findings, scop
         findings.repaired("split-url", f"{name}: its URL, {place}, joined to the entry", where=where,
                           chapter=scope, before=text[:160], source_lines=lines)
     elif url_cut:
-        findings.repaired("split-url", f"{name}: its URL, cut at the line end, joined to its rest on the next line",
+        place = "after a blank line (a page break)" if after_break else "on the next line"
+        findings.repaired("split-url", f"{name}: its URL, cut inside its path, joined to its rest {place}",
                           where=where, chapter=scope, before=text[:160], source_lines=lines)
     else:
         place = "after a blank line (a page break)" if after_break else "on the next line"
