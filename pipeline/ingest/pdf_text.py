@@ -780,7 +780,7 @@ def folio_number(text: str) -> tuple[str, int] | None:
     return "roman", total
 
 
-def _head_key(text: str) -> str:
+def running_head_key(text: str) -> str:
     """A running head's text without the folio it may carry, for comparing heads across pages."""
     return " ".join(_FOLIO_AT_ENDS.sub(" ", text.strip()).lower().split())
 
@@ -810,7 +810,7 @@ def drop_furniture(pages: list[list[Line]]) -> tuple[list[list[Line]], list[Drop
     heads: Counter[str] = Counter()
     steps: Counter[tuple[str, int]] = Counter()
     for number, (lines, candidates) in enumerate(zip(pages, edges), 1):
-        for key in {_head_key(line.text) for line in candidates if in_band(line) and _set_apart(line, lines)}:
+        for key in {running_head_key(line.text) for line in candidates if in_band(line) and _set_apart(line, lines)}:
             if key:
                 heads[key] += 1
         for line in candidates:
@@ -823,7 +823,7 @@ def drop_furniture(pages: list[list[Line]]) -> tuple[list[list[Line]], list[Drop
 
     # the look of the heads that recur (height, size, font), to know a one-page chapter's head too
     styles = {_head_style(line) for lines, candidates in zip(pages, edges) for line in candidates
-              if in_band(line) and looks_like_head(line, lines) and heads[_head_key(line.text)] >= 2}
+              if in_band(line) and looks_like_head(line, lines) and heads[running_head_key(line.text)] >= 2}
 
     def reason(line: Line, number: int, lines: list[Line]) -> str | None:
         if not in_band(line):
@@ -832,7 +832,7 @@ def drop_furniture(pages: list[list[Line]]) -> tuple[list[list[Line]], list[Drop
         if folio:
             step = steps[(folio[0], folio[1] - number)]
             return "folio" if step >= 2 or sum(steps.values()) < 3 else None
-        if looks_like_head(line, lines) and (heads[_head_key(line.text)] >= 2 or _head_style(line) in styles):
+        if looks_like_head(line, lines) and (heads[running_head_key(line.text)] >= 2 or _head_style(line) in styles):
             return "running-head"
         return None
 

@@ -20,11 +20,19 @@ from .locate import line_at, scope_of
 from .text import TextNode, replace_once, text_nodes
 
 _YEAR = r"(?:19|20)\d\d[a-z]?"
-# "(JICA Annual Report 2023)", "(MOFA 2015 Policy Speech)", "(OECD, 2023)": a capitalised source and a year
-_PARENTHETICAL = re.compile(rf"\((?P<source>[A-Z][^()\d]{{1,60}}?),?\s(?P<year>{_YEAR})(?P<rest>[^()\d]{{0,40}})\)")
+# a page after the year: "(Smith and Jones 2019, 12)", "(Baker 1999: 30-31)", "Baker (1999, p. 30)"
+_PAGE = r"(?:[,:]\s*(?:pp?\.\s*)?\d{1,4}(?:\s*[–-]\s*\d{1,4})?)"
+# "(JICA Annual Report 2023)", "(MOFA 2015 Policy Speech)", "(OECD, 2023)": a capitalised source and a year;
+# several, separated by semicolons: "(Smith 2019; Jones 2020, 4)"; after "see", "e.g.", "cf."
+_ONE_SOURCE = rf"[A-Z][^()\d;]{{1,60}}?,?\s{_YEAR}{_PAGE}?"
+_PARENTHETICAL = re.compile(rf"\((?:(?:see(?: also)?|e\.g\.,?|cf\.|i\.e\.,?)\s+)?(?P<source>[A-Z][^()\d]{{1,60}}?),?\s(?P<year>{_YEAR}){_PAGE}?"
+                            rf"(?:;\s*{_ONE_SOURCE})*(?P<rest>[^()\d]{{0,40}})\)")
 # "Susan Strange (1988)", "George, et al. (2025)", "Brain & Company (2025)", "The OECD (2022)"
 _NARRATIVE = re.compile(rf"(?P<source>(?:[A-Z][\w'’.-]*|&|et al\.?|,)(?:[ ,]+(?:[A-Z][\w'’.-]*|&|et al\.?))*)"
-                        rf"\s\((?P<year>{_YEAR})\)")
+                        rf"\s\((?P<year>{_YEAR}){_PAGE}?\)")
+# "the Paris Agreement (2015)", "the Fukuda Doctrine (1977)": a document or event named with its year, no citation
+_NAMED_WITH_YEAR = {"Agreement", "Accord", "Act", "Charter", "Convention", "Declaration", "Doctrine", "Initiative",
+                    "Plan", "Protocol", "Strategy", "Summit", "Treaty", "Vision", "Framework", "Law", "Crisis", "War"}
 _NOT_SOURCES = {"In", "By", "Since", "From", "During", "Until", "Before", "After", "The", "As", "Like"}
 
 
@@ -67,11 +75,11 @@ def _trim_narrative(match: re.Match) -> tuple[int, str | None]:
     words = match.group("source").split(" ")
     while words and (words[0] in _NOT_SOURCES or not words[0][:1].isupper()):
         words = words[1:]
-    if not words or not any(word[:1].isupper() for word in words):
+    if not words or not any(word[:1].isupper() for word in words) or words[-1] in _NAMED_WITH_YEAR:
         return match.start(), None
     source = " ".join(words)
     start = match.start("source") + len(match.group("source")) - len(source)
-    return start, f"{source} ({match.group('year')})"
+    return start, f"{source} {match.group(0)[match.end('source') - match.start():].lstrip()}"
 
 
 def _marker_after(node: TextNode, end: int) -> str | None:

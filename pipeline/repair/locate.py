@@ -19,11 +19,14 @@ _XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 
 
 def where_of(element: etree._Element) -> Where:
-    """The manuscript position the element came from (line, or page for a PDF), from its ``src`` mark."""
+    """The manuscript position the element came from (line; page for a PDF; paragraph for a DOCX), from its
+    ``src`` mark."""
     origin = source_of(element)
     if "line" in origin:
         return Where(line=int(origin["line"]))
-    return Where(page=int(origin["page"])) if "page" in origin else Where()
+    if "page" in origin:
+        return Where(page=int(origin["page"]))
+    return Where(paragraph=int(origin["paragraph"])) if "paragraph" in origin else Where()  # a DOCX has no lines
 
 
 def scope_of(element: etree._Element) -> str | None:

@@ -29,6 +29,7 @@ def record(finding: Finding) -> dict:
         "line": finding.where.line if finding.where else None,
         "lines": finding.lines,
         "page": finding.where.page if finding.where else None,
+        "paragraph": finding.where.paragraph if finding.where else None,  # a DOCX has body paragraphs, not lines
         "action": finding.action, "before": finding.before, "after": finding.after, "message": finding.message,
     }
     if finding.data.get("part"):
@@ -226,4 +227,4 @@ def _word_lines(words: dict | None) -> list[str]:
 def _where(finding: Finding) -> str:
     if finding.where is None:
         return ""
-    return finding.where.describe() if (finding.where.line or finding.where.page) else ""
+    return finding.where.describe() if (finding.where.line or finding.where.page or finding.where.paragraph) else ""

@@ -14,11 +14,11 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 
-from ..docbook import NS, XLINK_NS, el
+from ..docbook import NS, XLINK_NS, el, text_of
 from ..findings import FLAGGED, Findings
 from ..ingest.inline import trim_url
 from ..ingest.model import Where
-from .locate import scope_of, where_of
+from .locate import line_at, scope_of, where_of
 from .text import text_nodes, wrap_text
 
 HREF = f"{{{XLINK_NS}}}href"
@@ -173,16 +173,32 @@ def _split_bare_urls(root: etree._Element, findings: Findings) -> None:
         tail = link.tail or ""
         text = link.text or ""
         match = re.match(r" (?P<rest>[a-z0-9][\w\-./%?=&#~]*[\w/])", tail)
-        if not match or not text.endswith(tuple("/-_=?&")) or not re.search(r"[/.]", match.group("rest")):
+        if not match or not text.endswith(tuple("/-_=?&")) or not re.search(r"[/.\-_]", match.group("rest")):
             continue
         where, scope = _where(link)
         joined = text + match.group("rest")
+        lines = _lines_of_cut(link, f"{text} {match.group('rest')}", len(text) + 1, findings)
         chosen = findings.propose("split-url", "a URL may continue after a line break; join it?", certain=False,
-                                  before=f"{text} {match.group('rest')}", after=joined, where=where, chapter=scope)
+                                  before=f"{text} {match.group('rest')}", after=joined,
+                                  where=Where(line=lines[0]) if lines else where, chapter=scope, source_lines=lines)
         if chosen is not None:
             link.set(HREF, quote(chosen, safe=_URI_SAFE))
             link.text = chosen
             link.tail = tail[match.end():]
+
+
+def _lines_of_cut(link: etree._Element, cut: str, rest_at: int, findings: Findings) -> list[int]:
+    """The source lines of a URL cut at a line end: the line its start is on and the line its rest is on (a
+    paragraph re-joined across lines knows only its first and last line; the join findings tell the rest)."""
+    container = next((ancestor for ancestor in link.iterancestors()
+                      if etree.QName(ancestor).localname in ("para", "bibliomixed", "title")), None)
+    if container is None:
+        return []
+    position = text_of(container).find(cut)
+    if position < 0:
+        return []
+    lines = {line_at(container, position, findings).line, line_at(container, position + rest_at, findings).line}
+    return sorted(line for line in lines if line is not None)
 
 
 def _mend_unlinked(root: etree._Element, findings: Findings) -> None:

@@ -303,12 +303,28 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
     check_numbering(entries, findings, scope)
     unused = linker.unused()
     for entry in unused:
-        findings.flagged("note-without-marker", f"note {entry.number} is never cited in the text",
-                         where=entry.where, chapter=scope, before=str(entry.number))
+        if not _second_of_its_number(entry, linker, findings):
+            findings.flagged("note-without-marker", f"note {entry.number} is never cited in the text",
+                             where=entry.where, chapter=scope, before=str(entry.number))
     if unused:
         chapter.append(build_bibliography(unused, notes_title.text.strip() if notes_title is not None else "Notes",
                                           scope, role="uncited-notes"))
     return chapter, builder.outline
+
+
+def _second_of_its_number(entry: NoteEntry, linker: NoteLinker, findings: Findings) -> bool:
+    """A note printed with a number an earlier note has is uncited because its marker went to the first: one
+    defect, so its duplicate-number finding says so rather than a second finding at the same line."""
+    first = linker.by_number.get(entry.number) if entry.number is not None else None
+    if first is None or first is entry:
+        return False
+    duplicate = next((finding for finding in findings.of_type("duplicate-number")
+                      if finding.where == entry.where and finding.chapter == linker.scope), None)
+    if duplicate is None:
+        return False
+    duplicate.message += (f"; marker {entry.number} cites the first, so this one is cited by no marker "
+                          "and is kept with the chapter's uncited notes")
+    return True
 
 
 def _extend(chapter: etree._Element, elements: list[etree._Element]) -> None:

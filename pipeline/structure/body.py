@@ -175,10 +175,15 @@ class BodyBuilder:
         """The spans of block ``i`` and the blocks that carry it on across line or page breaks."""
         spans, where = list(blocks[i].spans), blocks[i].where
         j = i + 1
-        while j < len(blocks) and blocks[j].kind is not Kind.ITEM and self._continues(spans, blocks[j], blocks, j):
+        while j < len(blocks) and blocks[j].kind is not Kind.ITEM:
+            certain = self._continues(spans, blocks[j], blocks, j)
+            if not certain and not self._cut_by_author(spans, blocks[j]):
+                break
             joined = join_spans(spans, blocks[j].spans)
             cut = f"{_excerpt(spans, True)} ¶ {_excerpt(blocks[j].spans, False)}"
-            if self.findings.propose("page-break-join", f"{what} re-joined across a break", certain=True,
+            message = f"{what} re-joined across a break" if certain else \
+                f"{what} ends mid-sentence and the next goes on in lower case; join them?"
+            if self.findings.propose("page-break-join", message, certain=certain,
                                      before=cut, after=cut.replace(" ¶ ", " "),
                                      where=where.through(blocks[j].where), chapter=self.scope,
                                      source_lines=_joined_lines(blocks[j - 1].where, blocks[j].where)) is None:
@@ -187,6 +192,13 @@ class BodyBuilder:
             where = where.through(blocks[j].where)
             j += 1
         return spans, where, j
+
+    def _cut_by_author(self, spans: list[Span], block: Block) -> bool:
+        """A Word paragraph that stops mid-sentence, the next one going on in lower case: the author (or a
+        conversion) broke a sentence in two. Its paragraphs are the author's, so the join is only proposed."""
+        text = block.text.strip()
+        return (not self.page_based and block.kind is Kind.TEXT and block.gap is not Gap.LINE
+                and text[:1].islower() and not ends_sentence(spans))
 
     def _continues(self, spans: list[Span], block: Block, blocks: list[Block], j: int) -> bool:
         """Does ``block`` carry on the paragraph made of ``spans``?"""

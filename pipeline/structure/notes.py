@@ -9,7 +9,7 @@ on the next line, a format that switches part-way. A marker (superscript number)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
@@ -74,11 +74,12 @@ def parse_note_entries(blocks: list[Block], findings: Findings, scope: str) -> l
     """Entries of a numbered notes or reference list, continuation lines folded in."""
     entries: list[NoteEntry] = []
     starts: list[tuple[Block, NoteEntry]] = []  # the block that starts each numbered entry
+    blocks = [_row_as_text(block) for block in blocks]
+    unnumbered = not any(_entry_number(block, None) not in (None, (None, 0)) for block in blocks)
     for block in blocks:
-        if block.kind is Kind.ROW:
-            spans = [span for cell in block.cells or [] for span in cell + [Span(" ")]]
-            block = Block(Kind.TEXT, spans, block.where, gap=block.gap)
         started = _entry_number(block, entries[-1].number if entries else None)
+        if started is None and unnumbered and _starts_unnumbered_entry(block, entries):
+            started = (None, 0)  # an author-date list: each work is an entry of its own, and none is a defect
         if started is not None:
             number, cut = started
             entries.append(NoteEntry(number, strip_prefix(block.spans, cut), block.where,
@@ -86,9 +87,11 @@ def parse_note_entries(blocks: list[Block], findings: Findings, scope: str) -> l
             starts.append((block, entries[-1]))
         elif entries:
             last = entries[-1]
-            report_continuation(last, block, findings, scope)
-            joiner = "" if not last.spans or last.spans[-1].text.endswith((" ", "/")) else " "
-            last.spans = last.spans + ([Span(joiner)] if joiner else []) + list(block.spans)
+            url_cut = _url_cut(last, block)
+            report_continuation(last, block, findings, scope, url_cut)
+            joiner = "" if url_cut or not last.spans or last.spans[-1].text.endswith((" ", "/")) else " "
+            last.spans = _extend_link(last.spans, block) if url_cut else \
+                last.spans + ([Span(joiner)] if joiner else []) + list(block.spans)
             last.where = last.where.through(block.where)
         else:  # kept as an unnumbered entry: the editor decides what it is
             findings.flagged("note-without-marker", "text under the notes heading that is not a numbered note",
@@ -98,10 +101,56 @@ def parse_note_entries(blocks: list[Block], findings: Findings, scope: str) -> l
     return entries
 
 
+def _row_as_text(block: Block) -> Block:
+    if block.kind is not Kind.ROW:
+        return block
+    spans = [span for cell in block.cells or [] for span in cell + [Span(" ")]]
+    return Block(Kind.TEXT, spans, block.where, gap=block.gap)
+
+
+_ENTRY_END = re.compile(r"(?:[.?!)\]\"”’]|https?://\S+|\d)\s*$")
+
+
+def _starts_unnumbered_entry(block: Block, entries: list[NoteEntry]) -> bool:
+    """In a list without numbers (an author-date bibliography), a line starts a new work unless it plainly
+    continues the one above: the entry above has not ended, or the line starts in lower case."""
+    text = block.text.strip()
+    if not entries:
+        return True
+    if not text or text[0].islower():
+        return False
+    above = "".join(span.text for span in entries[-1].spans).rstrip()
+    return bool(_ENTRY_END.search(above))
+
+
 _URL_LINE = re.compile(r"^<?https?://\S+>?[.,;]?$")
 
 
-def report_continuation(entry: NoteEntry, block: Block, findings: Findings, scope: str) -> None:
+_URL_AT_END = re.compile(r"https?://\S*[-/_=?&#~]$")
+_URL_REST = re.compile(r"^[\w%~][\w\-./%?=&#~]*[\w/]\.?$")
+
+
+def _url_cut(entry: NoteEntry, block: Block) -> bool:
+    """A URL cut at the line end inside its path (``…/storm-`` then ``exposure-in-cities.``), on the next line or
+    after a page break: the continuation, one URL-like word, is the URL's rest, and joins it with no space."""
+    above = "".join(span.text for span in entry.spans).rstrip()
+    text = block.text.strip()
+    return bool(_URL_AT_END.search(above)) and bool(_URL_REST.match(text))
+
+
+def _extend_link(spans: list[Span], block: Block) -> list[Span]:
+    """The entry's spans with the URL's rest put back into its link (a full stop after it stays text)."""
+    rest = block.text.strip()
+    stop = "." if rest.endswith(".") else ""
+    rest = rest[:-1] if stop else rest
+    last = spans[-1]
+    if not last.href:
+        return spans + list(block.spans)
+    joined = replace(last, text=last.text.rstrip() + rest, href=last.href + rest)
+    return spans[:-1] + [joined] + ([Span(stop)] if stop else [])
+
+
+def report_continuation(entry: NoteEntry, block: Block, findings: Findings, scope: str, url_cut: bool = False) -> None:
     """A line folded into the entry above is a join the editor should see, with both lines: a URL on a
     line of its own, or cut off by a blank line (a page break), is a ``split-url``; other text a join."""
     previous = entry.where.to_line or entry.where.line
@@ -114,6 +163,10 @@ def report_continuation(entry: NoteEntry, block: Block, findings: Findings, scop
         place = "after a blank line (a page break)" if after_break else "on a line of its own"
         findings.repaired("split-url", f"{name}: its URL, {place}, joined to the entry", where=where,
                           chapter=scope, before=text[:160], source_lines=lines)
+    elif url_cut:
+        place = "after a blank line (a page break)" if after_break else "on the next line"
+        findings.repaired("split-url", f"{name}: its URL, cut inside its path, joined to its rest {place}",
+                          where=where, chapter=scope, before=text[:160], source_lines=lines)
     else:
         place = "after a blank line (a page break)" if after_break else "on the next line"
         findings.repaired("page-break-join", f"{name}: its text continued {place}, joined to the entry",
