@@ -26,7 +26,7 @@ from .cache import BuildCache
 from .config import BookConfig, load_config
 from .diagnostics import Diagnostic, Severity, at_least, tally
 from .errors import ConfigError, ExitCode
-from .lock import project_lock
+from .lock import die_with_parent, project_lock
 from .manifest import write_manifest
 from .progress import Reporter, plural
 from .safety import atomic_write, check_writable, time_limit
@@ -174,23 +174,38 @@ def _render_pending(config: BookConfig, reporter: Reporter, pending: dict[str, l
         for language_editions in pending.values():
             rendered += _render_language(config, language_editions, reporter)
         return rendered
-    reporter.step("render", f"{', '.join(pending)} in {workers} parallel processes …")
     rendered = []
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
+    try:
         futures = [pool.submit(_render_language_in_worker, config, language_editions)
-                   for language_editions in pending.values()]
+                   for language_editions in pending.values()]  # a forking pool starts its workers here
+        reporter.step("render", f"{', '.join(pending)} in {workers} parallel processes …")
         for future in as_completed(futures):
             outcome: WorkerOutcome = future.result()
             if not reporter.quiet:
                 for line in outcome.lines:
                     print(line, file=reporter.stream, flush=True)
             if outcome.error is not None:
-                for other in futures:
-                    other.cancel()
                 raise outcome.error
             rendered += outcome.rows
+    except KeyboardInterrupt:  # SIGINT or SIGTERM (errors.Stopped): the workers stop now, mid-edition
+        _stop_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # after an edition's error, the others finish theirs
     return rendered
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers and wait for them to be gone, so a stopped build writes nothing more
+    (an edition being written leaves only its temporary file, which the next run removes).
+    ProcessPoolExecutor has no public way to do this before Python 3.14's ``kill_workers``."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.kill()
+    for process in processes:
+        process.join()
 
 
 def _render_language_in_worker(config: BookConfig, language_editions: list[Edition]) -> WorkerOutcome:

@@ -7,12 +7,14 @@ and exits with a documented code; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import traceback
 from pathlib import Path
+from types import FrameType
 
 from . import __version__
-from .errors import EXIT_CODE_HELP, ExitCode, PipelineError, from_os_error
+from .errors import EXIT_CODE_HELP, ExitCode, PipelineError, Stopped, from_os_error
 from .progress import Reporter
 
 EPILOG = f"""exit status:
@@ -519,12 +521,36 @@ def missing_dependency_line(module: str) -> str:
             ". .venv/bin/activate first (scripts/setup creates .venv)")
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _raise_stopped(number: int, frame: FrameType | None) -> None:
+    ignore_stop_signals()  # once: a second Ctrl-C must not cut short the clean-up the first one started
+    raise Stopped(number)
+
+
+def stop_on_signals() -> None:
+    """SIGTERM and SIGINT stop the run by raising ``Stopped`` in the main thread: ``finally`` blocks run,
+    render workers are stopped, atomic writes drop their temporary files, and the command line prints
+    one line and exits 130 (SIGINT) or 143 (SIGTERM)."""
+    for number in STOP_SIGNALS:
+        signal.signal(number, _raise_stopped)
+
+
+def ignore_stop_signals() -> None:
+    """From here on SIGTERM and SIGINT change nothing (the run is over, or is already stopping)."""
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
+    previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+    stop_on_signals()  # SIGTERM and SIGINT: stop the workers, say what was kept, exit 143 or 130
     try:
         return int(args.run(args))
     except PipelineError as error:
@@ -537,9 +563,13 @@ def main(argv: list[str] | None = None) -> int:
             raise  # press's own module missing: a bug or a broken checkout, show the traceback
         print(missing_dependency_line(error.name or "?"), file=sys.stderr)
         return int(ExitCode.ENVIRONMENT)
-    except KeyboardInterrupt:
-        print("error: interrupted; files being written were left as they were", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:
+        ignore_stop_signals()
+        stopped = interrupt if isinstance(interrupt, Stopped) else Stopped(signal.SIGINT)
+        if args.debug:
+            traceback.print_exc()
+        print(stopped.one_line(), file=sys.stderr)
+        return int(stopped.exit_code)
     except MemoryError:
         print("error: limit: ran out of memory; the input is too large for this machine", file=sys.stderr)
         return int(ExitCode.LIMIT)
@@ -549,6 +579,12 @@ def main(argv: list[str] | None = None) -> int:
         problem = from_os_error(error, action="read or write")
         print(problem.one_line(), file=sys.stderr)
         return int(problem.exit_code)
+    finally:
+        if argv is None:  # the program itself: its work is over, so a late signal has nothing left to stop
+            ignore_stop_signals()
+        else:  # called in-process: the caller gets its own handlers back
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ Anything that is not a PipelineError is a bug and shows a traceback.
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -28,10 +29,13 @@ class ExitCode(IntEnum):
     BUSY = 10  # another build holds the project lock
     STRICT = 11  # --strict and the build produced warnings
     OUTPUT = 12  # an output cannot be written: disk full, read-only file or folder, a folder in a file's place
+    # stopped by a signal: the shell's own 128 + signal number, so scripts see the same either way
+    INTERRUPTED = 130  # SIGINT (Ctrl-C): workers stopped, finished files kept, none half-written
+    TERMINATED = 143  # SIGTERM: the same
 
 
 EXIT_CODE_HELP = "\n".join(
-    f"  {code.value:>2}  {code.name.lower()}" for code in ExitCode
+    f"  {code.value:>3}  {code.name.lower()}" for code in ExitCode
 )
 
 
@@ -163,3 +167,30 @@ def from_os_error(error: OSError, path: Path | str | None = None, *, action: str
     }
     message, hint = reasons.get(error.errno or 0, (error.strerror or str(error), "check the file and its folder"))
     return OutputError(f"cannot {action}: {message}", where, hint=f"{hint}; existing files were left as they were")
+
+
+class Stopped(KeyboardInterrupt):
+    """A signal (SIGINT or SIGTERM) stopped the run. A KeyboardInterrupt rather than a PipelineError:
+    nothing is wrong with the input, no ``except Exception`` may swallow it, and every ``finally`` (a
+    catalog saved, a worker stopped, a temporary file removed) still runs on the way out."""
+
+    def __init__(self, signal_number: int = signal.SIGINT) -> None:
+        super().__init__(signal_number)
+        self.signal_number = signal_number
+        self.kept: list[str] | None = None  # the files the run had finished (set by the project lock)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.TERMINATED if self.signal_number == signal.SIGTERM else ExitCode.INTERRUPTED
+
+    def one_line(self) -> str:
+        name = signal.Signals(self.signal_number).name
+        if self.kept is None:
+            kept = "files are written whole or not at all, so none is half-written"
+        elif not self.kept:
+            kept = "it had finished no file, and none is half-written"
+        else:
+            shown = ", ".join(self.kept[:3]) + (f" and {len(self.kept) - 3} more" if len(self.kept) > 3 else "")
+            count = f"{len(self.kept)} file{'s' if len(self.kept) != 1 else ''}"
+            kept = f"kept the {count} it had finished ({shown}), none half-written"
+        return f"error: stopped: {name} stopped the run; {kept} — run it again to finish"
