@@ -139,14 +139,15 @@ class Run:
     def finished_output(self) -> bool:
         return bool(self.lines) and self.lines[-1] == "" and not self._reader.is_alive()
 
-    def wait_for_line(self, pattern: str, deadline_s: float = 600) -> bool:
-        """Wait until a progress line matches ``pattern``; False if the run ended without printing one."""
-        seen = 0
+    def wait_for_line(self, pattern: str, deadline_s: float = 600, count: int = 1) -> bool:
+        """Wait until ``count`` progress lines match ``pattern``; False if the run ended before."""
+        seen = matched = 0
         end = time.monotonic() + deadline_s
         with self._new_line:
             while time.monotonic() < end:
                 for line in self.lines[seen:]:
-                    if re.search(pattern, line):
+                    matched += bool(re.search(pattern, line))
+                    if matched >= count:
                         return True
                 seen = len(self.lines)
                 if not self._reader.is_alive():
