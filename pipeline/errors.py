@@ -26,7 +26,7 @@ class ExitCode(IntEnum):
     ENVIRONMENT = 7  # a tool, package, schema or font the stage needs is missing
     CATALOG = 8  # a translation catalog is damaged
     RENDER = 9  # an edition could not be rendered
-    BUSY = 10  # another build holds the project lock
+    BUSY = 10  # another run (build, translation, review import) holds the project lock
     STRICT = 11  # --strict and the build produced warnings
     OUTPUT = 12  # an output cannot be written: disk full, read-only file or folder, a folder in a file's place
     # stopped by a signal: the shell's own 128 + signal number, so scripts see the same either way

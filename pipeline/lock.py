@@ -215,10 +215,11 @@ _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 def die_with_parent(parent: int) -> None:
     """Make this (forked worker) process end when ``parent`` ends, however it ends (SIGKILL, the OOM
     killer): on Linux the kernel sends SIGKILL (``PR_SET_PDEATHSIG``); elsewhere a daemon thread checks
-    the parent every 0.2 s. Signals are left to the parent: SIGINT is ignored (a Ctrl-C reaches the
-    whole process group; the parent stops its workers) and SIGTERM ends the worker at once."""
+    the parent every 0.2 s. SIGINT and SIGTERM are the parent's to handle (a Ctrl-C reaches the whole
+    process group, a service manager may signal every process): the worker ignores them, and the
+    parent, stopping, kills its workers first."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     armed = False
     if sys.platform.startswith("linux"):
         try:

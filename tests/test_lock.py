@@ -144,7 +144,8 @@ def test_a_refused_run_names_the_command_holding_the_lock(tmp_path, built_projec
 
 
 @pytest.mark.parametrize(("number", "code", "to_group"), [
-    (signal.SIGTERM, 143, False),  # ``kill PID``, a service manager: ExitCode.TERMINATED
+    (signal.SIGTERM, 143, False),  # ``kill PID``: ExitCode.TERMINATED
+    (signal.SIGTERM, 143, True),  # a service manager stopping every process of the run
     (signal.SIGINT, 130, True),  # Ctrl-C, which a terminal sends to the whole process group: ExitCode.INTERRUPTED
 ])
 def test_a_signal_stops_the_build_and_its_workers_and_says_what_was_kept(tmp_path, built_project, number, code,
