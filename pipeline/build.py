@@ -14,6 +14,7 @@ import io
 import json
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -160,21 +161,26 @@ def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporte
         else:
             pending.setdefault(edition.lang, []).append(edition)
     by_name = {edition.name: edition for edition in chosen}
-    for row in _render_pending(config, reporter, pending):
+
+    def finished(row: EditionRow) -> None:
+        """Recorded as soon as it is rendered, so a build stopped or killed later reuses it next time."""
         edition = by_name[f"{row.format}-{row.lang}"]
         rows[edition.name] = row
         cache.store(edition.name, stage_key(edition, config), edition.outputs(config), row.to_cache())
+
+    _render_pending(config, reporter, pending, finished)
     return [rows[edition.name] for edition in chosen if edition.name in rows]
 
 
-def _render_pending(config: BookConfig, reporter: Reporter, pending: dict[str, list[Edition]]) -> list[EditionRow]:
+def _render_pending(config: BookConfig, reporter: Reporter, pending: dict[str, list[Edition]],
+                    finished: Callable[[EditionRow], None]) -> None:
+    """Render the pending editions, each language in its own worker when there are several (in this
+    process otherwise), passing each row to ``finished`` as its language (its edition, in this process) is done."""
     workers = min(len(pending), os.cpu_count() or 1)
     if workers <= 1:
-        rendered = []
         for language_editions in pending.values():
-            rendered += _render_language(config, language_editions, reporter)
-        return rendered
-    rendered = []
+            _render_language(config, language_editions, reporter, finished)
+        return
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=die_with_parent, initargs=(os.getpid(),))
     try:
@@ -186,15 +192,15 @@ def _render_pending(config: BookConfig, reporter: Reporter, pending: dict[str, l
             if not reporter.quiet:
                 for line in outcome.lines:
                     print(line, file=reporter.stream, flush=True)
+            for row in outcome.rows:  # a language whose worker failed may have finished some editions
+                finished(row)
             if outcome.error is not None:
                 raise outcome.error
-            rendered += outcome.rows
     except KeyboardInterrupt:  # SIGINT or SIGTERM (errors.Stopped): the workers stop now, mid-edition
         _stop_workers(pool)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # after an edition's error, the others finish theirs
-    return rendered
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
@@ -210,14 +216,16 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
 
 def _render_language_in_worker(config: BookConfig, language_editions: list[Edition]) -> WorkerOutcome:
     stream = io.StringIO()
+    done: list[EditionRow] = []
     try:
-        rows = _render_language(config, language_editions, Reporter(stream))
+        _render_language(config, language_editions, Reporter(stream), done.append)
     except errors.PipelineError as error:
-        return WorkerOutcome([], stream.getvalue().splitlines(), error)
-    return WorkerOutcome(rows, stream.getvalue().splitlines())
+        return WorkerOutcome(done, stream.getvalue().splitlines(), error)
+    return WorkerOutcome(done, stream.getvalue().splitlines())
 
 
-def _render_language(config: BookConfig, language_editions: list[Edition], reporter: Reporter) -> list[EditionRow]:
+def _render_language(config: BookConfig, language_editions: list[Edition], reporter: Reporter,
+                     finished: Callable[[EditionRow], None] | None = None) -> list[EditionRow]:
     state = RenderState()
     rows = []
     for edition in language_editions:
@@ -225,6 +233,8 @@ def _render_language(config: BookConfig, language_editions: list[Edition], repor
         with time_limit(config.limits.render_timeout_s,
                         f"rendering the {edition.lang} {edition.format.upper()} edition", output):
             rows.append(edition.run(config, reporter, state))
+        if finished is not None:
+            finished(rows[-1])
     return rows
 
 
