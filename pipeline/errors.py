@@ -136,7 +136,7 @@ class RenderError(_CategorisedError):
 
 
 class BusyError(_CategorisedError):
-    """Another build holds the project lock."""
+    """Another run (a build, a translation run, a review import) holds the project lock."""
 
     default_category, code = "busy", ExitCode.BUSY
 
