@@ -16,7 +16,6 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
