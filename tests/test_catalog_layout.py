@@ -271,3 +271,16 @@ def test_a_catalog_a_tool_reordered_is_left_alone(project, order):
     subprocess.run([msgcat, order, "-o", str(path), str(path)], check=True, capture_output=True)
     assert path.read_bytes() != (ROOT / "locales" / "ja" / "ch1.po").read_bytes(), "the tool reordered the file"
     rebuild_changes_nothing(project, snapshot(project))
+
+
+def test_a_catalog_saved_with_crlf_line_endings_keeps_them_when_an_entry_changes(project):
+    """A catalog saved on Windows (CRLF) is read and left alone; when press must rewrite it (here: an entry's
+    own comment was deleted), the lines keep their CRLF endings, so the diff is that entry (it was every line)."""
+    config = load_config(project)
+    path = catalog_path(config, "ja", "ch1")
+    text = path.read_text(encoding="utf-8").replace('msgid "Introduction"\nmsgstr ""', 'msgid "Introduction"\nmsgstr "はじめに"')
+    path.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    rebuild_changes_nothing(project, snapshot(project))
+    path.write_bytes(text.replace("#. chapter 1, source line 163\n", "", 1).replace("\n", "\r\n").encode("utf-8"))
+    prepare_catalogs(config)
+    assert path.read_bytes() == text.replace("\n", "\r\n").encode("utf-8")

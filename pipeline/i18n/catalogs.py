@@ -455,7 +455,14 @@ def write_catalog(path: Path, catalog: Catalog) -> bool:
         existing = read_input_bytes(path, what="catalog")
         if existing == data or _same_entries(existing, catalog, path):
             return False
+        if _crlf(existing):  # saved on Windows: the changed entries change, not every line's ending
+            data = data.replace(b"\n", b"\r\n")
     return atomic_write(path, data)
+
+
+def _crlf(data: bytes) -> bool:
+    """Whether a file's lines end in CRLF (msgfmt and press read either; a rewrite keeps the file's own)."""
+    return data.count(b"\r\n") * 2 > data.count(b"\n")
 
 
 def _same_entries(existing: bytes, catalog: Catalog, path: Path) -> bool:
