@@ -376,11 +376,12 @@ CAT_TOOL_TMX = """<?xml version="1.0" encoding="{encoding}"?>
 """
 
 
-@pytest.mark.parametrize("encoding, bom", [("UTF-16", b"\xff\xfe"), ("UTF-16", b"\xfe\xff"), ("UTF-8", b"\xef\xbb\xbf")])
+@pytest.mark.parametrize("encoding, bom", [("UTF-16", b"\xff\xfe"), ("UTF-16", b"\xfe\xff"), ("UTF-8", b"\xef\xbb\xbf"),
+                                           ("UTF-16LE", b""), ("UTF-16BE", b"")])
 def test_a_cat_tools_tmx_in_utf16_with_its_doctype_is_read(encoding, bom):
     """Trados and other Windows CAT tools write TMX in UTF-16 with a BOM and the plain ``<!DOCTYPE tmx SYSTEM
     "tmx14.dtd">``; the DOCTYPE was only recognised in UTF-8 bytes, so such a file was refused as hostile."""
-    codec = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be", b"\xef\xbb\xbf": "utf-8"}[bom]
+    codec = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be", b"\xef\xbb\xbf": "utf-8"}.get(bom, encoding.lower())
     data = bom + CAT_TOOL_TMX.format(encoding=encoding).encode(codec)
     japanese = read_tmx(data, "trados.tmx", "ja", "en")
     assert {(u.source, u.target, u.origin) for u in japanese} == {

@@ -174,13 +174,15 @@ _XML_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*)["'][^"']*["']
 
 
 def _as_utf8(data: bytes) -> bytes:
-    """A TMX in UTF-16 with its byte-order mark (as Trados and other Windows CAT tools write them) as UTF-8
+    """A TMX in UTF-16 (as Trados and other Windows CAT tools write them, with or without a byte-order mark) as UTF-8
     bytes, its declaration saying so, so the DOCTYPE above is recognised; any other file is left as it is
     (bytes that are not valid UTF-16 are left for the parser to refuse)."""
-    if not data.startswith(_UTF16_BOMS):
+    codec = ("utf-16" if data.startswith(_UTF16_BOMS) else "utf-16-le" if data.startswith(b"<\x00?\x00")
+             else "utf-16-be" if data.startswith(b"\x00<\x00?") else None)  # UTF-16LE/BE declared, no BOM
+    if codec is None:
         return data
     try:
-        text = data.decode("utf-16")
+        text = data.decode(codec)
     except UnicodeDecodeError:
         return data
     return _XML_ENCODING.sub(r'\1"UTF-8"', text, count=1).encode("utf-8")
