@@ -395,3 +395,13 @@ def test_a_utf16_tmx_with_entities_is_still_refused():
     hostile = HOSTILE["external entity"].replace(b'version="1.0"?>', b'version="1.0" encoding="UTF-16"?>', 1)
     with pytest.raises(InputError):
         read_tmx(b"\xff\xfe" + hostile.decode("ascii").encode("utf-16-le"), "in.tmx", "ja", "en")
+
+
+def test_a_missing_tmx_is_one_line_that_does_not_talk_of_the_manuscript(project, tmp_path):
+    """The issue asked that a missing file's hint not mention the manuscript (it did for a model file); a TMX
+    or a review package given on the command line is not the manuscript either."""
+    for command in (("tm", "import"), ("review", "import")):
+        result = run_press(*command, str(tmp_path / "missing.tmx"), cwd=project)
+        assert result.returncode == ExitCode.INPUT, result.stderr
+        assert result.stderr.count("\n") == 1 and "missing.tmx" in result.stderr
+        assert "manuscript" not in result.stderr, result.stderr
