@@ -52,7 +52,8 @@ def read_input_bytes(path: Path, limits: Limits = DEFAULT_LIMITS, *, what: str =
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise InputError(f"{what} not found", path, hint="check the path (or the manuscript named in source/book.toml)")
+        manuscript = " (or the manuscript named in source/book.toml)" if what in ("manuscript", "input file") else ""
+        raise InputError(f"{what} not found", path, hint=f"check the path{manuscript}")
     except PermissionError:
         raise InputError(f"{what} is not readable", path, hint="check the file's permissions")
     if stat.S_ISDIR(info.st_mode):

@@ -216,3 +216,71 @@ def test_review_import_records_the_revision_date_and_the_translator(project, tmp
     assert re.fullmatch(r"20\d\d-\d\d-\d\d \d\d:\d\d\+0000", fields["PO-Revision-Date"])
     untouched = dict(header_fields(catalog_path(config, "ja", "ch1").read_bytes()))
     assert untouched["PO-Revision-Date"] == "YEAR-MO-DA HO:MI+ZONE", "only the catalog the package changed"
+
+
+# --------------------------------------------------------------------------- what translators' tools also write
+
+
+def test_a_catalog_msgmerge_left_an_obsolete_fuzzy_entry_in_is_read_kept_and_rewritten_with_it(project, tmp_path):
+    """``msgmerge`` makes a fuzzy entry whose sentence left the template obsolete and keeps its previous msgid
+    as ``#~| msgid``; Babel cannot read that line, and press refused a valid catalog with exit 8. It is read,
+    the file left as msgmerge wrote it, and when press does rewrite the file the line is still there."""
+    msgmerge = need("msgmerge")
+    path = catalog_path(load_config(project), "ja", "ch1")
+    text = path.read_text(encoding="utf-8")
+    work, template = tmp_path / "work.po", tmp_path / "template.pot"
+    work.write_text(text + '\n#, fuzzy\n#| msgid "Japan and ASEAN were the cornerstones."\nmsgctxt "ch1-s99-p1.1"\n'
+                    'msgid "Japan and ASEAN are the cornerstones."\nmsgstr "日本とASEANは礎である。"\n', encoding="utf-8")
+    template.write_text(text, encoding="utf-8")
+    subprocess.run([msgmerge, "--quiet", "--update", "--backup=none", str(work), str(template)],
+                   check=True, capture_output=True)
+    merged = work.read_text(encoding="utf-8")
+    assert '#~| msgid "Japan and ASEAN were the cornerstones."' in merged, "msgmerge kept the previous msgid"
+    shutil.copy(work, path)
+    rebuild_changes_nothing(project, snapshot(project))
+
+    # press rewrites the file (its own comment of an entry was deleted): the obsolete entry keeps everything
+    path.write_text(merged.replace("#. chapter 1, source line 163\n", "", 1), encoding="utf-8")
+    prepare_catalogs(load_config(project))
+    rewritten = path.read_text(encoding="utf-8")
+    assert "#. chapter 1, source line 163\n" in rewritten
+    assert rewritten == merged, "press's rewrite is msgmerge's file again, the obsolete entry whole"
+
+
+def test_a_catalog_saved_with_a_byte_order_mark_is_read_and_left_alone(project):
+    """Notepad and some Windows editors save 'UTF-8 with BOM'; msgfmt calls the BOM a syntax error and press
+    refused the catalog with 'syntax error, line 1, column 2'. The BOM is not an entry: the catalog reads."""
+    config = load_config(project)
+    path = catalog_path(config, "ja", "ch1")
+    text = path.read_text(encoding="utf-8").replace('msgid "Introduction"\nmsgstr ""', 'msgid "Introduction"\nmsgstr "はじめに"')
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    rebuild_changes_nothing(project, snapshot(project))
+    introduction = next(m for m in read_catalog(path, "ja") if m.context == "ch1-s1-title.1")
+    assert introduction.string == "はじめに" and not introduction.fuzzy
+    result = run_press("status", "ja", cwd=project)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("order", ["--sort-output", "--sort-by-file"])
+def test_a_catalog_a_tool_reordered_is_left_alone(project, order):
+    """``msgcat --sort-output`` (and Poedit's or Weblate's sorting) moves entries without changing one: the
+    entries are the same, so the build leaves the file as sorted (it was put back in the book's order, a
+    diff of every line)."""
+    msgcat = need("msgcat")
+    path = catalog_path(load_config(project), "ja", "ch1")
+    subprocess.run([msgcat, order, "-o", str(path), str(path)], check=True, capture_output=True)
+    assert path.read_bytes() != (ROOT / "locales" / "ja" / "ch1.po").read_bytes(), "the tool reordered the file"
+    rebuild_changes_nothing(project, snapshot(project))
+
+
+def test_a_catalog_saved_with_crlf_line_endings_keeps_them_when_an_entry_changes(project):
+    """A catalog saved on Windows (CRLF) is read and left alone; when press must rewrite it (here: an entry's
+    own comment was deleted), the lines keep their CRLF endings, so the diff is that entry (it was every line)."""
+    config = load_config(project)
+    path = catalog_path(config, "ja", "ch1")
+    text = path.read_text(encoding="utf-8").replace('msgid "Introduction"\nmsgstr ""', 'msgid "Introduction"\nmsgstr "はじめに"')
+    path.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    rebuild_changes_nothing(project, snapshot(project))
+    path.write_bytes(text.replace("#. chapter 1, source line 163\n", "", 1).replace("\n", "\r\n").encode("utf-8"))
+    prepare_catalogs(config)
+    assert path.read_bytes() == text.replace("\n", "\r\n").encode("utf-8")

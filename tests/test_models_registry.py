@@ -321,3 +321,26 @@ def test_the_shipped_registry_has_the_four_models_and_invents_no_hash(monkeypatc
     km, ja = language_status(bare, "km"), language_status(bare, "ja")
     assert (km.state, km.fix) == (NO_MODEL, "run 'press models install m2m100_418M' (MIT, about 1 GB)")
     assert (ja.state, ja.fix) == (NO_MODEL, "run 'press models install translate-en_ja' (see its README, about 100 MB)")
+
+
+def test_models_use_keeps_a_windows_book_toml_in_its_line_endings(tmp_path, extracted):
+    """A book.toml saved on Windows (CRLF) with an inline comment on the model line: 'models use' changes the
+    two values and nothing else; it was rewritten with LF endings, a diff of every line."""
+    project = translation_project(tmp_path / "project", extracted.output, **FAST)
+    toml = project / "source" / "book.toml"
+    text = toml.read_text(encoding="utf-8").replace('model = "translate-en_ja"', 'model = "translate-en_ja"  # small')
+    toml.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    used = run_press("models", "use", "ja", "m2m100_418M", cwd=project)
+    assert used.returncode == 0, used.stderr
+    expected = text.replace('[translation.ja]\nengine = "argos"\nmodel = "translate-en_ja"  # small',
+                            '[translation.ja]\nengine = "ctranslate2"\nmodel = "m2m100_418M"  # small')
+    assert expected != text
+    assert toml.read_bytes() == expected.replace("\n", "\r\n").encode("utf-8")
+
+    # a table press adds to a CRLF file is written in CRLF too
+    without_km = re.sub(r"\[translation\.km\]\n(#.*\n|engine.*\n|model.*\n)*\n", "", expected)
+    toml.write_bytes(without_km.replace("\n", "\r\n").encode("utf-8"))
+    assert run_press("models", "use", "km", "m2m100_418M", cwd=project).returncode == 0
+    written = toml.read_bytes()
+    assert b'[translation.km]\r\nengine = "ctranslate2"\r\nmodel = "m2m100_418M"\r\n' in written
+    assert written.count(b"\n") == written.count(b"\r\n")

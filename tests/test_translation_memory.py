@@ -352,3 +352,56 @@ def test_the_fuzzy_lookup_finds_what_comparing_every_sentence_finds():
         else:
             assert match is None, query
     assert found >= 100
+
+
+# --------------------------------------------------------------------------- TMX as CAT tools write it
+
+CAT_TOOL_TMX = """<?xml version="1.0" encoding="{encoding}"?>
+<!DOCTYPE tmx SYSTEM "tmx14.dtd">
+<tmx version="1.4">
+<header creationtool="SDL Language Platform" creationtoolversion="8.1" o-tmf="SDL TM8 Format" datatype="xml"
+ segtype="sentence" adminlang="EN-US" srclang="EN-US" creationdate="20261130T101010Z">
+<prop type="x-Recognizers">RecognizeAll</prop>
+</header>
+<body>
+<tu tuid="17" usagecount="3"><prop type="x-Origin">TM</prop><note>checked by the editor</note>
+<tuv xml:lang="EN-US"><seg>Trade grew fast.<ph x="1" type="fnote">&lt;n1/&gt;</ph></seg></tuv>
+<tuv xml:lang="ja-JP"><seg>貿易は急速に伸びた。<ph x="1" type="fnote">&lt;n1/&gt;</ph></seg></tuv>
+<tuv xml:lang="KM-kh"><seg>ពាណិជ្ជកម្មរីកចម្រើនយ៉ាងលឿន។<ph x="1" type="fnote">&lt;n1/&gt;</ph></seg></tuv>
+</tu>
+<tu tuid="18"><tuv xml:lang="en-us"><seg>Past, Present, and <hi type="italic">Future</hi></seg></tuv>
+<tuv xml:lang="JA"><seg>過去、現在、<hi type="italic">未来</hi></seg></tuv></tu>
+</body>
+</tmx>
+"""
+
+
+@pytest.mark.parametrize("encoding, bom", [("UTF-16", b"\xff\xfe"), ("UTF-16", b"\xfe\xff"), ("UTF-8", b"\xef\xbb\xbf"),
+                                           ("UTF-16LE", b""), ("UTF-16BE", b"")])
+def test_a_cat_tools_tmx_in_utf16_with_its_doctype_is_read(encoding, bom):
+    """Trados and other Windows CAT tools write TMX in UTF-16 with a BOM and the plain ``<!DOCTYPE tmx SYSTEM
+    "tmx14.dtd">``; the DOCTYPE was only recognised in UTF-8 bytes, so such a file was refused as hostile."""
+    codec = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be", b"\xef\xbb\xbf": "utf-8"}.get(bom, encoding.lower())
+    data = bom + CAT_TOOL_TMX.format(encoding=encoding).encode(codec)
+    japanese = read_tmx(data, "trados.tmx", "ja", "en")
+    assert {(u.source, u.target, u.origin) for u in japanese} == {
+        ("Trade grew fast.<n1/>", "貿易は急速に伸びた。<n1/>", "trados.tmx#17"),
+        ("Past, Present, and Future", "過去、現在、未来", "trados.tmx#18")}
+    assert [(u.source, u.target) for u in read_tmx(data, "trados.tmx", "km", "en")] == [
+        ("Trade grew fast.<n1/>", "ពាណិជ្ជកម្មរីកចម្រើនយ៉ាងលឿន។<n1/>")]
+
+
+def test_a_utf16_tmx_with_entities_is_still_refused():
+    hostile = HOSTILE["external entity"].replace(b'version="1.0"?>', b'version="1.0" encoding="UTF-16"?>', 1)
+    with pytest.raises(InputError):
+        read_tmx(b"\xff\xfe" + hostile.decode("ascii").encode("utf-16-le"), "in.tmx", "ja", "en")
+
+
+def test_a_missing_tmx_is_one_line_that_does_not_talk_of_the_manuscript(project, tmp_path):
+    """The issue asked that a missing file's hint not mention the manuscript (it did for a model file); a TMX
+    or a review package given on the command line is not the manuscript either."""
+    for command in (("tm", "import"), ("review", "import")):
+        result = run_press(*command, str(tmp_path / "missing.tmx"), cwd=project)
+        assert result.returncode == ExitCode.INPUT, result.stderr
+        assert result.stderr.count("\n") == 1 and "missing.tmx" in result.stderr
+        assert "manuscript" not in result.stderr, result.stderr

@@ -132,6 +132,7 @@ def check_po_bytes(data: bytes, path: Path | str) -> str:
     if not data.strip():
         raise CatalogError("the catalog is empty", path,
                            hint="restore it from version control, or delete it and 'press build' writes a new one")
+    data = without_bom(data)
     text = decode_catalog(data, path)
     for number, line in enumerate(text.splitlines(), start=1):
         match = _STRING_LINE.match(line.strip())
@@ -140,6 +141,12 @@ def check_po_bytes(data: bytes, path: Path | str) -> str:
                                hint="close the quotation mark (a tool or an edit cut the line); nothing was changed")
     _msgfmt_check(data, path)
     return text
+
+
+def without_bom(data: bytes) -> bytes:
+    """The bytes without a UTF-8 byte-order mark: editors that save 'UTF-8 with BOM' (Notepad) put one first,
+    which msgfmt calls a syntax error although no entry is damaged; it is not part of the catalog."""
+    return data.removeprefix(codecs.BOM_UTF8)
 
 
 _CHARSET = re.compile(rb'^"Content-Type:[^"\n]*charset=([^"\s;\\]+)', re.MULTILINE | re.IGNORECASE)
@@ -332,9 +339,10 @@ def parse_catalog(data: bytes, path: Path | str, language: str) -> PressCatalog:
     """PO bytes (already checked) as a catalog, decoded in the charset their header declares; the reader
     every catalog of the project goes through, the book's and the editions' fixed strings (``locales/ui``)
     alike."""
+    data = without_bom(data)
     text = decode_catalog(data, path)
     try:
-        catalog = read_po(io.StringIO(text), locale=language, abort_invalid=True)  # decoded as its header says
+        catalog = read_po(io.StringIO(_OBSOLETE_PREVIOUS.sub("#|", text)), locale=language, abort_invalid=True)  # decoded as its header says
     except Exception as error:  # Babel raises PoFileError and, on odd input, ValueError/IndexError
         raise CatalogError(f"not a readable PO file ({error})", path, hint="restore it from version control")
     for message in [*catalog, *catalog.obsolete.values()]:
@@ -346,6 +354,11 @@ def parse_catalog(data: bytes, path: Path | str, language: str) -> PressCatalog:
     press_catalog.source_charset = codecs.lookup(declared_charset(data)).name  # for the note when it is converted
     press_catalog.charset = "UTF-8"  # always written as UTF-8 (read in the charset its header declares)
     return press_catalog
+
+
+# msgmerge keeps an obsolete fuzzy entry's previous msgid as '#~| msgid "…"', which Babel's reader refuses; read
+# as '#|', it becomes the entry's previous_id like a live entry's, and is written back as '#~|'.
+_OBSOLETE_PREVIOUS = re.compile(r"^#~\|", re.MULTILINE)
 
 
 def _normalise(message: Message) -> None:
@@ -402,8 +415,8 @@ def _entry_lines(message: Message, *, obsolete: bool) -> list[str]:
         flags.insert(0, "fuzzy")
     if flags:
         lines.append("#, " + ", ".join(flags))
-    if message.previous_id and not obsolete:
-        lines.append("#| msgid " + _quoted(message.previous_id[0]))
+    if message.previous_id:
+        lines.append(("#~| msgid " if obsolete else "#| msgid ") + _quoted(message.previous_id[0]))
     strings = [f"msgctxt {_quoted(message.context)}"] if message.context is not None else []
     if isinstance(message.id, (list, tuple)):
         translations = message.string if isinstance(message.string, (list, tuple)) else [message.string]
@@ -442,7 +455,14 @@ def write_catalog(path: Path, catalog: Catalog) -> bool:
         existing = read_input_bytes(path, what="catalog")
         if existing == data or _same_entries(existing, catalog, path):
             return False
+        if _crlf(existing):  # saved on Windows: the changed entries change, not every line's ending
+            data = data.replace(b"\n", b"\r\n")
     return atomic_write(path, data)
+
+
+def _crlf(data: bytes) -> bool:
+    """Whether a file's lines end in CRLF (msgfmt and press read either; a rewrite keeps the file's own)."""
+    return data.count(b"\r\n") * 2 > data.count(b"\n")
 
 
 def _same_entries(existing: bytes, catalog: Catalog, path: Path) -> bool:
@@ -452,7 +472,14 @@ def _same_entries(existing: bytes, catalog: Catalog, path: Path) -> bool:
         on_disk = parse_catalog(existing, path, str(catalog.locale))
     except CatalogError:
         return False
-    return _without_volatile(_unwrapped(on_disk)) == _without_volatile(_unwrapped(catalog))
+    return _in_any_order(on_disk) == _in_any_order(catalog)
+
+
+def _in_any_order(catalog: Catalog) -> tuple[bytes, list[bytes]]:
+    """The header (dates aside) and the entries as a sorted list: a file a tool sorted (``msgcat
+    --sort-output``, an editor's sort order) holds the same entries as the merge, so it is not rewritten."""
+    header, *entries = _without_volatile(_unwrapped(catalog)).rstrip(b"\n").split(b"\n\n")
+    return header, sorted(entries)
 
 
 def _without_volatile(data: bytes) -> bytes:
@@ -511,7 +538,7 @@ def merge_catalog(catalog: Catalog, old: Catalog | None, segments: Iterable[Segm
     for message in pool.leftovers():
         entry = Message(message.id, message.string, flags=message.flags, context=message.context,
                         auto_comments=provenance(message),
-                        user_comments=message.user_comments)
+                        user_comments=message.user_comments, previous_id=message.previous_id)
         entry.flags.discard("python-format")
         source = source_text(message)  # keyed as Babel keys its own: the id, with the context when there is one
         catalog.obsolete[(source, message.context) if message.context is not None else source] = entry

@@ -24,6 +24,7 @@ no DTD loading, no network); its codes come back as their native text.
 from __future__ import annotations
 
 import bisect
+import codecs
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -164,7 +165,27 @@ def _without_external_doctype(data: bytes) -> bytes:
     """CAT tools declare ``<!DOCTYPE tmx SYSTEM "tmx14.dtd">``; the safe parser refuses every DOCTYPE, and
     this one (no internal subset, nothing to expand) carries nothing, so it is dropped. Any other
     DOCTYPE stays and is refused."""
+    data = _as_utf8(data)
     return _EXTERNAL_DOCTYPE.sub(b"", data[:4096], count=1) + data[4096:]
+
+
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_XML_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*)["'][^"']*["']""")
+
+
+def _as_utf8(data: bytes) -> bytes:
+    """A TMX in UTF-16 (as Trados and other Windows CAT tools write them, with or without a byte-order mark) as UTF-8
+    bytes, its declaration saying so, so the DOCTYPE above is recognised; any other file is left as it is
+    (bytes that are not valid UTF-16 are left for the parser to refuse)."""
+    codec = ("utf-16" if data.startswith(_UTF16_BOMS) else "utf-16-le" if data.startswith(b"<\x00?\x00")
+             else "utf-16-be" if data.startswith(b"\x00<\x00?") else None)  # UTF-16LE/BE declared, no BOM
+    if codec is None:
+        return data
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError:
+        return data
+    return _XML_ENCODING.sub(r'\1"UTF-8"', text, count=1).encode("utf-8")
 
 
 def _segment_text(seg: etree._Element) -> str:

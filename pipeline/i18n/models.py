@@ -397,7 +397,7 @@ def write_language_model(config: BookConfig, language: str, engine: str, name: s
     import tomlkit
     from ..config import load_config
     path = config.source_dir / "book.toml"
-    original = path.read_text(encoding="utf-8")
+    original = path.read_bytes().decode("utf-8")  # its own line endings: a Windows-saved file stays CRLF
     document = tomlkit.parse(original)
     translation = document.get("translation")
     if translation is None:
@@ -411,7 +411,10 @@ def write_language_model(config: BookConfig, language: str, engine: str, name: s
         translation[language] = table
     else:
         table["engine"], table["model"] = engine, name
-    atomic_write(path, tomlkit.dumps(document))
+    written = tomlkit.dumps(document)
+    if "\r\n" in original:  # tomlkit keeps the file's CRLFs but writes a table it adds with LFs
+        written = written.replace("\r\n", "\n").replace("\n", "\r\n")
+    atomic_write(path, written)
     try:
         load_config(config.project_dir)
     except Exception:
