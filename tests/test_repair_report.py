@@ -297,3 +297,34 @@ def test_the_new_checks_change_nothing_in_the_book(book):
     check_spelling(again, findings)
     assert len(findings.of_type("author-date-citation")) == len(AUTHOR_DATE)
     assert serialize(copy.deepcopy(again)) == serialize(copy.deepcopy(book))
+
+
+@pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed (scripts/setup installs it)")
+def test_one_hunspell_process_serves_every_book_and_a_dead_one_is_replaced():
+    """Hunspell is asked through one kept process (its dictionaries load once per press process); its answers
+    depend on the dictionaries alone, and a process that died is started again, not a traceback."""
+    from pipeline.repair.spelling import _hunspell, available_dictionaries
+    speller = _hunspell(shutil.which("hunspell"), tuple(available_dictionaries()))
+    first = speller.ask(["harbour", "harbor", "recieve"])
+    assert first["harbour"] is None and first["harbor"] is None, "either spelling of the book's two is right"
+    assert "receive" in first["recieve"]
+    process = speller.process
+    process.kill()
+    process.wait()
+    later = speller.ask(["acommodate", "colour"])
+    assert speller.process is not process and "accommodate" in later["acommodate"] and later["colour"] is None
+
+
+@pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed (scripts/setup installs it)")
+def test_a_misspelt_name_is_offered_the_books_own_spelling_first():
+    from lxml import etree
+    from pipeline.findings import Findings
+    from pipeline.repair.spelling import check_spelling
+    book = etree.fromstring(
+        '<book xmlns="http://docbook.org/ns/docbook" xml:lang="en"><chapter xml:id="ch1"><title>Trade</title>'
+        "<para>The report by Kimlong was read twice, and Kimlong answered.</para>"
+        "<para>Kimlnog agreed in the end.</para></chapter></book>")  # a name opening a sentence is checked
+    findings = Findings()
+    check_spelling(book, findings)
+    [finding] = [f for f in findings if f.type == "spelling"]
+    assert finding.before == "Kimlnog" and finding.after == "Kimlong"

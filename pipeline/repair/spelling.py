@@ -16,18 +16,19 @@ the text changes only when the editor accepts a suggestion or supplies the word.
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import subprocess
-import tempfile
+import threading
 import unicodedata
 from pathlib import Path
 
 from lxml import etree
+from rapidfuzz import fuzz, process
 
 from ..docbook import NS, text_of
 from ..findings import Findings
-from ..safety import atomic_write
 from .locate import line_at, scope_of
 from .text import replace_once
 
@@ -117,30 +118,98 @@ def _base(word: str) -> str:
 
 
 def _misspelt(program: str, dictionaries: list[str], words: list[str], known: set[str]) -> dict[str, list[str]]:
-    """Ask Hunspell (pipe mode, the book's words as a personal dictionary) which words it does not know, and
-    its suggestions for each."""
-    if not words:
-        return {}
-    with tempfile.TemporaryDirectory(prefix="press-spelling-") as directory:
-        personal = Path(directory) / "book-words.dic"
-        atomic_write(personal, "\n".join(sorted(known)) + "\n")  # the project's one way to write a file
-        result = subprocess.run([program, "-a", "-i", "utf-8", "-d", ",".join(dictionaries), "-p", str(personal)],
-                                input="!\n" + "".join(f"^{word}\n" for word in words), capture_output=True,
-                                text=True, encoding="utf-8", timeout=120, check=False)
-    # terse mode ("!"): a known word gives no line; "& word n offset: suggestions", or "# word offset" if none
-    answers = [line for line in result.stdout.splitlines()[1:] if line.strip()]
+    """Which of ``words`` Hunspell does not know, each with its suggestions: for a capitalised word (a name, as
+    likely as not) the book's own names nearest to it first, then Hunspell's."""
+    answers = _hunspell(program, tuple(dictionaries)).ask(words)
     unknown: dict[str, list[str]] = {}
-    for line in answers:
-        if line.startswith("&"):
-            head, _, offered = line.partition(": ")
-            unknown[head.split()[1]] = [s.strip() for s in offered.split(",") if s.strip()]
-        elif line.startswith("#"):
-            unknown[line.split()[1]] = []
+    for word in words:
+        offered = answers.get(word)
+        if offered is None:
+            continue
+        names = [name for name, _, _ in process.extract(word, known, scorer=fuzz.ratio, score_cutoff=85, limit=3)
+                 if name[:1].isupper()] if word[:1].isupper() else []
+        suggestions = names + [s for s in offered if s not in names]
+        unknown[word] = suggestions
     for word, suggestions in unknown.items():
         plain = _without_accents(word)  # "Défense": Hunspell's edits do not strip an accent, but it may be all
         if plain != word and plain not in unknown and plain not in suggestions:
             suggestions.insert(0, plain)
     return unknown
+
+
+class _Hunspell:
+    """One ``hunspell -a`` process (ispell's pipe protocol) kept for the life of press's process, and its answers
+    remembered: its dictionaries take a tenth of a second to load, which a run over many manuscripts (or a
+    test suite) would pay per book. The answers depend on the dictionaries alone (the book's own words are
+    filtered before Hunspell is asked), so remembering them across books is safe."""
+
+    def __init__(self, program: str, dictionaries: tuple[str, ...]):
+        self.command = [program, "-a", "-i", "utf-8", "-d", ",".join(dictionaries)]
+        self.process: subprocess.Popen[str] | None = None
+        self.known: dict[str, list[str] | None] = {}  # word -> None (correct) or Hunspell's suggestions
+
+    def ask(self, words: list[str]) -> dict[str, list[str] | None]:
+        new = [word for word in dict.fromkeys(words) if word not in self.known]
+        if new:
+            try:
+                self.known.update(zip(new, self._answers(new)))
+            except (OSError, ValueError):  # the process died (killed, or a broken pipe): one fresh try
+                self._stop()
+                self.known.update(zip(new, self._answers(new)))
+        return {word: self.known[word] for word in words}
+
+    def _answers(self, words: list[str]) -> list[list[str] | None]:
+        process = self._started()
+        assert process.stdin is not None and process.stdout is not None
+        request = "".join(f"^{word}\n" for word in words)  # ^: the line is text, whatever its first character
+        writer = threading.Thread(target=self._write, args=(process, request), daemon=True)
+        writer.start()  # written beside the reading: a long request must not fill both pipes and stall
+        answers: list[list[str] | None] = []
+        current: list[str] | None = None
+        while len(answers) < len(words):
+            line = process.stdout.readline()
+            if not line:
+                raise ValueError("hunspell stopped answering")
+            line = line.rstrip("\n")
+            if not line:  # the end of one input line's answers
+                answers.append(current)
+                current = None
+            elif line.startswith("&"):  # "& word n offset: suggestion, suggestion"
+                current = [s.strip() for s in line.partition(": ")[2].split(",") if s.strip()]
+            elif line.startswith("#"):  # "# word offset": unknown, no suggestion
+                current = []
+        writer.join()
+        return answers
+
+    @staticmethod
+    def _write(process: subprocess.Popen[str], request: str) -> None:
+        assert process.stdin is not None
+        try:
+            process.stdin.write(request)
+            process.stdin.flush()
+        except (OSError, ValueError):
+            pass  # the reader sees the process gone and says so
+
+    def _started(self) -> subprocess.Popen[str]:
+        if self.process is None or self.process.poll() is not None:
+            self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=subprocess.DEVNULL, text=True, encoding="utf-8", bufsize=1)
+            assert self.process.stdin is not None and self.process.stdout is not None
+            self.process.stdout.readline()  # the version banner
+            self.process.stdin.write("!\n")  # terse mode: a correct word gives only its blank line
+            self.process.stdin.flush()
+        return self.process
+
+    def _stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@functools.lru_cache(maxsize=None)
+def _hunspell(program: str, dictionaries: tuple[str, ...]) -> _Hunspell:
+    return _Hunspell(program, dictionaries)
 
 
 def _without_accents(word: str) -> str:
