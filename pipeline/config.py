@@ -41,9 +41,13 @@ class PrintSettings:
     printer_pdf: bool | None = None
     bleed_mm: float = 3.0
     output_profile: str | None = None  # a CMYK ICC profile under source/, else Ghostscript's default_cmyk.icc
+    # How the reader's PDF is laid out: "parts" (front matter and each chapter apart, in parallel, cached,
+    # stitched: pipeline/render/parts.py) or "single" (one WeasyPrint document: the reference renderer).
+    render: str = "parts"
 
 
 ENGINES = ("argos", "ctranslate2")
+RENDERERS = ("parts", "single")
 NOTE_POLICIES = ("keep", "explanatory", "all")
 
 
@@ -282,7 +286,11 @@ def _print_settings(table: dict, path: Path) -> PrintSettings:
     allowed = {f.name for f in fields(PrintSettings)}
     _reject_unknown(table, allowed, "print", path)
     printer = {"printer_pdf": _expect(table, "printer_pdf", bool, path),
-               "output_profile": _expect(table, "output_profile", str, path)}
+               "output_profile": _expect(table, "output_profile", str, path),
+               "render": _expect(table, "render", str, path, "parts")}
+    if printer["render"] not in RENDERERS:
+        raise ConfigError(f"unknown [print] render {printer['render']!r}", path,
+                          hint=f"use one of {', '.join(RENDERERS)}")
     table = {key: value for key, value in table.items() if key not in printer}
     trim = _expect(table, "trim", str, path, "B5")
     width: float | None

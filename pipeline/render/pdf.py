@@ -312,7 +312,10 @@ def render_printer_pdf(root: etree._Element, lang: str, config: BookConfig, outp
 
 def render_pdf(root: etree._Element, lang: str, config: BookConfig, output: Path, *, drafts: bool = False,
                notes: str = "endnotes", images: dict[str, str] | None = None) -> PdfResult:
-    """Render the edition of ``root`` (already in ``lang``) to ``output``; written atomically."""
+    """Render the edition of ``root`` (already in ``lang``) to ``output``; written atomically: in parts
+    (pipeline/render/parts.py) unless ``[print] render = "single"`` asks for the one-document reference."""
+    if config.print.render == "parts":
+        return render_pdf_in_parts(root, lang, config, output, drafts=drafts, notes=notes, images=images)
     started = time.perf_counter()
     printed = lay_out_print(root, lang, config, drafts=drafts, notes=notes, images=images)
     rendered, ctx = printed.rendered, printed.ctx
@@ -336,3 +339,20 @@ def render_pdf(root: etree._Element, lang: str, config: BookConfig, output: Path
     written = atomic_write(output, data)
     return PdfResult(lang, output, len(rendered.pages) + len(rendered.pages) % 2, len(data), time.perf_counter() - started, written,
                      ctx.fallbacks, layout, printed.refused, ctx.missing_images, printed.starts)
+
+
+def render_pdf_in_parts(root: etree._Element, lang: str, config: BookConfig, output: Path, *, drafts: bool = False,
+                        notes: str = "endnotes", images: dict[str, str] | None = None) -> PdfResult:
+    """The same edition as the single pass, laid out part by part (cached, in parallel) and stitched."""
+    from .parts import render_in_parts
+    started = time.perf_counter()
+    check_fonts(config, lang)
+    html, ctx, document, stylesheet = _print_html(root, lang, config, drafts=drafts, notes=notes, images=images)
+    result = render_in_parts(document, lang, config, ctx.strings, drafts=drafts, images=images)
+    layout = result.layout
+    layout.add_missing_glyphs(result.warnings)
+    layout.warnings = [m for m in result.warnings if ".notdef" not in m]
+    save_page_map(page_map_path(config, lang), print_digest(html, stylesheet), result.laid_out, result.starts)
+    written = atomic_write(output, result.data)
+    return PdfResult(lang, output, result.pages, len(result.data), time.perf_counter() - started, written,
+                     ctx.fallbacks, layout, result.refused, ctx.missing_images, result.starts)
