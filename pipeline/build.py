@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import errors
 from .cache import BuildCache
-from .config import BookConfig, load_config
+from .config import BookConfig, load_config, with_renderer
 from .diagnostics import Diagnostic, Severity, at_least, tally
 from .errors import ConfigError, ExitCode
 from .lock import project_lock
@@ -41,6 +41,7 @@ class BuildOptions:
     drafts: bool = False
     strict: bool = False
     wait_seconds: float = 0.0  # how long a second build waits for the first
+    single_pass: bool = False  # the reader's PDF as one WeasyPrint document (the reference), not in parts
 
 
 @dataclass
@@ -273,6 +274,8 @@ def build(project: Path | None = None, *, reporter: Reporter | None = None,
     reporter = reporter or Reporter()
     options = options or BuildOptions()
     config = load_config(project)
+    if options.single_pass:
+        config = with_renderer(config, "single")
     reporter.step("build", f"project {config.project_dir}")
     with project_lock(config, options.wait_seconds):
         result = _run_stages(config, options, reporter)

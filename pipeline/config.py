@@ -211,6 +211,14 @@ def stages_reading(table: str, key: str | None = None) -> tuple[str, ...]:
     return CONFIG_SCOPES.get(f"{table}.{key}", CONFIG_SCOPES.get(table, ())) if key else CONFIG_SCOPES.get(table, ())
 
 
+def with_renderer(config: BookConfig, render: str) -> BookConfig:
+    """The config with ``[print] render`` set (``press build --single-pass``), in the tables the editions'
+    cache keys read too, so switching renderers renders again."""
+    import dataclasses
+    tables = {**config.tables, "print": {**config.tables.get("print", {}), "render": render}}
+    return dataclasses.replace(config, print=dataclasses.replace(config.print, render=render), tables=tables)
+
+
 def config_values(config: BookConfig, stage: str) -> dict:
     """The part of book.toml ``stage`` reads: every table, or key of a table, tagged with it."""
     values: dict = {}
