@@ -471,6 +471,8 @@ class PartsResult:
     refused: list[str]
     rendered: list[str]  # the parts laid out in this build (the others came from the cache)
     first_body_page: int | None
+    records: dict[str, PartRecord] = field(default_factory=dict)  # each part's pages and layout time
+    stitch_seconds: float = 0.0
 
 
 def part_key(html: str, config: BookConfig, lang: str, images: list[Path]) -> str:
@@ -537,6 +539,7 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
     front_record = records["front"]
     front_pages = front_record.pages + (front_record.pages % 2 if chapters else 0)
     first_body = front_pages + 1 if chapters else None
+    stitch_started = time.perf_counter()
     try:
         data = stitch([final_jobs[0].pdf] + [j.pdf for j in chapter_jobs],
                       folio_job.pdf if folio_job else None, numbered, first_body)
@@ -559,7 +562,8 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
         warnings += record.warnings
         refused += record.refused
     pages = offset + offset % 2
-    return PartsResult(data, pages, offset, starts, layout, warnings, refused, rendered_now, first_body)
+    return PartsResult(data, pages, offset, starts, layout, warnings, refused, rendered_now, first_body, records,
+                       time.perf_counter() - stitch_started)
 
 
 def _run(config: BookConfig, jobs: list[PartJob], workers: int, rendered_now: list[str]) -> dict[str, PartRecord]:
