@@ -34,9 +34,11 @@ def both_ways(built_project, tmp_path_factory) -> tuple[Path, Path]:
         review_catalog(project / "locales" / lang / "ch1.po", lang)
     kept = {}
     for mode, extra in (("parts", ()), ("single", ("--single-pass",))):
-        result = run_press("build", "--format", "pdf", *extra, cwd=project, timeout=900)
+        result = run_press("build", "--format", "pdf", "--format", "printer", *extra, cwd=project, timeout=900)
         assert result.returncode == 0, result.stderr
         folder = project.parent / mode
+        (folder / "printer").mkdir(parents=True)
+        shutil.copy(project / "output" / "en" / f"{SLUG}-print.pdf", folder / "printer")
         for lang in LANGS:
             (folder / lang).mkdir(parents=True)
             shutil.copy(project / "output" / lang / f"{SLUG}.pdf", folder / lang)
@@ -84,6 +86,27 @@ def test_the_epub_page_list_cites_the_same_pages_either_way(both_ways, lang):
     parts, single = (json.loads((folder / lang / "pagemap.json").read_text(encoding="utf-8")) for folder in both_ways)
     assert parts["starts"] == single["starts"] and len(parts["starts"]) > 50
     assert parts["print_digest"] == single["print_digest"]
+
+
+def test_the_printers_pdf_in_parts_matches_the_single_pass_one(both_ways):
+    parts, single = (folder / "printer" / f"{SLUG}-print.pdf" for folder in both_ways)
+    assert page_texts(parts) == page_texts(single)
+
+    def boxes(document) -> list:
+        return [[[round(float(value), 2) for value in page.obj[box]] for box in ("/MediaBox", "/TrimBox", "/BleedBox")]
+                for page in document.pages]
+    with pikepdf.open(parts) as stitched, pikepdf.open(single) as reference:
+        assert boxes(stitched) == boxes(reference)
+        assert page_labels(stitched) == page_labels(reference) and outline(stitched) == outline(reference)
+        assert [str(intent.S) for intent in stitched.Root.OutputIntents] == ["/GTS_PDFX"]
+        assert dict(stitched.docinfo) == dict(reference.docinfo)
+        assert b"<pdfxid:GTS_PDFXVersion>PDF/X-4" in stitched.Root.Metadata.read_bytes()
+        drawn = b"".join(stream.read_bytes() for page in stitched.pages
+                         for stream in ([page.obj.Contents] if isinstance(page.obj.Contents, pikepdf.Stream)
+                                        else list(page.obj.Contents)))
+        drawn += b"".join(form.read_bytes() for page in stitched.pages
+                          for form in page.obj.Resources.get("/XObject", {}).values() if form.get("/Subtype") == "/Form")
+        assert b" k" in drawn and b" rg\n" not in drawn and b" RG\n" not in drawn  # CMYK plates, folios included
 
 
 def _part_files(project: Path, lang: str = "en") -> dict[str, int]:

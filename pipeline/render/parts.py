@@ -120,7 +120,7 @@ def folio_document(document: etree._Element, stamped: list[bool]) -> etree._Elem
     (running heads, a draft's footer) are left to the parts."""
     head = copy.deepcopy(document.find("head"))
     style = etree.SubElement(head, "style")
-    style.text = ("@page { @top-left { content: none; } @top-right { content: none; } "
+    style.text = ("@page { marks: none; @top-left { content: none; } @top-right { content: none; } "
                   "@bottom-center { content: none; } }\n"
                   "@page :blank { @bottom-center { content: none; } }\n"
                   "div.folio-page { break-before: page; height: 1px; }\n"
@@ -141,6 +141,14 @@ def to_html(document: etree._Element) -> str:
 # --------------------------------------------------------------------------- laying out one part (a worker)
 
 
+@dataclass(frozen=True)
+class PrinterSetup:
+    """What the printer's PDF adds to each part: BleedBox and CMYK plates (pdf.printer_plates), its date."""
+
+    bleed_mm: float
+    modified: str
+
+
 @dataclass
 class PartJob:
     name: str
@@ -150,7 +158,8 @@ class PartJob:
     drop_last_page: bool  # the marker's page
     pdf: Path  # where the part's PDF is cached
     meta: Path  # and what the stitcher needs to know of it
-    tagged: bool = True
+    variant: str = "pdf/ua-1"  # the reader's PDF (tagged); "pdf/x-4" the printer's; "" the screen folios
+    printer: PrinterSetup | None = None  # the printer's PDF: its bleed and fixed date
 
 
 @dataclass
@@ -178,12 +187,12 @@ class _Collect(logging.Handler):
 
 
 def lay_out_part(config: BookConfig, job: PartJob) -> PartRecord:
-    """Lay one part out and write its PDF (tagged, PDF/UA-1, as the single pass writes the book)."""
+    """Lay one part out and write its PDF (the variant the single pass writes the book in)."""
     import weasyprint
 
     from .cjk import inter_character_justification
     from .hyphenation import book_hyphenation
-    from .pdf import actual_text_for_reordering_scripts
+    from .pdf import actual_text_for_reordering_scripts, printer_plates
     from .pdftags import complete_structure_tree
     from .strings import ui_strings
 
@@ -194,11 +203,15 @@ def lay_out_part(config: BookConfig, job: PartJob) -> PartRecord:
     collector = _Collect()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
-    variant = {"pdf_variant": "pdf/ua-1", "pdf_tags": True} if job.tagged else {}
+    variant: dict = {"pdf/ua-1": {"pdf_variant": "pdf/ua-1", "pdf_tags": True},
+                     "pdf/x-4": {"pdf_variant": "pdf/x-4"}}.get(job.variant, {})
+    finisher = printer_plates(job.printer.bleed_mm) if job.printer else None
     try:
         with book_hyphenation(), inter_character_justification():
             rendered = weasyprint.HTML(string=job.html, base_url=str(templates) + "/", url_fetcher=fetcher).render(
                 **variant)
+        if job.printer:  # same book, same bytes
+            rendered.metadata.modified = rendered.metadata.created = job.printer.modified
         if job.drop_last_page:
             if not rendered.pages or MARKER_ID not in rendered.pages[-1].anchors:
                 raise RenderError(f"the {job.lang} part {job.name} did not end on its marker page",
@@ -206,7 +219,7 @@ def lay_out_part(config: BookConfig, job: PartJob) -> PartRecord:
             rendered = rendered.copy(rendered.pages[:-1])
         layout = check_layout(rendered)
         with actual_text_for_reordering_scripts(), complete_structure_tree():
-            data = rendered.write_pdf(**variant)
+            data = rendered.write_pdf(**variant, finisher=finisher)
     except _ERRORS as error:
         raise RenderError(f"the {job.lang} edition's part {job.name} could not be laid out "
                           f"({type(error).__name__}: {error})", templates / "print.css",
@@ -237,6 +250,16 @@ def load_record(job: PartJob) -> PartRecord | None:
         return None
 
 
+def _part_worker_start(parent: int) -> None:
+    """A part worker ends with the process that started it, as the build's language workers do
+    (``pipeline.lock.die_with_parent``, where this version of press has it), so no worker outlives a
+    killed build holding the project lock's file."""
+    import importlib
+    die_with_parent = getattr(importlib.import_module("pipeline.lock"), "die_with_parent", None)
+    if die_with_parent is not None:
+        die_with_parent(parent)
+
+
 def run_jobs(config: BookConfig, jobs: list[PartJob], workers: int) -> dict[str, PartRecord]:
     """Lay the parts out: each cached one reused, the others in parallel processes (largest first)."""
     records: dict[str, PartRecord] = {}
@@ -252,8 +275,10 @@ def run_jobs(config: BookConfig, jobs: list[PartJob], workers: int) -> dict[str,
         for job in todo:
             records[job.name] = lay_out_part(config, job)
         return records
+    import weasyprint  # noqa: F401  (imported once here: the forked workers inherit it instead of each importing it)
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context,
+                             initializer=_part_worker_start, initargs=(os.getpid(),)) as pool:
         futures = {job.name: pool.submit(lay_out_part, config, job) for job in todo}
         for name, future in futures.items():
             records[name] = future.result()
@@ -279,26 +304,20 @@ def _document_element(tree):
     return kids
 
 
-def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_body: int | None) -> bytes:
-    """One PDF of the parts in order: pages, structure tree, outline, named destinations, links across
-    parts, the chapters' folios laid over their pages, page labels and an even page count."""
-    import pikepdf
+class _Tree:
+    """The stitched book's one structure tree: each part's Document children hung from the first part's
+    Document, its ParentTree keys moved past the keys already used (pages and links alike)."""
 
-    book = pikepdf.open(parts[0])
-    tree = book.Root.StructTreeRoot
-    document_element = _document_element(tree)
-    nums = tree.ParentTree.Nums
-    next_key = max((int(nums[i]) for i in range(0, len(nums), 2)), default=-1) + 1
-    dests = book.Root.Names.Dests.Names if "/Names" in book.Root and "/Dests" in book.Root.Names else None
-    for path in parts[1:]:
-        part = pikepdf.open(path)
-        first_new = len(book.pages)
-        with warnings.catch_warnings():  # named destinations are merged below, by name
-            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
-            book.pages.extend(part.pages)
+    def __init__(self, book) -> None:
+        self.root = book.Root.StructTreeRoot
+        self.document = _document_element(self.root)
+        self.nums = self.root.ParentTree.Nums
+        self.next_key = max((int(self.nums[i]) for i in range(0, len(self.nums), 2)), default=-1) + 1
+
+    def add(self, book, part, pages) -> None:
         copied = book.copy_foreign(part.Root.StructTreeRoot)
-        offset = next_key
-        for page in book.pages[first_new:]:
+        offset = self.next_key
+        for page in pages:
             if "/StructParents" in page.obj:
                 page.obj.StructParents = int(page.obj.StructParents) + offset
             for annotation in page.obj.get("/Annots", []):
@@ -307,12 +326,36 @@ def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_b
         part_nums = copied.ParentTree.Nums
         for i in range(0, len(part_nums), 2):
             key = int(part_nums[i]) + offset
-            nums.append(key)
-            nums.append(part_nums[i + 1])
-            next_key = max(next_key, key + 1)
+            self.nums.append(key)
+            self.nums.append(part_nums[i + 1])
+            self.next_key = max(self.next_key, key + 1)
         for kid in _dictionaries(_document_element(copied).K):
-            kid.P = document_element
-            document_element.K.append(kid)
+            kid.P = self.document
+            self.document.K.append(kid)
+
+    def finish(self, book) -> None:
+        if "/ParentTreeNextKey" in self.root:
+            self.root.ParentTreeNextKey = self.next_key
+        _artifact_unattached(book, self.document, self.nums)
+
+
+def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_body: int | None) -> bytes:
+    """One PDF of the parts in order: pages, structure tree (a tagged PDF's), outline, named destinations,
+    links across parts, the chapters' folios laid over their pages, page labels and an even page count.
+    The catalog (metadata, language, output intent, viewer preferences) is the first part's."""
+    import pikepdf
+
+    book = pikepdf.open(parts[0])
+    tree = _Tree(book) if "/StructTreeRoot" in book.Root else None
+    dests = book.Root.Names.Dests.Names if "/Names" in book.Root and "/Dests" in book.Root.Names else None
+    for path in parts[1:]:
+        part = pikepdf.open(path)
+        first_new = len(book.pages)
+        with warnings.catch_warnings():  # named destinations are merged below, by name
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+            book.pages.extend(part.pages)
+        if tree is not None:
+            tree.add(book, part, book.pages[first_new:])
         if "/Outlines" in part.Root:
             _append_outline(book, book.copy_foreign(part.Root.Outlines))
         if "/Names" in part.Root and "/Dests" in part.Root.Names:
@@ -325,10 +368,9 @@ def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_b
         pairs = sorted(((bytes(dests[i]), dests[i], dests[i + 1]) for i in range(0, len(dests), 2)),
                        key=lambda pair: pair[0])
         book.Root.Names.Dests.Names = pikepdf.Array([item for _, name, target in pairs for item in (name, target)])
-    if "/ParentTreeNextKey" in tree:
-        tree.ParentTreeNextKey = next_key
     _resolve_links(book)
-    _artifact_unattached(book, document_element, nums)
+    if tree is not None:
+        tree.finish(book)
     if folios is not None and first_body:
         _lay_folios(book, pikepdf.open(folios), first_body, numbered)
     _finish(book, first_body)
@@ -475,11 +517,13 @@ class PartsResult:
     stitch_seconds: float = 0.0
 
 
-def part_key(html: str, config: BookConfig, lang: str, images: list[Path]) -> str:
+def part_key(html: str, config: BookConfig, lang: str, images: list[Path], variant: str,
+             printer: PrinterSetup | None) -> str:
     from ..cache import code_fingerprint, module_closure
     from ..manifest import fonts_used
     digest = hashlib.sha256(f"press-part-{PARTS_VERSION}".encode())
     digest.update(html.encode("utf-8"))
+    digest.update(json.dumps([variant, asdict(printer) if printer else None]).encode())
     digest.update((config.project_dir / "templates" / "print.css").read_bytes())
     digest.update(json.dumps(fonts_used(config).get(lang, {}), sort_keys=True).encode())
     digest.update(code_fingerprint(module_closure(("pipeline.render.parts", "pipeline.render.pdf"))).encode())
@@ -493,24 +537,29 @@ def _images_in(html: str, images: dict[str, str]) -> list[Path]:
     return [Path(unquote(urlparse(uri).path)) for uri in sorted(set(images.values())) if uri in html]
 
 
-def parts_dir(config: BookConfig, lang: str, drafts: bool) -> Path:
-    return config.output_dir / ".cache" / "parts" / (f"{lang}-draft" if drafts else lang)
+def parts_dir(config: BookConfig, lang: str, drafts: bool, printer: bool = False) -> Path:
+    return config.output_dir / ".cache" / "parts" / (f"{lang}-draft" if drafts else f"{lang}-printer" if printer
+                                                     else lang)
 
 
 def render_in_parts(document: etree._Element, lang: str, config: BookConfig, strings, *,
-                    drafts: bool, images: dict[str, str] | None, workers: int | None = None) -> PartsResult:
+                    drafts: bool, images: dict[str, str] | None, workers: int | None = None,
+                    printer: PrinterSetup | None = None) -> PartsResult:
     """The edition's PDF made of parts: chapters first (in parallel), then the contents and the folios that
     depend on their page counts, then stitched."""
     from .printbook import css_string
     workers = workers or os.cpu_count() or 1
-    folder = parts_dir(config, lang, drafts)
+    folder = parts_dir(config, lang, drafts, printer is not None)
     images = images or {}
     parts = split_parts(document)
     rendered_now: list[str] = []
 
-    def job(name: str, part_html: str, last: bool, tagged: bool = True) -> PartJob:
-        key = part_key(part_html, config, lang, _images_in(part_html, images))
-        return PartJob(name, lang, part_html, key, not last, folder / f"{name}.pdf", folder / f"{name}.json", tagged)
+    pdf_variant = "pdf/x-4" if printer else "pdf/ua-1"
+
+    def job(name: str, part_html: str, last: bool, variant: str = pdf_variant) -> PartJob:
+        key = part_key(part_html, config, lang, _images_in(part_html, images), variant, printer)
+        return PartJob(name, lang, part_html, key, not last, folder / f"{name}.pdf", folder / f"{name}.json",
+                       variant, printer)
 
     chapters = parts[1:]
     chapter_jobs = [job(part.name, to_html(part_document(document, part, last=index == len(chapters) - 1,
@@ -533,7 +582,8 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
     final_jobs = [job("front", to_html(front), not chapters)]
     folio_job = None
     if chapters:
-        folio_job = job("folios", to_html(folio_document(document, numbered)), True, tagged=False)
+        folio_job = job("folios", to_html(folio_document(document, numbered)), True,
+                        "pdf/x-4" if printer else "")
         final_jobs.append(folio_job)
     records.update(_run(config, final_jobs, workers, rendered_now))
     front_record = records["front"]

@@ -267,11 +267,18 @@ def _cmyk(match: re.Match) -> bytes:
 def finish_printer_pdf(first_body: int | None, bleed_mm: float):
     """The printer's PDF: the screen edition's touches, a BleedBox exactly ``bleed_mm`` beyond the TrimBox
     (WeasyPrint puts it up to 10 pt out), and every colour on the CMYK plates the output intent describes."""
-    screen = finish_print_pdf(first_body)
+    screen, plates = finish_print_pdf(first_body), printer_plates(bleed_mm)
 
     def finish(document, pdf) -> None:
-        import pydyf
         screen(document, pdf)
+        plates(document, pdf)
+    return finish
+
+
+def printer_plates(bleed_mm: float):
+    """The BleedBox and the CMYK plates alone (a part of the printer's PDF gets its page labels when stitched)."""
+    def finish(document, pdf) -> None:
+        import pydyf
         bleed = bleed_mm * 72 / 25.4
         for number in pdf.pages["Kids"][::3]:
             page = pdf.objects[number]
@@ -290,6 +297,8 @@ def render_printer_pdf(root: etree._Element, lang: str, config: BookConfig, outp
     """The PDF for the printer: PDF/X-4 with TrimBox at the trim size, a BleedBox, crop marks and a CMYK
     output intent; written atomically. The reader's PDF (PDF/UA) stays the screen edition."""
     from .dates import modification_time  # the editions' one fixed date
+    if config.print.render == "parts":
+        return render_printer_pdf_in_parts(root, lang, config, output, notes=notes, images=images)
     started = time.perf_counter()
     printed = lay_out_print(root, lang, config, notes=notes, images=images, printer_css=printer_css(config))
     rendered = printed.rendered
@@ -356,3 +365,19 @@ def render_pdf_in_parts(root: etree._Element, lang: str, config: BookConfig, out
     written = atomic_write(output, result.data)
     return PdfResult(lang, output, result.pages, len(result.data), time.perf_counter() - started, written,
                      ctx.fallbacks, layout, result.refused, ctx.missing_images, result.starts)
+
+
+def render_printer_pdf_in_parts(root: etree._Element, lang: str, config: BookConfig, output: Path, *,
+                                notes: str = "endnotes", images: dict[str, str] | None = None) -> PdfResult:
+    """The printer's PDF laid out in parts (PDF/X-4 each, bleed and CMYK plates per part) and stitched."""
+    from .dates import modification_time
+    from .parts import PrinterSetup, render_in_parts
+    started = time.perf_counter()
+    check_fonts(config, lang)
+    html, ctx, document, stylesheet = _print_html(root, lang, config, drafts=False, notes=notes, images=images,
+                                                  extra_css=printer_css(config))
+    setup = PrinterSetup(config.print.bleed_mm, modification_time(config).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    result = render_in_parts(document, lang, config, ctx.strings, drafts=False, images=images, printer=setup)
+    written = atomic_write(output, result.data)
+    return PdfResult(lang, output, result.pages, len(result.data), time.perf_counter() - started, written,
+                     ctx.fallbacks, result.layout, result.refused, ctx.missing_images, result.starts)
