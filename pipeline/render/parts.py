@@ -35,6 +35,7 @@ import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from lxml import etree
@@ -369,6 +370,7 @@ def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_b
                        key=lambda pair: pair[0])
         book.Root.Names.Dests.Names = pikepdf.Array([item for _, name, target in pairs for item in (name, target)])
     _resolve_links(book)
+    _share_colour_profiles(book)
     if tree is not None:
         tree.finish(book)
     if folios is not None and first_body:
@@ -376,7 +378,10 @@ def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_b
     _finish(book, first_body)
     from io import BytesIO
     out = BytesIO()
-    book.save(out, deterministic_id=True, fix_metadata_version=False)
+    # object streams: the parts' many small objects (structure elements, annotations) compressed together,
+    # which halves the file (1.5 to 0.73 MiB for the English edition) and the time to write it
+    book.save(out, deterministic_id=True, fix_metadata_version=False,
+              object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()
 
 
@@ -400,6 +405,32 @@ def _append_outline(book, outline) -> None:
             break
         item = item.Next
     root.Count = int(root.get("/Count", 0)) + int(outline.get("/Count", 0))
+
+
+def _share_colour_profiles(book) -> None:
+    """Each part of the printer's PDF carries the CMYK profile (140 KiB) in its colour spaces: one copy
+    serves them all."""
+    import pikepdf
+    kept: dict[bytes, object] = {}
+    seen: set = set()
+    for page in book.pages:
+        resources = [page.obj.get("/Resources")]
+        resources += [form.get("/Resources") for form in page.obj.Resources.get("/XObject", {}).values()]
+        for resource in resources:
+            spaces = resource.get("/ColorSpace") if isinstance(resource, pikepdf.Dictionary) else None
+            if spaces is None or spaces.objgen in seen and spaces.objgen != (0, 0):
+                continue
+            seen.add(spaces.objgen)
+            for name, space in list(spaces.items()):
+                if isinstance(space, pikepdf.Array) and len(space) == 2 and space[0] == pikepdf.Name.ICCBased:
+                    digest = hashlib.sha256(space[1].read_raw_bytes()).digest()
+                    spaces[name] = pikepdf.Array([pikepdf.Name.ICCBased, kept.setdefault(digest, space[1])])
+        for form in page.obj.Resources.get("/XObject", {}).values():  # transparency groups name it too
+            group = form.get("/Group")
+            space = group.get("/CS") if isinstance(group, pikepdf.Dictionary) else None
+            if isinstance(space, pikepdf.Array) and len(space) == 2 and space[0] == pikepdf.Name.ICCBased:
+                digest = hashlib.sha256(space[1].read_raw_bytes()).digest()
+                group.CS = pikepdf.Array([pikepdf.Name.ICCBased, kept.setdefault(digest, space[1])])
 
 
 def _resolve_links(book) -> None:
@@ -476,9 +507,10 @@ def _lay_folios(book, folios, first_body: int, numbered: list[bool]) -> None:
         form = book.copy_foreign(folios.pages[index].as_form_xobject())
         name = page.add_resource(form, pikepdf.Name.XObject, prefix="Folio")
         # the part's content leaves its coordinate system flipped: enclose it so the folio starts afresh
-        page.contents_add(pikepdf.Stream(book, b"q\n"), prepend=True)
-        page.contents_add(pikepdf.Stream(book, b"\nQ\n/Artifact BMC q " + bytes(name) + b" Do Q EMC\n"),
-                          prepend=False)
+        # (one content stream, as WeasyPrint writes a page)
+        content = b"".join(stream.read_bytes() for stream in _streams(page.obj.Contents))
+        page.obj.Contents = book.make_stream(b"q\n" + content + b"\nQ\n/Artifact BMC q " + bytes(name)
+                                             + b" Do Q EMC\n")
 
 
 def _finish(book, first_body: int | None) -> None:
@@ -517,16 +549,21 @@ class PartsResult:
     stitch_seconds: float = 0.0
 
 
+@lru_cache(maxsize=1)
+def _render_code() -> str:
+    from ..cache import code_fingerprint, module_closure
+    return code_fingerprint(module_closure(("pipeline.render.parts", "pipeline.render.pdf")))
+
+
 def part_key(html: str, config: BookConfig, lang: str, images: list[Path], variant: str,
              printer: PrinterSetup | None) -> str:
-    from ..cache import code_fingerprint, module_closure
     from ..manifest import fonts_used
     digest = hashlib.sha256(f"press-part-{PARTS_VERSION}".encode())
     digest.update(html.encode("utf-8"))
     digest.update(json.dumps([variant, asdict(printer) if printer else None]).encode())
     digest.update((config.project_dir / "templates" / "print.css").read_bytes())
     digest.update(json.dumps(fonts_used(config).get(lang, {}), sort_keys=True).encode())
-    digest.update(code_fingerprint(module_closure(("pipeline.render.parts", "pipeline.render.pdf"))).encode())
+    digest.update(_render_code().encode())
     for image in images:
         digest.update(image.read_bytes() if image.is_file() else b"<missing>")
     return digest.hexdigest()
