@@ -204,8 +204,9 @@ def lay_out_part(config: BookConfig, job: PartJob) -> PartRecord:
     collector = _Collect()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
-    variant: dict = {"pdf/ua-1": {"pdf_variant": "pdf/ua-1", "pdf_tags": True},
-                     "pdf/x-4": {"pdf_variant": "pdf/x-4"}}.get(job.variant, {})
+    variants: dict[str, dict] = {"pdf/ua-1": {"pdf_variant": "pdf/ua-1", "pdf_tags": True},
+                                 "pdf/x-4": {"pdf_variant": "pdf/x-4"}}
+    variant = variants.get(job.variant, {})
     finisher = printer_plates(job.printer.bleed_mm) if job.printer else None
     try:
         with book_hyphenation(), inter_character_justification():
@@ -427,10 +428,11 @@ def _share_colour_profiles(book) -> None:
                     spaces[name] = pikepdf.Array([pikepdf.Name.ICCBased, kept.setdefault(digest, space[1])])
         for form in page.obj.Resources.get("/XObject", {}).values():  # transparency groups name it too
             group = form.get("/Group")
-            space = group.get("/CS") if isinstance(group, pikepdf.Dictionary) else None
-            if isinstance(space, pikepdf.Array) and len(space) == 2 and space[0] == pikepdf.Name.ICCBased:
-                digest = hashlib.sha256(space[1].read_raw_bytes()).digest()
-                group.CS = pikepdf.Array([pikepdf.Name.ICCBased, kept.setdefault(digest, space[1])])
+            group_space = group.get("/CS") if isinstance(group, pikepdf.Dictionary) else None
+            if (isinstance(group_space, pikepdf.Array) and len(group_space) == 2
+                    and group_space[0] == pikepdf.Name.ICCBased):
+                digest = hashlib.sha256(group_space[1].read_raw_bytes()).digest()
+                group.CS = pikepdf.Array([pikepdf.Name.ICCBased, kept.setdefault(digest, group_space[1])])
 
 
 def _resolve_links(book) -> None:
@@ -456,6 +458,13 @@ _MARKED_CONTENT = re.compile(rb"/[A-Za-z]+\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
 def _streams(contents) -> list:
     import pikepdf
     return [contents] if isinstance(contents, pikepdf.Stream) else list(contents)
+
+
+def _artifact_of(loose: set[int]):
+    """A substitution turning the marked content of the ids in ``loose`` into artifacts."""
+    def substitute(match: re.Match) -> bytes:
+        return b"/Artifact BMC" if int(match.group(1)) in loose else match.group(0)
+    return substitute
 
 
 def _reachable(document_element) -> set:
@@ -490,8 +499,7 @@ def _artifact_unattached(book, document_element, nums) -> None:
         if not loose:
             continue
         content = b"".join(stream.read_bytes() for stream in _streams(page.obj.Contents))
-        page.obj.Contents = book.make_stream(_MARKED_CONTENT.sub(
-            lambda match, loose=loose: b"/Artifact BMC" if int(match.group(1)) in loose else match.group(0), content))
+        page.obj.Contents = book.make_stream(_MARKED_CONTENT.sub(_artifact_of(loose), content))
         for index in loose:
             array[index] = None
 
@@ -517,10 +525,10 @@ def _finish(book, first_body: int | None) -> None:
     """Page labels (roman, then arabic from the first chapter) and an even page count, as the single pass's
     finisher does."""
     import pikepdf
-    nums = pikepdf.Array([0, pikepdf.Dictionary(S=pikepdf.Name("/r"))])
+    ranges: list = [0, pikepdf.Dictionary(S=pikepdf.Name("/r"))]
     if first_body and first_body > 1:
-        nums.extend([first_body - 1, pikepdf.Dictionary(S=pikepdf.Name("/D"))])
-    book.Root.PageLabels = pikepdf.Dictionary(Nums=nums)
+        ranges += [first_body - 1, pikepdf.Dictionary(S=pikepdf.Name("/D"))]
+    book.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(ranges))
     if len(book.pages) % 2:
         last = book.pages[-1].obj
         blank = pikepdf.Dictionary(Type=pikepdf.Name.Page, Resources=pikepdf.Dictionary(),
