@@ -26,6 +26,7 @@ from .errors import ConfigError, ExitCode
 from .lock import project_lock
 from .manifest import write_manifest
 from .progress import Reporter, plural
+from .render.parts import preload_renderer
 from .safety import atomic_write, time_limit
 from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
                      RenderState, ReviewOutcome, ReviewStage, editions, pipeline_stages, project_environment,
@@ -142,6 +143,8 @@ def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporte
         else:
             pending.setdefault(edition.lang, []).append(edition)
     by_name = {edition.name: edition for edition in chosen}
+    if pending:
+        preload_renderer()  # the workers fork with WeasyPrint already imported
     for row in _render_pending(config, reporter, pending):
         edition = by_name[f"{row.format}-{row.lang}"]
         rows[edition.name] = row

@@ -252,6 +252,12 @@ def load_record(job: PartJob) -> PartRecord | None:
         return None
 
 
+def preload_renderer() -> None:
+    """Import WeasyPrint (about a second) once, in the process that forks the render workers, so each
+    worker inherits it instead of importing it again."""
+    import weasyprint  # noqa: F401
+
+
 def _part_worker_start(parent: int) -> None:
     """A part worker ends with the process that started it, as the build's language workers do
     (``pipeline.lock.die_with_parent``, where this version of press has it), so no worker outlives a
