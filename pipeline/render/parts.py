@@ -519,7 +519,13 @@ def _lay_folios(book, folios, first_body: int, numbered: list[bool]) -> None:
             continue
         page = book.pages[first_body - 1 + index]
         form = book.copy_foreign(folios.pages[index].as_form_xobject())
-        name = page.add_resource(form, pikepdf.Name.XObject, prefix="Folio")
+        # a name of our own per page (a part's pages may share one resource dictionary), never a random one:
+        # the same parts stitch into the same bytes
+        name = pikepdf.Name(f"/PressFolio{first_body + index}")
+        resources = page.obj.Resources
+        if "/XObject" not in resources:
+            resources.XObject = pikepdf.Dictionary()
+        resources.XObject[name] = form
         # the part's content leaves its coordinate system flipped: enclose it so the folio starts afresh
         # (one content stream, as WeasyPrint writes a page)
         content = b"".join(stream.read_bytes() for stream in _streams(page.obj.Contents))
