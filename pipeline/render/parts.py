@@ -44,7 +44,7 @@ from ..config import BookConfig
 from ..errors import RenderError
 from ..safety import atomic_write, url_fetcher
 from .layout import LayoutReport, Overflow, check_layout
-from .pagemap import PageStart, folio, page_starts
+from .pagemap import PageStart, document_order, folio, starting_elements
 
 PARTS_VERSION = 1
 MARKER_ID = "press-part-end"
@@ -159,6 +159,7 @@ class PartJob:
     drop_last_page: bool  # the marker's page
     pdf: Path  # where the part's PDF is cached
     meta: Path  # and what the stitcher needs to know of it
+    ids: list[str] = field(default_factory=list)  # the part's element ids in reading order, for its page starts
     variant: str = "pdf/ua-1"  # the reader's PDF (tagged); "pdf/x-4" the printer's; "" the screen folios
     printer: PrinterSetup | None = None  # the printer's PDF: its bleed and fixed date
 
@@ -195,7 +196,6 @@ def lay_out_part(config: BookConfig, job: PartJob) -> PartRecord:
     from .hyphenation import book_hyphenation
     from .pdf import actual_text_for_reordering_scripts, printer_plates
     from .pdftags import complete_structure_tree
-    from .strings import ui_strings
 
     started = time.perf_counter()
     templates = config.project_dir / "templates"
@@ -228,9 +228,7 @@ def lay_out_part(config: BookConfig, job: PartJob) -> PartRecord:
                           hint="a template or stylesheet error; rerun with --debug for the details")
     finally:
         logger.removeHandler(collector)
-    document = etree.fromstring(job.html, etree.HTMLParser())
-    starts = [(start.index, start.element)
-              for start in page_starts(rendered.pages, document, ui_strings(job.lang, config.project_dir / "locales"))]
+    starts = starting_elements(rendered.pages, job.ids)
     numbered = [page._page_box.page_type.name == FOLIO_PAGE and not page._page_box.page_type.blank
                 for page in rendered.pages]
     record = PartRecord(job.name, job.key, len(rendered.pages), numbered, starts, asdict(layout),
@@ -613,14 +611,15 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
 
     pdf_variant = "pdf/x-4" if printer else "pdf/ua-1"
 
-    def job(name: str, part_html: str, last: bool, variant: str = pdf_variant) -> PartJob:
+    def job(name: str, html: etree._Element, last: bool, variant: str = pdf_variant) -> PartJob:
+        part_html = to_html(html)
         key = part_key(part_html, config, lang, _images_in(part_html, images), variant, printer)
         return PartJob(name, lang, part_html, key, not last, folder / f"{name}.pdf", folder / f"{name}.json",
-                       variant, printer)
+                       document_order(html), variant, printer)
 
     chapters = parts[1:]
-    chapter_jobs = [job(part.name, to_html(part_document(document, part, last=index == len(chapters) - 1,
-                                                         css=MARKER_CSS + NO_BODY_FOLIOS)),
+    chapter_jobs = [job(part.name, part_document(document, part, last=index == len(chapters) - 1,
+                                                 css=MARKER_CSS + NO_BODY_FOLIOS),
                         index == len(chapters) - 1) for index, part in enumerate(chapters)]
     records = _run(config, chapter_jobs, workers, rendered_now)
     # where each chapter opens (its folio), now that the page counts are known
@@ -636,10 +635,10 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
     leader = css_string("…" if lang == "ja" else ". ")
     front = part_document(document, parts[0], last=not chapters, css=front_css(leader))
     set_contents_folios(front, folios)
-    final_jobs = [job("front", to_html(front), not chapters)]
+    final_jobs = [job("front", front, not chapters)]
     folio_job = None
     if chapters:
-        folio_job = job("folios", to_html(folio_document(document, numbered)), True,
+        folio_job = job("folios", folio_document(document, numbered), True,
                         "pdf/x-4" if printer else "")
         final_jobs.append(folio_job)
     records.update(_run(config, final_jobs, workers, rendered_now))
