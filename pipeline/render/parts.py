@@ -645,6 +645,7 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
     front_record = records["front"]
     front_pages = front_record.pages + (front_record.pages % 2 if chapters else 0)
     first_body = front_pages + 1 if chapters else None
+    _forget_other_parts(folder, {job.name for job in chapter_jobs + final_jobs})
     stitch_started = time.perf_counter()
     try:
         data = stitch([final_jobs[0].pdf] + [j.pdf for j in chapter_jobs],
@@ -670,6 +671,13 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
     pages = offset + offset % 2
     return PartsResult(data, pages, offset, starts, layout, warnings, refused, rendered_now, first_body, records,
                        time.perf_counter() - stitch_started)
+
+
+def _forget_other_parts(folder: Path, names: set[str]) -> None:
+    """Parts of a chapter the book no longer has (removed, or its id changed) leave the cache."""
+    for path in folder.glob("*"):
+        if path.suffix in (".pdf", ".json") and path.stem not in names:
+            path.unlink(missing_ok=True)
 
 
 def _run(config: BookConfig, jobs: list[PartJob], workers: int, rendered_now: list[str]) -> dict[str, PartRecord]:
