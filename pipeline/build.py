@@ -14,23 +14,28 @@ import io
 import json
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from . import errors
 from .cache import BuildCache
 from .config import BookConfig, load_config, with_renderer
 from .diagnostics import Diagnostic, Severity, at_least, tally
 from .errors import ConfigError, ExitCode
-from .lock import project_lock
+from .lock import die_with_parent, project_lock
 from .manifest import write_manifest
 from .progress import Reporter, plural
 from .render.parts import preload_renderer
-from .safety import atomic_write, time_limit
+from .safety import atomic_write, check_writable, time_limit
 from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
                      RenderState, ReviewOutcome, ReviewStage, editions, pipeline_stages, project_environment,
                      project_inputs, stage_key)
+
+T = TypeVar("T")
 
 __all__ = ["FORMATS", "BuildOptions", "EditionRow", "build", "edition_path", "needs_people", "summary_table"]
 
@@ -89,10 +94,21 @@ def edition_path(config: BookConfig, lang: str, fmt: str, drafts: bool = False) 
 # --------------------------------------------------------------------------- the stages before the editions
 
 
+def _reused(convert: Callable[[dict], T], cached: dict | None) -> T | None:
+    """A stage's result rebuilt from its cache entry, or None when there is no entry or its data is not what the
+    stage records (then the stage runs again, as for any damaged entry)."""
+    if cached is None:
+        return None
+    try:
+        return convert(cached)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
 def _run_extract(stage: ExtractStage, config: BookConfig, cache: BuildCache, reporter: Reporter) -> ExtractOutcome:
-    cached = cache.lookup(stage.name, stage_key(stage, config))
-    if cached is not None and "diagnostics" in cached:
-        outcome = stage.from_cache(cached)
+    reused = _reused(stage.from_cache, cache.lookup(stage.name, stage_key(stage, config)))
+    if reused is not None:
+        outcome = reused
         reporter.step("extract", f"inputs unchanged, reused output/xml/book.xml ({outcome.summary})")
     else:
         outcome = stage.run(config, reporter)
@@ -105,11 +121,13 @@ def _run_extract(stage: ExtractStage, config: BookConfig, cache: BuildCache, rep
 
 
 def _run_catalogs(stage: CatalogsStage, config: BookConfig, cache: BuildCache, reporter: Reporter) -> CatalogsOutcome:
-    cached = cache.lookup(stage.name, stage_key(stage, config))
-    if cached is not None and "states" in cached:
+    reused = _reused(lambda data: CatalogsOutcome({lang: data["states"][lang] for lang in stage.targets
+                                                   if lang in data["states"]}),
+                     cache.lookup(stage.name, stage_key(stage, config)))
+    if reused is not None:
         reporter.step("catalogs", f"book and catalogs unchanged ({', '.join(stage.targets)}); "
                                   "nothing to merge or draft")
-        return CatalogsOutcome({lang: cached["states"][lang] for lang in stage.targets if lang in cached["states"]})
+        return reused
     outcome = stage.run(config, reporter)
     # drafting wrote the catalogs it reads: the key is taken again, so the next build finds it unchanged
     cache.store(stage.name, stage_key(stage, config), stage.outputs(config), {"states": outcome.states})
@@ -117,9 +135,9 @@ def _run_catalogs(stage: CatalogsStage, config: BookConfig, cache: BuildCache, r
 
 
 def _run_review(stage: ReviewStage, config: BookConfig, cache: BuildCache, reporter: Reporter) -> ReviewOutcome:
-    cached = cache.lookup(stage.name, stage_key(stage, config))
-    if cached is not None and "findings" in cached and "reports" in cached:
-        return stage.from_cache(cached, config)
+    reused = _reused(lambda data: stage.from_cache(data, config), cache.lookup(stage.name, stage_key(stage, config)))
+    if reused is not None:
+        return reused
     outcome = stage.run(config, reporter)
     cache.store(stage.name, stage_key(stage, config), outcome.reports, stage.to_cache(outcome, config))
     return outcome
@@ -136,58 +154,81 @@ def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporte
     pending: dict[str, list[Edition]] = {}
     for edition in chosen:
         output = edition.path(config)
-        cached = cache.lookup(edition.name, stage_key(edition, config))
-        if cached is not None and output.is_file() and "diagnostics" in cached:
-            rows[edition.name] = EditionRow.from_cache(edition.lang, edition.format, cached, output)
+        row = _reused(partial(EditionRow.from_cache, edition.lang, edition.format, path=output),
+                      cache.lookup(edition.name, stage_key(edition, config)))
+        if row is not None and output.is_file():
+            rows[edition.name] = row
             reporter.step("render", f"{edition.lang} {edition.format.upper()}: inputs unchanged, reused {output.name}")
         else:
             pending.setdefault(edition.lang, []).append(edition)
     by_name = {edition.name: edition for edition in chosen}
-    if pending:
-        preload_renderer()  # the workers fork with WeasyPrint already imported
-    for row in _render_pending(config, reporter, pending):
+
+    def finished(row: EditionRow) -> None:
+        """Recorded as soon as it is rendered, so a build stopped or killed later reuses it next time."""
         edition = by_name[f"{row.format}-{row.lang}"]
         rows[edition.name] = row
         cache.store(edition.name, stage_key(edition, config), edition.outputs(config), row.to_cache())
+
+    if pending:
+        preload_renderer()  # the workers fork with WeasyPrint already imported
+    _render_pending(config, reporter, pending, finished)
     return [rows[edition.name] for edition in chosen if edition.name in rows]
 
 
-def _render_pending(config: BookConfig, reporter: Reporter, pending: dict[str, list[Edition]]) -> list[EditionRow]:
+def _render_pending(config: BookConfig, reporter: Reporter, pending: dict[str, list[Edition]],
+                    finished: Callable[[EditionRow], None]) -> None:
+    """Render the pending editions, each language in its own worker when there are several (in this
+    process otherwise), passing each row to ``finished`` as its language (its edition, in this process) is done."""
     workers = min(len(pending), os.cpu_count() or 1)
     if workers <= 1:
-        rendered = []
         for language_editions in pending.values():
-            rendered += _render_language(config, language_editions, reporter)
-        return rendered
-    reporter.step("render", f"{', '.join(pending)} in {workers} parallel processes …")
-    rendered = []
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            _render_language(config, language_editions, reporter, finished)
+        return
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
+    try:
         futures = [pool.submit(_render_language_in_worker, config, language_editions)
-                   for language_editions in pending.values()]
+                   for language_editions in pending.values()]  # a forking pool starts its workers here
+        reporter.step("render", f"{', '.join(pending)} in {workers} parallel processes …")
         for future in as_completed(futures):
             outcome: WorkerOutcome = future.result()
             if not reporter.quiet:
                 for line in outcome.lines:
                     print(line, file=reporter.stream, flush=True)
+            for row in outcome.rows:  # a language whose worker failed may have finished some editions
+                finished(row)
             if outcome.error is not None:
-                for other in futures:
-                    other.cancel()
                 raise outcome.error
-            rendered += outcome.rows
-    return rendered
+    except KeyboardInterrupt:  # SIGINT or SIGTERM (errors.Stopped): the workers stop now, mid-edition
+        _stop_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # after an edition's error, the others finish theirs
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers and wait for them to be gone, so a stopped build writes nothing more
+    (an edition being written leaves only its temporary file, which the next run removes).
+    ProcessPoolExecutor has no public way to do this before Python 3.14's ``kill_workers``."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.kill()
+    for process in processes:
+        process.join()
 
 
 def _render_language_in_worker(config: BookConfig, language_editions: list[Edition]) -> WorkerOutcome:
     stream = io.StringIO()
+    done: list[EditionRow] = []
     try:
-        rows = _render_language(config, language_editions, Reporter(stream))
+        _render_language(config, language_editions, Reporter(stream), done.append)
     except errors.PipelineError as error:
-        return WorkerOutcome([], stream.getvalue().splitlines(), error)
-    return WorkerOutcome(rows, stream.getvalue().splitlines())
+        return WorkerOutcome(done, stream.getvalue().splitlines(), error)
+    return WorkerOutcome(done, stream.getvalue().splitlines())
 
 
-def _render_language(config: BookConfig, language_editions: list[Edition], reporter: Reporter) -> list[EditionRow]:
+def _render_language(config: BookConfig, language_editions: list[Edition], reporter: Reporter,
+                     finished: Callable[[EditionRow], None] | None = None) -> list[EditionRow]:
     state = RenderState()
     rows = []
     for edition in language_editions:
@@ -195,6 +236,8 @@ def _render_language(config: BookConfig, language_editions: list[Edition], repor
         with time_limit(config.limits.render_timeout_s,
                         f"rendering the {edition.lang} {edition.format.upper()} edition", output):
             rows.append(edition.run(config, reporter, state))
+        if finished is not None:
+            finished(rows[-1])
     return rows
 
 
@@ -213,8 +256,10 @@ def needs_people(needs_editor: int, states: dict[str, dict[str, int]],
                  findings: dict[str, int] | None = None) -> list[str]:
     """The summary's last lines: what is waiting for the editor and for the translators."""
     lines = [f"editor: {plural(needs_editor, 'repair')} waiting (output/reports/repair.md)"]
-    order = ("untranslated", "machine draft", "needs review", "reviewed")  # the catalogs' entry states
     for lang, counts in states.items():
+        # the catalogs' entry states; memory matches (needs review, from locales/tm) apart when there are any
+        order = ("untranslated", "machine draft", *(("memory match",) if counts.get("memory match") else ()),
+                 "needs review", "reviewed")
         lines.append(f"translators ({lang}): " + ", ".join(f"{counts.get(state, 0):,} {state}" for state in order)
                      + " segments (press status)")
         if findings is not None and lang in findings:
@@ -252,10 +297,25 @@ def write_diagnostics_report(config: BookConfig, diagnostics: list[Diagnostic]) 
 # --------------------------------------------------------------------------- the build
 
 
+def check_outputs_writable(config: BookConfig, stages: list, chosen: list[Edition]) -> None:
+    """Before any work: every file the build may write under output/ can be written (no folder in its place;
+    the manifest, the diagnostics and the cache entries not read-only; each folder takes a new file and has room
+    for the largest edition again), so a full disk or a read-only output/ fails now, not after the render."""
+    cache = BuildCache(config)
+    own = [config.output_dir / "manifest.json", config.output_dir / "reports" / "diagnostics.json",
+           *(cache.entry_path(stage.name) for stage in [*stages, *chosen])]
+    outputs = [path for stage in [*stages, *chosen] for path in stage.outputs(config)]
+    largest = max((path.stat().st_size for path in outputs if path.is_file()), default=0)
+    check_writable(own, read_only_files=True, free_bytes=max(largest, 1 << 20))
+    check_writable(outputs, [cache.directory / "fonts"], read_only_files=False, free_bytes=max(largest, 1 << 20))
+
+
 def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -> BuildResult:
     cache = BuildCache(config)
     languages = _languages(config, options)
     targets = tuple(lang for lang in languages if lang in config.target_languages)
+    chosen = editions(config, languages, tuple(fmt for fmt in FORMATS if fmt in options.formats), options.drafts)
+    check_outputs_writable(config, list(pipeline_stages(config, targets)), chosen)
     extract: ExtractOutcome | None = None
     catalogs: CatalogsOutcome | None = None
     review: ReviewOutcome | None = None
@@ -267,7 +327,6 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
         elif isinstance(stage, ReviewStage):
             review = _run_review(stage, config, cache, reporter)
     assert extract is not None
-    chosen = editions(config, languages, tuple(fmt for fmt in FORMATS if fmt in options.formats), options.drafts)
     rows = render_editions(config, chosen, reporter)
     return BuildResult(extract, catalogs, review, rows)
 

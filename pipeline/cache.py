@@ -1,9 +1,10 @@
 """Build cache: a stage is skipped when the content of everything it reads is unchanged.
 
 Each entry (``output/.cache/<stage>.json``) holds the key of the inputs that made it, the
-SHA-256 of each output it wrote, and what the summary needs to say about it. An entry is used
-only when its key matches and every output still has the recorded hash; a damaged, foreign or
-older entry (other code, other tools) is ignored and the stage runs again. A stage's key holds the
+SHA-256 of each output it wrote, what the summary needs to say about it, and the SHA-256 of all
+that. An entry is used only when it is a regular file (never a link), its own hash and its key
+match and every output still has the recorded hash; a damaged, edited, foreign or older entry
+(other code, other tools) is ignored and the stage runs again. A stage's key holds the
 inputs it declares (pipeline/stages.py) and the code it runs: the modules its entry points import,
 followed through the package, so a change to the EPUB writer leaves the catalogs' entry valid.
 """
@@ -18,9 +19,9 @@ from pathlib import Path
 
 from .config import BookConfig
 from .manifest import file_hash, tool_versions
-from .safety import atomic_write
+from .safety import atomic_write, read_regular_file
 
-FORMAT = 3
+FORMAT = 4  # 4: each entry records its own hash
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -134,24 +135,33 @@ class BuildCache:
         resolved = path.resolve()
         return resolved.relative_to(self.project).as_posix() if resolved.is_relative_to(self.project) else str(resolved)
 
-    def _entry_path(self, stage: str) -> Path:
+    def entry_path(self, stage: str) -> Path:
         return self.directory / f"{stage}.json"
 
     def lookup(self, stage: str, key: str) -> dict | None:
-        """What the stage recorded, if its inputs and its outputs are exactly as it left them."""
+        """What the stage recorded, if the entry is whole (its own recorded hash matches: an edited, truncated or
+        swapped entry is not), its inputs are unchanged and every output is exactly as it left them."""
         try:
-            entry = json.loads(self._entry_path(stage).read_text(encoding="utf-8"))
-            if entry.get("format") != FORMAT or entry.get("key") != key:
+            entry = json.loads(read_regular_file(self.entry_path(stage)).decode("utf-8"))
+            if entry.get("format") != FORMAT or entry.get("key") != key or entry.get("sha256") != _entry_digest(entry):
                 return None
             for name, digest in entry["outputs"].items():
                 path = self.project / name  # an absolute name stays absolute
-                if not path.is_file() or file_hash(path) != digest:
+                if path.is_symlink() or not path.is_file() or file_hash(path) != digest:
                     return None
-            return entry.get("data", {})
+            data = entry["data"]
+            return data if isinstance(data, dict) else None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # missing or damaged: the stage runs again
 
     def store(self, stage: str, key: str, outputs: list[Path], data: dict | None = None) -> None:
         entry = {"format": FORMAT, "key": key, "data": data or {},
                  "outputs": {self._recorded(path): file_hash(path) for path in outputs if path.is_file()}}
-        atomic_write(self._entry_path(stage), (json.dumps(entry, indent=1, sort_keys=True) + "\n").encode())
+        entry["sha256"] = _entry_digest(entry)
+        atomic_write(self.entry_path(stage), (json.dumps(entry, indent=1, sort_keys=True) + "\n").encode())
+
+
+def _entry_digest(entry: dict) -> str:
+    """The hash of an entry's content (everything but this hash), as the entry records it."""
+    content = {name: value for name, value in entry.items() if name != "sha256"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()

@@ -7,12 +7,14 @@ and exits with a documented code; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import traceback
 from pathlib import Path
+from types import FrameType
 
 from . import __version__
-from .errors import EXIT_CODE_HELP, ExitCode, PipelineError
+from .errors import EXIT_CODE_HELP, ExitCode, PipelineError, Stopped, from_os_error
 from .progress import Reporter
 
 EPILOG = f"""exit status:
@@ -85,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(run=_run_build)
     _translation_commands(commands)
     _review_commands(commands)
+    _memory_commands(commands)
     return parser
 
 
@@ -92,8 +95,9 @@ def _translation_commands(commands) -> None:
     translate = commands.add_parser(
         "translate", help="merge the catalogs and machine-draft their empty entries",
         description="Merge the book's sentences into locales/<lang>/*.po (translations are never lost), then "
-                    "fill empty entries with machine drafts, marked fuzzy for review. Reviewed translations "
-                    "and existing drafts are never touched.",
+                    "fill empty entries from the translation memory (locales/tm/<lang>.tmx: exact matches) and "
+                    "with machine drafts, all marked fuzzy for review. Reviewed translations and existing drafts "
+                    "are never touched.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     translate.add_argument("languages", nargs="*", metavar="LANG",
                            help="languages to draft (default: every language of the book but the source)")
@@ -132,15 +136,31 @@ def _translation_commands(commands) -> None:
                     "multilingual CTranslate2 model directories (NLLB-200, M2M-100, MADLAD-400).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     actions = models.add_subparsers(dest="action", metavar="ACTION", required=True)
-    install = actions.add_parser("install", help="install a model from a path or URL",
-                                 description="Install an .argosmodel file or URL, every package of an Argos "
-                                             "index.json this book needs (file:// works for an offline mirror), "
-                                             "or a CTranslate2 model directory with its SentencePiece tokenizer.")
-    install.add_argument("source", metavar="PATH|URL")
+    install = actions.add_parser(
+        "install", help="install a model by name, or from a path or URL",
+        description="Install a model press knows by name (NAME: 'press models list --available' shows them; "
+                    "downloaded from the Hugging Face hub or the Argos index, verified, then installed), an "
+                    ".argosmodel file or URL, every package of an Argos index.json this book needs (file:// works for "
+                    "an offline mirror), or a CTranslate2 model directory with its SentencePiece tokenizer. A book "
+                    "language that no [translation.LANG] table names yet is set to the new model.")
+    install.add_argument("source", metavar="NAME|PATH|URL")
     install.add_argument("--user", action="store_true", help="install for this user rather than this project")
+    install.add_argument("--accept-license", action="store_true",
+                         help="accept the model's licence where it restricts use (NLLB-200: CC-BY-NC-4.0, "
+                              "non-commercial)")
     _common(install)
     install.set_defaults(run=_run_models_install)
-    listing = actions.add_parser("list", help="list the installed models")
+    use = actions.add_parser(
+        "use", help="make a model draft a language ([translation.LANG] in source/book.toml)",
+        description="Write engine and model into [translation.LANG] of source/book.toml, keeping every comment "
+                    "and the layout of the file.")
+    use.add_argument("language", metavar="LANG", help="a target language of the book (km, ja, ...)")
+    use.add_argument("name", metavar="NAME", help="an installed model, or one press knows by name")
+    _common(use)
+    use.set_defaults(run=_run_models_use)
+    listing = actions.add_parser("list", help="list the installed models and each language's model status")
+    listing.add_argument("--available", action="store_true",
+                         help="list the models press can install by name instead (its registry)")
     _common(listing)
     listing.set_defaults(run=_run_models_list)
     remove = actions.add_parser("remove", help="remove an installed model")
@@ -148,6 +168,14 @@ def _translation_commands(commands) -> None:
     remove.add_argument("--user", action="store_true", help="remove it from the user's models")
     _common(remove)
     remove.set_defaults(run=_run_models_remove)
+    pin = actions.add_parser(
+        "pin", help="(maintainers) record a registry model's commit and SHA-256s",
+        description="Download NAME's files (network needed), resolve its revisions to commits and write them and "
+                    "every file's SHA-256 into the model registry ($PRESS_MODEL_REGISTRY or press's own "
+                    "pipeline/i18n/model_registry.toml), keeping its comments. Commit the result.")
+    pin.add_argument("name", metavar="NAME")
+    _common(pin)
+    pin.set_defaults(run=_run_models_pin)
 
 
 def _review_commands(commands) -> None:
@@ -163,9 +191,10 @@ def _review_commands(commands) -> None:
     export = actions.add_parser(
         "export", help="write one review package per part of the book",
         description="Write one review package per part (chapter, front matter) from locales/LANG/*.po: "
-                    "XLIFF 2.1 (<part>.xlf) or a bilingual Word table (<part>.docx).")
+                    "XLIFF 2.1 (<part>.xlf) or a bilingual Word table (<part>.docx); or the reviewed segments "
+                    "as one translation memory, TMX 1.4b (<slug>-LANG.tmx), for 'press tm import' or a CAT tool.")
     export.add_argument("language", metavar="LANG", help="the target language (e.g. km, ja)")
-    export.add_argument("--format", required=True, choices=["xliff", "docx"], help="the package format")
+    export.add_argument("--format", required=True, choices=["xliff", "docx", "tmx"], help="the package format")
     export.add_argument("--part", action="append", metavar="PART",
                         help="only this part (repeatable; e.g. ch1, foreword; default: every part)")
     export.add_argument("-o", "--output", type=Path, metavar="DIR",
@@ -178,8 +207,45 @@ def _review_commands(commands) -> None:
                     "and applied all or nothing; a segment whose source changed since the export is reported as "
                     "a conflict and left alone.")
     import_.add_argument("files", nargs="+", type=Path, metavar="FILE", help="returned .xlf or .docx files")
+    import_.add_argument("--translator", metavar='"NAME <MAIL>"',
+                         help="the reviewer, written as the changed catalogs' Last-Translator (their "
+                              "PO-Revision-Date is set either way)")
     _common(import_)
     import_.set_defaults(run=_run_review_import)
+
+
+def _memory_commands(commands) -> None:
+    """``press tm``: the project's translation memory (locales/tm/LANG.tmx)."""
+    memory = commands.add_parser(
+        "tm", help="add a TMX file to the project's translation memory",
+        description="The translation memory (locales/tm/LANG.tmx, TMX 1.4b) that 'press translate' consults before "
+                    "the model: exact matches fill empty entries for review, fuzzy matches (85%% and up) are noted "
+                    "beside them.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = memory.add_subparsers(dest="action", metavar="ACTION", required=True)
+    import_ = actions.add_parser(
+        "import", help="add a TMX file's translation units to the memory",
+        description="Add the units of a TMX file (press review export --format tmx, another book, a CAT tool) to "
+                    "locales/tm/LANG.tmx for every target language of the book it holds; a sentence the memory "
+                    "already has takes the imported translation.")
+    import_.add_argument("file", type=Path, metavar="FILE.tmx")
+    _common(import_)
+    import_.set_defaults(run=_run_tm_import)
+
+
+def _run_tm_import(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .i18n.memory import import_memory
+    from .lock import project_lock
+    config = load_config(args.project)
+    reporter = _reporter(args)
+    with project_lock(config, activity="press tm import"):  # a build may be reading the memory
+        for result in import_memory(config, args.file.resolve()):
+            outcome = "wrote" if result.written else "unchanged:"
+            reporter.step("tm", f"{result.language}: {result.added:,} added, {result.replaced:,} replaced, "
+                                f"{result.known:,} already known; {outcome} "
+                                f"{result.path.relative_to(config.project_dir).as_posix()}")
+    return ExitCode.OK
 
 
 def _review_check_command(actions) -> None:
@@ -220,11 +286,18 @@ def _run_extract(args: argparse.Namespace) -> int:
 
 def _run_build(args: argparse.Namespace) -> int:
     from .build import FORMATS, BuildOptions, build
+    from .config import load_config
     if args.explain:
-        from .config import load_config
         from .stages import explain
         print(explain(load_config(args.project)))
         return ExitCode.OK
+    if args.lang:  # a language the book lacks is a wrong argument: say so before any work
+        languages = load_config(args.project).languages
+        unknown = [code for code in args.lang if code not in languages]
+        if unknown:
+            print(f"error: usage: --lang {', '.join(unknown)}: not a language of this book (its languages: "
+                  f"{', '.join(languages)}; [book] languages in source/book.toml)", file=sys.stderr)
+            return ExitCode.USAGE
     options = BuildOptions(languages=tuple(args.lang) if args.lang else None,
                            formats=tuple(args.format) if args.format else FORMATS, drafts=args.drafts,
                            strict=args.strict, wait_seconds=args.wait, single_pass=args.single_pass)
@@ -232,12 +305,14 @@ def _run_build(args: argparse.Namespace) -> int:
 
 
 def _languages(config, requested: list[str]) -> tuple[str, ...]:
-    from .errors import ConfigError
+    """The target languages a command names, checked before any work: one the book lacks is a usage error."""
+    from .errors import UsageError
     unknown = [code for code in requested if code not in config.target_languages]
     if unknown:
-        raise ConfigError(f"not a target language of this book: {', '.join(unknown)}",
-                          config.project_dir / "source" / "book.toml",
-                          hint=f"the book's target languages are {', '.join(config.target_languages)}")
+        raise UsageError(f"not a target language of this book: {', '.join(unknown)}",
+                         config.project_dir / "source" / "book.toml",
+                         hint=f"the book's target languages are {', '.join(config.target_languages)} "
+                              "([book] languages)")
     return tuple(requested) or config.target_languages
 
 
@@ -263,18 +338,25 @@ def _run_translate(args: argparse.Namespace) -> int:
 
 
 def _run_doctor(args: argparse.Namespace) -> int:
-    from .config import load_config
+    """Inside a project, everything; outside one, the machine still (a missing project is not a failure)."""
+    from .config import find_project_dir, load_config
     from .doctor import doctor
+    if args.project is None:
+        try:
+            find_project_dir()
+        except PipelineError:
+            return doctor(None)
     return doctor(load_config(args.project))
 
 
 def _run_status(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .i18n.catalogs import STATES
-    from .review.reports import STATUS_PAGE, write_review_reports
+    from .i18n.catalogs import COUNTED as STATES
+    from .review.reports import STATUS_PAGE, review_statuses, write_status_pages
     config = load_config(args.project)
     languages = _languages(config, args.languages)
-    statuses = {status.language: status for status in write_review_reports(config, config.target_languages)}
+    checked = review_statuses(config, config.target_languages)
+    statuses = {status.language: status for status in checked}
     for language in languages:
         counts = statuses[language].counts if language in statuses else {}
         if not counts:
@@ -285,8 +367,9 @@ def _run_status(args: argparse.Namespace) -> int:
         for part, tally in counts.items():
             print(f"  {part:<20}" + "".join(f"{tally[state]:>14,}" for state in STATES))
         print(f"  {'total':<20}" + "".join(f"{sum(t[state] for t in counts.values()):>14,}" for state in STATES))
+    written = write_status_pages(config, checked)  # after the counts: a read-only project still shows them
     if not args.quiet:
-        print(f"wrote output/reports/{STATUS_PAGE}")
+        print(f"wrote output/reports/{STATUS_PAGE}" if written else f"output/reports/{STATUS_PAGE} unchanged")
     return ExitCode.OK
 
 
@@ -320,6 +403,12 @@ def _run_review_import(args: argparse.Namespace) -> int:
     from .config import load_config
     from .lock import project_lock
     from .review import import_review
+    from .review.apply import check_translator
+    try:
+        translator = check_translator(args.translator) if args.translator else None
+    except PipelineError as error:  # a malformed option: a usage error, found before anything is read
+        print(f"error: usage: {error.message} — {error.hint}", file=sys.stderr)
+        return ExitCode.USAGE
     config = load_config(args.project)
     reporter = _reporter(args)
     status = ExitCode.OK
@@ -327,12 +416,13 @@ def _run_review_import(args: argparse.Namespace) -> int:
     with project_lock(config, activity="press review import"):
         for path in args.files:
             try:
-                import_review(config, path.resolve(), reporter=reporter)
-            except PipelineError as error:
+                import_review(config, path.resolve(), reporter=reporter, translator=translator)
+            except (PipelineError, OSError) as error:
                 if args.debug:
                     traceback.print_exc()
-                print(error.one_line(), file=sys.stderr)
-                status = status or error.exit_code
+                problem = error if isinstance(error, PipelineError) else from_os_error(error, action="read or write")
+                print(problem.one_line(), file=sys.stderr)
+                status = status or problem.exit_code
     return status
 
 
@@ -341,24 +431,80 @@ def _run_models_install(args: argparse.Namespace) -> int:
     from .i18n.models import install_models
     config = load_config(args.project)
     reporter = _reporter(args)
-    for model in install_models(config, args.source, user=args.user):
+    installed = install_models(config, args.source, user=args.user, accept_license=args.accept_license,
+                               quiet=args.quiet, warn=lambda message: reporter.warn("models", message))
+    for model in installed:
         reporter.step("models", f"installed {model.kind} {model.name} ({model.source}→{', '.join(model.targets)}) "
                                 f"in {model.path} sha256:{model.sha256[:16]}…")
+        _configure_new_languages(config, model, reporter)
+    return ExitCode.OK
+
+
+def _configure_new_languages(config, model, reporter: Reporter) -> None:
+    """A language no [translation.LANG] names gets the new model; a configured one is left, with the command
+    that would switch it."""
+    from .i18n.models import write_language_model
+    for language in model.targets:
+        if language not in config.target_languages:
+            continue
+        choice = config.translation.models.get(language)
+        if choice is None:
+            write_language_model(config, language, model.kind, model.name)
+            reporter.step("models", f"{language}: now drafted by {model.name} ([translation.{language}] written in "
+                                    "source/book.toml)")
+        elif choice.model != model.name:
+            reporter.step("models", f"{language}: still drafted by {choice.model} ([translation.{language}]); "
+                                    f"'press models use {language} {model.name}' switches to this one")
+
+
+def _run_models_use(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .i18n.models import language_status, use_model
+    config = load_config(args.project)
+    engine, installed = use_model(config, args.language, args.name)
+    status = language_status(load_config(args.project), args.language)
+    _reporter(args).step("models", f"{args.language}: [translation.{args.language}] now names {engine} {args.name}"
+                                   + ("" if installed else f" (not installed yet — {status.fix})"))
     return ExitCode.OK
 
 
 def _run_models_list(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .i18n.models import list_models
+    from .i18n.models import language_status, list_models
+    if args.available:
+        return _list_registry()
     config = load_config(args.project)
     serving = {(choice.engine, choice.model): language for language, choice in config.translation.models.items()}
     models = list_models(config)
     if not models:
-        print("no models installed; 'press models install PATH|URL' installs one")
+        print("no models installed; 'press models install NAME' installs one ('press models list --available')")
     for model in models:
         used = serving.get((model.kind, model.name))
         print(f"{model.kind:<12} {model.name:<32} {model.source}→{','.join(model.targets) or '-':<8} "
               f"{model.scope:<8} sha256:{model.sha256[:16]}  {'drafts ' + used if used else 'not configured'}")
+    for language in config.target_languages:
+        status = language_status(config, language, models)
+        print(f"{language}: {status.state}: {status.detail}" + (f" — {status.fix}" if status.fix else ""))
+    return ExitCode.OK
+
+
+def _list_registry() -> int:
+    from .i18n.registry import load_registry
+    for model in load_registry().values():
+        print(f"{model.name:<26} {model.engine:<12} {model.license:<14} {model.size:<14} "
+              f"{'pinned' if model.pinned else 'not pinned':<10} {model.family}"
+              + ("  (needs --accept-license)" if model.accept_license else ""))
+    return ExitCode.OK
+
+
+def _run_models_pin(args: argparse.Namespace) -> int:
+    from .i18n.registry import pin
+    model = pin(args.name, quiet=args.quiet)
+    _reporter(args).step("models", f"pinned {model.name} in {model.registry}: "
+                                   + ", ".join(f"{f.path}@{f.revision[:12]} sha256:{(f.sha256 or '')[:16]}…"
+                                               for f in model.files)
+                                   + (f"{model.argos.package} {model.argos.version} sha256:{(model.argos.sha256 or '')[:16]}…"
+                                      if model.argos else ""))
     return ExitCode.OK
 
 
@@ -371,12 +517,43 @@ def _run_models_remove(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def missing_dependency_line(module: str) -> str:
+    """One line for a Python package missing from the interpreter running press (e.g. the system Python)."""
+    return (f"error: environment: the Python package providing '{module.split('.')[0]}' is not installed for "
+            f"{sys.executable} — run press from the project's environment: ./press COMMAND, or "
+            ". .venv/bin/activate first (scripts/setup creates .venv)")
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _raise_stopped(number: int, frame: FrameType | None) -> None:
+    ignore_stop_signals()  # once: a second Ctrl-C must not cut short the clean-up the first one started
+    raise Stopped(number)
+
+
+def stop_on_signals() -> None:
+    """SIGTERM and SIGINT stop the run by raising ``Stopped`` in the main thread: ``finally`` blocks run,
+    render workers are stopped, atomic writes drop their temporary files, and the command line prints
+    one line and exits 130 (SIGINT) or 143 (SIGTERM)."""
+    for number in STOP_SIGNALS:
+        signal.signal(number, _raise_stopped)
+
+
+def ignore_stop_signals() -> None:
+    """From here on SIGTERM and SIGINT change nothing (the run is over, or is already stopping)."""
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
+    previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+    stop_on_signals()  # SIGTERM and SIGINT: stop the workers, say what was kept, exit 143 or 130
     try:
         return int(args.run(args))
     except PipelineError as error:
@@ -384,12 +561,33 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(error.one_line(), file=sys.stderr)
         return int(error.exit_code)
-    except KeyboardInterrupt:
-        print("error: interrupted; files being written were left as they were", file=sys.stderr)
-        return 130
+    except ModuleNotFoundError as error:
+        if (error.name or "pipeline").split(".")[0] == "pipeline":
+            raise  # press's own module missing: a bug or a broken checkout, show the traceback
+        print(missing_dependency_line(error.name or "?"), file=sys.stderr)
+        return int(ExitCode.ENVIRONMENT)
+    except KeyboardInterrupt as interrupt:
+        ignore_stop_signals()
+        stopped = interrupt if isinstance(interrupt, Stopped) else Stopped(signal.SIGINT)
+        if args.debug:
+            traceback.print_exc()
+        print(stopped.one_line(), file=sys.stderr)
+        return int(stopped.exit_code)
     except MemoryError:
         print("error: limit: ran out of memory; the input is too large for this machine", file=sys.stderr)
         return int(ExitCode.LIMIT)
+    except OSError as error:  # the machine, not the input: a full disk or a file press may not touch
+        if args.debug:
+            traceback.print_exc()
+        problem = from_os_error(error, action="read or write")
+        print(problem.one_line(), file=sys.stderr)
+        return int(problem.exit_code)
+    finally:
+        if argv is None:  # the program itself: its work is over, so a late signal has nothing left to stop
+            ignore_stop_signals()
+        else:  # called in-process: the caller gets its own handlers back
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

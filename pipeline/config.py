@@ -47,6 +47,7 @@ class PrintSettings:
 
 
 ENGINES = ("argos", "ctranslate2")
+DEVICES = ("auto", "cpu", "cuda")
 RENDERERS = ("parts", "single")
 NOTE_POLICIES = ("keep", "explanatory", "all")
 
@@ -79,6 +80,10 @@ class TranslationSettings:
     contact: str | None = None
     # The catalogs' Language-Team header per language, when no translator's tool has written one.
     teams: dict[str, str] = field(default_factory=dict)
+    # Where CTranslate2 drafts: "auto" (a GPU when CTranslate2 sees one, else the CPU), "cpu" or "cuda";
+    # compute_type "auto" picks int8_float16 on a GPU and the model's own type on the CPU.
+    device: str = "auto"
+    compute_type: str = "auto"
 
 
 # Target/source character-count bounds (placeholders left out) outside which a translation is flagged.
@@ -275,11 +280,25 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError("not UTF-8 text", path, hint="save the file as UTF-8")
 
 
-def _expect(table: dict, key: str, kind: type | tuple[type, ...], path: Path, default=None):
+# How a TOML value's type reads in a message: "'beam_size' in [translation] must be an integer, not a string".
+TOML_TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string", list: "a list",
+                   dict: "a table"}
+
+
+def _type_words(kind: type | tuple[type, ...]) -> str:
+    kinds = (kind,) if isinstance(kind, type) else kind
+    if set(kinds) == {int, float}:
+        return "a number"
+    return " or ".join(TOML_TYPE_WORDS.get(k, k.__name__) for k in kinds)
+
+
+def _expect(table: dict, key: str, kind: type | tuple[type, ...], path: Path, default=None, *, section: str = ""):
     value = table.get(key, default)
-    if value is not None and not isinstance(value, kind):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise ConfigError(f"'{key}' must be a {names}, not {type(value).__name__}", path)
+    if value is not None and (not isinstance(value, kind) or (isinstance(value, bool) and bool not in
+                                                                (kind if isinstance(kind, tuple) else (kind,)))):
+        where = f" in [{section}]" if section else " at the top level"
+        actual = "a boolean" if isinstance(value, bool) else _type_words(type(value))
+        raise ConfigError(f"'{key}'{where} must be {_type_words(kind)}, not {actual}", path)
     return value
 
 
@@ -293,14 +312,14 @@ def _reject_unknown(table: dict, allowed: set[str], section: str, path: Path) ->
 def _print_settings(table: dict, path: Path) -> PrintSettings:
     allowed = {f.name for f in fields(PrintSettings)}
     _reject_unknown(table, allowed, "print", path)
-    printer = {"printer_pdf": _expect(table, "printer_pdf", bool, path),
-               "output_profile": _expect(table, "output_profile", str, path),
-               "render": _expect(table, "render", str, path, "parts")}
+    printer = {"printer_pdf": _expect(table, "printer_pdf", bool, path, section="print"),
+               "output_profile": _expect(table, "output_profile", str, path, section="print"),
+               "render": _expect(table, "render", str, path, "parts", section="print")}
     if printer["render"] not in RENDERERS:
         raise ConfigError(f"unknown [print] render {printer['render']!r}", path,
                           hint=f"use one of {', '.join(RENDERERS)}")
     table = {key: value for key, value in table.items() if key not in printer}
-    trim = _expect(table, "trim", str, path, "B5")
+    trim = _expect(table, "trim", str, path, "B5", section="print")
     width: float | None
     height: float | None
     if trim in TRIM_SIZES_MM:
@@ -312,7 +331,7 @@ def _print_settings(table: dict, path: Path) -> PrintSettings:
                           hint=f"use one of {', '.join(TRIM_SIZES_MM)} or 'custom' with width_mm and height_mm")
     values: dict = {"trim": trim, "width_mm": width, "height_mm": height, **printer}
     for name in allowed - {"trim", *printer}:
-        value = _expect(table, name, (int, float), path)
+        value = _expect(table, name, (int, float), path, section="print")
         if value is not None:
             if value <= 0:
                 raise ConfigError(f"'{name}' must be positive", path)
@@ -324,10 +343,10 @@ def _print_settings(table: dict, path: Path) -> PrintSettings:
 
 def _epub_settings(table: dict, path: Path) -> EpubSettings:
     _reject_unknown(table, {f.name for f in fields(EpubSettings)}, "epub", path)
-    modified = _expect(table, "modified", str, path)
+    modified = _expect(table, "modified", str, path, section="epub")
     if modified is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", modified):
         raise ConfigError(f"[epub] modified must be a UTC time like 2026-03-01T00:00:00Z, not {modified!r}", path)
-    return EpubSettings(cover=_expect(table, "cover", str, path), modified=modified)
+    return EpubSettings(cover=_expect(table, "cover", str, path, section="epub"), modified=modified)
 
 
 def _limits(table: dict, path: Path) -> Limits:
@@ -335,7 +354,7 @@ def _limits(table: dict, path: Path) -> Limits:
     _reject_unknown(table, allowed, "limits", path)
     values = {}
     for name in table:
-        value = _expect(table, name, (int, float), path)
+        value = _expect(table, name, (int, float), path, section="limits")
         if value <= 0:
             raise ConfigError(f"limit '{name}' must be positive", path)
         values[name] = value
@@ -344,11 +363,11 @@ def _limits(table: dict, path: Path) -> Limits:
 
 def _translation(table: dict, languages: tuple[str, ...], path: Path) -> TranslationSettings:
     scalars = {"beam_size", "batch_size", "max_decoding_length", "notes", "keep_terms", "checkpoint_seconds",
-               "contact"}
+               "contact", "device", "compute_type"}
     _reject_unknown(table, scalars | set(languages), "translation", path)
     values: dict = {}
     for name in ("beam_size", "batch_size", "max_decoding_length"):
-        value = _expect(table, name, int, path)
+        value = _expect(table, name, int, path, section="translation")
         if value is not None:
             if isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"[translation] {name} must be a positive whole number", path)
@@ -358,29 +377,33 @@ def _translation(table: dict, languages: tuple[str, ...], path: Path) -> Transla
         if isinstance(checkpoint, bool) or not isinstance(checkpoint, (int, float)) or checkpoint <= 0:
             raise ConfigError("[translation] checkpoint_seconds must be a positive number of seconds", path)
         values["checkpoint_seconds"] = float(checkpoint)
-    notes = _expect(table, "notes", str, path, "keep")
+    notes = _expect(table, "notes", str, path, "keep", section="translation")
     if notes not in NOTE_POLICIES:
         raise ConfigError(f"[translation] notes = {notes!r} is not one of {', '.join(NOTE_POLICIES)}", path)
-    terms = _expect(table, "keep_terms", list, path, [])
+    terms = _expect(table, "keep_terms", list, path, [], section="translation")
     if not all(isinstance(term, str) and term.strip() for term in terms):
         raise ConfigError("[translation] keep_terms must be a list of non-empty strings", path)
-    contact = _expect(table, "contact", str, path)
+    contact = _expect(table, "contact", str, path, section="translation")
     if contact is not None and (not contact.strip() or "\n" in contact):
         raise ConfigError("[translation] contact must be one line, e.g. \"Translations <translate@example.org>\"",
                           path)
+    device = _expect(table, "device", str, path, "auto", section="translation")
+    if device not in DEVICES:
+        raise ConfigError(f"[translation] device = {device!r} is not one of {', '.join(DEVICES)}", path)
+    compute_type = _expect(table, "compute_type", str, path, "auto", section="translation")
     models, teams = {}, {}
     for language in sorted(set(table) - scalars):
-        entry = _expect(table, language, dict, path)
+        entry = _expect(table, language, dict, path, section="translation")
         _reject_unknown(entry, {"engine", "model", "team"}, f"translation.{language}", path)
-        team = _expect(entry, "team", str, path)
+        team = _expect(entry, "team", str, path, section=f"translation.{language}")
         if team is not None:
             if not team.strip() or "\n" in team:
                 raise ConfigError(f"[translation.{language}] team must be one line", path)
             teams[language] = team.strip()
         if set(entry) == {"team"}:
             continue  # a team without a model: the language is translated by people only
-        engine = _expect(entry, "engine", str, path)
-        model = _expect(entry, "model", str, path)
+        engine = _expect(entry, "engine", str, path, section=f"translation.{language}")
+        model = _expect(entry, "model", str, path, section=f"translation.{language}")
         if engine not in ENGINES:
             raise ConfigError(f"[translation.{language}] engine must be one of {', '.join(ENGINES)}", path)
         if not model or len(model) > 60 or "/" in model or model.startswith("."):
@@ -388,15 +411,16 @@ def _translation(table: dict, languages: tuple[str, ...], path: Path) -> Transla
                               "(at most 60 characters, no '/')", path, hint="'press models list' shows the installed ones")
         models[language] = LanguageModel(engine, model)
     return TranslationSettings(models=models, notes=notes, keep_terms=tuple(terms),
-                               contact=contact.strip() if contact else None, teams=teams, **values)
+                               contact=contact.strip() if contact else None, teams=teams, device=device,
+                               compute_type=compute_type, **values)
 
 
 def _review(table: dict, languages: tuple[str, ...], path: Path) -> ReviewSettings:
     _reject_unknown(table, {"length_ratio", "min_length"}, "review", path)
-    min_length = _expect(table, "min_length", int, path, ReviewSettings.min_length)
+    min_length = _expect(table, "min_length", int, path, ReviewSettings.min_length, section="review")
     if isinstance(min_length, bool) or min_length < 0:
         raise ConfigError("[review] min_length must be a whole number of characters (0 or more)", path)
-    ratios = _expect(table, "length_ratio", dict, path, {})
+    ratios = _expect(table, "length_ratio", dict, path, {}, section="review")
     _reject_unknown(ratios, set(languages), "review.length_ratio", path)
     bounds = {}
     for language, pair in ratios.items():
@@ -419,13 +443,13 @@ def load_config(project_dir: Path | None = None) -> BookConfig:
     book = data.get("book", {})
     _reject_unknown(book, {"manuscript", "manuscript_encoding", "slug", "subject", "keywords", "source_language",
                            "languages"}, "book", path)
-    manuscript = _expect(book, "manuscript", str, path)
+    manuscript = _expect(book, "manuscript", str, path, section="book")
     if not manuscript:
         raise ConfigError("[book] needs 'manuscript', the file under source/ to read", path)
-    languages = tuple(_expect(book, "languages", list, path, ["en"]))
+    languages = tuple(_expect(book, "languages", list, path, ["en"], section="book"))
     if not languages or not all(isinstance(code, str) and code for code in languages):
         raise ConfigError("[book] languages must be a non-empty list of language codes", path)
-    source_language = _expect(book, "source_language", str, path, "en")
+    source_language = _expect(book, "source_language", str, path, "en", section="book")
     if source_language not in languages:
         raise ConfigError(f"source_language {source_language!r} is not in languages", path)
     fonts = _expect(data, "fonts", dict, path, {})
@@ -440,10 +464,10 @@ def load_config(project_dir: Path | None = None) -> BookConfig:
     return BookConfig(
         project_dir=project_dir,
         manuscript=(project_dir / "source" / manuscript),
-        manuscript_encoding=_expect(book, "manuscript_encoding", str, path),
-        slug=_expect(book, "slug", str, path, "book"),
-        subject=_expect(book, "subject", str, path),
-        keywords=tuple(_expect(book, "keywords", list, path, [])),
+        manuscript_encoding=_expect(book, "manuscript_encoding", str, path, section="book"),
+        slug=_expect(book, "slug", str, path, "book", section="book"),
+        subject=_expect(book, "subject", str, path, section="book"),
+        keywords=tuple(_expect(book, "keywords", list, path, [], section="book")),
         source_language=source_language,
         languages=languages,
         print=_print_settings(print_table, path),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -46,8 +46,9 @@ def q(tag: str) -> str:
     return f"{{{DB_NS}}}{tag}"
 
 
-def el(tag: str, *children, attrs: dict[str, str] | None = None, text: str | None = None) -> etree._Element:
-    """Build a DocBook element; ``children`` may be elements or strings (appended as text)."""
+def el(tag: str, *children, attrs: Mapping[str, str | None] | None = None, text: str | None = None) -> etree._Element:
+    """Build a DocBook element; ``children`` may be elements or strings (appended as text).
+    Attributes whose value is None are left out, so callers can write optional ones inline."""
     element = etree.Element(q(tag), nsmap=NSMAP if tag == "book" else None)
     if attrs:
         for key, value in attrs.items():

@@ -2,7 +2,9 @@
 
 Each check is independent and cheap; none changes anything. The exit status is 0 when every
 edition can be built, and 7 (``ExitCode.ENVIRONMENT``) when something the build needs is missing.
-Missing translation models are reported but are not failures: the build then shows English.
+Missing translation models are reported but are not failures: the build then leaves those
+segments untranslated (drafts reach an edition only with ``--drafts``). Outside a project, the
+machine is still checked, with the default fonts of English, Khmer and Japanese.
 """
 
 from __future__ import annotations
@@ -106,16 +108,24 @@ def _epubcheck() -> Check:
     return Check("EPUBCheck", True, line[0] if line else str(jar), required=False)
 
 
+def _spelling() -> Check:
+    """The editor's report proposes spellings only where Hunspell and an English dictionary are installed."""
+    from .repair.spelling import available_dictionaries
+    program, dictionaries = shutil.which("hunspell"), available_dictionaries()
+    if program and dictionaries:
+        return Check("spelling (Hunspell)", True, f"{program}: {', '.join(dictionaries)}", required=False)
+    return Check("spelling (Hunspell)", False, "hunspell or its English dictionaries are missing (the editor's "
+                 "report then has no spelling proposals)", "apt-get install hunspell hunspell-en-us hunspell-en-gb",
+                 required=False)
+
+
 def _models(config: BookConfig) -> list[Check]:
-    from .i18n.models import find_model
-    checks = []
-    for lang, choice in sorted(config.translation.models.items()):
-        found = find_model(config, choice.engine, choice.model)
-        checks.append(Check(f"model ({lang})", found is not None,
-                            str(found) if found else f"{choice.engine} model '{choice.model}' is not installed",
-                            "press models install PATH|URL (README: Translation); until then the "
-                            f"{lang} edition shows English", required=False))
-    return checks
+    """One line per target language, the same status 'press models list' and 'press translate' give."""
+    from .i18n.models import language_statuses
+    return [Check(f"model ({status.language})", status.ready, status.detail,
+                  f"{status.fix}; until then 'press translate' and 'press build' leave {status.language}'s segments "
+                  "untranslated (drafts reach an edition only with --drafts)", required=False)
+            for status in language_statuses(config)]
 
 
 def _writable(config: BookConfig) -> list[Check]:
@@ -127,19 +137,32 @@ def _writable(config: BookConfig) -> list[Check]:
     return checks
 
 
-def run_checks(config: BookConfig) -> list[Check]:
+def run_checks(config: BookConfig | None) -> list[Check]:
+    """Every check; without a project (``config`` None), the machine's only, fonts for the default languages."""
     checks: list[Check] = [_python(), _pango(), _icu(), _schema()]
-    checks += _fonts(config)
+    if config is None:
+        checks.append(Check("project", False, "no source/book.toml here or above: checking the machine only, with "
+                                              "the default fonts of en, km and ja",
+                            "run 'press doctor' inside a project (or --project DIR) to check its fonts, models and "
+                            "write access", required=False))
+    checks += _fonts(config or default_config())
     checks += [_tool("msgfmt", "gettext", "checks every catalog"),
+               _tool("msgcat", "gettext", "lays out the catalogs press writes as gettext's tools do"),
                _tool("fc-list", "fontconfig", "finds the fonts"),
                _tool("pdftotext", "poppler-utils", "used by the tests", required=False),
-               _epubcheck()]
-    checks += _models(config)
-    checks += _writable(config)
+               _epubcheck(), _spelling()]
+    if config is not None:
+        checks += _models(config)
+        checks += _writable(config)
     return checks
 
 
-def doctor(config: BookConfig, print_line: Callable[[str], None] = print) -> int:
+def default_config() -> BookConfig:
+    """A book in press's default languages (English, Khmer, Japanese), for checking fonts outside a project."""
+    return BookConfig(project_dir=Path.cwd(), manuscript=Path.cwd() / "manuscript.txt", languages=("en", "km", "ja"))
+
+
+def doctor(config: BookConfig | None, print_line: Callable[[str], None] = print) -> int:
     checks = run_checks(config)
     width = max(len(check.name) for check in checks)
     for check in checks:

@@ -25,10 +25,10 @@ EDITED = "edited"  # a flagged item the editor supplied the text for
 TYPES = {
     "page-break-join", "markup-leftover", "escaped-character", "toc-mismatch", "marker-without-note",
     "note-without-marker", "duplicate-number", "numbering-gap", "ibid", "repeated-citation", "merged-references",
-    "broken-url", "proxy-url", "tracking-parameter", "text-fragment-url", "split-url", "doi-url",
+    "broken-url", "unsafe-link", "proxy-url", "tracking-parameter", "text-fragment-url", "split-url", "doi-url",
     "unbalanced-quote", "two-digit-year", "inconsistent-style", "front-matter-inconsistency", "name-inconsistency",
     "missing-subject", "duplicated-words", "isbn", "heading-level", "editorial-decision",
-    "dropped-text", "reader-warning",
+    "dropped-text", "reader-warning", "author-date-citation", "list-style-change", "spelling",
 }
 
 
@@ -55,10 +55,23 @@ class Finding:
     id: str = ""
     decision: str | None = None  # what the editor decided, when they did
     data: dict = field(default_factory=dict)
+    # Every manuscript line the finding concerns, when that is more than ``where`` says (the two lines a
+    # join brought together, a note and the notes it repeats). Not part of the id, which stays as it was.
+    source_lines: list[int] = field(default_factory=list)
 
     @property
     def line(self) -> int | None:
         return self.where.line if self.where else None
+
+    @property
+    def lines(self) -> list[int]:
+        """The source lines an editor should look at: the explicit list, else ``where``'s line (and last line)."""
+        if self.source_lines:
+            return sorted(set(self.source_lines))
+        if self.where is None or self.where.line is None:
+            return []
+        last = self.where.to_line
+        return [self.where.line] if not last or last == self.where.line else [self.where.line, last]
 
     @property
     def needs_editor(self) -> bool:

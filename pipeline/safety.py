@@ -7,6 +7,7 @@ names, and half-written files after a crash.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import stat
@@ -14,6 +15,7 @@ import tempfile
 import threading
 import zipfile
 import zlib
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from io import BytesIO
@@ -21,7 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
-from .errors import InputError, LimitError
+from .errors import InputError, LimitError, OutputError, from_os_error
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,16 @@ def read_input_bytes(path: Path, limits: Limits = DEFAULT_LIMITS, *, what: str =
     if len(data) > limits.max_input_bytes:
         raise LimitError(f"{what} grew past the size limit while being read", path)
     return data
+
+
+def read_regular_file(path: Path) -> bytes:
+    """A cache file's bytes, never through a symbolic link (a link in the cache could make press read, and then
+    publish, any file on the machine) and never from a folder or a device."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            raise IsADirectoryError(f"not a regular file: {path}")
+        return stream.read()
 
 
 # --------------------------------------------------------------------------- XML
@@ -334,10 +346,74 @@ def atomic_write(path: Path, data: bytes | str, *, encoding: str = "utf-8") -> b
         data = data.encode(encoding)
     path = Path(path)
     try:
-        if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
+        if (path.is_file() and not path.is_symlink() and path.stat().st_size == len(data)
+                and path.read_bytes() == data):
+            return False  # (a link is replaced by the file itself, even when it points at the same bytes)
     except OSError:
         pass
+    refuse_read_only(path)
+    try:
+        return _replace(path, data)
+    except OSError as error:  # a full disk, a read-only folder, a folder in the file's place: one line, old file kept
+        raise from_os_error(error, path) from error
+
+
+def refuse_read_only(path: Path) -> None:
+    """A file someone made read-only (chmod a-w) is not replaced behind their back: renaming over it would
+    succeed, since a rename needs only the folder's permission."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return
+    if stat.S_ISREG(info.st_mode) and not info.st_mode & 0o222:
+        raise OutputError("the file is read-only; press does not replace a file someone made read-only", path,
+                          hint=f"make it writable (chmod u+w {path}) if press should update it")
+
+
+def check_writable(files: Iterable[Path] = (), folders: Iterable[Path] = (), *, read_only_files: bool = True,
+                   free_bytes: int = 1 << 20) -> None:
+    """Refuse before the work, not after it: each file must be replaceable (not a folder, not read-only unless
+    ``read_only_files`` is False) and each folder, or the nearest one that exists, must take a new file and have
+    ``free_bytes`` free. Raises the OutputError the write itself would raise."""
+    probed: set[Path] = set()
+    for path in files:
+        if path.is_dir() and not path.is_symlink():
+            raise from_os_error(IsADirectoryError(errno.EISDIR, "Is a directory"), path)
+        if read_only_files:
+            refuse_read_only(path)
+    for folder in [*folders, *(path.parent for path in files)]:
+        existing = _nearest_existing(folder)
+        if existing in probed:
+            continue
+        probed.add(existing)
+        if not existing.is_dir():
+            raise from_os_error(NotADirectoryError(errno.ENOTDIR, "Not a directory"), existing)
+        _probe(existing, free_bytes)
+
+
+def _nearest_existing(folder: Path) -> Path:
+    while not folder.exists() and not folder.is_symlink() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def _probe(folder: Path, free_bytes: int) -> None:
+    """Whether a file can be made in ``folder``: asked of the kernel (access(2) and statvfs(2)), not tried, so that
+    a build with nothing to do leaves even the folders' times alone."""
+    try:
+        info = os.statvfs(folder)
+    except OSError as error:
+        raise from_os_error(error, folder) from error
+    if info.f_flag & os.ST_RDONLY:
+        raise from_os_error(OSError(errno.EROFS, "Read-only file system"), folder)
+    if not os.access(folder, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids):
+        raise from_os_error(PermissionError(errno.EACCES, "Permission denied"), folder)
+    available = (info.f_bfree if os.geteuid() == 0 else info.f_bavail) * info.f_frsize
+    if available < free_bytes:
+        raise from_os_error(OSError(errno.ENOSPC, "No space left on device"), folder)
+
+
+def _replace(path: Path, data: bytes) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -101,6 +101,12 @@ class ExtractStage:
         reports = config.output_dir / "reports"
         return [config.book_xml, reports / "repair.json", reports / "repair.md"]
 
+    @staticmethod
+    def transforms() -> tuple:
+        """The repairs, as the stage runs them (for --explain)."""
+        from .repair.transforms import REPAIRS
+        return REPAIRS
+
     def run(self, config: BookConfig, reporter: Reporter) -> ExtractOutcome:
         from .extract import extract_book
         extracted = extract_book(config, reporter=reporter)
@@ -148,7 +154,8 @@ class CatalogsStage:
         from .i18n.models import find_model
         models = {lang: str(find_model(config, choice.engine, choice.model))
                   for lang, choice in config.translation.models.items() if lang in self.targets}
-        return Inputs((config.book_xml, *(config.locales_dir / lang for lang in self.targets)),
+        memories = (config.locales_dir / "tm" / f"{lang}.tmx" for lang in self.targets)  # consulted before the model
+        return Inputs((config.book_xml, *(config.locales_dir / lang for lang in self.targets), *memories),
                       config_values(config, self.scope), values={"languages": self.targets, "models": models},
                       modules=("pipeline.i18n", "pipeline.i18n.catalogs", "pipeline.i18n.draft"))
 
@@ -285,6 +292,12 @@ class Edition:
         self.lang, self.format, self.drafts = lang, fmt, drafts
         self.name, self.scope = f"{fmt}-{lang}", fmt
         self.summary = self.summary_by_format[fmt]
+
+    @staticmethod
+    def transforms() -> tuple:
+        """The edition's typography, applied to its localized book (for --explain)."""
+        from .typography import EDITION_TRANSFORMS
+        return EDITION_TRANSFORMS
 
     def path(self, config: BookConfig) -> Path:
         """Where the edition goes: a draft edition has its own name, so it never replaces the final one."""
@@ -466,6 +479,14 @@ def _config_summary(scope: str) -> str:
                     if scope in stages and ("." not in name or scope not in CONFIG_SCOPES.get(name.split(".")[0], ())))
 
 
+def _transform_lines(stage) -> list[str]:
+    """The transforms a stage applies to the book, in the order they run: priority, name, unit, what it does."""
+    if not hasattr(stage, "transforms"):
+        return []
+    from .transforms import sequence_lines
+    return ["  transforms:"] + [f"    {line}" for line in sequence_lines(stage.transforms())]
+
+
 def explain(config: BookConfig) -> str:
     """The stages in build order with what they read and write, for one language of each kind: the same
     declarations the cache keys and the manifest are made from."""
@@ -481,7 +502,8 @@ def explain(config: BookConfig) -> str:
                   f"  config:  {_config_summary(stage.scope)}"]
         if values:
             lines.append(f"  also:    {values}")
-        lines += [f"  code:    {_code_summary(declared.code())}",
-                  f"  writes:  {', '.join(_display(path, config) for path in stage.outputs(config)) or '-'}"]
+        lines.append(f"  code:    {_code_summary(declared.code())}")
+        lines += _transform_lines(stage)
+        lines.append(f"  writes:  {', '.join(_display(path, config) for path in stage.outputs(config)) or '-'}")
     lines.append("then: output/manifest.json (every output's SHA-256, every input above, tools and fonts)")
     return "\n".join(lines)

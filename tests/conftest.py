@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 import shutil
 import subprocess
 import sys
@@ -52,6 +54,31 @@ def offline():
             pytest.fail(f"network access was attempted:\n{log.read()[:4000]}")
 
 
+@contextmanager
+def made_once(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[tuple[Path, bool]]:
+    """A directory for a costly session artefact, and whether this process must make it.
+
+    Under pytest-xdist each worker has its own session, so a session fixture would be made once per
+    worker: the workers share one directory beside their own temporary ones instead, and the first to
+    take the lock makes the artefact while the others wait for it (the pytest-xdist documentation's
+    recipe). Without xdist this is an ordinary temporary directory."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        yield tmp_path_factory.mktemp(name), True
+        return
+    from filelock import FileLock
+    shared = tmp_path_factory.getbasetemp().parent / "shared"  # the run's directory, above each worker's
+    shared.mkdir(exist_ok=True)
+    directory, done = shared / name, shared / f"{name}.done"
+    with FileLock(str(shared / f"{name}.lock")):
+        if done.exists():
+            yield directory, False
+            return
+        shutil.rmtree(directory, ignore_errors=True)  # a worker that failed making it left a part
+        directory.mkdir()
+        yield directory, True
+        done.touch()
+
+
 FAST = {"beam_size": 1, "max_decoding_length": 8, "batch_size": 64}  # tiny models: draft quickly
 
 
@@ -60,12 +87,13 @@ def tiny_models(tmp_path_factory):
     """Real translation models, tiny and random: Argos packages for ja (and de, a language the book
     lacks) and an NLLB-style CTranslate2 directory for km (tests/tinymodels.py builds them)."""
     from tinymodels import build_argos_package, build_multilingual_model
-    directory = tmp_path_factory.mktemp("models")
-    return {
-        "ja": build_argos_package(directory / "translate-en_ja.argosmodel", directory / "work-ja", to_code="ja"),
-        "de": build_argos_package(directory / "translate-en_de.argosmodel", directory / "work-de", to_code="de"),
-        "km": build_multilingual_model(directory / "nllb-200-distilled-600M"),
-    }
+    with made_once(tmp_path_factory, "models") as (directory, make):
+        if make:
+            build_argos_package(directory / "translate-en_ja.argosmodel", directory / "work-ja", to_code="ja")
+            build_argos_package(directory / "translate-en_de.argosmodel", directory / "work-de", to_code="de")
+            build_multilingual_model(directory / "nllb-200-distilled-600M")
+    return {"ja": directory / "translate-en_ja.argosmodel", "de": directory / "translate-en_de.argosmodel",
+            "km": directory / "nllb-200-distilled-600M"}
 
 
 def xid(element) -> str | None:
@@ -131,8 +159,10 @@ def built_project(tmp_path_factory) -> Path:
     import io
     from pipeline.build import build
     from pipeline.progress import Reporter
-    project = copy_project(tmp_path_factory.mktemp("built-project"))
-    assert build(project, reporter=Reporter(io.StringIO(), quiet=True)) == 0
+    with made_once(tmp_path_factory, "built-project") as (project, make):
+        if make:
+            copy_project(project)
+            assert build(project, reporter=Reporter(io.StringIO(), quiet=True)) == 0
     return project
 
 
@@ -202,13 +232,13 @@ def _with_placeholder_images(root: etree._Element, directory: Path) -> etree._El
 def book_docx(tmp_path_factory, book) -> Path:
     """The book as Word makes it: pandoc's DOCX writer, with real footnotes and heading styles."""
     pandoc = need("pandoc")
-    directory = tmp_path_factory.mktemp("docx")
-    source = directory / "book.xml"
-    source.write_bytes(etree.tostring(_with_placeholder_images(book, directory)))
-    target = directory / "book.docx"
-    subprocess.run([pandoc, "-f", "docbook", "-t", "docx", str(source), "-o", str(target)], check=True,
-                   capture_output=True, timeout=120)
-    return target
+    with made_once(tmp_path_factory, "docx") as (directory, make):
+        if make:
+            source = directory / "book.xml"
+            source.write_bytes(etree.tostring(_with_placeholder_images(book, directory)))
+            subprocess.run([pandoc, "-f", "docbook", "-t", "docx", str(source), "-o", str(directory / "book.docx")],
+                           check=True, capture_output=True, timeout=120)
+    return directory / "book.docx"
 
 
 PRINT_CSS = """
@@ -242,9 +272,17 @@ def book_pdf(tmp_path_factory, book) -> Path:
     pages have running heads and folios, text is justified and hyphenated: what a reader of
     real book PDFs must cope with.
     """
+    need("pandoc")
+    pytest.importorskip("weasyprint")
+    with made_once(tmp_path_factory, "pdf") as (directory, make):
+        if make:
+            _typeset_with_pandoc_and_weasyprint(book, directory, directory / "book.pdf")
+    return directory / "book.pdf"
+
+
+def _typeset_with_pandoc_and_weasyprint(book: etree._Element, directory: Path, target: Path) -> None:
+    import weasyprint
     pandoc = need("pandoc")
-    weasyprint = pytest.importorskip("weasyprint")
-    directory = tmp_path_factory.mktemp("pdf")
     root = _with_placeholder_images(book, directory)
     html = [f"<html lang='en'><head><meta charset='utf-8'><style>{PRINT_CSS}</style></head><body>"]
     title = root.xpath("string(db:info/db:title)", namespaces=NS)
@@ -264,9 +302,7 @@ def book_pdf(tmp_path_factory, book) -> Path:
                          for name in part.xpath("db:info/db:author/db:personname", namespaces=NS))
         html.append(f"<div class='part'>{label}<h1>{part_title}</h1>{byline}{body.decode()}</div>")
     html.append("</body></html>")
-    target = directory / "book.pdf"
     weasyprint.HTML(string="".join(html), base_url=str(directory)).write_pdf(target)
-    return target
 
 
 # --------------------------------------------------------------------------- translation projects
@@ -291,13 +327,10 @@ def translation_project(destination: Path, extracted_book: Path, **settings) -> 
 
 
 @pytest.fixture(scope="session")
-def english_edition(tmp_path_factory) -> Path:
-    """A project copy built once: its English print edition, made by press itself (WeasyPrint)."""
-    project = copy_project(tmp_path_factory.mktemp("edition"))
-    result = run_press("build", "--lang", "en", "--format", "pdf", cwd=project, timeout=600)
-    assert result.returncode == 0, result.stderr
-    [edition] = (project / "output" / "en").glob("*.pdf")
-    return edition
+def english_edition(built_project) -> Path:
+    """The English print edition press itself made (WeasyPrint), from the session's built project."""
+    [edition] = [pdf for pdf in (built_project / "output" / "en").glob("*.pdf") if not pdf.stem.endswith("-print")]
+    return edition  # (the other PDF there is the printer's)
 
 
 @pytest.fixture(scope="session")
@@ -305,8 +338,9 @@ def book_office_pdf(tmp_path_factory, book_docx) -> Path:
     """The book as LibreOffice prints the DOCX pandoc made of it: notes at the page foot, each
     number on a line of its own above its text, tables, the abbreviations as a definition list."""
     office = need("libreoffice")
-    directory = tmp_path_factory.mktemp("office")
-    subprocess.run([office, f"-env:UserInstallation=file://{directory}/profile", "--headless",
-                    "--convert-to", "pdf", "--outdir", str(directory), str(book_docx)],
-                   check=True, capture_output=True, timeout=300)
+    with made_once(tmp_path_factory, "office") as (directory, make):
+        if make:
+            subprocess.run([office, f"-env:UserInstallation=file://{directory}/profile", "--headless",
+                            "--convert-to", "pdf", "--outdir", str(directory), str(book_docx)],
+                           check=True, capture_output=True, timeout=300)
     return directory / "book.pdf"

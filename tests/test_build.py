@@ -27,7 +27,7 @@ def test_a_second_build_says_one_is_running_and_changes_nothing(tmp_path):
         result = run_press("build", "--lang", "en", cwd=project)
     assert result.returncode == ExitCode.BUSY
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "another build is running" in errors[0] and "pid " in errors[0]
+    assert len(errors) == 1 and "press build (pid " in errors[0] and "is running in this project" in errors[0]
     assert not (project / "output" / "xml").exists(), "the refused build wrote nothing"
 
 

@@ -1,11 +1,14 @@
-"""Crash safety: a run killed with SIGKILL at any moment leaves every file either as it was or as the
-finished run writes it, never half-written; the next run clears the debris and completes.
+"""Crash safety: a run killed (SIGKILL) or stopped (SIGTERM) at any moment leaves every file either as it
+was or as the finished run writes it, never half-written; it never leaves the project locked, its render
+workers do not outlive it, and the next run clears the debris and completes.
 
-Each test kills the real command line (its whole process group, render workers included) at
-moments spread over a full run, snapshots the project after each kill, and then checks every
-snapshot against the files before the kills ("old") and after one run allowed to finish ("new").
-The build is killed on its own progress lines (a stage has started) plus a random moment, and each
-kill records where it landed, so the test does not depend on how fast the machine is.
+Each test signals the real command line's own pid (as the OOM killer, ``kill PID`` or a service manager
+would; the render workers get nothing and must die with the build or be stopped by it) at points spread
+over a run, snapshots the project after each signal, and then checks every snapshot against the files
+before ("old") and after one run allowed to finish ("new"). Each signal is sent once the run is seen to
+have reached its point (a progress line, its render workers existing, a catalog saved), and where it landed
+is measured and printed (the last progress line, the workers alive then, the exit status), so no assertion
+depends on how fast or busy the machine is. ``PRESS_CRASH_KILLS=50`` runs a campaign (default 6 a test).
 """
 
 from __future__ import annotations
@@ -15,10 +18,9 @@ import io
 import json
 import os
 import random
-import re
 import signal
+import shutil
 import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -28,7 +30,9 @@ from babel.messages.pofile import read_po
 from lxml import etree
 from pypdf import PdfReader
 
-from conftest import CHILD_PYTHONPATH, copy_built, copy_project, run_press
+from conftest import copy_built, copy_project, run_press
+from pipeline.errors import ExitCode
+from processes import Landing, Run, alive, children, wait_until
 
 KILLS = int(os.environ.get("PRESS_CRASH_KILLS", "6"))
 
@@ -67,28 +71,46 @@ def _check_whole(name: str, data: bytes) -> None:
         json.loads(data)
 
 
-def _kill_at(command: list[str], project: Path, delay: float) -> int:
-    process = subprocess.Popen([sys.executable, "-m", "pipeline", *command], cwd=project, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env=dict(os.environ, PYTHONPATH=CHILD_PYTHONPATH))
+def _signal_after_line(project: Path, command: list[str], pattern: str, count: int, number: int) -> Landing:
+    """Run the command until ``count`` of its progress lines match ``pattern``, then signal it at once."""
+    run = Run(command, project)
     try:
-        process.wait(timeout=delay)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    return process.returncode
+        reached = run.wait_for_line(pattern, count=count)
+        landing = run.signal(number) if reached else Landing(signal.Signals(number).name, run.last_line(), [],
+                                                             run.wait())
+    finally:
+        run.clean_up()
+    return landing
 
 
-def _kill_repeatedly(project: Path, command: list[str], full_run: float, seed: int):
-    """Kill the command at KILLS moments spread over a run (one random moment per slice of it);
-    returns the project's files after each kill and how many runs were really killed."""
-    chance = random.Random(seed)
-    snapshots, killed = [], 0
-    for index in range(KILLS):
-        delay = full_run * (index + chance.random()) / KILLS
-        killed += _kill_at(command, project, delay) == -signal.SIGKILL
-        snapshots.append(_files(project))
-    return snapshots, killed
+def _signal_after_saves(project: Path, command: list[str], directory: Path, saves: int, number: int,
+                        after_line: str | None = None) -> Landing:
+    """Run the command until it has printed ``after_line`` and then replaced files in ``directory``
+    ``saves`` times (a catalog saved: a new inode renamed into place), then signal it at once."""
+    def state() -> list[tuple[str, int, int]]:
+        found = []
+        for path in sorted(directory.glob("*.po")):
+            try:
+                status = path.stat()
+            except FileNotFoundError:
+                continue
+            found.append((path.name, status.st_ino, status.st_mtime_ns))
+        return found
+
+    run = Run(command, project)
+    try:
+        if after_line is not None:
+            run.wait_for_line(after_line)
+        seen, last = 0, state()
+        while seen < saves and run.process.poll() is None:
+            time.sleep(0.005)
+            now = state()
+            seen, last = seen + (now != last), now
+        landing = run.signal(number) if seen >= saves else Landing(signal.Signals(number).name, run.last_line(), [],
+                                                                   run.wait())
+    finally:
+        run.clean_up()
+    return landing
 
 
 def _assert_old_or_new(snapshots, old: dict[str, bytes], new: dict[str, bytes]) -> None:
@@ -104,66 +126,96 @@ def _assert_old_or_new(snapshots, old: dict[str, bytes], new: dict[str, bytes]) 
                 pytest.fail(f"after kill {number + 1}, {name} had disappeared")
 
 
-# Where the build's kills land: after a progress line of the run, plus a random moment of at most this many
-# seconds. Each killed run resumes what the last one left, printing the same stage lines whether a stage runs
-# or is reused, so each point comes later in the work than the one before.
-KILL_POINTS = (
-    (r"^build: project ", 0.6),  # reading, structuring, repairing the manuscript
-    (r"^extract: ", 0.4),  # the book and the repair reports written (or reused), the catalogs next
-    (r"^catalogs: ", 0.5),  # merging the catalogs, checking the translations
-    (r"^render: ", 2.0),  # the editions rendering (in parallel workers)
-    (r"^render: \w+ (PDF|EPUB): ", 0.5),  # an edition written or reused, the others still rendering
-    (r"^(build: wrote output/manifest\.json|edition )", 0.05),  # the manifest and the summary
+# The build's campaign: each signal is sent once the run shows it has reached a point (a progress line, or
+# its render workers seen to exist), plus a random moment of at most the given seconds, to the build's own
+# pid (as the OOM killer, ``kill PID`` or a service manager sends it; the render workers get nothing, they
+# must die with the build or be stopped by it). Each killed run resumes what the last one left, so a round
+# moves through the whole build. Where each signal landed is measured (the last progress line before it,
+# the workers alive then), never assumed from timing.
+WORKERS_SEEN = "render workers seen"
+ROUND = (
+    (r"^build: project ", 0.6, signal.SIGKILL),  # reading, structuring, repairing the manuscript
+    (r"^catalogs: ", 0.5, signal.SIGTERM),  # merging the catalogs, checking the translations
+    (WORKERS_SEEN, 0.0, signal.SIGKILL),  # among the render workers, none finished yet
+    (WORKERS_SEEN, 1.0, signal.SIGTERM),  # among the render workers, a moment later
+    (r"^render: \w+ (PDF|EPUB|printer's PDF): ", 0.5, signal.SIGKILL),  # a language written, others rendering
+    (r"^(build: wrote output/manifest\.json|edition )", 0.05, signal.SIGTERM),  # the manifest and the summary
 )
 
 
-def _kill_after_line(command: list[str], project: Path, pattern: str, within: float,
-                     chance: random.Random) -> tuple[bool, str]:
-    """Run the command until a progress line matches ``pattern``, then kill it at a random moment up to
-    ``within`` seconds later; returns whether it was killed and the last line it printed (where it landed)."""
-    process = subprocess.Popen([sys.executable, "-m", "pipeline", *command], cwd=project, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                               env=dict(os.environ, PYTHONPATH=CHILD_PYTHONPATH))
-    last = "(nothing printed)"
-    with process:
-        for line in process.stderr:
-            last = line.rstrip()
-            if re.search(pattern, line):
-                time.sleep(chance.random() * within)
-                if process.poll() is None:
-                    os.killpg(process.pid, signal.SIGKILL)
-                break
-        process.wait(timeout=600)
-    return process.returncode == -signal.SIGKILL, last
+def _signal_at(project: Path, command: list[str], point: str, within: float, number: int,
+               chance: random.Random) -> Landing:
+    """Run the command until it reaches ``point``, send ``number`` to it a random moment up to ``within``
+    seconds later, and return where it landed; the run's workers must be gone once it has ended."""
+    run = Run(command, project)
+    try:
+        if point == WORKERS_SEEN:
+            reached = run.wait_for_line(r"^render: .* parallel processes") and \
+                wait_until(lambda: bool(children(run.pid)) or run.process.poll() is not None, 60) and \
+                run.process.poll() is None
+        else:
+            reached = run.wait_for_line(point)
+        if reached:
+            time.sleep(chance.random() * within)
+        landing = run.signal(number) if reached else Landing(signal.Signals(number).name, run.last_line(), [],
+                                                             run.wait())
+        assert wait_until(lambda: not any(alive(worker) for worker in landing.workers), 60), \
+            f"render workers outlived their build: {landing.describe()}"
+    finally:
+        run.clean_up()
+    return landing
 
 
-def test_a_build_killed_at_random_moments_leaves_old_or_new_files(tmp_path, built_project):
-    project = copy_built(built_project, tmp_path / "project")
-    command = ["build", "--lang", "en", "--lang", "km", "-q"]
-    assert run_press(*command, cwd=project, timeout=600).returncode == 0  # the English and Khmer editions as built
-    manuscript = project / "source" / "manuscript.txt"
+def _check_landing(number: int, landing: Landing) -> None:
+    """A run ends killed, stopped by press with one line, or finished; never locked out, never a traceback."""
+    assert landing.returncode in (-signal.SIGKILL, ExitCode.TERMINATED, 0), \
+        f"signal {number}: {landing.describe()}: {landing.stderr_tail}"
+    if landing.returncode == ExitCode.TERMINATED:
+        assert landing.stderr_tail[-1].startswith("error: stopped: SIGTERM stopped the run; "), landing.stderr_tail
+        assert not any("Traceback" in line for line in landing.stderr_tail)
+
+
+def test_a_build_killed_or_stopped_at_moments_spread_over_it_leaves_old_or_new_files(tmp_path, built_project):
+    """SIGKILL and SIGTERM, KILLS of them in rounds of six spread over a build (render workers included),
+    each round starting again from the project as it was before the edit."""
+    pristine = copy_built(built_project, tmp_path / "pristine")
+    command = ["build", "--lang", "en", "--lang", "km"]
+    assert run_press(*command, "-q", cwd=pristine, timeout=600).returncode == 0  # the editions as built
+    manuscript = pristine / "source" / "manuscript.txt"
     text = manuscript.read_text(encoding="utf-8")
     marker = "It is my great honour to contribute a foreword"
     assert marker in text
     manuscript.write_text(text.replace(marker, "It is my great and lasting honour to contribute a foreword", 1),
                           encoding="utf-8")  # the next build changes the book, the catalogs and every edition
-    old = _files(project)
+    old = _files(pristine)
     for name, data in old.items():
         _check_whole(name, data)
 
+    project = tmp_path / "project"
     chance = random.Random(len(text))
     snapshots, landings = [], []
     for index in range(KILLS):
-        pattern, within = KILL_POINTS[index * len(KILL_POINTS) // KILLS]
-        landings.append(_kill_after_line(command[:-1], project, pattern, within, chance))  # without -q: progress
+        if index % len(ROUND) == 0:  # a new round: the project as it was before the build
+            shutil.rmtree(project, ignore_errors=True)
+            shutil.copytree(pristine, project, symlinks=True)
+        point, within, number = ROUND[index % len(ROUND)]
+        if (index // len(ROUND)) % 2:  # odd rounds swap the signals, so each point gets both
+            number = signal.SIGTERM if number == signal.SIGKILL else signal.SIGKILL
+        landing = _signal_at(project, command, point, within, number, chance)
+        landings.append(landing)
         snapshots.append(_files(project))
-    where = "\n".join(f"  kill {number + 1}: {'killed' if killed else 'finished'} after {line!r}"
-                      for number, (killed, line) in enumerate(landings))
-    print(f"where the kills landed:\n{where}")
-    assert sum(killed for killed, _ in landings) >= min(3, KILLS), f"the kills landed while the build ran:\n{where}"
-    stages = {line.split(":")[0] for killed, line in landings if killed}
-    assert len(stages) >= 2, f"the kills landed in more than one stage:\n{where}"
-    result = run_press(*command, cwd=project, timeout=600)
+        _check_landing(number, landing)
+
+    where = "\n".join(f"  {number + 1:>3}: {landing.describe()}" for number, landing in enumerate(landings))
+    stopped = [landing.stop_seconds for landing in landings if landing.returncode == ExitCode.TERMINATED]
+    print(f"where the signals landed ({sum(landing.landed for landing in landings)} of {len(landings)} stopped a "
+          f"run; SIGTERM stopped runs in at most {max(stopped, default=0):.2f} s):\n{where}")
+    if KILLS >= len(ROUND):  # the round's signals among the render workers land there whatever the machine's speed
+        among_workers = {landing.signal_name for landing in landings if landing.workers and landing.landed}
+        assert among_workers == {"SIGKILL", "SIGTERM"}, f"signals landed among the render workers:\n{where}"
+        stages = {landing.stage for landing in landings if landing.landed}
+        assert len(stages) >= 3, f"the signals landed in several stages:\n{where}"
+    result = run_press(*command, "-q", cwd=project, timeout=600)
     assert result.returncode == 0, result.stderr
     assert not _debris(project), "the finished run removed what the killed ones left"
     new = _files(project)
@@ -202,17 +254,25 @@ def test_a_translation_run_killed_at_random_moments_keeps_every_catalog_whole(tm
     write_catalog(path, catalog)
     old = _files(project)
 
-    command = ["translate", "km", "-q"]
+    command = ["translate", "km"]
     probe = translation_project(tmp_path / "probe", extracted.output, **slow)
     subprocess.run(["cp", "-a", f"{project}/locales/.", f"{probe}/locales/"], check=True)
     assert run_press("models", "install", str(tiny_models["km"]), cwd=probe).returncode == 0
-    started = time.monotonic()
-    assert run_press(*command, cwd=probe, timeout=600).returncode == 0
-    full_run = time.monotonic() - started
+    assert run_press(*command, "-q", cwd=probe, timeout=600).returncode == 0  # the drafts a finished run writes
 
-    snapshots, killed = _kill_repeatedly(project, command, full_run * 0.6, seed=17)
-    assert killed >= 2  # each killed run resumes, so later runs are shorter and may finish first
-    result = run_press(*command, cwd=project, timeout=600)
+    snapshots, landings = [], []
+    for index in range(KILLS):  # the first while catalogs are prepared, the others while drafts are being saved
+        number = signal.SIGKILL if index % 2 == 0 else signal.SIGTERM
+        drafting = r"^translate: km: drafting " if index % len(ROUND) else None
+        landings.append(_signal_after_saves(project, command, project / "locales" / "km", 1 + index % 3, number,
+                                            drafting))
+        snapshots.append(_files(project))
+        _check_landing(number, landings[-1])
+    print("where the signals landed:\n" + "\n".join(f"  {n + 1}: {landing.describe()}"
+                                                     for n, landing in enumerate(landings)))
+    killed = sum(landing.landed for landing in landings)
+    assert killed >= min(2, KILLS)  # a run seen saving has more to save: the signal lands mid-run
+    result = run_press(*command, "-q", cwd=project, timeout=600)
     assert result.returncode == 0, result.stderr
     assert not _debris(project)
     new = _files(project)
@@ -250,14 +310,17 @@ def test_a_review_import_killed_at_random_moments_leaves_each_catalog_old_or_new
         cell.paragraphs[0].add_run(f"校閲者の訳 {number}")
         document.save(str(package))
     old = _files(project)
-    command = ["review", "import", *map(str, packages), "-q"]
-    probe = copy_project(tmp_path / "probe")
-    started = time.monotonic()
-    assert run_press(*command, cwd=probe, timeout=300).returncode == 0
-    full_run = time.monotonic() - started
-
-    snapshots, killed = _kill_repeatedly(project, command, full_run, seed=11)
-    assert killed >= 2
+    command = ["review", "import", *map(str, packages)]
+    snapshots, landings = [], []
+    for index in range(KILLS):  # after the first to the tenth file's line, so an import is always under way
+        imported = 1 + index * 9 // max(KILLS - 1, 1)
+        number = signal.SIGKILL if index % 2 == 0 else signal.SIGTERM
+        landings.append(_signal_after_line(project, command, r"→ ja/", imported, number))
+        snapshots.append(_files(project))
+        _check_landing(number, landings[-1])
+    print("where the signals landed:\n" + "\n".join(f"  {n + 1}: {landing.describe()}"
+                                                     for n, landing in enumerate(landings)))
+    assert sum(landing.landed for landing in landings) >= min(2, KILLS)
     result = run_press(*command, cwd=project, timeout=300)
     assert result.returncode == 0, result.stderr
     assert not _debris(project)

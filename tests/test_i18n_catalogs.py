@@ -18,7 +18,7 @@ from conftest import run_press, translation_project
 from pipeline.config import load_config
 from pipeline.errors import CatalogError, ExitCode
 from pipeline.i18n import prepare_catalogs
-from pipeline.i18n.catalogs import (MACHINE, OUTDATED, REVIEWED, UNTRANSLATED, catalog_path, check_po_bytes,
+from pipeline.i18n.catalogs import (MACHINE, MEMORY, OUTDATED, REVIEWED, UNTRANSLATED, catalog_path, check_po_bytes,
                                     count_states, entry_state, read_catalog, update_catalogs,
                                     write_catalog)
 from pipeline.i18n.draft import draft_language
@@ -177,11 +177,11 @@ def test_status_counts_each_state(project):
     live[1].auto_comments.append("mt: argos translate-en_ja")
     write_catalog(path, catalog)
     counts = count_states(config, "ja")["book"]
-    assert counts == {UNTRANSLATED: len(live) - 2, MACHINE: 1, OUTDATED: 0, REVIEWED: 1}
+    assert counts == {UNTRANSLATED: len(live) - 2, MACHINE: 1, MEMORY: 0, OUTDATED: 0, REVIEWED: 1}
     result = run_press("status", "ja", cwd=project)
     assert result.returncode == 0
     row = next(line for line in result.stdout.splitlines() if line.strip().startswith("book "))
-    assert row.split()[1:] == [str(len(live) - 2), "1", "0", "1"]
+    assert row.split()[1:] == [str(len(live) - 2), "1", "0", "0", "1"]
 
 
 # --------------------------------------------------------------------------- the property

@@ -202,8 +202,10 @@ def test_build_without_a_model_says_how_to_install_one_and_succeeds(tmp_path, ex
     for language in ("km", "ja"):
         line = next(text for text in result.stderr.splitlines()
                     if text.startswith(f"translate: warning: {language}:"))
-        assert "no model installed" in line and "1,223 segments left untranslated" in line
-        assert "press models install PATH|URL" in line
+        assert "is not installed" in line and "1,223 segments left untranslated" in line
+        assert "press models install " in line  # the status 'press models list' and 'press doctor' give
+    assert "run 'press models install nllb-200-distilled-600M --accept-license'" in result.stderr
+    assert "run 'press models install translate-en_ja'" in result.stderr
     assert all(entry_state(m) == UNTRANSLATED for m in all_entries(project, "km").values())
     refused = run_press("translate", "ja", cwd=project)
     assert refused.returncode == ExitCode.ENVIRONMENT

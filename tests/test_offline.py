@@ -22,12 +22,29 @@ def _attempts_since(size: int) -> str:
 def test_the_guard_blocks_connections_and_lookups_in_this_process():
     size = NETGUARD_LOG.stat().st_size
     with pytest.raises(GUARD.NetworkBlocked):
-        socket.create_connection(("127.0.0.1", 9))
+        socket.create_connection(("192.0.2.1", 9))  # TEST-NET-1: an address outside this machine
     with pytest.raises(GUARD.NetworkBlocked):
         socket.getaddrinfo("example.org", 443)
-    assert "127.0.0.1" in _attempts_since(size)
+    with pytest.raises(GUARD.NetworkBlocked):
+        socket.getaddrinfo("localhost", 80)  # a name, even this one, could go to a resolver
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    with raw, pytest.raises(GUARD.NetworkBlocked):
+        raw.connect(("10.0.0.1", 80))
+    attempts = _attempts_since(size)
+    assert "192.0.2.1" in attempts and "example.org" in attempts and "10.0.0.1" in attempts
     with NETGUARD_LOG.open("r+") as log:  # these attempts were the test's own: forget them
         log.truncate(size)
+
+
+def test_the_guard_lets_loopback_through_for_the_tests_own_servers():
+    """The stand-ins for the model hub listen on 127.0.0.1; reaching them leaves the machine never."""
+    size = NETGUARD_LOG.stat().st_size
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            accepted, _ = server.accept()
+            accepted.close()
+    assert _attempts_since(size) == ""
 
 
 def test_the_guard_blocks_a_child_that_swallows_the_error():

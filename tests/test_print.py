@@ -372,6 +372,19 @@ def _fonts(document):
                 yield font
 
 
+@pytest.mark.slow
+def test_the_printers_pdf_is_the_same_bytes_each_time(printer_pdf, book, tmp_path):
+    """Rendered again, the printer's PDF is byte-identical: WeasyPrint gives a PDF/X file a random
+    xmpMM:DocumentID, which made each render differ (and a build killed after writing it, before its
+    cache entry, leave a file the next build would not reproduce)."""
+    from pipeline.i18n.localize import localize
+    from pipeline.render.pdf import render_printer_pdf
+    config = load_config(ROOT)
+    again = tmp_path / "print.pdf"
+    render_printer_pdf(localize(book, "en", config).book, "en", config, again)
+    assert again.read_bytes() == printer_pdf.read_bytes()
+
+
 def test_the_printers_pdf_is_built_for_the_source_language_by_default_only(tmp_path):
     from pipeline.stages import editions
     config = load_config(ROOT)

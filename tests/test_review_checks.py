@@ -237,7 +237,7 @@ def test_cli_prints_groups_writes_reports_and_strict_exits_11(project):
     clean = run_press("review", "check", "km", "--strict", cwd=project)
     assert clean.returncode == 0 and "0 findings" in clean.stdout
     unknown = run_press("review", "check", "fr", cwd=project)
-    assert unknown.returncode == ExitCode.CONFIG and unknown.stderr.count("\n") == 1
+    assert unknown.returncode == ExitCode.USAGE and unknown.stderr.count("\n") == 1
     (project / "locales" / "glossary.csv").write_text("en,ja,colour\n", encoding="utf-8")
     broken = run_press("review", "check", "ja", cwd=project)
     assert broken.returncode == ExitCode.CONFIG

@@ -19,7 +19,7 @@ from lxml import etree
 
 from conftest import copy_project, need, run_press
 from pipeline.config import load_config
-from pipeline.errors import InputError
+from pipeline.errors import ExitCode, InputError
 from pipeline.i18n.catalogs import MT_PREFIX, draft_fingerprint, read_catalog, write_catalog
 from pipeline.review import export_review, import_review
 from pipeline.i18n.placeholders import placeholders
@@ -488,6 +488,30 @@ def test_one_bad_file_does_not_stop_the_others(project):
     assert entries(project, "km")[key].string == "applied"
 
 
+def test_a_read_only_catalog_refuses_its_file_whole_and_the_next_file_still_applies(project):
+    """issue 18: a catalog someone made read-only is not replaced behind their back (one line, exit 12), and
+    the import goes on to the next file."""
+    applied = {}
+    packages = []
+    for language in ("ja", "km"):
+        [package] = export(project, language, "xliff")
+        root = read_tree(package)
+        key = next(u for u in root.iter(X + "unit") if u.find(f"{X}segment/{X}target") is not None).get("id")
+        unit(root, key).find(f"{X}segment/{X}target").text = f"applied {language}"
+        save_tree(root, package)
+        applied[language] = key
+        packages.append(str(package))
+    locked = project / "locales" / "ja" / f"{PART}.po"
+    locked.chmod(0o444)
+    before = locked.read_bytes()
+    result = run_press("review", "import", *packages, "--project", str(project), cwd=project)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.returncode == 12 and len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "read-only" in errors[0] and f"{PART}.po" in errors[0] and "chmod u+w" in errors[0]
+    assert locked.read_bytes() == before
+    assert entries(project, "km")[applied["km"]].string == "applied km"
+
+
 # --------------------------------------------------------------------------- the conformance check can fail
 
 
@@ -563,6 +587,6 @@ def test_review_command_line(project):
                        cwd=project)
     assert result.returncode == 5 and result.stderr.startswith("error: config: no km catalog for part ch99")
     result = run_press("review", "export", "fr", "--format", "xliff", "--project", str(project), cwd=project)
-    assert result.returncode == 5 and "not a target language" in result.stderr
+    assert result.returncode == ExitCode.USAGE and "not a target language" in result.stderr
     result = run_press("review", "--help", cwd=project)
     assert "export" in result.stdout and "import" in result.stdout

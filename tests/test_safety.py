@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import errno
 import io
 import os
 import zipfile
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import safety
-from pipeline.errors import InputError, LimitError
+from pipeline.errors import InputError, LimitError, OutputError
 from pipeline.safety import Limits, atomic_write, open_zip, parse_xml
 
 PACKAGE = Path(__file__).resolve().parents[1] / "pipeline"
@@ -35,11 +36,12 @@ def test_a_failed_write_leaves_the_old_file_and_no_debris(tmp_path, monkeypatch)
     target.chmod(0o640)
 
     def fail(*args):
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError) as raised:  # one line with the fix, the documented exit code
         atomic_write(target, "half")
+    assert "no space left" in raised.value.one_line() and raised.value.exit_code == 12
     assert target.read_text() == "reviewed translations"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog.po"]
     monkeypatch.undo()

@@ -9,7 +9,7 @@ from babel.messages.pofile import read_po, write_po
 
 from conftest import copy_project, run_press
 from pipeline.config import load_config
-from pipeline.i18n.catalogs import MACHINE, REVIEWED, STATES, count_states
+from pipeline.i18n.catalogs import COUNTED, MACHINE, REVIEWED, count_states
 from test_review_checks import JAPANESE, KHMER, save
 
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
@@ -42,11 +42,11 @@ def test_status_page_counts_bars_and_escaping(tmp_path):
     for language in ("km", "ja"):
         counts = count_states(config, language)
         table = document.xpath(f"//h2[starts-with(., '{language}:')]/following-sibling::table[1]")[0]
-        rows = {row[0].text_content(): [cell.text_content() for cell in row[2:6]]
+        rows = {row[0].text_content(): [cell.text_content() for cell in row[2:7]]
                 for row in table.xpath("tbody/tr")}
         for part, tally in counts.items():
-            assert rows[part] == [f"{tally[state]:,}" for state in STATES], (language, part)
-        totals = [sum(t[state] for t in counts.values()) for state in STATES]
+            assert rows[part] == [f"{tally[state]:,}" for state in COUNTED], (language, part)
+        totals = [sum(t[state] for t in counts.values()) for state in COUNTED]
         assert rows["total"] == [f"{n:,}" for n in totals]
     ja_ch2 = document.xpath("//h2[starts-with(., 'ja:')]/following-sibling::table[1]/tbody/tr[td[1]='ch2']")[0]
     assert ja_ch2[1].text_content() == HOSTILE  # shown as text, not markup

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ..config import BookConfig
 from ..errors import InputError
 from ..progress import Reporter, plural
-from ..safety import parse_xml, read_input_bytes
+from ..safety import check_writable, parse_xml, read_input_bytes
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -39,11 +39,17 @@ def prepare_catalogs(config: BookConfig, reporter: Reporter | None = None,
     from .segments import book_keep_terms, extract_segments
     segments = extract_segments(root, config.translation)
     languages = config.target_languages if languages is None else languages
+    check_writable(folders=[config.locales_dir / lang for lang in languages])  # before merging, and drafting after it
     update = update_catalogs(config, segments, languages)
     parts = len({segment.part for segment in segments})
     reporter.step("catalogs", f"{plural(len(segments), 'segment')} in {plural(parts, 'catalog')} per language "
                               f"({', '.join(languages) or 'none'}): wrote {len(update.written)}, "
                               f"unchanged {len(update.unchanged)}")
+    for path, charset in update.other_charsets.items():
+        shown = path.relative_to(config.project_dir) if path.is_relative_to(config.project_dir) else path
+        reporter.step("catalogs", f"note: {shown} was read as {charset}, the charset its header declares; " + (
+            "it was written back in UTF-8" if path in update.written else
+            "it stays as it is until an entry changes, then press writes it in UTF-8"))
     return PreparedCatalogs(segments, book_keep_terms(root, config.translation))
 
 

@@ -9,16 +9,25 @@ translation a person or a machine made:
 * gone: the entry becomes obsolete (``#~``), translation and flags kept, and comes back if the
   sentence does.
 
-Babel reads and writes the files. Its reader silently truncates a broken string, so every file
-is checked (our own line guard, then ``msgfmt --check``) before it is read, and every file we
-write must pass ``msgfmt --check`` before it replaces the old one.
+Babel reads the files. Its reader silently truncates a broken string, so every file is checked
+(our own line guard, then ``msgfmt --check``) before it is read, and every file we write must pass
+``msgfmt --check`` before it replaces the old one.
+
+Files are written the way GNU gettext's own tools write them (Babel produces the entries unwrapped,
+``msgcat`` lays them out: 79 columns, gettext's escapes and break points, which Poedit, Weblate and
+``msgmerge --update`` keep), and a catalog whose entries did not change is never rewritten, whoever
+last laid it out: the new catalog and the file's are compared entry by entry, not byte by byte. No
+tool version is written into the file (Babel's ``Generated-By`` was, and churned every catalog when
+Babel was upgraded).
 """
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import hashlib
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -29,7 +38,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.messages.catalog import Catalog, Message
-from babel.messages.pofile import normalize, read_po, unescape, write_po
+from babel.messages.pofile import read_po, unescape
 
 from ..config import BookConfig
 from ..errors import CatalogError
@@ -37,14 +46,36 @@ from ..safety import atomic_write, read_input_bytes
 from .segments import Segment
 
 MT_PREFIX = "mt: "
+TM_PREFIX = "tm: "  # a translation memory's match: "tm: exact <origin>" or "tm: 91% <origin>: <text>"
 UNTRANSLATED, MACHINE, OUTDATED, REVIEWED = "untranslated", "machine draft", "needs review", "reviewed"
 STATES = (UNTRANSLATED, MACHINE, OUTDATED, REVIEWED)
+# How the status page and 'press status' count entries: the states, with the translation memory's exact
+# matches (needs review, like any fuzzy entry) counted apart from machine drafts and changed sources.
+MEMORY = "memory match"
+COUNTED = (UNTRANSLATED, MACHINE, MEMORY, OUTDATED, REVIEWED)
 SIMILARITY_CUTOFF = 0.5  # below this, a rewritten sentence's old translation is obsolete, not a fuzzy hint
 _STRING_LINE = re.compile(r'^(?:#~\s*)?(?:#\|\s*)?(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)?\s*(".*)$')
-_DATE_HEADER = re.compile(rb'^"(POT-Creation-Date|PO-Revision-Date): .*\\n"\n', re.MULTILINE)
+# Header lines that say when or with what a file was written, not what it holds: a catalog that differs
+# from the file on disk only there is not rewritten.
+_VOLATILE_HEADER = re.compile(rb'^"(POT-Creation-Date|PO-Revision-Date|Generated-By): .*\\n"\n', re.MULTILINE)
+
 
 
 # --------------------------------------------------------------------------- entry states and provenance
+
+
+def source_text(message: Message) -> str:
+    """An entry's source sentence. Press writes singular entries only; a plural entry a translator's tool
+    added matches no segment and is kept as obsolete, so this reads its singular form."""
+    return message.id if isinstance(message.id, str) else message.id[0]
+
+
+def target_text(message: Message) -> str:
+    """An entry's translation ("" when untranslated); for a plural entry, its first form (see source_text)."""
+    string = message.string
+    if isinstance(string, str):
+        return string
+    return (string[0] if string else "") or ""
 
 
 def entry_state(message: Message) -> str:
@@ -58,9 +89,27 @@ def entry_state(message: Message) -> str:
     return MACHINE
 
 
+def memory_match(message: Message) -> bool:
+    """Whether the entry's text came from the translation memory (an exact match not yet reviewed)."""
+    return bool(message.string) and message.fuzzy and any(c.startswith(f"{TM_PREFIX}exact ")
+                                                            for c in message.auto_comments)
+
+
+def counted_state(message: Message) -> str:
+    """The state an entry is counted under: ``entry_state``, with an unreviewed memory match apart."""
+    state = entry_state(message)
+    return MEMORY if state == OUTDATED and not message.previous_id and memory_match(message) else state
+
+
+def provenance(message: Message) -> list[str]:
+    """The comment lines saying where a translation or a suggestion came from (``mt:`` and ``tm:``); they
+    travel with the entry through merges."""
+    return [c for c in message.auto_comments if c.startswith((MT_PREFIX, TM_PREFIX))]
+
+
 def machine_provenance(message: Message) -> list[str]:
-    """The ``mt:`` comment lines (engine and model, weights' hash, draft fingerprint), each short enough
-    that Babel never wraps it."""
+    """The ``mt:`` comment lines (engine and model, weights' hash, draft fingerprint); comments are written
+    one per line, never wrapped, so each reads back as it was written."""
     return [c for c in message.auto_comments if c.startswith(MT_PREFIX)]
 
 
@@ -71,24 +120,76 @@ def draft_fingerprint(text: str) -> str:
 def is_untouched_machine_draft(message: Message) -> bool:
     """A machine draft nobody has edited since: fuzzy, and its text still matches the recorded fingerprint."""
     return (bool(message.string) and message.fuzzy
-            and f"{MT_PREFIX}draft:{draft_fingerprint(message.string)}" in message.auto_comments)
+            and f"{MT_PREFIX}draft:{draft_fingerprint(target_text(message))}" in message.auto_comments)
 
 
 # --------------------------------------------------------------------------- checking
 
 
-def check_po_bytes(data: bytes, path: Path | str) -> None:
-    """Refuse a PO file with a broken string line or one msgfmt rejects (Babel would read it silently)."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise CatalogError(f"not UTF-8 (byte {error.start})", path, hint="save the catalog as UTF-8")
+def check_po_bytes(data: bytes, path: Path | str) -> str:
+    """Refuse a PO file that is empty, not in the charset its header declares, or with a broken string line or
+    one msgfmt rejects (Babel would read it silently); return its text."""
+    if not data.strip():
+        raise CatalogError("the catalog is empty", path,
+                           hint="restore it from version control, or delete it and 'press build' writes a new one")
+    text = decode_catalog(data, path)
     for number, line in enumerate(text.splitlines(), start=1):
         match = _STRING_LINE.match(line.strip())
         if match and not _closed_string(match.group(1)):
             raise CatalogError("unterminated string", path, f"line {number}",
                                hint="close the quotation mark (a tool or an edit cut the line); nothing was changed")
     _msgfmt_check(data, path)
+    return text
+
+
+_CHARSET = re.compile(rb'^"Content-Type:[^"\n]*charset=([^"\s;\\]+)', re.MULTILINE | re.IGNORECASE)
+
+
+def declared_charset(data: bytes) -> str:
+    """The charset the header's Content-Type names (UTF-8 when it names none, or gettext's placeholder)."""
+    match = _CHARSET.search(data)
+    charset = match.group(1).decode("ascii", "replace") if match else "UTF-8"
+    return "UTF-8" if charset.upper() == "CHARSET" else charset
+
+
+def decode_catalog(data: bytes, path: Path | str) -> str:
+    """The catalog's text in the charset it declares. A file whose bytes are not valid in that charset is refused,
+    and so is one that declares a single-byte or legacy charset but holds UTF-8 (an editor saved UTF-8 under an
+    ISO-8859-1 header): read as declared, 日 would become æ\x97¥ and the edition would ship the garble."""
+    charset = declared_charset(data)
+    try:
+        codec = codecs.lookup(charset).name
+        "".encode(codec)  # a text encoding, not one of Python's byte transforms (base64, zlib, rot13)
+    except LookupError:
+        raise CatalogError(f"the header declares an unknown charset '{charset}'", path,
+                           hint="name the file's real encoding in its Content-Type header (UTF-8 is best); "
+                                "nothing was changed") from None
+    try:
+        text = data.decode(codec)
+    except UnicodeError as error:
+        if not isinstance(error, UnicodeDecodeError):
+            raise CatalogError(f"the bytes are not valid {charset} ({error})", path,
+                               hint="save it in the declared charset; nothing was changed") from None
+        line = data[:error.start].count(b"\n") + 1
+        raise CatalogError(f"the bytes are not valid {charset}, the charset its header declares (byte {error.start})",
+                           path, f"line {line}", hint="save it in the declared charset, or declare the one it is "
+                                                     "in; nothing was changed") from None
+    if codec != "utf-8" and _holds_utf8_text(data):
+        raise CatalogError(f"the header declares charset={charset} but the file holds UTF-8 text (read as {charset} "
+                           f"it would be garbled)", path, "header",
+                           hint="change the header to charset=UTF-8 if the file is UTF-8; nothing was changed")
+    return text
+
+
+def _holds_utf8_text(data: bytes) -> bool:
+    """Bytes beyond ASCII that are valid UTF-8 multibyte sequences: text in a legacy charset almost never is."""
+    if data.isascii():
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _closed_string(literal: str) -> bool:
@@ -98,19 +199,50 @@ def _closed_string(literal: str) -> bool:
     return backslashes % 2 == 0
 
 
+def _c_locale() -> dict[str, str]:
+    """The environment for gettext's tools: their messages in English, whatever the user's locale."""
+    return {**os.environ, "LC_ALL": "C"}
+
+
+# A header still at its template values (PO-Revision-Date, Last-Translator: a catalog filled by a script
+# or not yet opened in an editor) is a warning in current gettext but fatal in older msgfmt; it is not
+# a broken catalog, so it is never refused.
+_TOLERATED = ("initial default value",)
+
+
+def _tolerated(line: str) -> bool:
+    return any(mark in line for mark in _TOLERATED)
+
+
+def _only_tolerated(stderr: bytes) -> bool:
+    lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    return any(_tolerated(line) for line in lines) and all(
+        _tolerated(line) or "warning:" in line or "fatal error" in line or line.startswith(" ") for line in lines)
+
+
 def _msgfmt_check(data: bytes, path: Path | str) -> None:
     msgfmt = shutil.which("msgfmt")
     if msgfmt is None:
         return  # the line guard above still ran; scripts/setup installs gettext
     result = subprocess.run([msgfmt, "--check", "-o", "/dev/null", "-"], input=data, capture_output=True,
-                            timeout=60)
-    if result.returncode != 0:
-        problem = next((line for line in result.stderr.decode("utf-8", "replace").splitlines()
-                        if line.startswith("<stdin>:")), result.stderr.decode("utf-8", "replace").strip())
-        where, _, message = problem.removeprefix("<stdin>:").partition(": ")
-        raise CatalogError(f"msgfmt --check fails: {message or problem}", path,
-                           f"line {where}" if where.isdigit() else None,
+                            timeout=60, env=_c_locale())
+    if result.returncode == 0 or _only_tolerated(result.stderr):
+        return
+    lines = [line.strip() for line in result.stderr.decode("utf-8", "replace").splitlines()
+             if line.strip() and not _tolerated(line)]
+    placed = [match for match in map(_MSGFMT_PLACE.match, lines)
+              if match and not match["message"].startswith("warning")]
+    if placed:  # "<stdin>:6:14: invalid control sequence": the line (and column) of the first error
+        where: str | None = f"line {placed[0]['line']}" + (f", column {placed[0]['column']}" if placed[0]["column"] else "")
+        message = placed[0]["message"]
+    else:  # no place given (a missing header): msgfmt's first complaint, on one line
+        where, message = None, next((line for line in lines if "warning:" in line), lines[0] if lines else "")
+        message = message.removeprefix("<stdin>:").strip().removeprefix("warning:").strip()
+    raise CatalogError(f"msgfmt --check fails: {message}", path, where,
                            hint="fix the entry named (or restore the file from version control); nothing was changed")
+
+
+_MSGFMT_PLACE = re.compile(r"^<stdin>:(?P<line>\d+):(?:(?P<column>\d+):)? (?P<message>.+)$")
 
 
 # --------------------------------------------------------------------------- headers
@@ -125,17 +257,45 @@ _HEADER_ENTRY = re.compile(r'^msgid ""\nmsgstr ((?:"(?:[^"\\]|\\.)*"[ \t]*\n?)+)
 
 
 class PressCatalog(Catalog):
-    """A Babel catalog that also writes the header fields Babel does not know (Babel would drop them)."""
+    """A Babel catalog whose header is laid out as gettext's ``msginit`` lays it out (the fields in its
+    order), keeps the fields Babel does not know (Babel would drop them) and names no tool version."""
 
     extra_headers: list[tuple[str, str]] = []
+    source_charset = "utf-8"  # the charset the file was read in (Python's name for it)
 
     def _get_mime_headers(self) -> list[tuple[str, str]]:
-        headers = Catalog._get_mime_headers(self)
-        known = {name.lower() for name, _ in headers}
-        extra = [(name, value) for name, value in self.extra_headers if name.lower() not in known]
-        return headers[:-1] + extra + headers[-1:]  # before Babel's Generated-By, which stays last
+        babel = dict(Catalog._get_mime_headers(self))
+        revision = self.revision_date
+        headers = [("Project-Id-Version", babel["Project-Id-Version"]),
+                   ("Report-Msgid-Bugs-To", self.msgid_bugs_address),
+                   ("POT-Creation-Date", _header_date(self.creation_date)),
+                   ("PO-Revision-Date", _header_date(revision)),
+                   ("Last-Translator", self.last_translator),
+                   ("Language-Team", babel["Language-Team"]),
+                   ("Language", babel.get("Language", "")),
+                   ("MIME-Version", "1.0"),
+                   ("Content-Type", f"text/plain; charset={self.charset}"),
+                   ("Content-Transfer-Encoding", "8bit")]
+        if "Plural-Forms" in babel:
+            headers.append(("Plural-Forms", babel["Plural-Forms"]))
+        known = {name.lower() for name, _ in headers} | {"generated-by"}
+        headers += [(name, value) for name, value in self.extra_headers if name.lower() not in known]
+        name, value = headers[-1]
+        return [*headers[:-1], (name, value + "\n")]  # Babel joins the fields with newlines: the last one's own
 
     mime_headers = property(_get_mime_headers, Catalog._set_mime_headers)
+
+
+def _header_date(value: object) -> str:
+    """A header date as gettext writes it (``2026-11-25 12:56+0000``), independent of Babel's formatting;
+    a value Babel kept as text (a template's placeholder) is written back as it was."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, datetime):
+        return "YEAR-MO-DA HO:MI+ZONE"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.strftime("%Y-%m-%d %H:%M%z")
 
 
 def header_fields(data: bytes) -> list[tuple[str, str]]:
@@ -165,23 +325,33 @@ def read_catalog(path: Path, language: str) -> PressCatalog:
     header fields)."""
     data = read_input_bytes(path, what="catalog")
     check_po_bytes(data, path)
+    return parse_catalog(data, path, language)
+
+
+def parse_catalog(data: bytes, path: Path | str, language: str) -> PressCatalog:
+    """PO bytes (already checked) as a catalog, decoded in the charset their header declares; the reader
+    every catalog of the project goes through, the book's and the editions' fixed strings (``locales/ui``)
+    alike."""
+    text = decode_catalog(data, path)
     try:
-        catalog = read_po(io.BytesIO(data), locale=language, abort_invalid=True)
+        catalog = read_po(io.StringIO(text), locale=language, abort_invalid=True)  # decoded as its header says
     except Exception as error:  # Babel raises PoFileError and, on odd input, ValueError/IndexError
         raise CatalogError(f"not a readable PO file ({error})", path, hint="restore it from version control")
     for message in [*catalog, *catalog.obsolete.values()]:
         _normalise(message)
     press_catalog = PressCatalog.__new__(PressCatalog)
     press_catalog.__dict__.update(catalog.__dict__)
-    press_catalog.extra_headers = [(name, value) for name, value in header_fields(data)
+    press_catalog.extra_headers = [(name, value) for name, value in header_fields(text.encode("utf-8"))
                                    if name.lower() not in OWN_HEADERS]
-    press_catalog.charset = "UTF-8"  # Babel lower-cases it when reading; checked UTF-8 above, written as UTF-8
+    press_catalog.source_charset = codecs.lookup(declared_charset(data)).name  # for the note when it is converted
+    press_catalog.charset = "UTF-8"  # always written as UTF-8 (read in the charset its header declares)
     return press_catalog
 
 
 def _normalise(message: Message) -> None:
-    """Babel guesses python-format from a stray '%' and keeps '#|' lines as comments; undo both."""
-    message.flags.discard("python-format")
+    """Babel guesses python-format from a stray '%' (python-brace-format from '{…}') and keeps '#|' lines
+    as comments; undo both."""
+    message.flags -= GUESSED_FLAGS
     previous = [c for c in message.user_comments if c.startswith("|")]
     if previous:
         message.user_comments = [c for c in message.user_comments if not c.startswith("|")]
@@ -191,55 +361,102 @@ def _normalise(message: Message) -> None:
 
 
 def render_catalog(catalog: Catalog) -> bytes:
-    """The PO bytes: Babel writes the header and entries; previous msgids and obsolete flags are added."""
-    buffer = io.BytesIO()
-    write_po(buffer, catalog, width=76, ignore_obsolete=True)
-    text = _with_previous_ids(buffer.getvalue().decode("utf-8"), catalog)
-    return text.encode("utf-8") + b"".join(_obsolete_entry(message, catalog) for message in catalog.obsolete.values())
+    """The PO bytes as gettext's tools write them: the entries from Babel, unwrapped, laid out by
+    ``msgcat`` (without gettext installed, left unwrapped: valid, and read the same by every tool)."""
+    return gettext_layout(_unwrapped(catalog))
 
 
-def _with_previous_ids(text: str, catalog: Catalog) -> str:
-    """Insert ``#| msgid`` lines before each changed entry's msgctxt.
-
-    Babel's own ``include_previous`` re-wraps a long previous msgid as prose, cutting its quoted
-    strings mid-line (msgfmt then rejects the file), so the lines are formatted here instead.
-    """
+def _unwrapped(catalog: Catalog) -> bytes:
+    """The catalog as PO text, one line per string and per comment: press writes the entries itself
+    (Babel only reads), so no layout decision of a Babel version reaches the file; ``msgcat`` lays it out."""
+    lines = [line if line.startswith("#") else f"# {line}".rstrip() for line in catalog.header_comment.splitlines()]
+    header = "".join(f"{name}: {value.rstrip(chr(10))}\n" for name, value in catalog.mime_headers)
+    lines += ['msgid ""', 'msgstr ""', *(_quoted(line) for line in header.splitlines(keepends=True)), ""]
     for message in catalog:
-        if message.id and message.previous_id and message.context:
-            anchor = f'\nmsgctxt "{message.context}"\n'
-            previous = "#| msgid " + normalize(message.previous_id[0], prefix="#| ", width=76)
-            text = text.replace(anchor, f"\n{previous}{anchor}", 1)
-    return text
+        if message.id:
+            lines += _entry_lines(message, obsolete=False) + [""]
+    for message in catalog.obsolete.values():
+        lines += _entry_lines(message, obsolete=True) + [""]
+    return "\n".join(lines).rstrip("\n").encode("utf-8") + b"\n"
 
 
-def _obsolete_entry(message: Message, catalog: Catalog) -> bytes:
-    """One ``#~`` entry, written by Babel as a live entry and then commented out line by line."""
-    single = Catalog(locale=catalog.locale, fuzzy=False)
-    entry = Message(message.id, message.string, flags=message.flags, context=message.context,
-                    auto_comments=message.auto_comments, user_comments=message.user_comments)
-    entry.flags.discard("python-format")
-    single[message.id] = entry
-    buffer = io.BytesIO()
-    write_po(buffer, single, width=76, omit_header=True)
-    lines = buffer.getvalue().decode("utf-8").splitlines(keepends=True)
-    return "".join(line if line.startswith("#") or not line.strip() else f"#~ {line}" for line in lines).encode()
+# Flags Babel adds by guessing from the text ('%' or '{...}' in a sentence), which msgfmt would then enforce.
+GUESSED_FLAGS = frozenset({"python-format", "python-brace-format"})
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\a": "\\a", "\b": "\\b",
+            "\f": "\\f", "\v": "\\v"}
+
+
+def _quoted(text: str) -> str:
+    return '"' + "".join(_ESCAPES.get(char, char) for char in text) + '"'
+
+
+def _entry_lines(message: Message, *, obsolete: bool) -> list[str]:
+    """One entry's lines in gettext's order: comments, extracted comments, locations, flags, previous
+    msgid, then the strings (``#~ `` before each string line of an obsolete entry)."""
+    lines = [f"# {comment}".rstrip() for comment in message.user_comments]
+    lines += [f"#. {comment}".rstrip() for comment in message.auto_comments]
+    if message.locations and not obsolete:
+        lines.append("#: " + " ".join(f"{name}:{line}" if line else name for name, line in message.locations))
+    flags = sorted(set(message.flags) - GUESSED_FLAGS - {"fuzzy"})
+    if message.fuzzy:
+        flags.insert(0, "fuzzy")
+    if flags:
+        lines.append("#, " + ", ".join(flags))
+    if message.previous_id and not obsolete:
+        lines.append("#| msgid " + _quoted(message.previous_id[0]))
+    strings = [f"msgctxt {_quoted(message.context)}"] if message.context is not None else []
+    if isinstance(message.id, (list, tuple)):
+        translations = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+        strings += [f"msgid {_quoted(message.id[0])}", f"msgid_plural {_quoted(message.id[1])}"]
+        strings += [f"msgstr[{index}] {_quoted(text or '')}" for index, text in enumerate(translations)]
+    else:
+        strings += [f"msgid {_quoted(source_text(message))}", f"msgstr {_quoted(target_text(message))}"]
+    return lines + [f"#~ {line}" if obsolete else line for line in strings]
+
+
+def gettext_layout(data: bytes) -> bytes:
+    """``msgcat``'s layout of PO bytes: what ``msgmerge --update``, ``msgcat`` and the editors built on
+    gettext write, so their saves and press's agree line for line. Unchanged when gettext is missing or
+    refuses the bytes (the msgfmt check that follows every write then names the problem)."""
+    msgcat = shutil.which("msgcat")
+    if msgcat is None:
+        return data
+    result = subprocess.run([msgcat, "-"], input=data, capture_output=True, timeout=60, env=_c_locale())
+    return result.stdout if result.returncode == 0 and result.stdout else data
 
 
 def write_catalog(path: Path, catalog: Catalog) -> bool:
-    """Write a catalog atomically if its entries changed; every written file passes msgfmt --check."""
+    """Write a catalog atomically if its entries changed; every written file passes msgfmt --check.
+
+    "Changed" is judged on the entries and the header (dates aside), not on the bytes: a file a
+    translator's tool saved with its own line wrapping, or an older press with another Babel, is left
+    alone byte for byte until an entry in it really changes.
+    """
     data = render_catalog(catalog)
     try:
         _msgfmt_check(data, path)
     except CatalogError as error:
         raise CatalogError(f"the catalog press produced is invalid: {error.message}", path, error.where,
                            hint="this is a bug in press; the old catalog was left as it was")
-    if path.is_file() and _without_dates(read_input_bytes(path, what="catalog")) == _without_dates(data):
-        return False
+    if path.is_file():
+        existing = read_input_bytes(path, what="catalog")
+        if existing == data or _same_entries(existing, catalog, path):
+            return False
     return atomic_write(path, data)
 
 
-def _without_dates(data: bytes) -> bytes:
-    return _DATE_HEADER.sub(b"", data)
+def _same_entries(existing: bytes, catalog: Catalog, path: Path) -> bool:
+    """Whether the file on disk holds what ``catalog`` holds, whatever its layout (and its charset: a catalog in
+    another charset is converted to UTF-8 only when its entries change)."""
+    try:
+        on_disk = parse_catalog(existing, path, str(catalog.locale))
+    except CatalogError:
+        return False
+    return _without_volatile(_unwrapped(on_disk)) == _without_volatile(_unwrapped(catalog))
+
+
+def _without_volatile(data: bytes) -> bytes:
+    return _VOLATILE_HEADER.sub(b"", data)
 
 
 # --------------------------------------------------------------------------- merging
@@ -265,7 +482,7 @@ def new_catalog(language: str, part: str, config: BookConfig, old: Catalog | Non
                            or Locale.parse(language).english_name)
     catalog.msgid_bugs_address = bugs_to  # after construction: Babel turns an empty one into EMAIL@ADDRESS
     catalog.extra_headers = list(getattr(old, "extra_headers", []))
-    ours = [f"# {catalog.locale.english_name} translation of {config.slug}, part {part}.",
+    ours = [f"# {Locale.parse(language).english_name} translation of {config.slug}, part {part}.",
             "# Written by press: msgctxt is the segment id, msgid the source sentence.",
             "# Fuzzy entries (machine drafts, changed sources) are not published until",
             "# a reviewer corrects them and clears the fuzzy flag."]
@@ -293,10 +510,11 @@ def merge_catalog(catalog: Catalog, old: Catalog | None, segments: Iterable[Segm
         catalog[segment.text] = message
     for message in pool.leftovers():
         entry = Message(message.id, message.string, flags=message.flags, context=message.context,
-                        auto_comments=[c for c in message.auto_comments if c.startswith(MT_PREFIX)],
+                        auto_comments=provenance(message),
                         user_comments=message.user_comments)
         entry.flags.discard("python-format")
-        catalog.obsolete[(message.id, message.context)] = entry
+        source = source_text(message)  # keyed as Babel keys its own: the id, with the context when there is one
+        catalog.obsolete[(source, message.context) if message.context is not None else source] = entry
     return catalog
 
 
@@ -308,12 +526,12 @@ class _Pool:
         obsolete = list(old.obsolete.values()) if old else []
         self.entries = active + obsolete
         self.used: set[int] = set()
-        self.by_key = {}
+        self.by_key: dict[tuple[str | None, str], Message] = {}
         for message in reversed(self.entries):  # live entries win over obsolete ones with the same key
-            self.by_key[(message.context, message.id)] = message
+            self.by_key[(message.context, source_text(message))] = message
         self.by_text: dict[str, list[Message]] = {}
         for message in self.entries:
-            self.by_text.setdefault(message.id, []).append(message)
+            self.by_text.setdefault(source_text(message), []).append(message)
         self.by_context = {message.context: message for message in active}
 
     def _take(self, message: Message | None) -> Message | None:
@@ -354,11 +572,11 @@ def _fresh(segment: Segment, source_name: str) -> Message:
 
 
 def _carry(old: Message, segment: Segment, source_name: str, *, previous: list, fuzzy: bool) -> Message:
-    provenance = [c for c in old.auto_comments if c.startswith(MT_PREFIX)]
+    carried = provenance(old)
     flags = set(old.flags) - {"python-format"}
     flags = flags | {"fuzzy"} if fuzzy else flags - {"fuzzy"}
     return Message(segment.text, old.string, locations=_locations(segment, source_name), flags=flags,
-                   auto_comments=_comments(segment) + provenance, user_comments=old.user_comments,
+                   auto_comments=_comments(segment) + carried, user_comments=old.user_comments,
                    previous_id=list(previous or []), context=segment.id)
 
 
@@ -382,6 +600,7 @@ def existing_parts(config: BookConfig, language: str) -> list[str]:
 class CatalogUpdate:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
+    other_charsets: dict[Path, str] = field(default_factory=dict)  # catalogs read in a charset other than UTF-8
 
 
 def update_catalogs(config: BookConfig, segments: list[Segment], languages: Iterable[str]) -> CatalogUpdate:
@@ -400,17 +619,19 @@ def update_catalogs(config: BookConfig, segments: list[Segment], languages: Iter
         merged = merge_catalog(new_catalog(language, part, config, old), old, by_part.get(part, []),
                                config.manuscript.name)
         (update.written if write_catalog(path, merged) else update.unchanged).append(path)
+        if old is not None and old.source_charset != "utf-8":
+            update.other_charsets[path] = old.source_charset
     return update
 
 
 def count_states(config: BookConfig, language: str) -> dict[str, dict[str, int]]:
-    """Per catalog, how many live entries are in each state."""
+    """Per catalog, how many live entries are counted under each of ``COUNTED``."""
     counts = {}
     for part in existing_parts(config, language):
         catalog = read_catalog(catalog_path(config, language, part), language)
-        tally = dict.fromkeys(STATES, 0)
+        tally = dict.fromkeys(COUNTED, 0)
         for message in catalog:
             if message.id:
-                tally[entry_state(message)] += 1
+                tally[counted_state(message)] += 1
         counts[part] = tally
     return counts

@@ -1,5 +1,7 @@
 """Catalogs → catalogs with machine drafts in their empty entries, and nothing else touched.
 
+The translation memory (``memory.py``) is consulted first: its exact matches fill empty entries
+(fuzzy, ``#. tm: exact <origin>``) and are not drafted; its fuzzy matches are noted beside the entry.
 Only empty entries are drafted (with ``redraft``, also machine drafts nobody has edited since:
 their text still matches the fingerprint recorded with them). Each draft is marked fuzzy and
 carries ``#. mt: <engine> <model> sha256:<weights> draft:<fingerprint>``. Segments are sorted by
@@ -12,7 +14,7 @@ run names it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from babel.messages.catalog import Catalog, Message
@@ -21,12 +23,11 @@ from ..config import BookConfig
 from ..errors import EnvironmentProblem
 from ..progress import Progress, Reporter, duration, plural
 from . import engines
-from .catalogs import (MT_PREFIX, UNTRANSLATED, catalog_path, draft_fingerprint, entry_state, existing_parts,
+from .catalogs import (MT_PREFIX, source_text, UNTRANSLATED, catalog_path, draft_fingerprint, entry_state, existing_parts,
                        is_untouched_machine_draft, read_catalog, write_catalog)
-from .models import find_model, model_sha256
+from .memory import FUZZY_THRESHOLD, Memory, MemoryUse, apply_memory, load_memory
+from .models import find_model, language_status, model_sha256
 from .segments import prepare_for_machine, restore_from_machine
-
-INSTALL_HINT = "install one with 'press models install PATH|URL' (README: Translation)"
 
 
 @dataclass
@@ -37,6 +38,9 @@ class DraftReport:
     lost_placeholders: list[str] = field(default_factory=list)
     model: str | None = None  # None: no model available, nothing was drafted
     seconds: float = 0.0
+    from_memory: int = 0  # entries the translation memory filled (exact matches, fuzzy for review)
+    memory_suggestions: int = 0  # entries given a fuzzy match from the memory as a comment
+    device: str = ""  # where the model ran: "cpu", "cuda (int8_float16)"
 
     @property
     def left_untranslated(self) -> int:
@@ -51,15 +55,9 @@ def open_engine(config: BookConfig, language: str) -> tuple[engines.Engine, list
     model_dir = find_model(config, choice.engine, choice.model)
     if model_dir is None:
         return None
-    engine = engines.load_engine(choice.engine, model_dir, config.source_language, language)
+    device = engines.choose_device(config.translation.device, config.translation.compute_type)
+    engine = engines.load_engine(choice.engine, model_dir, config.source_language, language, device)
     return engine, [f"{MT_PREFIX}{choice.engine} {choice.model}", f"{MT_PREFIX}sha256:{model_sha256(model_dir)}"]
-
-
-def missing_model_message(config: BookConfig, language: str) -> str:
-    choice = config.translation.models.get(language)
-    if choice is None:
-        return f"no engine is configured for {language!r} ([translation.{language}] in source/book.toml)"
-    return f"no model installed ({choice.engine} model {choice.model!r} named in [translation.{language}])"
 
 
 def draft_language(config: BookConfig, language: str, keep_terms: Iterable[str], *, redraft: bool = False,
@@ -68,25 +66,44 @@ def draft_language(config: BookConfig, language: str, keep_terms: Iterable[str],
     reporter = reporter or Reporter(quiet=True)
     catalogs = {part: read_catalog(catalog_path(config, language, part), language)
                 for part in existing_parts(config, language)}
+    memory = _consult_memory(config, language, catalogs, reporter)
     todo = [(part, message) for part, catalog in catalogs.items() for message in catalog
             if message.id and (entry_state(message) == UNTRANSLATED or (redraft and is_untouched_machine_draft(message)))]
-    report = DraftReport(language, wanted=len(todo))
+    report = DraftReport(language, wanted=len(todo), from_memory=len(memory.exact),
+                         memory_suggestions=len(memory.suggested))
     if not todo:
         reporter.step("translate", f"{language}: nothing to draft")
         report.model = "-"
         return report
     engine = engine or open_engine(config, language)
     if engine is None:
-        reporter.warn("translate", f"{language}: {missing_model_message(config, language)}; "
-                                   f"{plural(len(todo), 'segment')} left untranslated — {INSTALL_HINT}")
+        status = language_status(config, language)
+        reporter.warn("translate", f"{language}: {status.detail}; {plural(len(todo), 'segment')} left untranslated"
+                                   f" — {status.fix}")
         return report
     report.model = engine[1][0].removeprefix(MT_PREFIX)
-    reporter.step("translate", f"{language}: drafting {plural(len(todo), 'segment')} with {report.model}")
+    report.device = str(getattr(engine[0], "device", "cpu"))
+    reporter.step("translate", f"{language}: drafting {plural(len(todo), 'segment')} with {report.model} "
+                               f"on {report.device}")
     _draft(config, language, catalogs, todo, engine, list(keep_terms), report, reporter)
     return report
 
 
-def _draft(config: BookConfig, language: str, catalogs: dict[str, Catalog], todo: list[tuple[str, Message]],
+def _consult_memory(config: BookConfig, language: str, catalogs: Mapping[str, Catalog], reporter: Reporter) -> MemoryUse:
+    """The translation memory before the model: exact matches fill empty entries (for review), fuzzy ones
+    become suggestions beside them; the catalogs it changed are saved at once."""
+    units = load_memory(config, language, config.limits)
+    use = apply_memory(Memory(units), catalogs)
+    _save(config, language, catalogs, set(use.parts))
+    if units:
+        reporter.step("translate", f"{language}: translation memory ({plural(len(units), 'unit')}): "
+                                   f"{plural(len(use.exact), 'exact match', 'exact matches')} filled for review, "
+                                   f"{plural(len(use.suggested), 'fuzzy match', 'fuzzy matches')} (≥ "
+                                   f"{FUZZY_THRESHOLD:.0f}%) noted for the reviewer")
+    return use
+
+
+def _draft(config: BookConfig, language: str, catalogs: Mapping[str, Catalog], todo: list[tuple[str, Message]],
            engine: tuple[engines.Engine, list[str]], keep_terms: list[str], report: DraftReport, reporter: Reporter) -> None:
     settings = config.translation
     todo.sort(key=lambda item: len(item[1].id))
@@ -96,13 +113,13 @@ def _draft(config: BookConfig, language: str, catalogs: dict[str, Catalog], todo
     try:
         for start in range(0, len(todo), settings.batch_size):
             batch = todo[start:start + settings.batch_size]
-            prepared = [prepare_for_machine(message.id, keep_terms) for _, message in batch]
+            prepared = [prepare_for_machine(source_text(message), keep_terms) for _, message in batch]
             outputs = engine[0].translate([p.text for p in prepared], beam_size=settings.beam_size,
                                           max_decoding_length=settings.max_decoding_length)
             for (part, message), machine_input, output in zip(batch, prepared, outputs):
                 text, problems = restore_from_machine(output, machine_input)
                 if problems or not text:
-                    report.lost_placeholders.append(message.context)
+                    report.lost_placeholders.append(message.context or "")
                     continue
                 _record(message, text, engine[1])
                 report.drafted += 1
@@ -125,7 +142,7 @@ def _record(message: Message, text: str, provenance: list[str]) -> None:
     message.auto_comments += [*provenance, f"{MT_PREFIX}draft:{draft_fingerprint(text)}"]
 
 
-def _save(config: BookConfig, language: str, catalogs: dict[str, Catalog], dirty: set[str]) -> None:
+def _save(config: BookConfig, language: str, catalogs: Mapping[str, Catalog], dirty: set[str]) -> None:
     for part in sorted(dirty):
         write_catalog(catalog_path(config, language, part), catalogs[part])
     dirty.clear()
@@ -134,7 +151,8 @@ def _save(config: BookConfig, language: str, catalogs: dict[str, Catalog], dirty
 def _summarise(report: DraftReport, reporter: Reporter) -> None:
     rate = report.drafted / report.seconds if report.seconds else 0.0
     reporter.step("translate", f"{report.language}: drafted {plural(report.drafted, 'segment')} in "
-                               f"{duration(report.seconds)} ({rate:.1f} segments/s), all marked fuzzy for review")
+                               f"{duration(report.seconds)} ({rate:.1f} segments/s on {report.device or 'cpu'}), "
+                               "all marked fuzzy for review")
     if report.lost_placeholders:
         shown = ", ".join(report.lost_placeholders[:5]) + (", …" if len(report.lost_placeholders) > 5 else "")
         reporter.warn("translate", f"{report.language}: {plural(len(report.lost_placeholders), 'draft')} lost a "
@@ -154,6 +172,7 @@ def draft_translations(config: BookConfig, languages: Iterable[str], keep_terms:
                for language in languages]
     missing = [report.language for report in reports if report.model is None]
     if require_models and missing:
+        fixes = "; ".join(f"{language}: {language_status(config, language).fix}" for language in missing)
         raise EnvironmentProblem(f"no model installed for {', '.join(missing)}; those segments were left untranslated",
-                                 config.project_dir / "source" / "book.toml", hint=INSTALL_HINT)
+                                 config.project_dir / "source" / "book.toml", hint=fixes)
     return reports

@@ -44,6 +44,38 @@ FAMILIES = (
 )
 
 
+@dataclass(frozen=True)
+class Device:
+    """Where CTranslate2 runs a model, and with which arithmetic (named in the drafting summary)."""
+
+    name: str  # "cpu" or "cuda"
+    compute_type: str  # a CTranslate2 compute type; "default" keeps the model's own
+
+    def __str__(self) -> str:
+        return self.name if self.compute_type == "default" else f"{self.name} ({self.compute_type})"
+
+
+GPU_COMPUTE_TYPES = ("int8_float16", "float16")  # fastest first: int8 weights with float16 arithmetic
+
+
+def choose_device(preference: str = "auto", compute_type: str = "auto") -> Device:
+    """``[translation] device``: "auto" takes a GPU when CTranslate2 sees one (get_cuda_device_count), else the CPU;
+    ``compute_type`` "auto" picks int8_float16 (or float16) on a GPU and keeps the model's own type on the CPU."""
+    import ctranslate2
+    from ..errors import EnvironmentProblem
+    gpus = ctranslate2.get_cuda_device_count() if preference in ("auto", "cuda") else 0
+    if preference == "cuda" and gpus == 0:
+        raise EnvironmentProblem("[translation] device = \"cuda\" but CTranslate2 sees no CUDA GPU",
+                                 hint="set device = \"auto\" (or \"cpu\") in source/book.toml, or install the GPU driver")
+    name = "cuda" if gpus > 0 else "cpu"
+    if compute_type != "auto":
+        return Device(name, compute_type)
+    if name == "cuda":
+        supported = ctranslate2.get_supported_compute_types("cuda")
+        return Device(name, next((t for t in GPU_COMPUTE_TYPES if t in supported), "default"))
+    return Device(name, "default")
+
+
 class Engine(Protocol):
     """What drafting needs from an engine: a name for the provenance comment and batch translation."""
 
@@ -63,12 +95,15 @@ class _Seq2Seq:
     """SentencePiece (or BPE) tokens → CTranslate2 translate_batch → text, with language framing."""
 
     def __init__(self, kind: str, model_dir: Path, translator_dir: Path, tokenizer: _Tokenizer,
-                 source_prefix: list[str], target_prefix: list[str], source_suffix: list[str]):
+                 source_prefix: list[str], target_prefix: list[str], source_suffix: list[str],
+                 device: Device | None = None):
         import ctranslate2
         self.kind, self.model_dir, self.tokenizer = kind, model_dir, tokenizer
         self.source_prefix, self.target_prefix, self.source_suffix = source_prefix, target_prefix, source_suffix
+        self.device = device or Device("cpu", "default")
         try:
-            self.translator = ctranslate2.Translator(str(translator_dir), device="cpu", inter_threads=1,
+            self.translator = ctranslate2.Translator(str(translator_dir), device=self.device.name,
+                                                     compute_type=self.device.compute_type, inter_threads=1,
                                                      intra_threads=0)
         except (RuntimeError, ValueError, OSError) as error:
             raise InputError(f"CTranslate2 cannot load the model ({error})", translator_dir,
@@ -127,14 +162,14 @@ def read_argos_package(package_dir: Path):
     return package
 
 
-def load_argos(package_dir: Path, source: str, target: str) -> _Seq2Seq:
+def load_argos(package_dir: Path, source: str, target: str, device: Device | None = None) -> _Seq2Seq:
     package = read_argos_package(package_dir)
     if (package.from_code, package.to_code) != (source, target):
         raise InputError(f"the Argos package translates {package.from_code}→{package.to_code}, not {source}→{target}",
                          package_dir, hint=f"install an {source}→{target} package, or name the right one in "
                                            f"[translation.{target}] of source/book.toml")
     prefix = [package.target_prefix] if package.target_prefix else []
-    return _Seq2Seq("argos", package_dir, package_dir / "model", package.tokenizer, [], prefix, [])
+    return _Seq2Seq("argos", package_dir, package_dir / "model", package.tokenizer, [], prefix, [], device)
 
 
 # --------------------------------------------------------------------------- multilingual CTranslate2 models
@@ -173,7 +208,7 @@ def multilingual_languages(model_dir: Path, source: str, candidates: list[str]) 
     return [code for code in candidates if code != source and language_family(words, source, code)]
 
 
-def load_multilingual(model_dir: Path, source: str, target: str) -> _Seq2Seq:
+def load_multilingual(model_dir: Path, source: str, target: str, device: Device | None = None) -> _Seq2Seq:
     if not (model_dir / "model.bin").is_file():
         raise InputError("not a CTranslate2 model directory (no model.bin)", model_dir,
                          hint="convert the model with CTranslate2's converters first")
@@ -184,11 +219,11 @@ def load_multilingual(model_dir: Path, source: str, target: str) -> _Seq2Seq:
                          f"(looked for NLLB {NLLB_CODES.get(target, target)}, M2M-100 __{target}__, MADLAD <2{target}>)",
                          model_dir, hint="use a multilingual model that covers this language")
     return _Seq2Seq("ctranslate2", model_dir, model_dir, tokenizer, family.source_prefix(source, target),
-                    family.target_prefix(target), ["</s>"])
+                    family.target_prefix(target), ["</s>"], device)
 
 
 LOADERS = {"argos": load_argos, "ctranslate2": load_multilingual}
 
 
-def load_engine(kind: str, model_dir: Path, source: str, target: str) -> Engine:
-    return LOADERS[kind](model_dir, source, target)
+def load_engine(kind: str, model_dir: Path, source: str, target: str, device: Device | None = None) -> Engine:
+    return LOADERS[kind](model_dir, source, target, device)

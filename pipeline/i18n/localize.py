@@ -20,7 +20,9 @@ from lxml import etree
 
 from ..config import BookConfig
 from ..docbook import DB_NS, NS, XML_NS, append
-from .catalogs import MACHINE, REVIEWED, catalog_path, entry_state, existing_parts, read_catalog
+from ..typography import typeset
+from .catalogs import (MACHINE, REVIEWED, catalog_path, entry_state, existing_parts, read_catalog, source_text,
+                       target_text)
 from .placeholders import blocking, compare_placeholders
 from .segments import PLACEHOLDER, BlockSegments, translatable_blocks
 
@@ -49,21 +51,23 @@ def _usable(message: Message | None, drafts: bool) -> bool:
 
 def load_translations(config: BookConfig, lang: str) -> dict[tuple[str, str], Message]:
     """(segment id, source sentence) → catalog entry, from every catalog of ``lang``."""
-    entries = {}
+    entries: dict[tuple[str, str], Message] = {}
     for part in existing_parts(config, lang):
         for message in read_catalog(catalog_path(config, lang, part), lang):
             if message.id and message.context:
-                entries[(message.context, message.id)] = message
+                entries[(message.context, source_text(message))] = message
     return entries
 
 
 def localize(root: etree._Element, lang: str, config: BookConfig, *, drafts: bool = False,
              translations: dict[tuple[str, str], Message] | None = None) -> Localized:
-    """A copy of ``root`` in ``lang``, with the catalogs' translations put in place."""
+    """A copy of ``root`` in ``lang``, with the catalogs' translations put in place, then set as the edition
+    sets it (``pipeline.typography``: curly quotes, in the translations as in the source text)."""
     book = copy.deepcopy(root)
     book.set(LANG, lang)
     result = Localized(book)
     if lang == config.source_language:
+        typeset(book, lang)
         return result
     if translations is None:
         translations = load_translations(config, lang)
@@ -83,7 +87,15 @@ def localize(root: etree._Element, lang: str, config: BookConfig, *, drafts: boo
     # with Latin leading and hyphenation, and read by screen readers in the right voice.
     for para in book.xpath("//db:footnote/db:para[not(@xml:lang)]", namespaces=NS):
         para.set(LANG, config.source_language)
+    typeset(book, lang)
     return result
+
+
+def _numbered_back(text: str, back: dict[str, str]) -> str:
+    """The catalog's placeholders (numbered from 1 in each sentence) renumbered as the block numbers them."""
+    def renumber(match: re.Match[str]) -> str:
+        return match.group(0).replace(match.group(2), back[match.group(2)], 1)
+    return PLACEHOLDER.sub(renumber, text)
 
 
 def _translate_block(block: BlockSegments, translations: dict[tuple[str, str], Message], lang: str,
@@ -91,14 +103,13 @@ def _translate_block(block: BlockSegments, translations: dict[tuple[str, str], M
     sentences = []
     for segment, numbers in zip(block.segments, block.renumbering):
         message = translations.get((segment.id, segment.text))
-        if not _usable(message, drafts):
+        if message is None or not _usable(message, drafts):
             return False
-        if blocking(compare_placeholders(segment.text, message.string)):  # lost or extra: markup would break
+        translation = target_text(message)
+        if blocking(compare_placeholders(segment.text, translation)):  # lost or extra: markup would break
             broken.append(segment.id)
             return False
-        back = {str(new): old for old, new in numbers.items()}
-        sentences.append(PLACEHOLDER.sub(lambda m, back=back: m.group(0).replace(m.group(2), back[m.group(2)], 1),
-                                         message.string.strip()))
+        sentences.append(_numbered_back(translation.strip(), {str(new): old for old, new in numbers.items()}))
     _refill(block.block, ("" if lang in UNSPACED else " ").join(sentences), block.elements)
     return True
 

@@ -124,10 +124,15 @@ def remove_model(config: BookConfig, name: str, *, user: bool = False) -> Instal
 # --------------------------------------------------------------------------- installing
 
 
-def install_models(config: BookConfig, source: str, *, user: bool = False) -> list[InstalledModel]:
-    """Install an .argosmodel (path or URL), every fitting package of an Argos index, or a CTranslate2 directory."""
+def install_models(config: BookConfig, source: str, *, user: bool = False, accept_license: bool = False,
+                   quiet: bool = False, warn=print) -> list[InstalledModel]:
+    """Install a model press knows by name (its registry), an .argosmodel (path or URL), every fitting package
+    of an Argos index, or a CTranslate2 directory."""
     root = user_models_dir() if user else config.models_dir
     scope = "user" if user else "project"
+    if _is_registry_name(source):
+        from .registry import install_by_name
+        return [install_by_name(config, source, accept_license=accept_license, user=user, quiet=quiet, warn=warn)]
     if source.endswith(".json"):
         return [_install_argos(config, _fetch(config, link), link, root, scope)
                 for link in _index_links(config, source)]
@@ -136,9 +141,19 @@ def install_models(config: BookConfig, source: str, *, user: bool = False) -> li
     return [_install_argos(config, _fetch(config, source), source, root, scope)]
 
 
+def _is_registry_name(source: str) -> bool:
+    """A bare name (no path separator, no file suffix, nothing of that name here) is looked up in the registry."""
+    return (not source.startswith(URL_SCHEMES) and "/" not in source and not Path(source).exists()
+            and not source.endswith((".argosmodel", ".json", ".zip")))
+
+
 def _fetch(config: BookConfig, source: str) -> bytes:
     limits = model_limits(config)
     if not source.startswith(URL_SCHEMES):
+        if not Path(source).exists():
+            raise InputError("model package not found", source,
+                             hint="check the path; 'press models install NAME' installs a model press knows by name "
+                                  "(README: Translation)")
         return read_input_bytes(Path(source), limits, what="model package")
     try:
         import urllib.request
@@ -170,6 +185,12 @@ def _index_links(config: BookConfig, source: str) -> list[str]:
 
 
 def _install_argos(config: BookConfig, data: bytes, source: str, root: Path, scope: str) -> InstalledModel:
+    return install_argos_bytes(config, data, source, root, scope)
+
+
+def install_argos_bytes(config: BookConfig, data: bytes, source: str, root: Path, scope: str, *,
+                        registry: dict | None = None) -> InstalledModel:
+    """Check an .argosmodel completely in a staging directory, then move it into place."""
     archive = open_zip(data, model_limits(config), path=source)
     names = archive.names()
     tops = {name.split("/", 1)[0] for name in names}
@@ -180,7 +201,7 @@ def _install_argos(config: BookConfig, data: bytes, source: str, root: Path, sco
     else:
         raise InputError("not an Argos package: no metadata.json at its top", source,
                          hint="the file is damaged or not an .argosmodel")
-    with _staging(root) as staging:
+    with staging_area(root) as staging:
         archive.extract_to(staging)
         package_dir = staging / top if top else staging
         try:
@@ -195,23 +216,41 @@ def _install_argos(config: BookConfig, data: bytes, source: str, root: Path, sco
         from argostranslate.package import argospm_package_name
         return _commit(package_dir, root / "argos" / argospm_package_name(package),
                        InstalledModel("argos", argospm_package_name(package), root / "argos" / argospm_package_name(package),
-                                      package.from_code, (package.to_code,), "", scope), source)
+                                      package.from_code, (package.to_code,), "", scope), source, registry)
 
 
 def _install_ctranslate2(config: BookConfig, directory: Path, root: Path, scope: str) -> InstalledModel:
-    engines.tokenizer_path(directory)
-    targets = engines.multilingual_languages(directory, config.source_language, list(config.target_languages))
-    if not targets:
-        raise InputError(f"the model has no language tokens for {', '.join(config.target_languages)}", directory,
-                         hint="use a multilingual model (NLLB-200, M2M-100, MADLAD-400) that covers the book's languages")
-    _smoke_test(engines.load_multilingual(directory, config.source_language, targets[0]), directory)
     name = directory.resolve().name
-    with _staging(root) as staging:
+    with staging_area(root) as staging:
         copy = staging / name
         shutil.copytree(directory, copy)
-        return _commit(copy, root / "ctranslate2" / name,
-                       InstalledModel("ctranslate2", name, root / "ctranslate2" / name, config.source_language,
-                                      tuple(targets), "", scope), str(directory))
+        return install_ctranslate2_dir(config, copy, name, root, scope, source=str(directory))
+
+
+def install_ctranslate2_dir(config: BookConfig, staged: Path, name: str, root: Path, scope: str, *, source: str,
+                            registry: dict | None = None) -> InstalledModel:
+    """Check a CTranslate2 model directory already in the staging area, then move it into place."""
+    targets = _check_ctranslate2(config, staged, source)
+    return _commit(staged, root / "ctranslate2" / name,
+                   InstalledModel("ctranslate2", name, root / "ctranslate2" / name, config.source_language,
+                                  tuple(targets), "", scope), source, registry)
+
+
+def _check_ctranslate2(config: BookConfig, directory: Path, source: str | Path) -> list[str]:
+    """Tokenizer, language tokens for the book's languages, a load and one translation; the targets it serves."""
+    try:
+        engines.tokenizer_path(directory)
+        targets = engines.multilingual_languages(directory, config.source_language, list(config.target_languages))
+        if not targets:
+            raise InputError(f"the model has no language tokens for {', '.join(config.target_languages)}", directory,
+                             hint="use a multilingual model (NLLB-200, M2M-100, MADLAD-400) that covers the book's "
+                                  "languages")
+        _smoke_test(engines.load_multilingual(directory, config.source_language, targets[0]), source)
+    except InputError as error:
+        if str(source) == str(directory):
+            raise
+        raise InputError(error.message, source, hint=error.hint) from error  # name what the user asked for
+    return targets
 
 
 def _smoke_test(engine: engines.Engine, source: str | Path) -> None:
@@ -223,8 +262,8 @@ def _smoke_test(engine: engines.Engine, source: str | Path) -> None:
                          hint="the model or its tokenizer is damaged; install it again")
 
 
-class _staging:
-    """A scratch directory beside the installed models, removed whatever happens."""
+class staging_area:
+    """A scratch directory beside the installed models (so a move into place is a rename), removed whatever happens."""
 
     def __init__(self, root: Path):
         self.root = root
@@ -238,11 +277,16 @@ class _staging:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def _commit(staged: Path, final: Path, model: InstalledModel, source: str) -> InstalledModel:
-    """Record the weights' hash, then swap the staged model into place (replacing an older install)."""
+def _commit(staged: Path, final: Path, model: InstalledModel, source: str,
+            registry: dict | None = None) -> InstalledModel:
+    """Record the weights' hash (and, for a model installed by name, its registry entry and every file's
+    hash), then swap the staged model into place (replacing an older install)."""
     sha256 = _file_sha256(_weights(staged))
-    atomic_write(staged / SIDECAR, json.dumps({"kind": model.kind, "name": model.name, "sha256": sha256,
-                                               "installed_from": str(source)}, indent=2) + "\n")
+    record: dict[str, object] = {"kind": model.kind, "name": model.name, "sha256": sha256,
+                                 "installed_from": str(source)}
+    if registry:
+        record["registry"] = registry
+    atomic_write(staged / SIDECAR, json.dumps(record, indent=2) + "\n")
     final.parent.mkdir(parents=True, exist_ok=True)
     retired = None
     if final.exists():
@@ -253,3 +297,123 @@ def _commit(staged: Path, final: Path, model: InstalledModel, source: str) -> In
     if retired is not None:
         shutil.rmtree(retired, ignore_errors=True)
     return dataclasses.replace(model, sha256=sha256)
+
+
+# --------------------------------------------------------------------------- one status per language
+
+
+READY, NOT_CONFIGURED, MISSING, NO_MODEL = "ready", "installed, not configured", "configured, not installed", "no model"
+
+
+@dataclass(frozen=True)
+class LanguageStatus:
+    """What ``models list``, ``doctor`` and ``translate`` all say about one language's model."""
+
+    language: str
+    state: str  # READY, NOT_CONFIGURED, MISSING or NO_MODEL
+    detail: str
+    fix: str = ""  # the command that makes the language ready ("" when it is)
+
+    @property
+    def ready(self) -> bool:
+        return self.state == READY
+
+    def line(self) -> str:
+        return f"{self.language}: {self.detail}" + (f" — {self.fix}" if self.fix else "")
+
+
+def language_status(config: BookConfig, language: str, installed: list[InstalledModel] | None = None) -> LanguageStatus:
+    """Configured and installed / installed but not configured / configured but missing / nothing at all,
+    with the command that fixes each."""
+    installed = list_models(config) if installed is None else installed
+    serving = [model for model in installed if language in model.targets]
+    choice = config.translation.models.get(language)
+    if choice is not None:
+        found = find_model(config, choice.engine, choice.model)
+        if found is not None:
+            return LanguageStatus(language, READY, f"{choice.engine} {choice.model} drafts it ({found})")
+        fix = _install_fix(choice.model)
+        others = [model for model in serving if model.name != choice.model]
+        if others:
+            fix += f", or 'press models use {language} {others[0].name}' (installed)"
+        return LanguageStatus(language, MISSING, f"{choice.engine} model {choice.model!r} named in [translation.{language}] "
+                                                 "is not installed", fix)
+    if serving:
+        return LanguageStatus(language, NOT_CONFIGURED,
+                              f"{serving[0].kind} {serving[0].name} is installed but [translation.{language}] does not "
+                              "name a model", f"run 'press models use {language} {serving[0].name}'")
+    from .registry import models_for
+    candidates = models_for(language)
+    fix = _install_fix(candidates[0].name) if candidates else "install one with 'press models install PATH|URL'"
+    return LanguageStatus(language, NO_MODEL, "no model is configured or installed", fix)
+
+
+def _install_fix(name: str) -> str:
+    from .registry import registry_model
+    known = registry_model(name)
+    if known is not None:
+        return f"run '{known.install_command()}' ({known.license}, {known.size})"
+    return (f"install it with 'press models install PATH|URL' (an .argosmodel or a CTranslate2 directory named {name}; "
+            "README: Translation)")
+
+
+def language_statuses(config: BookConfig) -> list[LanguageStatus]:
+    installed = list_models(config)
+    return [language_status(config, language, installed) for language in config.target_languages]
+
+
+# --------------------------------------------------------------------------- press models use
+
+
+def use_model(config: BookConfig, language: str, name: str) -> tuple[str, bool]:
+    """Name ``name`` in ``[translation.LANG]`` of book.toml, keeping its comments and layout (tomlkit); the
+    engine comes from the installed model, else from press's registry. Returns (engine, installed)."""
+    from ..errors import UsageError
+    from .registry import registry_model
+    if language not in config.target_languages:
+        raise UsageError(f"{language!r} is not a target language of this book",
+                         hint=f"the book's target languages are {', '.join(config.target_languages)}")
+    installed = [m for m in list_models(config) if m.name == name]
+    known = registry_model(name)
+    if installed:
+        engine = installed[0].kind
+        if language not in installed[0].targets:
+            raise InputError(f"{engine} model {name} does not translate {config.source_language}→{language}",
+                             installed[0].path, hint="'press models list' shows which languages each model serves")
+    elif known is not None:
+        engine = known.engine
+        if language not in known.languages:
+            raise InputError(f"{name} does not translate into {language}", hint="choose another model")
+    else:
+        raise InputError(f"no model named {name!r} is installed or known to press", config.models_dir,
+                         hint="'press models list' shows the installed ones")
+    write_language_model(config, language, engine, name)
+    return engine, bool(installed)
+
+
+def write_language_model(config: BookConfig, language: str, engine: str, name: str) -> None:
+    """Set engine and model of [translation.LANG], adding the table (after the other translation tables)
+    if it is missing; every other line of book.toml stays as it was. Checked by reading it back."""
+    import tomlkit
+    from ..config import load_config
+    path = config.source_dir / "book.toml"
+    original = path.read_text(encoding="utf-8")
+    document = tomlkit.parse(original)
+    translation = document.get("translation")
+    if translation is None:
+        translation = tomlkit.table(is_super_table=True)
+        document["translation"] = translation
+    table = translation.get(language)
+    if table is None:
+        table = tomlkit.table()
+        table["engine"], table["model"] = engine, name
+        table.add(tomlkit.nl())  # a blank line before the table that follows, as the file's own tables have
+        translation[language] = table
+    else:
+        table["engine"], table["model"] = engine, name
+    atomic_write(path, tomlkit.dumps(document))
+    try:
+        load_config(config.project_dir)
+    except Exception:
+        atomic_write(path, original)  # never leave a book.toml press itself cannot read
+        raise

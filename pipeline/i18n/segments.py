@@ -169,7 +169,9 @@ def _renumber(sentence: str, meanings: dict[str, str],
     text = PLACEHOLDER.sub(replace, sentence)
     legend = []
     for token, meaning in meanings.items():
-        number = PLACEHOLDER.match(token).group(2)
+        match = PLACEHOLDER.match(token)
+        assert match is not None  # the legend's tokens are placeholders PLACEHOLDER found
+        number = match.group(2)
         if number in numbers:
             legend.append((token.replace(number, str(numbers[number]), 1), meaning))
     return text, tuple(legend)
@@ -223,8 +225,8 @@ def _parts(root: etree._Element) -> Iterator[tuple[str, etree._Element]]:
         name = etree.QName(child).localname
         if name == "info":
             yield "book", child
-        elif name in ("preface", "acknowledgements", "chapter", "appendix") and get_id(child):
-            yield get_id(child), child
+        elif name in ("preface", "acknowledgements", "chapter", "appendix") and (part_id := get_id(child)):
+            yield part_id, child
 
 
 def _blocks(part: etree._Element, part_name: str, settings: TranslationSettings,

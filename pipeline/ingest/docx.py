@@ -435,17 +435,20 @@ class _DocxReader:
         abstract: dict[str, dict[str, str]] = {}
         starts: dict[str, dict[str, int]] = {}
         for definition in numbering.findall(f"{W}abstractNum"):
-            levels = abstract.setdefault(definition.get(f"{W}abstractNumId"), {})
-            first = starts.setdefault(definition.get(f"{W}abstractNumId"), {})
+            levels = abstract.setdefault(definition.get(f"{W}abstractNumId") or "", {})
+            first = starts.setdefault(definition.get(f"{W}abstractNumId") or "", {})
             for lvl in definition.findall(f"{W}lvl"):
+                level = lvl.get(f"{W}ilvl")
+                if level is None:  # a level without its number can never be referred to
+                    continue
                 fmt = lvl.find(f"{W}numFmt")
                 text = lvl.find(f"{W}lvlText")
                 blank = text is not None and not (text.get(f"{W}val") or "").strip()
-                levels[lvl.get(f"{W}ilvl")] = "none" if blank else fmt.get(f"{W}val") if fmt is not None else "bullet"
-                first[lvl.get(f"{W}ilvl")] = _int(_val(lvl.find(f"{W}start")), 1)
+                levels[level] = "none" if blank else fmt.get(f"{W}val") if fmt is not None else "bullet"
+                first[level] = _int(_val(lvl.find(f"{W}start")), 1)
         for num in numbering.findall(f"{W}num"):
             reference = num.find(f"{W}abstractNumId")
-            key = reference.get(f"{W}val") if reference is not None else None
+            key = (reference.get(f"{W}val") if reference is not None else None) or ""
             levels = dict(abstract.get(key, {}))
             first = dict(starts.get(key, {}))
             for override in num.findall(f"{W}lvlOverride"):
@@ -509,7 +512,7 @@ class _DocxReader:
         if header_count == 0 and first_row_header and len(rows) > 1:
             header_count = 1
         blocks: list[Block] = []
-        grid: list[list[tuple[int, etree._Element, str | None]]] = []
+        grid: list[list[tuple[int, etree._Element, str | None, int]]] = []
         for tr in rows:
             cells = []
             column = 0
@@ -903,6 +906,7 @@ def _definition_rows(blocks: list[Block]) -> list[Block]:
                 out[-1] = Block(Kind.ROW, [], previous.where, gap=previous.gap, cells=[previous.spans, block.spans],
                                 style="definition-row", cell_blocks=[[previous], [block]])
             else:
+                assert previous.cells is not None and previous.cell_blocks is not None  # a definition-row
                 previous.cells[1] = previous.cells[1] + [Span(" ")] + block.spans
                 previous.cell_blocks[1].append(block)
             continue

@@ -76,9 +76,9 @@ def _span(span: Span) -> str:
         styles.append(f"link={span.href}")
     text = span.text.replace("\n", "\\n")
     shown = "{" + ",".join(styles) + "|" + text + "}" if styles else text
-    if getattr(span, "remark", None):
+    if span.remark:
         shown += "{remark|" + span.remark.replace("\n", "\\n") + "}"
-    if getattr(span, "anchor", None):
+    if span.anchor:
         shown += "{anchor=" + span.anchor + "}"
     if span.note is not None:
         kind = getattr(span, "note_kind", None) or "note"

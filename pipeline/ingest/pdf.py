@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
+from typing import Literal
 
 from ..errors import InputError, LimitError
 from ..safety import DEFAULT_LIMITS, Limits
@@ -215,7 +216,7 @@ class _Assembler:
 
     def __init__(self, pages: list[list[_Line]]):
         self.pages = pages  # page furniture already dropped by the text layer
-        sizes = Counter()
+        sizes: Counter[float] = Counter()
         for lines in self.pages:
             for line in lines:
                 sizes[_size_key(line.size)] += len(line.text)
@@ -266,9 +267,10 @@ class _Assembler:
                     gaps.append(round(above.y - below.y, 1))
         return statistics.mode(gaps) if gaps else self.body * 1.3
 
-    def _is_heading(self, line: _Line, above: _Line | None = None) -> bool:
+    def _is_heading(self, line: _Line, above: _Line | None | Literal[False] = None) -> bool:
         """Set larger than the text; or, given the line above, a short bold line of text size that
-        starts at the margin after extra space and does not end a sentence."""
+        starts at the margin after extra space and does not end a sentence. ``above=False`` asks
+        about the size alone (no line above to judge the spacing by)."""
         if line.columns != 1:
             return False
         if line.size >= self.body * 1.12:
@@ -302,7 +304,8 @@ class _Assembler:
             frame = self.frames.get(index % 2)
             if frame is None:
                 continue
-            for above, line, below in zip([None] + lines, lines, lines[1:]):
+            aboves: list[_Line | None] = [None, *lines]
+            for above, line, below in zip(aboves, lines, lines[1:]):
                 offset = _left(line) - frame[0]
                 if abs(line.size - self.body) < 0.6 and 0.6 * line.size < offset <= 4.0 * line.size \
                         and line.end >= frame[1] - 2.0 * line.size and abs(_left(below) - frame[0]) < 0.6 * line.size \
@@ -406,13 +409,14 @@ class _Assembler:
         lines of the note's size at the page's foot below the separator's space, when the first of
         them would not have fitted on the last line of the last page's last note (so the note was
         cut there, not ended)."""
-        if self._last_note is None or len(lines) < 2 or lines[-1].y > self.foot + self.pitch:
+        last = self._last_note_line
+        if self._last_note is None or last is None or len(lines) < 2 or lines[-1].y > self.foot + self.pitch:
             return len(lines)
         for k in range(len(lines) - 1, max(len(lines) - 7, 0), -1):
-            if self._is_heading(lines[k], False) or abs(lines[k].size - self._last_note_line.size) > 0.3:
+            if self._is_heading(lines[k], False) or abs(lines[k].size - last.size) > 0.3:
                 return len(lines)
             if lines[k - 1].y - lines[k].y >= 1.75 * self.pitch:
-                return len(lines) if self._would_fit(self._last_note_line, lines[k]) else k
+                return len(lines) if self._would_fit(last, lines[k]) else k
         return len(lines)
 
     def _note_continued(self, lines: list[_Line], start: int) -> int:
@@ -456,7 +460,7 @@ class _Assembler:
         notes: list[tuple[str, list[_Line]]] = []
         for line in lines[start:]:
             number = _note_number(line)
-            if self._starts_note(line):
+            if number is not None and self._starts_note(line):
                 notes.append((number, [line]))
             else:
                 notes[-1][1].append(line)
@@ -570,6 +574,7 @@ class _Assembler:
                 i = j
             elif self._opens_table(lines, i) or self._table_before(lines, i) is not None:
                 opener = i if self._opens_table(lines, i) else self._table_before(lines, i)
+                assert opener is not None  # the condition above found one
                 j = self._table_end(lines, opener)
                 blocks.extend(self._table(lines[i:j]))
                 i = j

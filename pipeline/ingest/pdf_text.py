@@ -289,7 +289,7 @@ def _multiply(m: tuple, n: tuple) -> tuple:
     return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
 
 
-_IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+_IDENTITY: tuple[float, ...] = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
 @dataclass
@@ -479,6 +479,7 @@ class _PageReader:
     def _chunk(self, data: bytes, kern: float, pen: float, m: tuple, state: _TextState, size: float) -> float:
         """Place one chunk of glyphs at ``pen`` on the baseline; return the pen after it."""
         font = state.font
+        assert font is not None, "glyphs are shown only once a font is set (_show's caller checks)"
         if not data:
             return pen + kern
         codes = font.codes(data)
@@ -544,7 +545,7 @@ def page_lines(page, number: int, fonts: Fonts | None = None, problems: Problems
                    for stream in (contents if isinstance(contents, list) else [contents])]
         # decompressed here under pypdf's limits, even on a page without fonts; a stream a damaged
         # file lost is skipped (pypdf says "Object N 0 not defined": a tolerant-read warning)
-        data = b"\n".join(stream.get_data() for stream in streams if hasattr(stream, "get_data"))
+        data = b"\n".join(stream.get_data() for stream in streams if stream is not None and hasattr(stream, "get_data"))
         reader.read(data, page.get("/Resources") or {})
         reader.flush()
     if reader.broken:
@@ -779,7 +780,7 @@ def folio_number(text: str) -> tuple[str, int] | None:
     return "roman", total
 
 
-def _head_key(text: str) -> str:
+def running_head_key(text: str) -> str:
     """A running head's text without the folio it may carry, for comparing heads across pages."""
     return " ".join(_FOLIO_AT_ENDS.sub(" ", text.strip()).lower().split())
 
@@ -797,7 +798,7 @@ def drop_furniture(pages: list[list[Line]]) -> tuple[list[list[Line]], list[Drop
     edges = [_edge_lines(lines) for lines in pages]
     texts = sum(1 for lines in pages if lines)
     threshold = max(2, texts // 5)
-    bands = Counter()
+    bands: Counter[int] = Counter()
     for candidates in edges:
         for y in {round(line.y) for line in candidates}:
             bands[y] += 1
@@ -806,10 +807,10 @@ def drop_furniture(pages: list[list[Line]]) -> tuple[list[list[Line]], list[Drop
     def in_band(line: Line) -> bool:
         return any(round(line.y) + delta in recurring for delta in (-2, -1, 0, 1, 2))
 
-    heads = Counter()
-    steps = Counter()
+    heads: Counter[str] = Counter()
+    steps: Counter[tuple[str, int]] = Counter()
     for number, (lines, candidates) in enumerate(zip(pages, edges), 1):
-        for key in {_head_key(line.text) for line in candidates if in_band(line) and _set_apart(line, lines)}:
+        for key in {running_head_key(line.text) for line in candidates if in_band(line) and _set_apart(line, lines)}:
             if key:
                 heads[key] += 1
         for line in candidates:
@@ -822,7 +823,7 @@ def drop_furniture(pages: list[list[Line]]) -> tuple[list[list[Line]], list[Drop
 
     # the look of the heads that recur (height, size, font), to know a one-page chapter's head too
     styles = {_head_style(line) for lines, candidates in zip(pages, edges) for line in candidates
-              if in_band(line) and looks_like_head(line, lines) and heads[_head_key(line.text)] >= 2}
+              if in_band(line) and looks_like_head(line, lines) and heads[running_head_key(line.text)] >= 2}
 
     def reason(line: Line, number: int, lines: list[Line]) -> str | None:
         if not in_band(line):
@@ -831,7 +832,7 @@ def drop_furniture(pages: list[list[Line]]) -> tuple[list[list[Line]], list[Drop
         if folio:
             step = steps[(folio[0], folio[1] - number)]
             return "folio" if step >= 2 or sum(steps.values()) < 3 else None
-        if looks_like_head(line, lines) and (heads[_head_key(line.text)] >= 2 or _head_style(line) in styles):
+        if looks_like_head(line, lines) and (heads[running_head_key(line.text)] >= 2 or _head_style(line) in styles):
             return "running-head"
         return None
 
@@ -871,7 +872,7 @@ def _edge_lines(lines: list[Line]) -> list[Line]:
 
 
 def _body_size(pages: list[list[Line]]) -> float:
-    sizes = Counter()
+    sizes: Counter[float] = Counter()
     for lines in pages:
         for line in lines:
             sizes[round(line.size * 2) / 2] += len(line.text)

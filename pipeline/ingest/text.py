@@ -10,6 +10,7 @@ structuring stage.
 from __future__ import annotations
 
 import codecs
+from itertools import islice
 import re
 import unicodedata
 from pathlib import Path
@@ -18,7 +19,8 @@ from ..errors import InputError, LimitError
 from ..safety import DEFAULT_LIMITS, Limits
 from .inline import InlineReport, parse_inline
 from ..textrules import ends_with_punctuation, title_case_ratio
-from .model import Block, Gap, Kind, Manuscript, Where
+from .model import Block, Dropped, Gap, Kind, Manuscript, Where
+from .pdf_text import folio_number, running_head_key
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -124,6 +126,7 @@ def read_text(data: bytes, path: Path, limits: Limits = DEFAULT_LIMITS, encoding
         if len(line) > limits.max_line_chars:
             raise LimitError(f"line is {len(line):,} characters long, over the limit of {limits.max_line_chars:,}",
                              path, f"line {number}", hint="this is not an ordinary manuscript; check the file")
+    raw_lines, dropped = drop_page_furniture(raw_lines)
     groups = _line_groups(raw_lines)
     blocks: list[Block] = []
     repairs: list[dict] = []
@@ -142,7 +145,101 @@ def read_text(data: bytes, path: Path, limits: Limits = DEFAULT_LIMITS, encoding
                 repairs.append({"type": "broken-url", "action": "flagged", "line": number, "before": url})
     if not blocks:
         raise InputError("the manuscript has no text", path)
-    return Manuscript(path=path, format="text", blocks=blocks, repairs=repairs)
+    return Manuscript(path=path, format="text", blocks=blocks, repairs=repairs, dropped=dropped)
+
+
+_EDGE_LINES = 2  # furniture is among the first and last two lines of a page, as in the PDF reader
+
+
+def drop_page_furniture(lines: list[str]) -> tuple[list[str], list[Dropped]]:
+    """Folios and running heads a text extraction left at its page breaks, removed and recorded.
+
+    A form feed is pdftotext's page break: among the last lines before it and the first after it, a page
+    number standing alone is a folio, and a short line whose text (a number at either end aside) recurs at
+    another page break or stands elsewhere in the manuscript as a line of its own (a chapter or book title)
+    is a running head. Without a form feed, a page number or such a head alone between a sentence cut off and
+    its lower-case continuation is furniture too. Anything else stays text: a sentence cut by the page break is
+    joined by the structuring stage, which reports the join.
+    """
+    pieces = [(number, position, piece) for number, raw in enumerate(lines, 1)
+              for position, piece in enumerate(raw.split("\f"))]
+    edges = _page_edges(pieces)
+    keys = [running_head_key(piece) for _, _, piece in pieces]
+    at_edges: dict[str, int] = {}
+    for index in edges:
+        at_edges[keys[index]] = at_edges.get(keys[index], 0) + 1
+    elsewhere = {keys[index] for index in range(len(pieces)) if index not in edges and pieces[index][2].strip()}
+    furniture: dict[int, str] = {}
+    for index in edges:
+        text = pieces[index][2].strip()
+        if folio_number(text):
+            furniture[index] = "folio"
+        elif _short_unpunctuated(text) and (at_edges[keys[index]] >= 2 or keys[index] in elsewhere):
+            furniture[index] = "running-head"
+    for index, reason in _furniture_in_cuts(pieces, keys).items():
+        furniture.setdefault(index, reason)
+    if not furniture:
+        return lines, []
+    dropped = [Dropped(pieces[index][2].strip(), Where(line=pieces[index][0]), reason)
+               for index, reason in sorted(furniture.items())]
+    kept = ["" if index in furniture else piece for index, (_, _, piece) in enumerate(pieces)]
+    rebuilt: dict[int, list[str]] = {}
+    for index, (number, _, _) in enumerate(pieces):
+        rebuilt.setdefault(number, []).append(kept[index])
+    return ["\f".join(rebuilt[number]) for number in range(1, len(lines) + 1)], dropped
+
+
+def _page_edges(pieces: list[tuple[int, int, str]]) -> set[int]:
+    """The indexes of the first and last non-blank pieces of each page that a form feed bounds."""
+    breaks = [index for index, (_, position, _) in enumerate(pieces) if position]
+    edges: set[int] = set()
+    for start in breaks:
+        after = islice((i for i in range(start, len(pieces)) if pieces[i][2].strip()), _EDGE_LINES)
+        before = islice((i for i in range(start - 1, -1, -1) if pieces[i][2].strip()), _EDGE_LINES)
+        edges.update(after)  # lazily: a page's edge is found without reading the rest of the book
+        edges.update(before)
+    return edges
+
+
+def _short_unpunctuated(text: str) -> bool:
+    return 0 < len(text.split()) <= 12 and not ends_with_punctuation(text)
+
+
+def _furniture_in_cuts(pieces: list[tuple[int, int, str]], keys: list[str]) -> dict[int, str]:
+    """Without a form feed: one or two lines standing alone (blank lines around) between a sentence cut off and
+    its lower-case continuation, each a page number (a folio) or a short line whose text stands elsewhere in
+    the manuscript (a running head: the book's or the chapter's title), are what the page break left there."""
+    filled = [index for index, (_, _, piece) in enumerate(pieces) if piece.strip()]
+    counts: dict[str, int] = {}
+    for index in filled:
+        counts[keys[index]] = counts.get(keys[index], 0) + 1
+    found: dict[int, str] = {}
+    for position, before in enumerate(filled):
+        previous = pieces[before][2].strip()
+        if ends_with_punctuation(previous):
+            continue
+        for width in (1, 2):
+            if position + width + 1 >= len(filled):
+                break
+            between = filled[position + 1:position + width + 1]
+            after = filled[position + width + 1]
+            if not pieces[after][2].strip()[:1].islower():
+                continue
+            chain = [before, *between, after]
+            if any(second - first < 2 for first, second in zip(chain, chain[1:])):
+                continue  # each stands alone, blank lines around it
+            kinds = [_cut_furniture(pieces[index][2].strip(), counts[keys[index]]) for index in between]
+            if all(kinds):
+                found.update(zip(between, kinds))
+                break
+    return found
+
+
+def _cut_furniture(text: str, occurrences: int) -> str:
+    folio = folio_number(text)
+    if folio and text[:1].isdigit():
+        return "folio"
+    return "running-head" if occurrences >= 2 and _short_unpunctuated(text) else ""
 
 
 def _line_groups(lines: list[str]) -> list[tuple[Gap, list[tuple[int, str]]]]:

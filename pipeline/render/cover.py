@@ -85,7 +85,8 @@ def line_break_opportunities(text: str, lang: str, *, phrases: bool = True) -> l
 
     from .khmer import ZWSP, break_khmer, may_break_between
     broken = break_khmer(text) if lang == "km" else text  # ICU's line rules need Khmer's word breaks
-    original_offset, spaces = [], 0  # offset in ``broken`` -> offset in ``text``
+    original_offset: list[int] = []
+    spaces = 0  # offset in ``broken`` -> offset in ``text``
     for char in broken:
         original_offset.append(len(original_offset) - spaces)
         spaces += char == ZWSP and broken is not text
@@ -131,12 +132,15 @@ def wrap_to_width(text: str, width_of, lang: str, max_width: float = TEXT_WIDTH)
             if previous is None:
                 continue
             candidate = (previous[0] + 1, previous[1] + (max_width - min(width, max_width)) ** 2, start)
-            if best[end] is None or candidate[:2] < best[end][:2]:
+            incumbent = best[end]
+            if incumbent is None or candidate[:2] < incumbent[:2]:
                 best[end] = candidate
     lines: list[str] = []
     end = count
     while end > 0:
-        start = best[end][2]
+        step = best[end]
+        assert step is not None  # every end is reached: a single piece always fits a line of its own
+        start = step[2]
         lines.insert(0, "".join(pieces[start:end]).strip())
         end = start
     return [line for line in lines if line]

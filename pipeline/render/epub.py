@@ -29,7 +29,7 @@ from ..errors import RenderError
 from ..safety import atomic_write, make_zip, read_input_bytes
 from .cover import Cover, draw_cover, load_cover, supplied_cover
 from .fonts import EmbeddedFont, find_face, subset_fonts
-from .html import Context, chapter_html, h, inline, part_html, person_text
+from .html import LANG, Context, _language, chapter_html, h, inline, part_html, person_text
 from .images import SUPPORTED
 from .pagemap import PageStart
 from .dates import modification_time  # noqa: F401 (tests and callers import it from here)
@@ -232,20 +232,26 @@ def navigation(root: etree._Element, ctx: Context, pages: list[tuple[str, str]])
     toc.set(EPUB_TYPE, "toc")
     listing = h("ol")
     for part in root.xpath("db:preface | db:acknowledgements", namespaces=NS):
-        listing.append(h("li", inline(part.find("db:info/db:title", NS), h("a", href=f"{get_id(part)}.xhtml"),
-                                      ctx), class_="toc-part"))
+        title = part.find("db:info/db:title", NS)
+        listing.append(h("li", _language(title, inline(title, h("a", href=f"{get_id(part)}.xhtml"), ctx), ctx),
+                         class_="toc-part"))
     for chapter in root.xpath("db:chapter", namespaces=NS):
         name = f"{get_id(chapter)}.xhtml"
         label = ctx.strings("Chapter {number}", number=int(chapter.get("label") or 0))
         link = h("a", label + LABEL_SEPARATOR.get(ctx.lang, ": "), href=name)
-        inline(chapter.find("db:info/db:title", NS), link, ctx)
+        title = chapter.find("db:info/db:title", NS)
         item = h("li", link, class_="toc-chapter")
+        if title.get(LANG, ctx.lang) != ctx.lang:  # an English title in a Khmer list says so
+            link.append(_language(title, inline(title, h("span"), ctx), ctx))
+        else:
+            inline(title, link, ctx)
         sections = [s for s in chapter.xpath("db:section", namespaces=NS) if s.find("db:title", NS) is not None]
         if sections:
             nested = h("ol")
             for section in sections:
-                nested.append(h("li", inline(section.find("db:title", NS), h("a", href=f"{name}#{get_id(section)}"),
-                                             ctx)))
+                heading = section.find("db:title", NS)
+                nested.append(h("li", _language(heading, inline(heading, h("a", href=f"{name}#{get_id(section)}"),
+                                                                 ctx), ctx)))
             item.append(nested)
         listing.append(item)
     toc.append(listing)
@@ -304,7 +310,7 @@ def stylesheet(config: BookConfig, lang: str, fonts: list[EmbeddedFont], templat
 
 
 def _characters(documents: list[etree._Element]) -> str:
-    used = set()
+    used: set[str] = set()
     for html in documents:
         body = html.find(X + "body")
         used.update("".join(body.itertext()) if body is not None else "")

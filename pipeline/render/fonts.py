@@ -6,7 +6,8 @@ glyphs, plus the OpenType layout features that shape them (Khmer sub-consonants 
 need theirs), every name record (copyright, licence), and nothing else. HarfBuzz cuts a CJK face
 in under 10 ms where fontTools takes half a second. The output is the same bytes
 for the same font and characters (the font's own timestamp is kept, never "now"), and is kept
-in ``output/.cache/fonts`` so an unchanged edition does not subset again.
+in ``output/.cache/fonts`` with its SHA-256 beside it, so an unchanged edition does not subset
+again, and a damaged or substituted file there never reaches an EPUB.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import EnvironmentProblem
-from ..safety import atomic_write
+from ..safety import atomic_write, read_regular_file
 
 SUBSET_VERSION = "3"
 
@@ -82,15 +83,39 @@ def subset_fonts(faces: list[FontFace], characters: str, cache_dir: Path | None 
     keys = [_cache_key(face, wanted) for face in faces]
     found: dict[int, bytes] = {}
     for number, key in enumerate(keys):
-        if cache_dir is not None and (cache_dir / f"{key}.font").is_file():
-            found[number] = (cache_dir / f"{key}.font").read_bytes()
+        cached = _cached_subset(cache_dir, key) if cache_dir is not None else None
+        if cached is not None:
+            found[number] = cached
     missing = [number for number in range(len(faces)) if number not in found]
     made = [_subset(faces[number], wanted) for number in missing]
     for number, data in zip(missing, made):
         found[number] = data
-        if cache_dir is not None:
+        if cache_dir is not None:  # the hash first: a subset without its hash is never used
+            atomic_write(cache_dir / f"{keys[number]}.sha256", _subset_digest(keys[number], data) + "\n")
             atomic_write(cache_dir / f"{keys[number]}.font", data)
     return [_embedded(face, found[number]) for number, face in enumerate(faces)]
+
+
+def _cached_subset(cache_dir: Path, key: str) -> bytes | None:
+    """A subset made earlier, if it is still the bytes that were made: a truncated, overwritten, swapped or linked
+    file (a link could put any file of the machine into the EPUB) does not match the hash recorded beside it, or
+    is not read at all, and the subset is made again."""
+    try:
+        data = read_regular_file(cache_dir / f"{key}.font")
+        recorded = read_regular_file(cache_dir / f"{key}.sha256").decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return data if _subset_digest(key, data) == recorded and _looks_like_font(data) else None
+
+
+def _subset_digest(key: str, data: bytes) -> str:
+    """The hash recorded beside a subset, over its key too: a pair of files swapped with another pair fails."""
+    return hashlib.sha256(key.encode("ascii") + b"\0" + data).hexdigest()
+
+
+def _looks_like_font(data: bytes) -> bool:
+    """An sfnt font's first four bytes: TrueType outlines, CFF outlines ("OTTO") or Apple's "true"."""
+    return data[:4] in (b"\x00\x01\x00\x00", b"OTTO", b"true")
 
 
 def _subset(face: FontFace, characters: str) -> bytes:

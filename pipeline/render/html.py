@@ -33,7 +33,7 @@ class Context:
     images: dict[str, str] = field(default_factory=dict)  # figure or opener id -> image URL
     isbn: str | None = None  # this edition's own ISBN (language and format), printed on the copyright page
     href_for: Callable[[str], str] = lambda identifier: f"#{identifier}"  # EPUB points across files
-    fallbacks: int = 0  # blocks shown in the source language
+    shown_untranslated: set[etree._Element] = field(default_factory=set)  # blocks shown in the source language
     # Paragraphs are numbered in reading order within their part or chapter ("ch2-p5"): the same ids in print
     # and EPUB, for the page list, and an edit in one chapter leaves the other chapters' ids (and their
     # separately rendered print parts, pipeline/render/parts.py) as they were.
@@ -41,35 +41,19 @@ class Context:
     paragraph_prefix: str = "p-"
     missing_images: list[str] = field(default_factory=list)
 
-    last_char: str = " "
+    @property
+    def fallbacks(self) -> int:
+        """How many blocks the edition shows in the source language, each counted once however often it is
+        shown (the book's title is on the title page and the copyright page; a chapter's title in the
+        contents and on its opener)."""
+        return len(self.shown_untranslated)
 
-    def text(self, value: str, lang: str | None = None) -> str:
-        """Text as the edition sets it: curly quotes in Latin text, word breaks in Khmer."""
-        if not value:
-            return value
-        if (lang or self.lang) in ("en", "km", "ja") and ('"' in value or "'" in value):
-            value = smart_quotes(value, self.last_char)
-        if self.lang == "km":
-            value = break_khmer(value)
-        self.last_char = value[-1]
+    def text(self, value: str) -> str:
+        """Text as the edition sets it: word breaks in Khmer. (Its quotes were curled in the book itself,
+        by ``pipeline.typography``, before any writer reads it.)"""
+        if value and self.lang == "km":
+            return break_khmer(value)
         return value
-
-
-_OPENING_CONTEXT = set(" \t\n([{\u2014\u2013-/\u00a0\u200b")
-
-
-def smart_quotes(text: str, before: str = " ") -> str:
-    """Typographer's quotes for straight ones: opening after a space or bracket, closing otherwise."""
-    out = []
-    previous = before
-    for char in text:
-        if char == '"':
-            char = "“" if previous in _OPENING_CONTEXT else "”"
-        elif char == "'":
-            char = "‘" if previous in _OPENING_CONTEXT else "’"
-        out.append(char)
-        previous = char
-    return "".join(out)
 
 
 def h(tag: str, *children, **attrs) -> etree._Element:
@@ -127,7 +111,6 @@ def _inline_element(element: etree._Element, ctx: Context) -> etree._Element | s
         href = element.get(HREF) or ""
         safe = href if href.startswith(("http://", "https://", "mailto:")) else None
         if element.text == href and not len(element):  # a printed URL: its characters are not typography
-            ctx.last_char = href[-1:] or ctx.last_char
             return h("a", href, href=safe, class_="url")
         return inline(element, h("a", href=safe), ctx)
     if name == "superscript":
@@ -180,14 +163,21 @@ def blocks(source: etree._Element, ctx: Context, level: int) -> list[etree._Elem
 
 
 def _marked(element: etree._Element, html: etree._Element, ctx: Context) -> etree._Element:
-    """Language of the block; a block left in the source language is marked as such."""
-    lang = element.get(LANG)
-    if lang and lang != ctx.lang:
-        html.set("lang", lang)
+    """Language of the block; a block left in the source language is marked as such, wherever it is shown,
+    and counted once (``Context.fallbacks``)."""
+    _language(element, html, ctx)
     if element.get("condition") == "untranslated":
         html.set("class", ((html.get("class") or "") + " untranslated").strip())
         html.set("title", ctx.strings("Not yet translated: shown in English"))
-        ctx.fallbacks += 1
+        ctx.shown_untranslated.add(element)  # the element itself: a set holds its one proxy, so it counts once
+    return html
+
+
+def _language(element: etree._Element, html: etree._Element, ctx: Context) -> etree._Element:
+    """The element's language on its HTML, where it is not the edition's (an English title in the contents)."""
+    lang = element.get(LANG)
+    if lang and lang != ctx.lang:
+        html.set("lang", lang)
     return html
 
 
@@ -317,7 +307,7 @@ def _glossary(element: etree._Element, ctx: Context, level: int) -> etree._Eleme
 
 def _bibliography(element: etree._Element, ctx: Context, level: int) -> etree._Element:
     section = h("section", class_="bibliography", id=get_id(element))
-    title = element.find(f"{D}title")
+    title = _reference_list_title(element)
     if title is not None:
         section.append(_marked(title, inline(title, h(f"h{min(level, 6)}"), ctx), ctx))
     listing = h("ol", class_="references")
@@ -341,15 +331,22 @@ def _bibliography(element: etree._Element, ctx: Context, level: int) -> etree._E
 # --------------------------------------------------------------------------- parts and chapters
 
 
+def _reference_list_title(bibliography: etree._Element) -> etree._Element | None:
+    """A chapter's reference list is headed by the chapter's notes title, which structuring copied into the
+    list's title: the notes title is the catalog entry, so the heading is the translated one."""
+    notes_title = bibliography.getparent().find(f"{D}info/{D}bibliomisc[@role='notes-title']")
+    return notes_title if notes_title is not None else bibliography.find(f"{D}title")
+
+
 def endnotes(chapter: etree._Element, ctx: Context) -> etree._Element | None:
     """The chapter's notes, headed as the book heads them, each linked back to its marker."""
     notes = chapter.xpath(".//db:footnote", namespaces=NS)
     if not notes or ctx.notes == "footnotes":
         return None
-    title = chapter.xpath("string(db:info/db:bibliomisc[@role='notes-title'])", namespaces=NS) or \
-        ctx.strings("Notes")
-    section = h("section", h("h2", ctx.text(title)), class_="notes", id=f"{get_id(chapter)}-notes",
-                role="doc-endnotes")
+    title = chapter.find(f"{D}info/{D}bibliomisc[@role='notes-title']")
+    heading = _marked(title, inline(title, h("h2"), ctx), ctx) if title is not None and text_of(title).strip() \
+        else h("h2", ctx.strings("Notes"))
+    section = h("section", heading, class_="notes", id=f"{get_id(chapter)}-notes", role="doc-endnotes")
     listing = h("ol")
     for note in notes:
         identifier = get_id(note) or ""
@@ -388,9 +385,16 @@ def part_html(part: etree._Element, ctx: Context) -> etree._Element:
         signature = h("div", class_="signature")
         signature.append(h("p", ctx.text(person_text(author.find(f"{D}personname"))), class_="name"))
         for affiliation in author.xpath("db:affiliation", namespaces=NS):
-            signature.append(h("p", ctx.text(" ".join(text_of(affiliation).split())), class_="affiliation"))
+            signature.append(_affiliation(affiliation, "affiliation", ctx))
         section.append(signature)
     return section
+
+
+def _affiliation(affiliation: etree._Element, css: str, ctx: Context) -> etree._Element:
+    """An author's affiliation line; its organisation is a block of its own, translated or marked English."""
+    paragraph = h("p", ctx.text(" ".join(text_of(affiliation).split())), class_=css)
+    organisation = affiliation.find(f"{D}orgname")
+    return _marked(organisation, paragraph, ctx) if organisation is not None else paragraph
 
 
 def chapter_opener(chapter: etree._Element, ctx: Context) -> etree._Element:
@@ -402,7 +406,7 @@ def chapter_opener(chapter: etree._Element, ctx: Context) -> etree._Element:
     for author in chapter.xpath("db:info/db:author", namespaces=NS):
         header.append(h("p", ctx.text(person_text(author.find(f"{D}personname"))), class_="chapter-author"))
         for affiliation in author.xpath("db:affiliation", namespaces=NS):
-            header.append(h("p", ctx.text(" ".join(text_of(affiliation).split())), class_="chapter-affiliation"))
+            header.append(_affiliation(affiliation, "chapter-affiliation", ctx))
     media = chapter.find(f"{D}info/{D}mediaobject[@role='chapter-opener']")
     if media is not None:
         figure = h("figure", class_="opener-image")

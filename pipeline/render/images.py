@@ -25,7 +25,7 @@ SUPPORTED = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", "
 def image_targets(root: etree._Element) -> list[str]:
     """Ids of everything that may carry an image: chapter openers and figures."""
     targets = [f"{get_id(chapter)}-opener" for chapter in root.xpath("db:chapter", namespaces=NS)]
-    targets += [get_id(figure) for figure in root.xpath("//db:figure", namespaces=NS) if get_id(figure)]
+    targets += [figure_id for figure in root.xpath("//db:figure", namespaces=NS) if (figure_id := get_id(figure))]
     return targets
 
 

@@ -21,10 +21,10 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..safety import atomic_write
+from ..safety import atomic_write, read_regular_file
 from .strings import Strings
 
-PAGEMAP_VERSION = 1
+PAGEMAP_VERSION = 2  # 2: the map records its own hash
 
 
 @dataclass(frozen=True)
@@ -92,17 +92,25 @@ def print_digest(html: str, stylesheet: Path) -> str:
 
 
 def save_page_map(path: Path, digest: str, pages: int, starts: list[PageStart]) -> None:
-    data = {"version": PAGEMAP_VERSION, "print_digest": digest, "pages": pages,
-            "starts": [[start.index, start.label, start.element] for start in starts]}
+    data: dict = {"version": PAGEMAP_VERSION, "print_digest": digest, "pages": pages,
+                  "starts": [[start.index, start.label, start.element] for start in starts]}
+    data["sha256"] = _content_digest(data)
     atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
 
 
 def load_page_map(path: Path, digest: str) -> list[PageStart] | None:
-    """The saved page starts, or None when there are none or they describe another print edition."""
+    """The saved page starts, or None when there are none, they describe another print edition, or the file is
+    not what was saved (edited, truncated, a link: a page list is then made from the layout again)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("version") != PAGEMAP_VERSION or data.get("print_digest") != digest:
+        data = json.loads(read_regular_file(path).decode("utf-8"))
+        if data.get("version") != PAGEMAP_VERSION or data.get("print_digest") != digest \
+                or data.get("sha256") != _content_digest(data):
             return None
         return [PageStart(int(index), str(label), str(element)) for index, label, element in data["starts"]]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def _content_digest(data: dict) -> str:
+    content = {name: value for name, value in data.items() if name != "sha256"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()

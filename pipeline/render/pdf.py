@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -248,6 +249,7 @@ def printer_css(config: BookConfig) -> str:
 
 
 _RGB_OPERATOR = re.compile(rb"^(-?[\d.]+) (-?[\d.]+) (-?[\d.]+) (rg|RG)$")
+_XMP_DOCUMENT_ID = re.compile(rb"xmp\.did:[0-9a-fA-F-]{36}")  # WeasyPrint's PDF/X ID: a random uuid4 each time
 
 
 def _cmyk(match: re.Match) -> bytes:
@@ -285,10 +287,12 @@ def printer_plates(bleed_mm: float):
             if "TrimBox" in page:
                 left, top, right, bottom = page["TrimBox"]
                 page["BleedBox"] = pydyf.Array([left - bleed, top - bleed, right + bleed, bottom + bleed])
+        # the same book gives the same bytes: a document ID from the edition, not WeasyPrint's random one
+        identity = f"xmp.did:{uuid.uuid5(uuid.NAMESPACE_URL, f'press:{document.metadata.title}/{document.metadata.lang}/printer-pdf')}"
         for obj in pdf.objects:
             if isinstance(obj, pydyf.Stream) and isinstance(getattr(obj, "stream", None), list):
-                obj.stream = [_RGB_OPERATOR.sub(_cmyk, item) if isinstance(item, bytes) else item
-                              for item in obj.stream]
+                obj.stream = [_XMP_DOCUMENT_ID.sub(identity.encode(), _RGB_OPERATOR.sub(_cmyk, item))
+                              if isinstance(item, bytes) else item for item in obj.stream]
     return finish
 
 

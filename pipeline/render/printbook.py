@@ -12,7 +12,7 @@ from lxml import etree
 
 from ..config import BookConfig, fonts_for
 from ..docbook import NS, XML_NS, text_of
-from .html import Context, chapter_html, h, inline, part_html, person_text
+from .html import Context, _language, _marked, chapter_html, h, inline, part_html, person_text
 
 LATIN_FALLBACK = ('"Noto Serif"', '"DejaVu Serif"', "serif")
 
@@ -81,7 +81,8 @@ def _text(element: etree._Element | None) -> str:
 def title_page(root: etree._Element, ctx: Context) -> etree._Element:
     info = root.find("db:info", NS)
     page = h("section", class_="title-page", id="title-page")
-    page.append(inline(info.find("db:title", NS), h("h1", class_="book-title"), ctx))
+    title = info.find("db:title", NS)
+    page.append(_marked(title, inline(title, h("h1", class_="book-title"), ctx), ctx))
     editors = info.xpath("db:editor/db:personname", namespaces=NS)
     if editors:
         page.append(h("p", ctx.strings("Edited by"), class_="credit"))
@@ -96,7 +97,8 @@ def title_page(root: etree._Element, ctx: Context) -> etree._Element:
 def copyright_page(root: etree._Element, ctx: Context) -> etree._Element:
     info = root.find("db:info", NS)
     page = h("section", class_="copyright-page", id="copyright-page")
-    page.append(inline(info.find("db:title", NS), h("p", class_="book-title"), ctx))
+    title = info.find("db:title", NS)
+    page.append(_marked(title, inline(title, h("p", class_="book-title"), ctx), ctx))
     editors = [person_text(p) for p in info.xpath("db:editor/db:personname", namespaces=NS)]
     if editors:
         page.append(h("p", ctx.strings("Edited by") + " " + ctx.text(", ".join(editors))))
@@ -121,7 +123,7 @@ def copyright_page(root: etree._Element, ctx: Context) -> etree._Element:
                                        holder=ctx.text(holder)), class_="copyright"))
     for role in ("rights", "disclaimer", "notice"):
         for notice in info.xpath(f"db:legalnotice[@role='{role}']/db:para", namespaces=NS):
-            page.append(inline(notice, h("p", class_=role), ctx))
+            page.append(_marked(notice, inline(notice, h("p", class_=role), ctx), ctx))
     if ctx.lang != "en":
         edition = {"km": "Khmer edition", "ja": "Japanese edition"}.get(ctx.lang)
         if edition:
@@ -136,14 +138,16 @@ def contents(root: etree._Element, ctx: Context) -> etree._Element:
     listing = h("ol")
     for part in root.xpath("db:preface | db:acknowledgements", namespaces=NS):
         identifier = part.get(f"{{{XML_NS}}}id")
-        listing.append(h("li", inline(part.find("db:info/db:title", NS), h("a", href=f"#{identifier}"), ctx),
+        title = part.find("db:info/db:title", NS)
+        listing.append(h("li", _language(title, inline(title, h("a", href=f"#{identifier}"), ctx), ctx),
                          class_="toc-part"))
     for chapter in root.xpath("db:chapter", namespaces=NS):
         identifier = chapter.get(f"{{{XML_NS}}}id")
         number = int(chapter.get("label") or 0)
         link = h("a", h("span", ctx.strings("Chapter {number}", number=number), class_="toc-label"),
                  href=f"#{identifier}")
-        link.append(inline(chapter.find("db:info/db:title", NS), h("span", class_="toc-title"), ctx))
+        title = chapter.find("db:info/db:title", NS)
+        link.append(_language(title, inline(title, h("span", class_="toc-title"), ctx), ctx))
         item = h("li", link, class_="toc-chapter")
         authors = [person_text(p) for p in chapter.xpath("db:info/db:author/db:personname", namespaces=NS)]
         if authors:

@@ -46,7 +46,8 @@ def _load(lang: str, locales: str) -> dict[str, str]:
     from ..i18n.catalogs import read_catalog  # the book's catalogs' reader: the same checks, the same errors
     catalog = read_catalog(path, lang)
     return {message.id: message.string for message in catalog
-            if message.id and message.string and not message.fuzzy and isinstance(message.id, str)}
+            if isinstance(message.id, str) and message.id and isinstance(message.string, str) and message.string
+            and not message.fuzzy}
 
 
 def ui_strings(lang: str, locales: Path) -> Strings:

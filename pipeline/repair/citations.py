@@ -32,6 +32,10 @@ _MONTHS = "January|February|March|April|May|June|July|August|September|October|N
 _TWO_DIGIT_YEAR = re.compile(rf"\b(?P<day>\d{{1,2}}) (?P<month>{_MONTHS}) (?P<year>\d{{2}})(?![\d:])")
 _AUTHOR_DATE = re.compile(r"^[^.]{2,120}?\.\s+(?:19|20)\d\d[a-z]?\.")
 _SECOND_ENTRY = re.compile(r"(?<=\.\s)(?P<author>[A-Z][^.;]{2,100}?)\.\s+(?P<year>(?:19|20)\d\d[a-z]?)\.\s")
+# A short-form note: a surname, a title (quoted or not), perhaps a page: "Smith, Title, p. 4." / "Lee, "Title", 12."
+_SHORT_FORM = re.compile(r"^(?P<surname>[A-Z][\w'’-]+),\s+[\"“]?(?P<title>[^\"“”,]{3,150}?),?[\"”]?"
+                         r"(?:,?\s*(?:pp?\.\s*)?\d[\d\s,–-]*)?\.?$")
+_OP_CIT = re.compile(r"^(?P<surname>[A-Z][\w'’-]+),\s+op\.\s*cit\.", re.IGNORECASE)
 _LEFTOVER = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>|(?<![\w*])\*{1,2}(?=\S)|\\[$*_#\[\]]")
 
 
@@ -90,10 +94,20 @@ def author_of(citation: str) -> str:
 
 
 def _similar_authors(first: str, second: str) -> bool:
+    """Whether two citations' author parts may name the same author: the same first word, or the one's first
+    word among the other's names ("Lee" in a short form, "Min Lee" in the full note it shortens)."""
     if not first or not second:
         return True
     word = lambda text: re.sub(r"[^a-z]", "", text.split()[0].lower()) if text.split() else ""  # noqa: E731
-    return word(first) == word(second)
+    if word(first) == word(second):
+        return True
+    shorter, longer = sorted((first, second), key=len)
+    return len(shorter.split()) == 1 and word(shorter) in _names(longer)
+
+
+def _names(author: str) -> set[str]:
+    """The words of an author part that may be names (two letters or more), lower-cased."""
+    return {name for name in (re.sub(r"[^a-z]", "", w.lower()) for w in author.split()) if len(name) > 1}
 
 
 class ChapterCitations:
@@ -169,10 +183,38 @@ class ChapterCitations:
                     self._compare_spellings(work, author, citation)
                     work.authors.append(author)
                 return work
+        shortened = self._short_form_of(citation.text)
+        if shortened is not None:
+            shortened.citations.append(citation)
+            return shortened
         work = Work(f"{self.scope}-w{len(self.works) + 1}", key, title_of(citation.text) or citation.text[:80],
                     [author] if author else [], [citation])
         self.works.append(work)
         return work
+
+    def _short_form_of(self, text: str) -> Work | None:
+        """The work an earlier note cited in full that this note names in short form: "Smith, Title, p. 4."
+        or "Smith, "Title", 12." -- the author's surname, then a title of two words or more that the full
+        citation holds (quoted or not), then perhaps a page."""
+        cited = _OP_CIT.match(text.strip())
+        if cited:  # "Smith, op. cit., 9.": the latest work of that author
+            surname = cited.group("surname").lower()
+            return next((work for work in reversed(self.works)
+                         if any(surname in _names(author) for author in work.authors)), None)
+        short = _SHORT_FORM.match(text.strip())
+        if not short:
+            return None
+        surname = short.group("surname").lower()
+        title = re.sub(r"[^0-9a-z]+", " ", short.group("title").lower()).strip()
+        if len(title.split()) < 2:
+            return None
+        for work in self.works:
+            first = work.citations[0].text
+            full = re.sub(r"[^0-9a-z]+", " ", first.lower()).strip()
+            authors = {name for author in work.authors for name in _names(author)}
+            if surname in authors and f" {title} " in f" {full} " and len(full) > len(title) + len(surname) + 4:
+                return work
+        return None
 
     def _compare_spellings(self, work: Work, author: str, citation: Citation) -> None:
         for other in work.authors:
@@ -198,15 +240,36 @@ class ChapterCitations:
                 split_text_at(node, offset, etree.ProcessingInstruction(_CITE_PI, data))
 
     def report_repeats(self) -> None:
+        """One finding per note that cites a work an earlier note already cited, at that note's own line and
+        naming the group's other notes: the editor may shorten each to a short-form note. (An "Ibid." has its
+        own finding.) The notes stay as written and the edition gives the work one bibliography entry."""
+        repeats: list[tuple[int, Work, Citation]] = []
         for work in self.works:
             notes = [c.note for c in work.citations]
-            if len(set(notes)) > 1:
-                self.findings.repaired(
-                    "repeated-citation",
-                    f"notes {', '.join(dict.fromkeys(notes))} cite one work ({work.title[:60]}); "
-                    "they stay as written and share one bibliography entry",
-                    where=self.where(work.citations[0].element), chapter=self.scope, before=work.title[:120],
-                    data={"work": work.id, "notes": notes})
+            if len(set(notes)) < 2:
+                continue
+            reported = {work.citations[0].note}
+            for citation in work.citations[1:]:
+                if not citation.ibid and citation.note not in reported:
+                    reported.add(citation.note)
+                    repeats.append((self.where(citation.element).line or 0, work, citation))
+        for _, work, citation in sorted(repeats, key=lambda repeat: repeat[0]):  # in the order of the notes
+            self._report_repeat(work, citation)
+
+    def _report_repeat(self, work: Work, citation: Citation) -> None:
+        notes = [c.note for c in work.citations]
+        lines = {c.note: self.where(c.element).line for c in work.citations}
+        named = ", ".join(f"{note} (line {lines[note]})" if lines.get(note) else note for note in dict.fromkeys(notes))
+        first = work.citations[0]
+        others = [note for note in dict.fromkeys(notes) if note != citation.note]
+        self.findings.repaired(
+            "repeated-citation",
+            f"note {citation.note} cites the work note {first.note} cited first ({work.title[:60]}); "
+            f"the group is notes {named}. It may be shortened to a short-form note; it stays as written "
+            "and the work has one bibliography entry",
+            where=self.where(citation.element), chapter=self.scope, before=citation.text.strip()[:120],
+            data={"work": work.id, "notes": notes, "first": first.note, "others": others},
+            source_lines=[lines[citation.note]] if lines.get(citation.note) else [])
 
 
 def _edit_distance(first: str, second: str) -> int:
@@ -231,7 +294,7 @@ def _edit_distance(first: str, second: str) -> int:
 def repair_quotes(entries: list[etree._Element], scope: str, findings: Findings, where_of) -> None:
     """Unbalanced quotation marks: repaired when another citation shows the title, else reported
     (with a suggestion where the closing quote plainly belongs)."""
-    titles = {title_of(text_of(e)) for e in entries} - {None}
+    titles = {title for e in entries if (title := title_of(text_of(e))) is not None}
     for entry in entries:
         text = text_of(entry)
         if text.count('"') % 2 == 0 and text.count("“") == text.count("”"):
@@ -339,9 +402,12 @@ def unify_quote_style(entries: list[etree._Element], scope: str, findings: Findi
                     node.value = _requote(node.value, False)
 
 
+_STRAIGHT = str.maketrans("“”‘’", "\"\"''")
+
+
 def _requote(text: str, to_straight: bool) -> str:
     if to_straight:
-        return text.translate(str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"}))
+        return text.translate(_STRAIGHT)
     out, opening = [], True
     for index, char in enumerate(text):
         if char == '"':

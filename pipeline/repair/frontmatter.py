@@ -102,7 +102,7 @@ def check_names(root: etree._Element, findings: Findings) -> None:
     for person in root.xpath("db:info/db:editor/db:personname | db:chapter/db:info/db:author/db:personname",
                              namespaces=NS):
         name = rules.parse_person(text_of(person).strip())
-        if name.known_parts:
+        if name.known_parts and name.family:
             canonical.setdefault(name.family.lower(), (text_of(person).strip(), person))
     mentions = [(text_of(e).strip(), e, "contents") for e in
                 root.xpath("db:toc//db:tocentry[@role='author']", namespaces=NS)]

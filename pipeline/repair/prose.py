@@ -12,7 +12,7 @@ from lxml import etree
 
 from ..docbook import NS, text_of
 from ..findings import Findings
-from .locate import scope_of, where_of
+from .locate import line_at, scope_of
 from .text import replace_once
 
 REPORTING_VERBS = ("argue", "argues", "argued", "report", "reports", "reported", "note", "notes", "noted", "state",
@@ -44,14 +44,16 @@ def check_missing_subjects(root: etree._Element, findings: Findings) -> None:
             chosen = findings.propose(
                 "missing-subject", f"'{passage} …': the subject is missing (the cited author's name seems replaced "
                 f"by note {note.get('label')}); supply the text that goes before the marker",
-                certain=False, before=opener.group("opener"), after=None, where=where_of(para), chapter=scope_of(para))
+                certain=False, before=opener.group("opener"), after=None,
+                where=line_at(para, max(len(before_text) - 1, 0), findings), chapter=scope_of(para))
             if chosen is not None:
                 _replace_before_note(para, note, opener.group("opener"), chosen)
     for para in root.xpath("//db:para[not(ancestor::db:footnote) and not(ancestor::db:info)]", namespaces=NS):
         for match in _ACCORDING.finditer(text_of(para)):
             chosen = findings.propose(
                 "missing-subject", f"'{match.group(0)} …': the clause after 'According to …' has no subject",
-                certain=False, before=match.group(0), after=None, where=where_of(para), chapter=scope_of(para))
+                certain=False, before=match.group(0), after=None, where=line_at(para, match.start(), findings),
+                chapter=scope_of(para))
             if chosen is not None:
                 replace_once(para, match.group(0), chosen)
 
@@ -91,8 +93,10 @@ def check_duplicated_words(root: etree._Element, findings: Findings) -> None:
                     continue
                 seen.add(match.group(0))
                 after = text[match.start():match.start() + len(repeated)]
+                first, last = line_at(para, match.start(), findings), line_at(para, match.end() - 1, findings)
                 chosen = findings.propose("duplicated-words", f"'{repeated}' appears twice in a row",
-                                          certain=False, before=match.group(0), after=after, where=where_of(para),
-                                          chapter=scope_of(para))
+                                          certain=False, before=match.group(0), after=after, where=first,
+                                          chapter=scope_of(para),
+                                          source_lines=[n for n in dict.fromkeys((first.line, last.line)) if n])
                 if chosen is not None:
                     replace_once(para, match.group(0), chosen)

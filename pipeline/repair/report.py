@@ -27,9 +27,13 @@ def record(finding: Finding) -> dict:
     entry = {
         "id": finding.id, "type": finding.type, "chapter": finding.chapter,
         "line": finding.where.line if finding.where else None,
+        "lines": finding.lines,
         "page": finding.where.page if finding.where else None,
+        "paragraph": finding.where.paragraph if finding.where else None,  # a DOCX has body paragraphs, not lines
         "action": finding.action, "before": finding.before, "after": finding.after, "message": finding.message,
     }
+    if finding.data.get("part"):
+        entry["part"] = finding.data["part"]  # the part whose lines hold a finding made before parts existed
     if finding.decision:
         entry["decision"] = finding.decision
     if finding.data.get("decision-problem"):
@@ -82,27 +86,32 @@ def markdown(findings: Findings, manuscript: str, outlines: dict, words: dict | 
         '# text = "…"         # or give the text yourself', "```", "",
     ]
     furniture = [f for f in findings if f.type == "dropped-text" and f.chapter is None]
-    findings = [f for f in findings if not (f.type == "dropped-text" and f.chapter is None)]
+    reported = [f for f in findings if not (f.type == "dropped-text" and f.chapter is None)]
     order = []
-    for finding in findings:
-        if finding.chapter not in order:
-            order.append(finding.chapter)
+    for finding in reported:
+        if _part(finding) not in order:
+            order.append(_part(finding))
     order.sort(key=lambda scope: (scope is not None, (scope or "").startswith("ch"),
                                   int(scope[2:]) if scope and scope[2:].isdigit() else 0))
+    lines += _overview_lines(reported, order)
     for scope in order:
-        group = [f for f in findings if f.chapter == scope]
+        group = [f for f in reported if _part(f) == scope]
+        lines += [f"## {_scope_title(scope)}", "", *_kind_table(group)]
         needs = [f for f in group if f.action == FLAGGED]
         done = [f for f in group if f.action != FLAGGED]
-        lines += [f"## {_scope_title(scope)}", ""]
         if needs:
-            lines += ["### Needs the editor", "", "| id | type | where | what | suggestion |", "|---|---|---|---|---|"]
-            lines += [f"| {f.id} | {f.type} | {_where(f)} | {_cell(f.message)} | {_cell(f.after)} |" for f in needs]
-            lines.append("")
+            lines += ["### Needs the editor", ""]
+            for kind, kind_findings in _by_kind(needs):
+                lines += _details(kind, kind_findings, open_=True, rows=[
+                    "| id | where | what | suggestion |", "|---|---|---|---|",
+                    *[f"| {f.id} | {_lines(f)} | {_cell(f.message)} | {_cell(f.after)} |" for f in kind_findings]])
         if done:
-            lines += ["### Done", "", "| id | type | where | action | before | after |", "|---|---|---|---|---|---|"]
-            lines += [f"| {f.id} | {f.type} | {_where(f)} | {f.action} | {_cell(f.before, 60)} | {_cell(f.after, 60)} |"
-                      for f in done]
-            lines.append("")
+            lines += ["### Done", ""]
+            for kind, kind_findings in _by_kind(done):
+                lines += _details(kind, kind_findings, open_=False, rows=[
+                    "| id | where | action | before | after |", "|---|---|---|---|---|",
+                    *[f"| {f.id} | {_lines(f)} | {f.action} | {_cell(f.before, 60)} | {_cell(f.after, 60)} |"
+                      for f in kind_findings]])
         outline = outlines.get(scope)
         if outline and any(reason not in ("source style", "editorial decision") for _, _, reason, _ in outline):
             lines += ["### Outline (section levels a text manuscript does not show; fix in `[headings]`)", ""]
@@ -110,6 +119,63 @@ def markdown(findings: Findings, manuscript: str, outlines: dict, words: dict | 
             lines.append("")
     lines += _furniture_lines(furniture)
     return "\n".join(lines) + "\n"
+
+
+def _part(finding: Finding) -> str | None:
+    """The part of the book a finding is filed under: its chapter, else the part whose lines hold it."""
+    return finding.chapter or finding.data.get("part")
+
+
+def _by_kind(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
+    """The findings grouped by type, in the order each type first appears."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.type, []).append(finding)
+    return list(groups.items())
+
+
+def _overview_lines(findings: list[Finding], order: list[str | None]) -> list[str]:
+    """One row per part of the book: how many findings need the editor, how many were done, and of which kinds."""
+    lines = ["## Overview", "", "| part | needs the editor | done | kinds (count) |", "|---|---|---|---|"]
+    for scope in order:
+        group = [f for f in findings if _part(f) == scope]
+        needs = sum(1 for f in group if f.action == FLAGGED)
+        kinds = ", ".join(f"{kind} ({count})" for kind, count in Counter(f.type for f in group).most_common())
+        lines.append(f"| {_scope_title(scope)} | {needs} | {len(group) - needs} | {kinds} |")
+    return lines + [""]
+
+
+def _kind_table(group: list[Finding]) -> list[str]:
+    """The part's findings counted by kind: what an editor reads before opening the details."""
+    counts: dict[str, list[int]] = {}
+    for finding in group:
+        counts.setdefault(finding.type, [0, 0])[0 if finding.action == FLAGGED else 1] += 1
+    rows = [f"| {kind} | {needs} | {done} |" for kind, (needs, done) in counts.items()]
+    return ["| kind | needs the editor | done |", "|---|---|---|", *rows, ""]
+
+
+def _details(kind: str, findings: list[Finding], *, open_: bool, rows: list[str]) -> list[str]:
+    """A collapsible section per kind (open when the editor must act), its table of findings inside."""
+    places = _line_list(findings)
+    summary = f"<b>{kind}</b> ({len(findings)})" + (f": {places}" if places else "")
+    return [f"<details{' open' if open_ else ''}><summary>{summary}</summary>", "", *rows, "", "</details>", ""]
+
+
+def _line_list(findings: list[Finding], limit: int = 24) -> str:
+    """``lines 54, 57, 264 …``: every source line the findings name, once, in order (cut after ``limit``)."""
+    numbers = sorted({line for finding in findings for line in finding.lines})
+    if not numbers:
+        return _cell(", ".join(dict.fromkeys(_where(f) for f in findings if _where(f))), 140)
+    shown = ", ".join(str(line) for line in numbers[:limit]) + (f" … ({len(numbers)} lines)" if len(numbers) > limit else "")
+    return ("line " if len(numbers) == 1 else "lines ") + shown
+
+
+def _lines(finding: Finding) -> str:
+    """Where the finding is, by its source lines ("line 305", "lines 169, 171"), else by page."""
+    lines = finding.lines
+    if len(lines) > 1:
+        return "lines " + ", ".join(str(line) for line in lines)
+    return f"line {lines[0]}" if lines else _where(finding)
 
 
 def _furniture_lines(furniture: list[Finding]) -> list[str]:
@@ -161,4 +227,4 @@ def _word_lines(words: dict | None) -> list[str]:
 def _where(finding: Finding) -> str:
     if finding.where is None:
         return ""
-    return finding.where.describe() if (finding.where.line or finding.where.page) else ""
+    return finding.where.describe() if (finding.where.line or finding.where.page or finding.where.paragraph) else ""

@@ -8,16 +8,17 @@ contain a space.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 
-from ..docbook import NS, XLINK_NS, el
+from ..docbook import NS, XLINK_NS, el, text_of
 from ..findings import FLAGGED, Findings
 from ..ingest.inline import trim_url
 from ..ingest.model import Where
-from .locate import scope_of, where_of
+from .locate import line_at, scope_of, where_of
 from .text import text_nodes, wrap_text
 
 HREF = f"{{{XLINK_NS}}}href"
@@ -88,6 +89,71 @@ def repair_urls(root: etree._Element, findings: Findings) -> None:
                 link.text = href
     _mend_unlinked(root, findings)
     _split_bare_urls(root, findings)
+    _unlink_unsafe(root, findings)
+
+
+# Links a reader of the book may follow: the web. A link to this machine, the reader's own network or another
+# scheme (file:, javascript:, data:, ftp:) would act on the reader's device, not take them to a reference.
+LINK_SCHEMES = ("http", "https")
+
+
+def unsafe_link(href: str) -> str | None:
+    """Why a link must stay text (a scheme other than http(s); a loopback, private, link-local or reserved
+    address; localhost), or None when it may be a link. A relative link (no scheme) is left to the renderer."""
+    try:
+        parts = urlsplit(href.strip())
+        host = (parts.hostname or "").rstrip(".").lower()
+    except ValueError:
+        return "a malformed address"
+    scheme = parts.scheme.lower()
+    if scheme and scheme not in LINK_SCHEMES:
+        return f"a {scheme}: link, not a web address"
+    if not scheme:
+        return None
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")) or not host:
+        return f"a link to {host or 'no host'}, a name for the reader's own machine or network"
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+    for kind in ("loopback", "private", "link_local", "unspecified", "reserved", "multicast"):
+        if getattr(address, f"is_{kind}"):
+            return f"a link to {address}, a {kind.replace('_', '-')} address"
+    return None
+
+
+def _unlink_unsafe(root: etree._Element, findings: Findings) -> None:
+    """Links the editions must not carry keep their words as text, and each is a finding for the editor."""
+    for link in list(root.iter(f"{{{NS['db']}}}link")):
+        href = link.get(HREF)
+        reason = unsafe_link(href) if href else None
+        if reason is None:
+            continue
+        where, scope = _where(link)
+        findings.flagged("unsafe-link", f"{reason}; its words are kept as text, without the link",
+                         before=href, where=where, chapter=scope)
+        _keep_words(link)
+
+
+def _keep_words(element: etree._Element) -> None:
+    """Replace an inline element by its content: its text, children and tail stay where they were."""
+    parent = element.getparent()
+    index = parent.index(element)
+    previous = element.getprevious()
+    text = element.text or ""
+    if previous is not None:
+        previous.tail = (previous.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+    children = list(element)
+    for offset, child in enumerate(children):
+        parent.insert(index + offset, child)
+    last = children[-1] if children else element.getprevious()
+    if last is not None:
+        last.tail = (last.tail or "") + (element.tail or "")
+    else:
+        parent.text = (parent.text or "") + (element.tail or "")
+    parent.remove(element)
 
 
 def _cleaned(href: str, findings: Findings, where: Where, scope: str | None) -> str:
@@ -107,16 +173,32 @@ def _split_bare_urls(root: etree._Element, findings: Findings) -> None:
         tail = link.tail or ""
         text = link.text or ""
         match = re.match(r" (?P<rest>[a-z0-9][\w\-./%?=&#~]*[\w/])", tail)
-        if not match or not text.endswith(tuple("/-_=?&")) or not re.search(r"[/.]", match.group("rest")):
+        if not match or not text.endswith(tuple("/-_=?&")) or not re.search(r"[/.\-_]", match.group("rest")):
             continue
         where, scope = _where(link)
         joined = text + match.group("rest")
+        lines = _lines_of_cut(link, f"{text} {match.group('rest')}", len(text) + 1, findings)
         chosen = findings.propose("split-url", "a URL may continue after a line break; join it?", certain=False,
-                                  before=f"{text} {match.group('rest')}", after=joined, where=where, chapter=scope)
+                                  before=f"{text} {match.group('rest')}", after=joined,
+                                  where=Where(line=lines[0]) if lines else where, chapter=scope, source_lines=lines)
         if chosen is not None:
             link.set(HREF, quote(chosen, safe=_URI_SAFE))
             link.text = chosen
             link.tail = tail[match.end():]
+
+
+def _lines_of_cut(link: etree._Element, cut: str, rest_at: int, findings: Findings) -> list[int]:
+    """The source lines of a URL cut at a line end: the line its start is on and the line its rest is on (a
+    paragraph re-joined across lines knows only its first and last line; the join findings tell the rest)."""
+    container = next((ancestor for ancestor in link.iterancestors()
+                      if etree.QName(ancestor).localname in ("para", "bibliomixed", "title")), None)
+    if container is None:
+        return []
+    position = text_of(container).find(cut)
+    if position < 0:
+        return []
+    lines = {line_at(container, position, findings).line, line_at(container, position + rest_at, findings).line}
+    return sorted(line for line in lines if line is not None)
 
 
 def _mend_unlinked(root: etree._Element, findings: Findings) -> None:

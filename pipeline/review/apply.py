@@ -20,16 +20,19 @@ The rules, the same for every format:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
 
 from ..config import BookConfig
 from ..diagnostics import Severity
-from ..errors import InputError
-from ..i18n.catalogs import catalog_path, existing_parts, read_catalog, write_catalog
+from ..errors import ConfigError, InputError
+from ..i18n.catalogs import catalog_path, existing_parts, read_catalog, source_text, target_text, write_catalog
 from ..i18n.placeholders import compare_placeholders
+from ..safety import check_writable
 from .package import (ReturnedEntry, ReturnedPackage, normalise, source_fingerprint,
                       target_fingerprint)
 
@@ -75,7 +78,7 @@ def plan_changes(config: BookConfig, package: ReturnedPackage) -> PartChanges:
                          hint=f"parts with catalogs: {', '.join(existing_parts(config, language)) or 'none'}")
     catalog = read_catalog(catalog_file, language)
     live = {message.context: message for message in catalog if message.id}
-    gone = {context for _, context in catalog.obsolete}
+    gone = {message.context for message in catalog.obsolete.values()}
     changes = PartChanges(language, part, catalog_file, catalog)
     seen: set[str] = set()
     for entry in package.entries:
@@ -121,21 +124,21 @@ def _check_source(config: BookConfig, package: ReturnedPackage, entry: ReturnedE
 
 
 def _plan_entry(entry: ReturnedEntry, message: Message, changes: PartChanges, path: Path) -> None:
-    if normalise(entry.source) != normalise(message.id):
+    if normalise(entry.source) != normalise(source_text(message)):
         changes.conflicts.append(Conflict(entry.id, "the English source changed in the book since the export; "
                                                     "not applied (export again to review the new sentence)"))
         return
     text = normalise(entry.target or "")
-    current = message.string or ""
+    current = target_text(message)
     exported = entry.target_fp
     edited = bool(text) and (target_fingerprint(text) != exported if exported else text != normalise(current))
     moved = exported is not None and target_fingerprint(current) != exported
-    if edited and text == normalise(message.id) and not entry.approved:
+    if edited and text == normalise(source_text(message)) and not entry.approved:
         changes.warnings.append(f"{entry.id}: the translation is a copy of the English source and is not marked "
                                 f"reviewed; not applied (a tool's copy-source-to-target?)")
         edited = False
     if edited:
-        _check_codes(entry, text, message.id, path, changes)
+        _check_codes(entry, text, source_text(message), path, changes)
         if text == normalise(current):
             if message.fuzzy:
                 _approve(message, changes.approved, entry.id)
@@ -189,8 +192,28 @@ def _comment_line(line: str) -> str:
     return "¦" + line[1:] if line.startswith("|") else line
 
 
-def write_changes(plans: list[PartChanges]) -> None:
-    """Write each changed catalog once, atomically, after every package of the file was checked."""
+def write_changes(plans: list[PartChanges], translator: str | None = None) -> None:
+    """Write each changed catalog once, atomically, after every package of the file was checked and every
+    catalog to change was found writable (so a read-only catalog or folder refuses the whole file).
+
+    A changed catalog's ``PO-Revision-Date`` becomes now, and its ``Last-Translator`` the reviewer named
+    with ``--translator`` (as Poedit sets them when a translator saves)."""
+    check_writable([changes.path for changes in plans if changes.changed])
     for changes in plans:
         if changes.changed:
+            changes.catalog.revision_date = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+            if translator:
+                changes.catalog.last_translator = translator
             changes.written = write_catalog(changes.path, changes.catalog)
+
+
+_TRANSLATOR = re.compile(r"^[^<>\n]*[^<>\s][^<>\n]* <[^<>\s@]+@[^<>\s@]+>$")
+
+
+def check_translator(value: str) -> str:
+    """``--translator`` as the Last-Translator header wants it: ``Name <mail>``."""
+    value = " ".join(value.split())
+    if not _TRANSLATOR.match(value):
+        raise ConfigError(f"--translator {value!r} is not 'Name <mail>'",
+                          hint='write it as the Last-Translator header does, e.g. --translator "Sok Dara <dara@example.org>"')
+    return value

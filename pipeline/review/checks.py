@@ -20,13 +20,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
 from babel.messages.catalog import Catalog
 
 from ..config import BookConfig, ReviewSettings
-from ..i18n.catalogs import REVIEWED, UNTRANSLATED, catalog_path, entry_state, existing_parts, read_catalog
+from ..i18n.catalogs import (REVIEWED, UNTRANSLATED, catalog_path, entry_state, existing_parts, read_catalog,
+                             source_text)
 from ..i18n.placeholders import PLACEHOLDER, compare_placeholders
 from .glossary import Glossary, load_glossary
 
@@ -303,13 +304,14 @@ def read_catalogs(config: BookConfig, language: str) -> dict[str, Catalog]:
             for part in existing_parts(config, language)}
 
 
-def check_translations(config: BookConfig, language: str, *, catalogs: dict[str, Catalog] | None = None,
+def check_translations(config: BookConfig, language: str, *, catalogs: Mapping[str, Catalog] | None = None,
                        glossary: Glossary | None = None) -> CheckResult:
     """Check every translated entry of ``language``'s catalogs; findings in catalog and entry order."""
     catalogs = read_catalogs(config, language) if catalogs is None else catalogs
     glossary = load_glossary(config) if glossary is None else glossary
     keep_terms = (*config.translation.keep_terms, *glossary.do_not_translate())
-    findings, checked = [], Counter()
+    findings = []
+    checked: Counter[str] = Counter()
     for part, catalog in catalogs.items():
         for message in catalog:
             if not message.id or not isinstance(message.string, str):
@@ -318,7 +320,7 @@ def check_translations(config: BookConfig, language: str, *, catalogs: dict[str,
             if state == UNTRANSLATED:
                 continue
             checked[state] += 1
-            for kind, text in check_entry(message.id, message.string, language, glossary=glossary,
+            for kind, text in check_entry(source_text(message), message.string, language, glossary=glossary,
                                           review=config.review, keep_terms=keep_terms,
                                           reviewed=state == REVIEWED):
                 findings.append(CheckFinding(part, message.context or "", kind, state, text))

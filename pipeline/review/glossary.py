@@ -95,7 +95,8 @@ def parse_glossary(data: bytes, path: Path, languages: tuple[str, ...]) -> Gloss
                           hint=f"the first row names the columns: en, {', '.join(languages)}, do_not_translate, note")
     if len(set(columns)) != len(columns):
         raise ConfigError("a glossary column is named twice", path, f"line {header_line}")
-    terms, seen = [], {}
+    terms: list[Term] = []
+    seen: dict[str, int] = {}  # a term's casefolded English -> its line
     for line, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue  # a blank row, as spreadsheets leave them

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
 
-from ..i18n.catalogs import MT_PREFIX, entry_state
+from ..i18n.catalogs import MT_PREFIX, TM_PREFIX, entry_state, source_text, target_text
 
 FORMAT_VERSION = "1"  # of the metadata press keeps in its packages
 _LEGEND = re.compile(r"^(</?[a-z]\d+/?>) = (.*)$")
@@ -60,7 +60,7 @@ class OutgoingEntry:
     state: str  # one of catalogs.STATES
     comments: tuple[str, ...]  # translator comments (``# ...`` in the PO file)
     context: str  # where in the book: "chapter 1, section ch1-s1, source line 167"
-    provenance: tuple[str, ...]  # the ``mt:`` lines of a machine draft
+    provenance: tuple[str, ...]  # the ``mt:`` lines of a machine draft, the ``tm:`` lines of a memory match
     previous_source: str | None  # for an entry whose source changed: the sentence it translated
     legend: dict[str, str]  # placeholder token -> what it stands for ("<n1/>" -> "note 1 (ch1-fn1)")
     source_fp: str
@@ -76,19 +76,20 @@ def _outgoing(message: Message, language: str, part: str) -> OutgoingEntry:
     legend, context, provenance = {}, [], []
     for comment in message.auto_comments:
         match = _LEGEND.match(comment)
-        if comment.startswith(MT_PREFIX):
+        if comment.startswith((MT_PREFIX, TM_PREFIX)):
             provenance.append(comment)
         elif match:
             legend[match.group(1)] = match.group(2)
         else:
             context.append(comment)
     previous = message.previous_id[0] if message.previous_id else None
+    segment_id, source, target = message.context or "", source_text(message), target_text(message)
     return OutgoingEntry(
-        id=message.context, source=message.id, target=message.string or "", state=entry_state(message),
+        id=segment_id, source=source, target=target, state=entry_state(message),
         comments=tuple(message.user_comments), context="; ".join(context), provenance=tuple(provenance),
         previous_source=previous, legend=legend,
-        source_fp=source_fingerprint(language, part, message.context, message.id),
-        target_fp=target_fingerprint(message.string or ""))
+        source_fp=source_fingerprint(language, part, segment_id, source),
+        target_fp=target_fingerprint(target))
 
 
 # --------------------------------------------------------------------------- coming back

@@ -14,7 +14,9 @@ from lxml import etree
 
 from ..config import BookConfig
 from ..docbook import append
-from ..i18n.catalogs import MACHINE, OUTDATED, REVIEWED, STATES, UNTRANSLATED, entry_state, existing_parts
+from ..i18n.catalogs import (MACHINE, MEMORY, OUTDATED, REVIEWED, UNTRANSLATED, counted_state, existing_parts,
+                             source_text)
+from ..i18n.catalogs import COUNTED as STATES  # the page counts memory matches apart from machine drafts
 from ..render.html import h
 from ..safety import atomic_write
 from .checks import CheckResult, check_report, check_translations, read_catalogs
@@ -42,7 +44,8 @@ def write_check_reports(config: BookConfig, result: CheckResult) -> str:
 # --------------------------------------------------------------------------- the status page
 
 STATUS_PAGE = "translation-status.html"
-STATE_COLOURS = {UNTRANSLATED: "#d9d9d9", MACHINE: "#f0b429", OUTDATED: "#e5534b", REVIEWED: "#2f9e44"}
+STATE_COLOURS = {UNTRANSLATED: "#d9d9d9", MACHINE: "#f0b429", MEMORY: "#4dabf7", OUTDATED: "#e5534b",
+                 REVIEWED: "#2f9e44"}
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 62em; padding: 0 1em; color: #222; }
 table { border-collapse: collapse; width: 100%; margin: 0.5em 0 2em; }
@@ -76,9 +79,9 @@ def language_status(config: BookConfig, language: str, glossary: Glossary | None
         tally = dict.fromkeys(STATES, 0)
         for message in catalog:
             if message.id:
-                tally[entry_state(message)] += 1
+                tally[counted_state(message)] += 1
                 if message.context == f"{part}-title.1":
-                    titles[part] = message.id
+                    titles[part] = source_text(message)
         counts[part] = tally
     return LanguageStatus(language, counts, titles, check_translations(config, language, catalogs=catalogs,
                                                                        glossary=glossary))
@@ -113,7 +116,9 @@ def status_html(config: BookConfig, statuses: list[LanguageStatus]) -> str:
     """A self-contained page (no script, no external resources) per language and catalog: counts and bars."""
     body = h("body", h("h1", "Translation status"),
              h("p", f"{config.slug}: entries of the catalogs in locales/ by state. Final editions use reviewed "
-                    "entries only; machine drafts appear only in draft editions (press build --drafts)."))
+                    "entries only; machine drafts appear only in draft editions (press build --drafts). Memory "
+                    "matches are translations the translation memory (locales/tm) supplied for sentences it "
+                    "knew word for word; like machine drafts they wait for a reviewer."))
     legend = h("p", class_="legend")
     for index, state in enumerate(STATES):
         legend.append(h("span", class_=f"s{index}"))
@@ -144,13 +149,22 @@ def status_html(config: BookConfig, statuses: list[LanguageStatus]) -> str:
 
 def write_review_reports(config: BookConfig, languages: tuple[str, ...]) -> list[LanguageStatus]:
     """Check each language and write its check reports, then the status page covering them all."""
+    statuses = review_statuses(config, languages)
+    write_status_pages(config, statuses)
+    return statuses
+
+
+def review_statuses(config: BookConfig, languages: tuple[str, ...]) -> list[LanguageStatus]:
+    """Each language's catalogs counted and checked (nothing written)."""
     glossary = load_glossary(config)
-    statuses = [language_status(config, language, glossary) for language in languages
-                if existing_parts(config, language)]
+    return [language_status(config, language, glossary) for language in languages if existing_parts(config, language)]
+
+
+def write_status_pages(config: BookConfig, statuses: list[LanguageStatus]) -> bool:
+    """The check reports and the status page; True when the status page changed (and so was written)."""
     for status in statuses:
         write_check_reports(config, status.check)
-    atomic_write(reports_dir(config) / STATUS_PAGE, status_html(config, statuses))
-    return statuses
+    return atomic_write(reports_dir(config) / STATUS_PAGE, status_html(config, statuses))
 
 
 def review_report_paths(config: BookConfig, languages: tuple[str, ...]) -> list[Path]:

@@ -73,7 +73,8 @@ def _unit(file: etree._Element, entry: OutgoingEntry, language: str) -> None:
     _metadata(unit, {"source-sha256": entry.source_fp, "target-sha256": entry.target_fp})
     notes = [("location", entry.context)] if entry.context else []
     notes += [("provenance", line) for line in entry.provenance]
-    if entry.state == OUTDATED:
+    from_memory = any(line.startswith("tm: exact ") for line in entry.provenance) and not entry.previous_source
+    if entry.state == OUTDATED and not from_memory:  # a memory match waits for review, its source unchanged
         notes.append(("source-changed", "The English sentence changed after this translation was made"
                       + (f"; it translated: {entry.previous_source}" if entry.previous_source else "")
                       + ". Check it against the new source."))
@@ -125,7 +126,7 @@ def _append_text(parent: etree._Element, text: str) -> None:
 
 
 def _nests(tokens: list[str]) -> bool:
-    stack = []
+    stack: list[str] = []
     for token in tokens:
         if token.startswith("</"):
             if not stack or stack.pop() != token[2:-1]:

@@ -12,6 +12,7 @@ text ("Chapter 3", a note's number) is recorded in ``Findings.markup`` for the w
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -24,7 +25,7 @@ from . import rules
 from .body import BodyBuilder
 from .links import resolve_internal_links
 from .front import block_spans, build_affiliation, build_info, build_person, build_toc, split_names
-from .notes import NoteLinker, build_bibliography, check_numbering, parse_note_entries, strip_prefix
+from .notes import NoteEntry, NoteLinker, build_bibliography, check_numbering, parse_note_entries, strip_prefix
 from .regions import Region, chapter_label, find_regions, is_heading_like, is_prose, top_heading_level
 
 PART_ELEMENTS = {
@@ -182,6 +183,7 @@ def _single_chapter(blocks: list[Block], findings: Findings, levels: dict[str, i
 
 def _build_part(blocks: list[Block], region: Region, findings: Findings, levels: dict[str, int],
                 used: set[str], page_based: bool = True) -> tuple[etree._Element, list]:
+    assert region.head is not None and region.role is not None  # a part region has both
     tag, scope = PART_ELEMENTS[region.role]
     title_block = blocks[region.head]
     body = blocks[region.head + 1:region.end]
@@ -228,8 +230,9 @@ def _author(name_block: Block, affiliation_blocks: list[Block], tag: str = "auth
 
 
 def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: Findings,
-                   levels: dict[str, int], used: set[str], taken: set[str] = frozenset(),
+                   levels: dict[str, int], used: set[str], taken: Set[str] = frozenset(),
                    page_based: bool = True) -> tuple[etree._Element, list]:
+    assert region.head is not None  # a chapter region starts at its label or title
     head = blocks[region.head]
     match = chapter_label(head)
     label = match.group("number") if match else str(ordinal)
@@ -273,7 +276,9 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
 
     body = blocks[i:region.end]
     notes_at = _notes_heading(body)
-    content, notes_title, entries = body, None, []
+    content: list[Block] = body
+    notes_title: Block | None = None
+    entries: list[NoteEntry] = []
     if notes_at is not None:
         content, notes_title = body[:notes_at], body[notes_at]
         entries = parse_note_entries(body[notes_at + 1:], findings, scope)
@@ -282,8 +287,9 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
         info.append(el("bibliomisc", attrs={"role": "notes-title"}, text=notes_title.text.strip()))
         mark_source(info[-1], notes_title.where)
 
-    if entries and not has_markers:
+    if entries and notes_title is not None and not has_markers:
         builder = BodyBuilder(scope, findings, heading_levels=levels, used_levels=used, page_based=page_based)
+        check_numbering(entries, findings, scope, kind="entry")  # a number printed twice, in every kind of list
         elements = builder.build(content)
         _extend(chapter, elements)
         # an author-date list's numbers are not cited: the repair stage renumbers it and reports that
@@ -297,12 +303,28 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
     check_numbering(entries, findings, scope)
     unused = linker.unused()
     for entry in unused:
-        findings.flagged("note-without-marker", f"note {entry.number} is never cited in the text",
-                         where=entry.where, chapter=scope, before=str(entry.number))
+        if not _second_of_its_number(entry, linker, findings):
+            findings.flagged("note-without-marker", f"note {entry.number} is never cited in the text",
+                             where=entry.where, chapter=scope, before=str(entry.number))
     if unused:
         chapter.append(build_bibliography(unused, notes_title.text.strip() if notes_title is not None else "Notes",
                                           scope, role="uncited-notes"))
     return chapter, builder.outline
+
+
+def _second_of_its_number(entry: NoteEntry, linker: NoteLinker, findings: Findings) -> bool:
+    """A note printed with a number an earlier note has is uncited because its marker went to the first: one
+    defect, so its duplicate-number finding says so rather than a second finding at the same line."""
+    first = linker.by_number.get(entry.number) if entry.number is not None else None
+    if first is None or first is entry:
+        return False
+    duplicate = next((finding for finding in findings.of_type("duplicate-number")
+                      if finding.where == entry.where and finding.chapter == linker.scope), None)
+    if duplicate is None:
+        return False
+    duplicate.message += (f"; marker {entry.number} cites the first, so this one is cited by no marker "
+                          "and is kept with the chapter's uncited notes")
+    return True
 
 
 def _extend(chapter: etree._Element, elements: list[etree._Element]) -> None:

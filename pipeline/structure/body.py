@@ -9,7 +9,7 @@ directly followed by another opens a group of subsections) and can be set by the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -71,6 +71,12 @@ def join_spans(first: list[Span], second: list[Span]) -> list[Span]:
         return head + [joined_last] + _lstrip(second)
     return head + [Span(last.text.rstrip() if not last.superscript else last.text, last.emphasis, last.strong,
                         last.superscript, last.href, last.note, last.note_label), Span(" ")] + _lstrip(second)
+
+
+def _joined_lines(first: Where, second: Where) -> list[int]:
+    """The two source lines a join brought together: the last of the first run, the first of the second."""
+    last = first.to_line or first.line
+    return [line for line in (last, second.line) if line is not None]
 
 
 def _lstrip(spans: list[Span]) -> list[Span]:
@@ -169,17 +175,30 @@ class BodyBuilder:
         """The spans of block ``i`` and the blocks that carry it on across line or page breaks."""
         spans, where = list(blocks[i].spans), blocks[i].where
         j = i + 1
-        while j < len(blocks) and blocks[j].kind is not Kind.ITEM and self._continues(spans, blocks[j], blocks, j):
+        while j < len(blocks) and blocks[j].kind is not Kind.ITEM:
+            certain = self._continues(spans, blocks[j], blocks, j)
+            if not certain and not self._cut_by_author(spans, blocks[j]):
+                break
             joined = join_spans(spans, blocks[j].spans)
             cut = f"{_excerpt(spans, True)} ¶ {_excerpt(blocks[j].spans, False)}"
-            if self.findings.propose("page-break-join", f"{what} re-joined across a break", certain=True,
+            message = f"{what} re-joined across a break" if certain else \
+                f"{what} ends mid-sentence and the next goes on in lower case; join them?"
+            if self.findings.propose("page-break-join", message, certain=certain,
                                      before=cut, after=cut.replace(" ¶ ", " "),
-                                     where=where.through(blocks[j].where), chapter=self.scope) is None:
+                                     where=where.through(blocks[j].where), chapter=self.scope,
+                                     source_lines=_joined_lines(blocks[j - 1].where, blocks[j].where)) is None:
                 break  # the editor keeps the break
             spans = joined
             where = where.through(blocks[j].where)
             j += 1
         return spans, where, j
+
+    def _cut_by_author(self, spans: list[Span], block: Block) -> bool:
+        """A Word paragraph that stops mid-sentence, the next one going on in lower case: the author (or a
+        conversion) broke a sentence in two. Its paragraphs are the author's, so the join is only proposed."""
+        text = block.text.strip()
+        return (not self.page_based and block.kind is Kind.TEXT and block.gap is not Gap.LINE
+                and text[:1].islower() and not ends_sentence(spans))
 
     def _continues(self, spans: list[Span], block: Block, blocks: list[Block], j: int) -> bool:
         """Does ``block`` carry on the paragraph made of ``spans``?"""
@@ -253,7 +272,7 @@ class BodyBuilder:
                                       "the table's header row repeated at the top of the next page is left out",
                                       where=blocks[j].where, chapter=self.scope)
             elif unit.rows and first_empty:
-                self._continue_row(unit.rows[-1], cells, blocks[j])
+                self._continue_row(unit.rows[-1], cells, blocks[j], unit.row_wheres[-1])
                 unit.row_wheres[-1] = unit.row_wheres[-1].through(blocks[j].where)
             else:
                 unit.rows.append(cells)
@@ -265,7 +284,8 @@ class BodyBuilder:
         units.append(unit)
         return j
 
-    def _continue_row(self, row: list[list[Span]], cells: list[list[Span]], block: Block) -> None:
+    def _continue_row(self, row: list[list[Span]], cells: list[list[Span]], block: Block,
+                      row_where: Where | None = None) -> None:
         """A row whose first cell is empty is the rest of the row above, cut by a page break."""
         for index, cell in enumerate(cells):
             if not "".join(span.text for span in cell).strip():
@@ -274,7 +294,8 @@ class BodyBuilder:
                 row.append([])
             row[index] = join_spans(row[index], cell) if row[index] else cell
         self.findings.repaired("page-break-join", "table row re-joined across a break", where=block.where,
-                               chapter=self.scope, before=block.text.strip())
+                               chapter=self.scope, before=block.text.strip(),
+                               source_lines=_joined_lines(row_where, block.where) if row_where else [])
 
     def _figure(self, block: Block, units: list[Unit]) -> None:
         self.counters["figure"] += 1
@@ -318,8 +339,8 @@ class BodyBuilder:
             self._infer_levels(units)
         previous = 0
         for unit in headings:  # never skip a level
-            if unit.level > previous + 1:
-                unit.level = previous + 1
+            level = unit.level if unit.level is not None else 1
+            unit.level = min(level, previous + 1)
             previous = unit.level
 
     def _infer_levels(self, units: list[Unit]) -> None:
@@ -360,11 +381,12 @@ class BodyBuilder:
         stack: list[tuple[int, etree._Element]] = []
         for unit in units:
             if unit.kind == "heading":
-                while stack and stack[-1][0] >= unit.level:
+                level = unit.level if unit.level is not None else 1  # assign_levels gave every heading one
+                while stack and stack[-1][0] >= level:
                     stack.pop()
-                section = self._section(unit, stack)
+                section = self._section(unit, level)
                 (stack[-1][1].append(section) if stack else root.append(section))
-                stack.append((unit.level, section))
+                stack.append((level, section))
                 continue
             element = self.element(unit)
             if element is None:
@@ -376,7 +398,7 @@ class BodyBuilder:
         self._mend_empty_sections(holder)
         return list(holder)
 
-    def _section(self, unit: Unit, stack: list[tuple[int, etree._Element]]) -> etree._Element:
+    def _section(self, unit: Unit, level: int) -> etree._Element:
         self.counters["section"] += 1
         section = el("section")
         set_id(section, f"{self.scope}-s{self.counters['section']}")
@@ -384,7 +406,7 @@ class BodyBuilder:
         fill_inline(title, unit.spans)
         mark_source(title, unit.where)
         section.append(title)
-        self.outline.append((unit.level, "".join(span.text for span in unit.spans).strip(), unit.level_reason,
+        self.outline.append((level, "".join(span.text for span in unit.spans).strip(), unit.level_reason,
                              unit.where))
         return section
 
@@ -413,6 +435,8 @@ class BodyBuilder:
                     "code": self._element_code, "variablelist": self._element_variablelist,
                     "table": self._element_table, "figure": self._element_figure, "image": self._element_image,
                     "glossary": self._element_glossary}
+        if self.notes is not None and hasattr(self.notes, "where"):
+            setattr(self.notes, "where", unit.where)  # noqa: B010 -- a marker without a note is reported where its paragraph is
         return builders[unit.kind](unit)
 
     def _inline(self, parent: etree._Element, spans: list[Span]) -> etree._Element:
@@ -550,11 +574,12 @@ class BodyBuilder:
         if any(across > 1 for row in placed for _, across, _, _, _ in row):
             for number in range(1, width + 1):
                 group.append(el("colspec", attrs={"colname": f"c{number}"}))
-        header, body = [], []
+        header: list[etree._Element] = []
+        body: list[etree._Element] = []
         for row_cells, block in zip(placed, unit.row_blocks):
             row = el("row")
             for column, across, down, spans, contents in row_cells:
-                attrs = {}
+                attrs: dict[str, str] = {}
                 if across > 1:
                     attrs.update(namest=f"c{column + 1}", nameend=f"c{column + across}")
                 if down > 1:
@@ -667,7 +692,7 @@ def picture(block: Block) -> etree._Element:
     return media
 
 
-def missing_image(images: list[Block] = (), placeholder: str = "") -> etree._Element:
+def missing_image(images: Sequence[Block] = (), placeholder: str = "") -> etree._Element:
     """Stands for an image the manuscript does not carry (the publisher may supply it later).
 
     The image's description (a DOCX picture's alt text), when the reader found one, is kept as

@@ -167,10 +167,17 @@ def _metadata_blocks(blocks: list[Block]) -> tuple[list[Block], list[etree._Elem
     return rest, elements
 
 
+def _matched(pattern: re.Pattern[str], text: str) -> re.Match[str]:
+    """The match of a rule the caller already knows the line fits (it was classified by that rule)."""
+    match = pattern.match(text)
+    assert match is not None, (pattern.pattern, text)
+    return match
+
+
 def _credit_line(info: etree._Element, block: Block, findings: Findings) -> None:
     """The title page's "Edited by" is the ``<editor>`` markup; names on the same line are editors too."""
     text = block.text.strip()
-    rest = rules.CREDIT_LINE.match(text).group("rest").strip()
+    rest = _matched(rules.CREDIT_LINE, text).group("rest").strip()
     findings.as_markup(text[:len(text) - len(rest)] if rest else text, "credit-label")
     for name in split_names(rest, findings) if rest else []:
         editor = el("editor", build_person(rules.parse_person(name)))
@@ -191,7 +198,7 @@ def split_names(text: str, findings: Findings) -> list[str]:
 def _publisher(blocks: list[Block], imprint: int) -> str | None:
     if imprint >= len(blocks):
         return None
-    rest = rules.PUBLISHED_BY.match(blocks[imprint].text.strip()).group("rest").strip()
+    rest = _matched(rules.PUBLISHED_BY, blocks[imprint].text.strip()).group("rest").strip()
     if rest:
         return rest
     return blocks[imprint + 1].text.strip() if imprint + 1 < len(blocks) else None
@@ -249,7 +256,7 @@ def _imprint(info: etree._Element, blocks: list[Block], publisher_name: str | No
     isbn = None
     i = 1
     published_by = blocks[0].text.strip()
-    rest = rules.PUBLISHED_BY.match(published_by).group("rest").strip()
+    rest = _matched(rules.PUBLISHED_BY, published_by).group("rest").strip()
     findings.as_markup(published_by[:len(published_by) - len(rest)] if rest else published_by, "imprint-label")
     if publisher_name and not rest:
         name_block = blocks[1] if len(blocks) > 1 else None
@@ -259,7 +266,7 @@ def _imprint(info: etree._Element, blocks: list[Block], publisher_name: str | No
         i = 2
     elif publisher_name:
         publisher.append(el("publishername", text=publisher_name))
-    address_parts: list[str] = []
+    address_parts: list[tuple[str, str]] = []  # ("uri" or "street", text)
     for block in blocks[i:]:
         text = block.text.strip()
         isbn_match = rules.ISBN_LINE.search(text)

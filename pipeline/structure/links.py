@@ -20,13 +20,15 @@ def resolve_internal_links(book: etree._Element, findings: Findings) -> None:
     """Make the book's internal links and anchors consistent (see the module docstring)."""
     ids: set[str] = set()
     for node in book.iter():
-        if isinstance(node.tag, str) and node.tag != q("anchor") and get_id(node):
-            ids.add(get_id(node))
+        node_id = get_id(node) if isinstance(node.tag, str) and node.tag != q("anchor") else None
+        if node_id:
+            ids.add(node_id)
     for anchor in list(book.iter(q("anchor"))):
-        if get_id(anchor) in ids:
+        anchor_id = get_id(anchor)
+        if anchor_id in ids:
             remove_keeping_tail(anchor)
-        else:
-            ids.add(get_id(anchor))
+        elif anchor_id:
+            ids.add(anchor_id)
     wanted = {link.get("linkend") for link in book.iter(q("link")) if link.get("linkend")}
     for anchor in list(book.iter(q("anchor"))):
         if get_id(anchor) not in wanted:

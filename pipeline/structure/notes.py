@@ -9,13 +9,13 @@ on the next line, a format that switches part-way. A marker (superscript number)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
 from ..docbook import el, fill_inline, mark_source, set_id
 from ..findings import Findings
-from ..ingest.model import Block, Kind, Span, Where
+from ..ingest.model import Block, Gap, Kind, Span, Where
 from . import rules
 
 
@@ -73,25 +73,132 @@ def _entry_number(block: Block, previous: int | None) -> tuple[int | None, int] 
 def parse_note_entries(blocks: list[Block], findings: Findings, scope: str) -> list[NoteEntry]:
     """Entries of a numbered notes or reference list, continuation lines folded in."""
     entries: list[NoteEntry] = []
+    starts: list[tuple[Block, NoteEntry]] = []  # the block that starts each numbered entry
+    blocks = [_row_as_text(block) for block in blocks]
+    unnumbered = not any(_entry_number(block, None) not in (None, (None, 0)) for block in blocks)
     for block in blocks:
-        if block.kind is Kind.ROW:
-            spans = [span for cell in block.cells or [] for span in cell + [Span(" ")]]
-            block = Block(Kind.TEXT, spans, block.where, gap=block.gap)
         started = _entry_number(block, entries[-1].number if entries else None)
+        if started is None and unnumbered and _starts_unnumbered_entry(block, entries):
+            started = (None, 0)  # an author-date list: each work is an entry of its own, and none is a defect
         if started is not None:
             number, cut = started
             entries.append(NoteEntry(number, strip_prefix(block.spans, cut), block.where,
                                      printed_number=block.text[:cut]))
+            starts.append((block, entries[-1]))
         elif entries:
             last = entries[-1]
-            joiner = "" if not last.spans or last.spans[-1].text.endswith((" ", "/")) else " "
-            last.spans = last.spans + ([Span(joiner)] if joiner else []) + list(block.spans)
+            url_cut = _url_cut(last, block)
+            report_continuation(last, block, findings, scope, url_cut)
+            joiner = "" if url_cut or not last.spans or last.spans[-1].text.endswith((" ", "/")) else " "
+            last.spans = _extend_link(last.spans, block) if url_cut else \
+                last.spans + ([Span(joiner)] if joiner else []) + list(block.spans)
             last.where = last.where.through(block.where)
         else:  # kept as an unnumbered entry: the editor decides what it is
             findings.flagged("note-without-marker", "text under the notes heading that is not a numbered note",
                              where=block.where, chapter=scope, before=block.text[:120])
             entries.append(NoteEntry(None, list(block.spans), block.where))
+    report_style_change(starts, findings, scope)
     return entries
+
+
+def _row_as_text(block: Block) -> Block:
+    if block.kind is not Kind.ROW:
+        return block
+    spans = [span for cell in block.cells or [] for span in cell + [Span(" ")]]
+    return Block(Kind.TEXT, spans, block.where, gap=block.gap)
+
+
+_ENTRY_END = re.compile(r"(?:[.?!)\]\"”’]|https?://\S+|\d)\s*$")
+
+
+def _starts_unnumbered_entry(block: Block, entries: list[NoteEntry]) -> bool:
+    """In a list without numbers (an author-date bibliography), a line starts a new work unless it plainly
+    continues the one above: the entry above has not ended, or the line starts in lower case."""
+    text = block.text.strip()
+    if not entries:
+        return True
+    if not text or text[0].islower():
+        return False
+    above = "".join(span.text for span in entries[-1].spans).rstrip()
+    return bool(_ENTRY_END.search(above))
+
+
+_URL_LINE = re.compile(r"^<?https?://\S+>?[.,;]?$")
+
+
+_URL_AT_END = re.compile(r"https?://\S*[-/_=?&#~]$")
+_URL_REST = re.compile(r"^[\w%~][\w\-./%?=&#~]*[\w/]\.?$")
+
+
+def _url_cut(entry: NoteEntry, block: Block) -> bool:
+    """A URL cut at the line end inside its path (``…/storm-`` then ``exposure-in-cities.``), on the next line or
+    after a page break: the continuation, one URL-like word, is the URL's rest, and joins it with no space."""
+    above = "".join(span.text for span in entry.spans).rstrip()
+    text = block.text.strip()
+    return bool(_URL_AT_END.search(above)) and bool(_URL_REST.match(text))
+
+
+def _extend_link(spans: list[Span], block: Block) -> list[Span]:
+    """The entry's spans with the URL's rest put back into its link (a full stop after it stays text)."""
+    rest = block.text.strip()
+    stop = "." if rest.endswith(".") else ""
+    rest = rest[:-1] if stop else rest
+    last = spans[-1]
+    if not last.href:
+        return spans + list(block.spans)
+    joined = replace(last, text=last.text.rstrip() + rest, href=last.href + rest)
+    return spans[:-1] + [joined] + ([Span(stop)] if stop else [])
+
+
+def report_continuation(entry: NoteEntry, block: Block, findings: Findings, scope: str, url_cut: bool = False) -> None:
+    """A line folded into the entry above is a join the editor should see, with both lines: a URL on a
+    line of its own, or cut off by a blank line (a page break), is a ``split-url``; other text a join."""
+    previous = entry.where.to_line or entry.where.line
+    text = block.text.strip()
+    after_break = block.gap is not Gap.LINE
+    name = f"note {entry.number}" if entry.number is not None else "an unnumbered entry"
+    lines = [line for line in (previous, block.where.line) if line is not None]
+    where = Where(line=previous, to_line=block.where.line) if previous is not None else block.where
+    if _URL_LINE.match(text):
+        place = "after a blank line (a page break)" if after_break else "on a line of its own"
+        findings.repaired("split-url", f"{name}: its URL, {place}, joined to the entry", where=where,
+                          chapter=scope, before=text[:160], source_lines=lines)
+    elif url_cut:
+        place = "after a blank line (a page break)" if after_break else "on the next line"
+        findings.repaired("split-url", f"{name}: its URL, cut inside its path, joined to its rest {place}",
+                          where=where, chapter=scope, before=text[:160], source_lines=lines)
+    else:
+        place = "after a blank line (a page break)" if after_break else "on the next line"
+        findings.repaired("page-break-join", f"{name}: its text continued {place}, joined to the entry",
+                          where=where, chapter=scope, before=text[:160], source_lines=lines)
+
+
+def _entry_style(block: Block) -> str:
+    """How a list entry is set: as a bulleted item (``- 12 …``), a numbered item, or a bare number line."""
+    if block.kind is Kind.ITEM:
+        return f"bulleted '{block.bullet} N'" if not re.fullmatch(r"\d{1,3}[.)]?", block.bullet or "") \
+            else "numbered list item"
+    return "bare 'N'" + (" with a superscript number" if block.spans and block.spans[0].superscript else "")
+
+
+def report_style_change(starts: list[tuple[Block, NoteEntry]], findings: Findings, scope: str) -> None:
+    """A list that changes style part-way (``- 1 …`` then ``32 …`` between blank lines) is read as one list;
+    the editor hears of it once, at the line where the style changes."""
+    styles = [(block, entry) for block, entry in starts if entry.number is not None]
+    if not styles:
+        return
+    first_style = _entry_style(styles[0][0])
+    for block, entry in styles[1:]:
+        style = _entry_style(block)
+        if style != first_style:
+            later = [e.number for _, e in styles if e.number is not None and e.number >= (entry.number or 0)]
+            findings.repaired(
+                "list-style-change", f"the list changes style at entry {entry.number}: entries before it are "
+                f"{first_style}, from it on {style}" + (" separated by blank lines" if block.gap is not Gap.LINE
+                                                        else "") + f"; read as one list ({len(later)} entries "
+                "in the new style)", where=block.where, chapter=scope, before=block.text.strip()[:80],
+                source_lines=[line for line in (styles[0][0].where.line, block.where.line) if line])
+            return
 
 
 def check_numbering(entries: list[NoteEntry], findings: Findings, scope: str, kind: str = "note") -> None:
@@ -123,6 +230,7 @@ class NoteLinker:
     by_number: dict[int, NoteEntry] = field(default_factory=dict)
     markers: int = 0
     endnotes: int = 0  # attached endnotes met so far (DOCX)
+    where: Where | None = None  # the unit being built, set by the body builder: where a marker is
 
     def __post_init__(self) -> None:
         for entry in self.entries:
@@ -138,7 +246,7 @@ class NoteLinker:
         entry = self.by_number.get(int(span.text))
         if entry is None:
             self.findings.flagged("marker-without-note", f"note marker {span.text} has no note in the list",
-                                  chapter=self.scope, before=span.text, data={"label": span.text})
+                                  where=self.where, chapter=self.scope, before=span.text, data={"label": span.text})
             return el("superscript", attrs={"role": "noteref"}, text=span.text)
         self.findings.as_markup(span.text, "note-marker")  # the marker is the footnote's label
         if entry.used:

@@ -78,6 +78,7 @@ def find_regions(blocks: list[Block]) -> list[Region]:
     if opening_end > 0:
         regions.append(Region("opening", 0, opening_end))
     if toc_start is not None:
+        assert toc_end is not None  # found with toc_start
         regions.append(Region("toc", toc_start, toc_end))
         first = min([_opener_start(blocks, index, toc_end) or index if kind == "chapter" else index
                      for index, kind, _ in heads] or [back_start])
@@ -160,7 +161,8 @@ def _division_heads(blocks: list[Block], start: int, top: int | None) -> list[tu
         text = block.text.strip()
         if chapter_label(block) and is_heading_like(block):
             heads.append((i, "chapter", None))
-            after_label = rules.CHAPTER_LABEL.match(text).group("title") is None
+            label = rules.CHAPTER_LABEL.match(text)
+            after_label = label is None or label.group("title") is None
             seen_chapter = True
             continue
         at_top = block.kind is Kind.HEADING and (block.level in (None, top))

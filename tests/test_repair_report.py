@@ -1,0 +1,299 @@
+"""The editor's report names every defect of the real manuscript where it is (issue 19).
+
+Each kind is counted, and each finding's lines are checked against source/manuscript.txt itself. The
+expected lines below were found by reading the manuscript, not copied from the report: the tests
+re-read each of those lines and check that it holds what the finding says.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from conftest import MANUSCRIPT, ROOT, chapter, copy_project, run_press
+from pipeline.config import load_config
+from pipeline.docbook import NS, text_of
+from pipeline.extract import extract_book
+from pipeline.textrules import ends_sentence
+
+SOURCE = MANUSCRIPT.read_text(encoding="utf-8").split("\n")
+
+
+def line(number: int) -> str:
+    return SOURCE[number - 1]
+
+
+def of_type(extracted, kind: str) -> list:
+    return [f for f in extracted.findings if f.type == kind]
+
+
+# --------------------------------------------------------------------------- repeated references
+
+# (chapter, note, its line) for every note that cites a work an earlier note of its chapter cited first;
+# an "Ibid." (ch1 38, ch2 10 and 23, ch3 2) has a finding of its own and is not repeated here.
+REPEATS = [
+    ("ch1", "14", 281), ("ch1", "19", 287), ("ch1", "34", 305), ("ch1", "37", 311), ("ch1", "39", 315),
+    ("ch1", "40", 317), ("ch1", "43", 323), ("ch1", "45", 327), ("ch1", "46", 329), ("ch1", "47", 331),
+    ("ch1", "48", 333),
+    ("ch2", "6", 440), ("ch2", "11", 445), ("ch2", "20", 460),
+    ("ch3", "5", 638),
+    ("ch5", "6", 1046), ("ch5", "13", 1053), ("ch5", "16", 1056), ("ch5", "17", 1057), ("ch5", "18", 1058),
+    ("ch5", "19", 1060), ("ch5", "21", 1062), ("ch5", "22", 1063), ("ch5", "23", 1064), ("ch5", "32", 1073),
+    ("ch5", "48", 1091), ("ch5", "49", 1092),
+    ("ch6", "8", 1288), ("ch6", "17", 1298), ("ch6", "19", 1300), ("ch6", "22", 1303), ("ch6", "23", 1304),
+    ("ch6", "27", 1308), ("ch6", "30", 1312),
+]
+
+
+def test_each_repeated_note_is_a_finding_at_its_own_line(extracted):
+    repeats = of_type(extracted, "repeated-citation")
+    found = sorted((f.chapter, f.message.split()[1], f.lines[0]) for f in repeats)
+    assert found == sorted(REPEATS)
+    assert all(f.lines == [f.line] for f in repeats)
+    for finding in repeats:
+        note = finding.message.split()[1]
+        assert re.match(rf"^(- )?{note} ", line(finding.line)), (note, line(finding.line))
+        first = finding.data["first"]
+        named = re.findall(rf"\b{first} \(line (\d+)\)", finding.message)
+        assert named and re.match(rf"^(- )?{first} ", line(int(named[0])))  # the group's first note, by its line
+        assert set(finding.data["others"]) == set(finding.data["notes"]) - {note}
+    singh = next(f for f in repeats if f.chapter == "ch1" and f.line == 315)
+    assert "8 (line 273), 34 (line 305), 39 (line 315)" in singh.message
+
+
+# --------------------------------------------------------------------------- joins
+
+# URL joins: a URL on the line after its note, or after a blank line (a page break: ch2 note 16)
+URL_JOINS = [("ch1", [263, 264]), ("ch1", [268, 269]), ("ch1", [271, 272]), ("ch1", [273, 274]),
+             ("ch1", [277, 278]), ("ch2", [450, 452]), ("ch5", [1041, 1042]), ("ch5", [1044, 1045])]
+
+
+def test_every_url_join_is_reported_with_its_lines(extracted):
+    joins = [(f.chapter, f.lines) for f in of_type(extracted, "split-url")]
+    assert joins == URL_JOINS
+    for _, (first, second) in URL_JOINS:
+        assert re.match(r"^- \d+ ", line(first)) and re.match(r"^<?https?://", line(second))
+        assert all(not line(n).strip() for n in range(first + 1, second))
+    assert "blank line" in next(f.message for f in of_type(extracted, "split-url") if f.lines == [450, 452])
+
+
+def test_every_join_is_a_finding(extracted, book):
+    joins = [f for f in extracted.findings if f.type in ("page-break-join", "split-url")]
+    pairs = {tuple(f.lines) for f in joins}
+    assert len(pairs) == len(joins) == 74  # 66 paragraph, list item and table row joins, 8 URL joins
+    counts = {}
+    for finding in of_type(extracted, "page-break-join"):
+        counts[finding.chapter] = counts.get(finding.chapter, 0) + 1
+    assert counts == {"acknowledgements": 1, "book-outline": 1, "executive-summary": 2, "ch1": 9, "ch2": 9,
+                      "ch3": 9, "ch4": 13, "ch5": 10, "ch6": 12}
+    for first, second in pairs:  # each is a cut: blank lines (a page break) or none between, no sentence's end
+        assert line(first).strip() and line(second).strip()
+        assert all(not line(n).strip() for n in range(first + 1, second))
+        before = line(first).rstrip()
+        assert not ends_sentence(before) or before.endswith(":") or line(second).lstrip().startswith(
+            ("<http", "http", "\t")), (first, before[-40:])
+    # from the source alone: a line followed, across blank lines, by one that starts in lower case is cut
+    for number in range(1, len(SOURCE)):
+        following = number + 1
+        if not line(number).strip() or line(following).strip():
+            continue
+        while following < len(SOURCE) and not line(following).strip():
+            following += 1
+        rest = line(following).strip()
+        if rest[:1].islower() and not rest.startswith("www."):
+            assert (number, following) in pairs, (number, following)
+    # and every element the book made from several lines was made by reported joins
+    for pi in book.xpath("//processing-instruction('src')"):
+        span = re.search(r'line="(\d+)" to-line="(\d+)"', pi.text)
+        if span:
+            assert (int(span.group(1)), int(span.group(2))) in pairs, pi.text
+
+
+# --------------------------------------------------------------------------- author-date citations
+
+AUTHOR_DATE = [  # (chapter, line, citation, the note marker right after it, if any)
+    ("ch3", 563, "(JICA Annual Report 2023)", None), ("ch3", 567, "(JICA Statistical Data 2023)", None),
+    ("ch3", 571, "Susan Strange (1988)", None), ("ch3", 575, "OECD (2022)", None),
+    ("ch3", 575, "World Bank (2023)", None), ("ch3", 594, "(OECD 2025)", "16"), ("ch3", 600, "Nye (2004)", None),
+    ("ch3", 608, "(MOFA 2015 Policy Speech)", None),
+    ("ch5", 937, "(AMRO 2025)", None), ("ch5", 943, "George, et al. (2025)", "21"), ("ch5", 947, "AMRO (2025)", None),
+    ("ch5", 963, "(Oikawa 2024)", "30"), ("ch5", 990, "(OECD, 2023)", None),
+    ("ch5", 995, "(World Economic Forum, 2026)", None), ("ch5", 1023, "Brain & Company (2025)", None),
+]
+
+
+def test_author_date_citations_in_numbered_note_chapters_are_flagged(extracted, book):
+    found = [(f.chapter, f.line, f.before, f.data.get("marker")) for f in of_type(extracted, "author-date-citation")]
+    assert found == AUTHOR_DATE
+    markers = {"16": "¹⁶", "21": "²¹", "30": "³⁰"}
+    for _, number, citation, marker in AUTHOR_DATE:
+        assert citation in line(number), (number, citation)
+        following = line(number).split(citation, 1)[1]
+        assert following.startswith(markers[marker]) if marker else not following.startswith(tuple("¹²³⁴⁵⁶⁷⁸⁹⁰"))
+    assert all(f.action == "flagged" and f.after is None for f in of_type(extracted, "author-date-citation"))
+    # never a note invented: the chapters keep the notes they had, and the citations stay in the text
+    assert [len(chapter(book, n).xpath(".//db:footnote", namespaces=NS)) for n in (3, 5)] == [21, 49]
+    assert "(JICA Annual Report 2023)" in text_of(chapter(book, 3))
+    # chapter 4 cites by author and date throughout ("Vientiane Vision (2016)" is a name and a year): not flagged
+    assert not [f for f in of_type(extracted, "author-date-citation") if f.chapter in ("ch1", "ch2", "ch4", "ch6")]
+
+
+# --------------------------------------------------------------------------- lists: style, numbers, markers
+
+
+def test_a_list_that_changes_style_is_reported_once_where_it_changes(extracted):
+    changes = [(f.chapter, f.line) for f in of_type(extracted, "list-style-change")]
+    assert changes == [("ch1", 301), ("ch2", 454), ("ch3", 648)]
+    for finding in of_type(extracted, "list-style-change"):
+        number = finding.line
+        assert re.match(r"^\d+ ", line(number)) and not line(number - 1).strip()  # bare "N", after a blank line
+        previous = max(n for n in range(1, number) if re.match(r"^- \d+ ", line(n)))
+        assert int(line(number).split()[0]) == int(line(previous).split()[1]) + 1  # the next note, new style
+        assert finding.lines[-1] == number and re.match(r"^- 1 ", line(finding.lines[0]))
+
+
+def test_a_printed_number_used_twice_is_found_where_the_second_is(extracted):
+    flagged = [(f.chapter, f.line) for f in of_type(extracted, "duplicate-number") if f.action == "flagged"]
+    assert flagged == [("ch4", 870)]
+    assert line(869).startswith("- 3 ") and line(870).startswith("- 3 ")
+
+
+def test_uncited_notes_and_repeated_numbers_are_found_in_every_chapter(tmp_path):
+    """Three chapters, each with the defects: a note no marker cites, a number printed twice (in a list of
+    numbered notes, and in an author-date list the text does not cite), and a marker without a note."""
+    text = """Chapter 1
+
+The First
+
+Introduction
+
+A claim with a source.¹ Another one.²
+
+References
+
+- 1 Smith, Ann. "One Work". 2001.
+- 2 Jones, Bob. "Two Work". 2002.
+- 2 Brown, Cy. "Twice Numbered". 2003.
+- 3 Green, Di. "Never Cited". 2004.
+
+Chapter 2
+
+The Second
+
+Introduction
+
+Again a claim.¹ And more.² A marker with no note.⁴
+
+References
+
+- 1 White, Ed. "Three Work". 2005.
+- 2 Black, Flo. "Four Work". 2006.
+- 3 Gray, Gus. "Also Never Cited". 2007.
+- 3 Blue, Hal. "Numbered Twice". 2008.
+
+Chapter 3
+
+The Third
+
+Introduction
+
+This chapter cites by author and date, as Smith (2001) does.
+
+Bibliography
+
+- 1 Smith, Ann. 2001. One Work. London: Press.
+- 1 Jones, Bob. 2002. Two Work. London: Press.
+"""
+    path = tmp_path / "three.txt"
+    path.write_text(text, encoding="utf-8")
+    lines = text.split("\n")
+    result = extract_book(load_config(ROOT), manuscript=path, output=tmp_path / "three.xml")
+    at = {(f.type, f.chapter, f.line) for f in result.findings}
+
+    def number(prefix: str) -> int:
+        return lines.index(next(text_line for text_line in lines if text_line.startswith(prefix))) + 1
+
+    assert ("note-without-marker", "ch1", number("- 3 Green")) in at
+    assert ("note-without-marker", "ch2", number("- 3 Gray")) in at
+    assert ("duplicate-number", "ch1", number("- 2 Brown")) in at
+    assert ("duplicate-number", "ch2", number("- 3 Blue")) in at
+    assert ("duplicate-number", "ch3", number("- 1 Jones")) in at
+    assert ("marker-without-note", "ch2", number("Again a claim")) in at  # and a marker is found where it is
+
+
+# --------------------------------------------------------------------------- spelling
+
+
+@pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed (scripts/setup installs it)")
+def test_spelling_pass_proposes_and_never_applies(extracted, book):
+    spelling = of_type(extracted, "spelling")
+    words = [(f.line, f.before) for f in spelling]
+    assert (831, "Défense") in words and (1031, "ecommerce") in words
+    suggestions = {f.before: f.data["suggestions"] for f in spelling}
+    assert suggestions["Défense"][0] == "Defense" and suggestions["ecommerce"][0] == "e-commerce"
+    for number, word in words:  # each word is on the line the finding names, as a whole word
+        assert re.search(rf"(?<![^\W\d_]){re.escape(word)}(?![^\W\d_])", line(number)), (number, word)
+    assert all(f.action == "flagged" for f in spelling)
+    assert "Défense Engagement and Coordinated Strategic Planning" in text_of(chapter(book, 4))  # not applied
+    assert "ecommerce" in text_of(chapter(book, 5))
+    # the book's names, acronyms and cited authors are its extra word list: none of them is queried
+    assert not {"ASEAN", "Kimlong", "Chheng", "Panizales", "ReCAAP", "Fukuda", "Menghour", "Timor", "Leste",
+                "Raúl", "Prebisch", "Suos"} & {word for _, word in words}
+    assert len(spelling) == 18  # 13 words the dictionaries lack (geoeconomic, minilateral, …), some more than once
+
+
+# --------------------------------------------------------------------------- the report itself
+
+
+def test_every_finding_carries_its_lines_and_the_report_stays_readable(tmp_path):
+    import json
+    project = copy_project(tmp_path)
+    result = run_press("extract", cwd=project)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((project / "output/reports/repair.json").read_text())
+    for finding in report["findings"]:
+        assert isinstance(finding["lines"], list)
+        if finding["line"] is not None:
+            assert finding["lines"] and all(1 <= n <= len(SOURCE) for n in finding["lines"])
+    markdown = (project / "output/reports/repair.md").read_text()
+    assert "## Overview" in markdown and "| Chapter 3 |" in markdown
+    chapter_three = markdown.split("## Chapter 3\n", 1)[1].split("\n## ", 1)[0]
+    assert "| author-date-citation | 8 | 0 |" in chapter_three  # counted by kind first
+    details = re.search(r"<details open><summary><b>author-date-citation</b> \(8\): lines 563, 567, 571, 575, "
+                        r"594, 600, 608</summary>\n\n(.*?)\n</details>", chapter_three, re.S)
+    assert details and len([row for row in details.group(1).splitlines() if row.startswith("| R")]) == 8
+    # reader findings are filed under the chapter whose lines hold them, not under the front matter
+    front = markdown.split("## The book (front matter and imprint)\n", 1)[1].split("\n## ", 1)[0]
+    assert "line 264" not in front and "escaped-character" not in front
+
+
+def test_every_printed_note_of_the_manuscript_has_its_marker(extracted, book):
+    """The manuscript's own note lists, read here from the source: each chapter with markers has as many
+    notes as its list has entries, and none is reported uncited (nor any marker without a note)."""
+    headings = [n for n in range(1, len(SOURCE) + 1) if line(n).strip() in ("References", "Reference", "Bibliography")]
+    entries = []
+    for start in headings:
+        end = next((n for n in range(start + 1, len(SOURCE) + 1) if line(n).startswith("Source:")), len(SOURCE))
+        entries.append(sum(1 for n in range(start + 1, end) if re.match(r"^(- )?\d{1,2} \S", line(n))))
+    assert entries == [48, 33, 21, 9, 49, 35]  # ch4's "Bibliography" (author-date, 9 lines, "3" twice): no markers
+    notes = [len(chapter(book, n).xpath(".//db:footnote", namespaces=NS)) for n in (1, 2, 3, 5, 6)]
+    assert notes == [48, 33, 21, 49, 35]
+    assert not of_type(extracted, "note-without-marker") and not of_type(extracted, "marker-without-note")
+
+
+def test_the_new_checks_change_nothing_in_the_book(book):
+    """The author-date and spelling checks only report: run again on the repaired book, it stays the same."""
+    import copy
+
+    from pipeline.docbook import serialize
+    from pipeline.findings import Findings
+    from pipeline.repair.authordate import check_author_date_citations
+    from pipeline.repair.spelling import check_spelling
+    again = copy.deepcopy(book)
+    findings = Findings()
+    check_author_date_citations(again, findings)
+    check_spelling(again, findings)
+    assert len(findings.of_type("author-date-citation")) == len(AUTHOR_DATE)
+    assert serialize(copy.deepcopy(again)) == serialize(copy.deepcopy(book))
