@@ -6,6 +6,7 @@
     .venv/bin/python bench/run.py print      # the English PDF against pandoc, our share, memory
     .venv/bin/python bench/run.py build      # cold, English alone, no-op and one-edit builds
     .venv/bin/python bench/run.py pdf-read   # reading the English PDF edition back, against pdftotext
+    .venv/bin/python bench/run.py parts      # issue 15: edits, no-op, scaling of the PDF rendered in parts
 
 extract: ``press extract`` (read, structure, repair, validate, write) on the real manuscript (a fresh
 process each time, as a user runs it),
@@ -22,6 +23,12 @@ print: the English PDF through ``press build --lang en`` (fresh process, from th
 against ``pandoc --pdf-engine=weasyprint`` on the same manuscript; inside the render, the share
 of time that is ours (HTML construction, layout check, metadata) rather than WeasyPrint's layout
 and PDF writing; and the peak memory of building all three PDFs in one process.
+
+parts: issue 15's figures, from one run: the whole build (six editions) cold, no-op, after a one-sentence
+edit that keeps every page count and after one that grows chapter 1 by pages; the English PDF cold against
+``pandoc --pdf-engine=weasyprint``; the parts renderer with 1 and 2 workers and the time 8 cores would take
+(the parts' critical path: our HTML, the longest chapter, then the contents or the folios, then the stitch);
+the peak memory of building the three PDFs; the stitched PDF's size against the single pass's.
 
 pdf-read: the PDF reader (``read_pdf``: text layer, furniture, block assembly) on the 107-page English
 edition, in CPU seconds, against poppler's ``pdftotext`` on the same file (the fastest common text
@@ -380,11 +387,138 @@ def bench_pdf_read() -> None:
               f"press reads {extract / press:.1f}x faster")
 
 
+def _peak_child_mib(command: list[str], cwd: Path) -> tuple[float, float]:
+    """(seconds, peak RSS in MiB of the largest process) of a command run in a fresh wrapper process, so the
+    figure is this command's alone (a process's RUSAGE_CHILDREN peak never goes down)."""
+    wrapper = ("import resource, subprocess, sys, time; started = time.perf_counter(); "
+               "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+               "print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", wrapper, *command], cwd=cwd, check=True, capture_output=True,
+                         text=True).stdout.split()
+    return float(out[0]), int(out[1]) / 1024
+
+
+def bench_parts() -> None:
+    import json
+    import os
+    with tempfile.TemporaryDirectory() as directory:
+        project = _project_copy(Path(directory) / "project")
+        # the six editions the issue counts (PDF and EPUB per language; the printer's PDF is a seventh)
+        press = [sys.executable, "-m", "pipeline", "build", "-q", "--format", "pdf", "--format", "epub"]
+        subprocess.run(press, cwd=project, check=True, capture_output=True)  # catalogs in place
+        shutil.rmtree(project / "output")
+        cold, _ = _peak_child_mib(press, project)
+        noop = timed(press, repeat=3, cwd=project)
+        manuscript = project / "source" / "manuscript.txt"
+        original = manuscript.read_text(encoding="utf-8")
+        pagemap = project / "output" / "en" / "pagemap.json"
+
+        def edited(text: str) -> tuple[float, bool]:
+            before = json.loads(pagemap.read_text())["starts"]
+            manuscript.write_text(text, encoding="utf-8")
+            started = time.perf_counter()
+            subprocess.run(press, cwd=project, check=True, capture_output=True)
+            seconds = time.perf_counter() - started
+            labels = [(label, element) for _, label, element in json.loads(pagemap.read_text())["starts"]
+                      if element.startswith("ch") and "-" not in element]
+            moved = labels != [(label, element) for _, label, element in before
+                               if element.startswith("ch") and "-" not in element]
+            return seconds, moved
+
+        edits = []
+        for number in range(2):
+            seconds, moved = edited(original.replace("cornerstones of stability",
+                                                     f"cornerstones ({number}) of stability", 1))
+            assert not moved, "the one-sentence edit moved a chapter: pick another sentence"
+            edits.append(seconds)
+        edit = statistics.median(edits)
+        paragraph = next(line for line in original.split("\n") if "cornerstones of stability" in line)
+        grown, moved = edited(original.replace(paragraph, "\n\n".join([paragraph] * 6), 1))
+        assert moved, "the grown chapter kept its page count: grow it more"
+        manuscript.write_text(original, encoding="utf-8")
+        print(f"parts: cold build, all six editions {cold:.2f} s ({os.cpu_count()} cores)")
+        print(f"parts: no-op rebuild {noop:.2f} s = {noop / cold:.1%} of cold (target under 2%)")
+        print(f"parts: one-sentence edit in chapter 1, page counts unchanged: {edit:.2f} s = {edit / cold:.2f}x cold "
+              "(target at most 0.25x)")
+        print(f"parts: chapter 1 grown by pages (later chapters' folios and the contents move): {grown:.2f} s = "
+              f"{grown / cold:.2f}x cold (target at most 0.5x)")
+
+        english = [sys.executable, "-m", "pipeline", "build", "-q", "--lang", "en", "--format", "pdf"]
+        subprocess.run(english, cwd=project, check=True, capture_output=True)
+        runs = []
+        for _ in range(3):
+            shutil.rmtree(project / "output" / ".cache", ignore_errors=True)
+            started = time.perf_counter()
+            subprocess.run(english, cwd=project, check=True, capture_output=True)
+            runs.append(time.perf_counter() - started)
+        ours = statistics.median(runs)
+        weasyprint_bin = Path(sys.executable).parent / "weasyprint"
+        pandoc = shutil.which("pandoc")
+        if pandoc and weasyprint_bin.exists():
+            env = dict(os.environ, PATH=f"{weasyprint_bin.parent}:{os.environ['PATH']}")
+            peer = timed([pandoc, "-f", "markdown", str(manuscript), "--pdf-engine=weasyprint",
+                          "-o", str(Path(directory) / "pandoc.pdf")], repeat=3, env=env)
+            print(f"parts: English PDF cold (press build --lang en --format pdf, manuscript to PDF, fresh process) "
+                  f"{ours:.2f} s; pandoc --pdf-engine=weasyprint {peer:.2f} s; ratio {ours / peer:.2f} "
+                  "(target at most 1.2)")
+        else:
+            print(f"parts: English PDF cold {ours:.2f} s; pandoc or weasyprint not installed, no peer ratio")
+        _parts_scaling(project)
+        shutil.rmtree(project / "output" / ".cache", ignore_errors=True)
+        _, peak = _peak_child_mib([sys.executable, "-m", "pipeline", "build", "-q", "--format", "pdf"], project)
+        print(f"parts: peak memory building the en, km and ja PDFs (largest process): {peak:,.0f} MiB "
+              "(target under 1,536 MiB)")
+
+
+def _parts_scaling(project: Path) -> None:
+    """The English PDF's render in-process with 1 and 2 workers, the 8-core estimate, and the file sizes."""
+    from pipeline.config import load_config, with_renderer
+    from pipeline.i18n.localize import localize
+    from pipeline.render import parts as parts_module
+    from pipeline.render.pdf import _print_html, render_pdf
+    from pipeline.render.strings import ui_strings
+    from pipeline.safety import parse_xml
+    config = load_config(project)
+    root = parse_xml(config.book_xml.read_bytes(), config.book_xml)
+    book = localize(root, "en", config).book
+    strings = ui_strings("en", config.project_dir / "locales")
+    folder = parts_module.parts_dir(config, "en", False)
+    timings = {}
+    result = None
+    for workers in (1, 2):
+        shutil.rmtree(folder, ignore_errors=True)
+        started = time.perf_counter()
+        html, ctx, document, _ = _print_html(book, "en", config, drafts=False, notes=config.notes, images=None)
+        ours_html = time.perf_counter() - started
+        result = parts_module.render_in_parts(document, "en", config, strings, drafts=False, images=None,
+                                              workers=workers)
+        timings[workers] = time.perf_counter() - started
+    assert result is not None
+    records = result.records
+    chapters = [record.seconds for name, record in records.items() if name not in ("front", "folios")]
+    critical = ours_html + max(chapters) + max(records["front"].seconds, records["folios"].seconds) \
+        + result.stitch_seconds
+    print(f"parts: English PDF render in-process, {len(chapters)} chapters + contents + folios: 1 worker "
+          f"{timings[1]:.2f} s, 2 workers {timings[2]:.2f} s ({timings[1] / timings[2]:.2f}x); on 8 cores about "
+          f"{critical:.2f} s (critical path: HTML {ours_html:.2f} s + longest chapter {max(chapters):.2f} s + "
+          f"contents/folios {max(records['front'].seconds, records['folios'].seconds):.2f} s + stitch "
+          f"{result.stitch_seconds:.2f} s)")
+    single = with_renderer(config, "single")
+    started = time.perf_counter()
+    reference = render_pdf(book, "en", single, project / "single.pdf", notes=config.notes)
+    single_seconds = time.perf_counter() - started
+    print(f"parts: the single pass in-process {single_seconds:.2f} s; stitched PDF {len(result.data) / 1024:,.0f} KiB "
+          f"against the single pass's {reference.size / 1024:,.0f} KiB (each part embeds its own font subsets)")
+
+
 BENCHMARKS = {"extract": bench_extract, "translate": bench_translate, "print": bench_print, "epub": bench_epub,
-              "build": bench_build, "pdf-read": bench_pdf_read}
+              "build": bench_build, "pdf-read": bench_pdf_read, "parts": bench_parts}
 
 
 def main(argv: list[str]) -> None:
+    import os
+    # every press the benchmarks start runs this checkout's code, not whatever `pipeline` the venv installs
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     for name in argv or list(BENCHMARKS):
         BENCHMARKS[name]()
 

@@ -23,12 +23,13 @@ from typing import TypeVar
 
 from . import errors
 from .cache import BuildCache
-from .config import BookConfig, load_config
+from .config import BookConfig, load_config, with_renderer
 from .diagnostics import Diagnostic, Severity, at_least, tally
 from .errors import ConfigError, ExitCode
 from .lock import die_with_parent, project_lock
 from .manifest import write_manifest
 from .progress import Reporter, plural
+from .render.parts import preload_renderer
 from .safety import atomic_write, check_writable, time_limit
 from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
                      RenderState, ReviewOutcome, ReviewStage, editions, pipeline_stages, project_environment,
@@ -46,6 +47,7 @@ class BuildOptions:
     drafts: bool = False
     strict: bool = False
     wait_seconds: float = 0.0  # how long a second build waits for the first
+    single_pass: bool = False  # the reader's PDF as one WeasyPrint document (the reference), not in parts
 
 
 @dataclass
@@ -167,6 +169,8 @@ def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporte
         rows[edition.name] = row
         cache.store(edition.name, stage_key(edition, config), edition.outputs(config), row.to_cache())
 
+    if pending:
+        preload_renderer()  # the workers fork with WeasyPrint already imported
     _render_pending(config, reporter, pending, finished)
     return [rows[edition.name] for edition in chosen if edition.name in rows]
 
@@ -332,6 +336,8 @@ def build(project: Path | None = None, *, reporter: Reporter | None = None,
     reporter = reporter or Reporter()
     options = options or BuildOptions()
     config = load_config(project)
+    if options.single_pass:
+        config = with_renderer(config, "single")
     reporter.step("build", f"project {config.project_dir}")
     with project_lock(config, options.wait_seconds):
         result = _run_stages(config, options, reporter)

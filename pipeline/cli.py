@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="use machine drafts in the translated editions, which say so on every page and in their "
                             "metadata, written as <slug>-draft.pdf/.epub beside the final ones")
     build.add_argument("--strict", action="store_true", help="exit with status 11 when the build has warnings")
+    build.add_argument("--single-pass", action="store_true",
+                       help="lay each reader's PDF out as one WeasyPrint document (the reference renderer) instead "
+                            "of in parts stitched together ([print] render = \"single\" says it in book.toml)")
     build.add_argument("--explain", action="store_true",
                        help="print the stages in order with what each reads (files, book.toml tables, code) and "
                             "writes, from the registry the cache keys and the manifest are made from; build nothing")
@@ -297,7 +300,7 @@ def _run_build(args: argparse.Namespace) -> int:
             return ExitCode.USAGE
     options = BuildOptions(languages=tuple(args.lang) if args.lang else None,
                            formats=tuple(args.format) if args.format else FORMATS, drafts=args.drafts,
-                           strict=args.strict, wait_seconds=args.wait)
+                           strict=args.strict, wait_seconds=args.wait, single_pass=args.single_pass)
     return build(args.project, reporter=_reporter(args), options=options)
 
 

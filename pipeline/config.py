@@ -41,10 +41,14 @@ class PrintSettings:
     printer_pdf: bool | None = None
     bleed_mm: float = 3.0
     output_profile: str | None = None  # a CMYK ICC profile under source/, else Ghostscript's default_cmyk.icc
+    # How the reader's PDF is laid out: "parts" (front matter and each chapter apart, in parallel, cached,
+    # stitched: pipeline/render/parts.py) or "single" (one WeasyPrint document: the reference renderer).
+    render: str = "parts"
 
 
 ENGINES = ("argos", "ctranslate2")
 DEVICES = ("auto", "cpu", "cuda")
+RENDERERS = ("parts", "single")
 NOTE_POLICIES = ("keep", "explanatory", "all")
 
 
@@ -212,6 +216,14 @@ def stages_reading(table: str, key: str | None = None) -> tuple[str, ...]:
     return CONFIG_SCOPES.get(f"{table}.{key}", CONFIG_SCOPES.get(table, ())) if key else CONFIG_SCOPES.get(table, ())
 
 
+def with_renderer(config: BookConfig, render: str) -> BookConfig:
+    """The config with ``[print] render`` set (``press build --single-pass``), in the tables the editions'
+    cache keys read too, so switching renderers renders again."""
+    import dataclasses
+    tables = {**config.tables, "print": {**config.tables.get("print", {}), "render": render}}
+    return dataclasses.replace(config, print=dataclasses.replace(config.print, render=render), tables=tables)
+
+
 def config_values(config: BookConfig, stage: str) -> dict:
     """The part of book.toml ``stage`` reads: every table, or key of a table, tagged with it."""
     values: dict = {}
@@ -301,7 +313,11 @@ def _print_settings(table: dict, path: Path) -> PrintSettings:
     allowed = {f.name for f in fields(PrintSettings)}
     _reject_unknown(table, allowed, "print", path)
     printer = {"printer_pdf": _expect(table, "printer_pdf", bool, path, section="print"),
-               "output_profile": _expect(table, "output_profile", str, path, section="print")}
+               "output_profile": _expect(table, "output_profile", str, path, section="print"),
+               "render": _expect(table, "render", str, path, "parts", section="print")}
+    if printer["render"] not in RENDERERS:
+        raise ConfigError(f"unknown [print] render {printer['render']!r}", path,
+                          hint=f"use one of {', '.join(RENDERERS)}")
     table = {key: value for key, value in table.items() if key not in printer}
     trim = _expect(table, "trim", str, path, "B5", section="print")
     width: float | None

@@ -34,7 +34,11 @@ class Context:
     isbn: str | None = None  # this edition's own ISBN (language and format), printed on the copyright page
     href_for: Callable[[str], str] = lambda identifier: f"#{identifier}"  # EPUB points across files
     shown_untranslated: set[etree._Element] = field(default_factory=set)  # blocks shown in the source language
-    paragraphs: int = 0  # numbered in reading order: the same ids in print and EPUB, for the page list
+    # Paragraphs are numbered in reading order within their part or chapter ("ch2-p5"): the same ids in print
+    # and EPUB, for the page list, and an edit in one chapter leaves the other chapters' ids (and their
+    # separately rendered print parts, pipeline/render/parts.py) as they were.
+    paragraphs: int = 0
+    paragraph_prefix: str = "p-"
     missing_images: list[str] = field(default_factory=list)
 
     @property
@@ -182,7 +186,8 @@ def _block(element: etree._Element, ctx: Context, level: int) -> etree._Element 
     if name == "para":
         role = element.get("role")
         ctx.paragraphs += 1
-        paragraph = h("p", class_="table-source" if role == "source" else role, id=f"p-{ctx.paragraphs}")
+        paragraph = h("p", class_="table-source" if role == "source" else role,
+                      id=f"{ctx.paragraph_prefix}{ctx.paragraphs}")
         return _marked(element, inline(element, paragraph, ctx), ctx)
     if name == "section":
         section = h("section", id=get_id(element), class_="section")
@@ -370,6 +375,7 @@ def part_html(part: etree._Element, ctx: Context) -> etree._Element:
     role = part.get("role") or _local(part)
     aria_role = {"foreword": "doc-foreword", "acknowledgements": "doc-acknowledgments"}.get(role, "doc-preface")
     section = h("section", class_=f"front-part {role}", id=identifier, role=aria_role)
+    ctx.paragraphs, ctx.paragraph_prefix = 0, f"{identifier}-p"
     title = part.find(f"{D}info/{D}title")
     if title is not None:
         section.append(_marked(title, inline(title, h("h1"), ctx), ctx))
@@ -454,6 +460,7 @@ def keep_calls_with_their_words(container: etree._Element) -> etree._Element:
 def chapter_html(chapter: etree._Element, ctx: Context) -> etree._Element:
     identifier = get_id(chapter) or ""
     section = h("section", class_="chapter", id=identifier, role="doc-chapter")
+    ctx.paragraphs, ctx.paragraph_prefix = 0, f"{identifier}-p"
     if not chapter.xpath("preceding-sibling::db:chapter", namespaces=NS):  # arabic folios start here
         section.set("class", "chapter first-chapter")
     section.append(chapter_opener(chapter, ctx))

@@ -60,17 +60,27 @@ def first_body_page(pages, document: etree._Element) -> int | None:
 
 def page_starts(pages, document: etree._Element, strings: Strings) -> list[PageStart]:
     """The page starts of a laid-out WeasyPrint document whose source tree is ``document``."""
-    order = {element.get("id"): position for position, element in enumerate(document.iter())
-             if isinstance(element.tag, str) and element.get("id")}
-    seen: set[str] = set()
     first_body = first_body_page(pages, document)
-    starts: list[PageStart] = []
+    return [PageStart(number, folio(number, first_body, strings), first)
+            for number, first in starting_elements(pages, document_order(document))]
+
+
+def document_order(document: etree._Element) -> list[str]:
+    """The ids of the document's elements in reading order."""
+    return [element.get("id") for element in document.iter() if isinstance(element.tag, str) and element.get("id")]
+
+
+def starting_elements(pages, ids: list[str]) -> list[tuple[int, str]]:
+    """(1-based page, id of the first element, in reading order, that starts on it) for each page on which
+    an element starts."""
+    order = {identifier: position for position, identifier in enumerate(ids)}
+    seen: set[str] = set()
+    starts: list[tuple[int, str]] = []
     for number, page in enumerate(pages, 1):
         starting = [anchor for anchor in page.anchors if anchor not in seen and anchor in order]
         seen.update(page.anchors)
         if starting:
-            first = min(starting, key=order.__getitem__)
-            starts.append(PageStart(number, folio(number, first_body, strings), first))
+            starts.append((number, min(starting, key=order.__getitem__)))
     return starts
 
 

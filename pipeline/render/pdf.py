@@ -269,11 +269,18 @@ def _cmyk(match: re.Match) -> bytes:
 def finish_printer_pdf(first_body: int | None, bleed_mm: float):
     """The printer's PDF: the screen edition's touches, a BleedBox exactly ``bleed_mm`` beyond the TrimBox
     (WeasyPrint puts it up to 10 pt out), and every colour on the CMYK plates the output intent describes."""
-    screen = finish_print_pdf(first_body)
+    screen, plates = finish_print_pdf(first_body), printer_plates(bleed_mm)
 
     def finish(document, pdf) -> None:
-        import pydyf
         screen(document, pdf)
+        plates(document, pdf)
+    return finish
+
+
+def printer_plates(bleed_mm: float):
+    """The BleedBox and the CMYK plates alone (a part of the printer's PDF gets its page labels when stitched)."""
+    def finish(document, pdf) -> None:
+        import pydyf
         bleed = bleed_mm * 72 / 25.4
         for number in pdf.pages["Kids"][::3]:
             page = pdf.objects[number]
@@ -294,6 +301,8 @@ def render_printer_pdf(root: etree._Element, lang: str, config: BookConfig, outp
     """The PDF for the printer: PDF/X-4 with TrimBox at the trim size, a BleedBox, crop marks and a CMYK
     output intent; written atomically. The reader's PDF (PDF/UA) stays the screen edition."""
     from .dates import modification_time  # the editions' one fixed date
+    if config.print.render == "parts":
+        return render_printer_pdf_in_parts(root, lang, config, output, notes=notes, images=images)
     started = time.perf_counter()
     printed = lay_out_print(root, lang, config, notes=notes, images=images, printer_css=printer_css(config))
     rendered = printed.rendered
@@ -316,7 +325,10 @@ def render_printer_pdf(root: etree._Element, lang: str, config: BookConfig, outp
 
 def render_pdf(root: etree._Element, lang: str, config: BookConfig, output: Path, *, drafts: bool = False,
                notes: str = "endnotes", images: dict[str, str] | None = None) -> PdfResult:
-    """Render the edition of ``root`` (already in ``lang``) to ``output``; written atomically."""
+    """Render the edition of ``root`` (already in ``lang``) to ``output``; written atomically: in parts
+    (pipeline/render/parts.py) unless ``[print] render = "single"`` asks for the one-document reference."""
+    if config.print.render == "parts":
+        return render_pdf_in_parts(root, lang, config, output, drafts=drafts, notes=notes, images=images)
     started = time.perf_counter()
     printed = lay_out_print(root, lang, config, drafts=drafts, notes=notes, images=images)
     rendered, ctx = printed.rendered, printed.ctx
@@ -340,3 +352,36 @@ def render_pdf(root: etree._Element, lang: str, config: BookConfig, output: Path
     written = atomic_write(output, data)
     return PdfResult(lang, output, len(rendered.pages) + len(rendered.pages) % 2, len(data), time.perf_counter() - started, written,
                      ctx.fallbacks, layout, printed.refused, ctx.missing_images, printed.starts)
+
+
+def render_pdf_in_parts(root: etree._Element, lang: str, config: BookConfig, output: Path, *, drafts: bool = False,
+                        notes: str = "endnotes", images: dict[str, str] | None = None) -> PdfResult:
+    """The same edition as the single pass, laid out part by part (cached, in parallel) and stitched."""
+    from .parts import render_in_parts
+    started = time.perf_counter()
+    check_fonts(config, lang)
+    html, ctx, document, stylesheet = _print_html(root, lang, config, drafts=drafts, notes=notes, images=images)
+    result = render_in_parts(document, lang, config, ctx.strings, drafts=drafts, images=images)
+    layout = result.layout
+    layout.add_missing_glyphs(result.warnings)
+    layout.warnings = [m for m in result.warnings if ".notdef" not in m]
+    save_page_map(page_map_path(config, lang), print_digest(html, stylesheet), result.laid_out, result.starts)
+    written = atomic_write(output, result.data)
+    return PdfResult(lang, output, result.pages, len(result.data), time.perf_counter() - started, written,
+                     ctx.fallbacks, layout, result.refused, ctx.missing_images, result.starts)
+
+
+def render_printer_pdf_in_parts(root: etree._Element, lang: str, config: BookConfig, output: Path, *,
+                                notes: str = "endnotes", images: dict[str, str] | None = None) -> PdfResult:
+    """The printer's PDF laid out in parts (PDF/X-4 each, bleed and CMYK plates per part) and stitched."""
+    from .dates import modification_time
+    from .parts import PrinterSetup, render_in_parts
+    started = time.perf_counter()
+    check_fonts(config, lang)
+    html, ctx, document, stylesheet = _print_html(root, lang, config, drafts=False, notes=notes, images=images,
+                                                  extra_css=printer_css(config))
+    setup = PrinterSetup(config.print.bleed_mm, modification_time(config).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    result = render_in_parts(document, lang, config, ctx.strings, drafts=False, images=images, printer=setup)
+    written = atomic_write(output, result.data)
+    return PdfResult(lang, output, result.pages, len(result.data), time.perf_counter() - started, written,
+                     ctx.fallbacks, result.layout, result.refused, ctx.missing_images, result.starts)
