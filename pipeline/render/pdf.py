@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from lxml import etree
 
 from ..config import BookConfig, fonts_for
@@ -24,6 +26,9 @@ from .html import Context
 from .cjk import inter_character_justification
 from .hyphenation import book_hyphenation
 from .pagemap import first_body_page
+
+if TYPE_CHECKING:  # imported where the layout runs (WeasyPrint takes a second to import)
+    from weasyprint import Document
 from .pdftags import complete_structure_tree
 from .khmer import ZWSP
 from .layout import LayoutReport, check_layout
@@ -125,7 +130,7 @@ class _Collect(logging.Handler):
 class PrintLayout:
     html: str
     digest: str
-    rendered: object  # weasyprint.Document
+    rendered: Document
     ctx: Context
     refused: list[str]
     warnings: list[str]
