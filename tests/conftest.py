@@ -35,6 +35,8 @@ def _load_guard():
     return module
 
 
+if "PYTEST_XDIST_WORKER" in os.environ:  # each xdist worker its own log: an attempt is blamed on its own test
+    os.environ["PRESS_NETGUARD_LOG"] = str(Path(tempfile.mkdtemp(prefix="press-netguard-")) / "attempts.log")
 NETGUARD_LOG = Path(os.environ.setdefault(
     "PRESS_NETGUARD_LOG", str(Path(tempfile.mkdtemp(prefix="press-netguard-")) / "attempts.log")))
 NETGUARD_LOG.touch()
