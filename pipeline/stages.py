@@ -266,15 +266,26 @@ class RenderState:
     diagnostics: dict[str, list[Diagnostic]] = field(default_factory=dict)  # localize's, per language
 
 
-def edition_images(config: BookConfig) -> list[Path]:
-    """Every image file an edition may read: source/images/, and the files ``[images]`` and ``[epub] cover``
-    name, which may be anywhere under source/."""
+def edition_images(config: BookConfig, fmt: str) -> list[Path]:
+    """Every image file an edition may read: source/images/ and the files ``[images]`` names, which may be
+    anywhere under source/; for the EPUB also the cover ``[epub] cover`` names (the PDFs print no cover, so a
+    new cover leaves them alone)."""
     named = [config.source_dir / relative for relative in config.images.values()]
-    if config.epub.cover:
+    if fmt == "epub" and config.epub.cover:
         named.append(config.source_dir / config.epub.cover)
     folder = config.source_dir / "images"
     found = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
     return list(dict.fromkeys(found + sorted(named)))
+
+
+def edition_templates(config: BookConfig, fmt: str) -> tuple[Path, ...]:
+    """The templates an edition reads: the EPUB every file of templates/ (its stylesheet, and print.css for the
+    page list that follows the print layout); the PDFs every file but the EPUB's stylesheet (their fetcher
+    may read any file under templates/, but never epub.css), so restyling the EPUB leaves the PDFs alone."""
+    folder = config.project_dir / "templates"
+    if fmt == "epub" or not folder.is_dir():
+        return (folder,)
+    return tuple(sorted(path for path in folder.rglob("*") if path.is_file() and path != folder / "epub.css"))
 
 
 class Edition:
@@ -310,7 +321,7 @@ class Edition:
             if self.format in ("epub", "printer") else {}  # both are dated (the printer's PDF in its XMP)
         catalogs = (config.locales_dir / self.lang,) if self.lang != config.source_language else ()
         return Inputs((config.book_xml, *catalogs, config.locales_dir / "ui" / f"{self.lang}.po",
-                       config.project_dir / "templates", *edition_images(config)),
+                       *edition_templates(config, self.format), *edition_images(config, self.format)),
                       config_values(config, self.scope), environment,
                       {"lang": self.lang, "drafts": self.drafts, "fonts": fonts_used(config).get(self.lang, {})},
                       self.modules_by_format[self.format])

@@ -63,6 +63,34 @@ def test_a_ui_catalog_or_an_image_changes_only_the_editions_that_read_it(tmp_pat
                                        for lang in ("en", "km", "ja")} | {"printer-en"}
 
 
+def test_what_only_the_editions_or_only_the_epub_read_leaves_the_rest_alone(tmp_path):
+    """The book's subject and keywords are edition metadata; the cover and epub.css belong to the EPUB alone
+    (the PDFs print no cover and never fetch epub.css); a file touched without a change changes nothing."""
+    import os
+    project = copy_project(tmp_path)
+    before = keys(project)
+    epubs = {"epub-en", "epub-km", "epub-ja"}
+    edit_toml(project, 'subject = "Japan', 'subject = "Southeast Asia and Japan')
+    after_subject = keys(project)
+    assert changed(before, after_subject) == epubs | {"pdf-en", "pdf-km", "pdf-ja", "printer-en"}
+    (project / "source" / "art").mkdir()
+    (project / "source" / "art" / "front.png").write_bytes(b"\x89PNG a cover")
+    edit_toml(project, '# cover = "images/cover.jpg"', 'cover = "art/front.png"')
+    after_cover = keys(project)
+    assert changed(after_subject, after_cover) == epubs, "a new cover re-makes the EPUBs only"
+    (project / "source" / "art" / "front.png").write_bytes(b"\x89PNG another cover")
+    after_new_cover = keys(project)
+    assert changed(after_cover, after_new_cover) == epubs, "the cover's content is an input of the EPUBs"
+    css = project / "templates" / "epub.css"
+    css.write_text(css.read_text(encoding="utf-8") + "\nbody { margin: 0 }\n", encoding="utf-8")
+    after_css = keys(project)
+    assert changed(after_new_cover, after_css) == epubs, "restyling the EPUB leaves the PDFs alone"
+    for touched in (project / "source" / "manuscript.txt", css, project / "locales" / "ja" / "ch3.po"):
+        stat = touched.stat()
+        os.utime(touched, ns=(stat.st_atime_ns, stat.st_mtime_ns + 86_400 * 10**9))
+    assert changed(after_css, keys(project)) == set(), "a file touched but unchanged re-runs nothing"
+
+
 def test_code_changes_invalidate_the_stages_whose_modules_changed(tmp_path):
     """A copy of the package, edited: the EPUB writer's change reaches the EPUB editions' code fingerprint
     only; a reader's change reaches the extract stage only."""
@@ -76,7 +104,8 @@ def test_code_changes_invalidate_the_stages_whose_modules_changed(tmp_path):
 
     before = fingerprints(original)
     for edited_module, expected in (("render/epub.py", {"epub"}), ("ingest/text.py", {"extract"}),
-                                    ("render/layout.py", {"pdf", "epub"})):
+                                    ("render/layout.py", {"pdf", "epub"}), ("render/pdf.py", {"pdf", "epub"}),
+                                    ("repair/prose.py", {"extract"}), ("review/checks.py", set())):
         edited = tmp_path / edited_module.replace("/", "-") / "pipeline"
         shutil.copytree(original, edited)
         path = edited / edited_module
