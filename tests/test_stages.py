@@ -89,6 +89,16 @@ def test_what_only_the_editions_or_only_the_epub_read_leaves_the_rest_alone(tmp_
         stat = touched.stat()
         os.utime(touched, ns=(stat.st_atime_ns, stat.st_mtime_ns + 86_400 * 10**9))
     assert changed(after_css, keys(project)) == set(), "a file touched but unchanged re-runs nothing"
+    toml = project / "source" / "book.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + '\n[images]\nfig-1 = "art/map.png"\n', encoding="utf-8")
+    (project / "source" / "art" / "map.png").write_bytes(b"\x89PNG a map")
+    after_images = keys(project)
+    (project / "source" / "art" / "map.png").write_bytes(b"\x89PNG another map")
+    editions = {name for name in after_images if name.startswith(("pdf-", "printer-", "epub-"))}
+    assert changed(after_images, keys(project)) == editions, "an [images] file outside source/images/ is read"
+    from pipeline.stages import project_inputs
+    listed = {path.relative_to(project).as_posix() for path in project_inputs(load_config(project))}
+    assert {"source/art/map.png", "source/art/front.png"} <= listed, "the manifest lists both"
 
 
 def test_code_changes_invalidate_the_stages_whose_modules_changed(tmp_path):
