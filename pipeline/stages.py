@@ -138,6 +138,15 @@ class ExtractStage:
 @dataclass
 class CatalogsOutcome:
     states: dict[str, dict[str, int]]  # per language: segments in each state
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # drafting's warnings
+
+    def to_cache(self) -> dict:
+        return {"states": self.states, "diagnostics": [diagnostic.to_json() for diagnostic in self.diagnostics]}
+
+    @classmethod
+    def from_cache(cls, data: dict, targets: tuple[str, ...]) -> CatalogsOutcome:
+        return cls({lang: data["states"][lang] for lang in targets if lang in data["states"]},
+                   [Diagnostic.from_json(d) for d in data["diagnostics"]])
 
 
 class CatalogsStage:
@@ -166,7 +175,7 @@ class CatalogsStage:
         from .i18n import draft_translations, prepare_catalogs
         from .i18n.catalogs import count_states
         catalogs = prepare_catalogs(config, reporter, self.targets)
-        draft_translations(config, self.targets, catalogs.keep_terms, reporter=reporter)
+        reports = draft_translations(config, self.targets, catalogs.keep_terms, reporter=reporter)
         states = {}
         for lang in self.targets:
             totals: dict[str, int] = {}
@@ -174,7 +183,27 @@ class CatalogsStage:
                 for state, count in per_catalog.items():
                     totals[state] = totals.get(state, 0) + count
             states[lang] = totals
-        return CatalogsOutcome(states)
+        return CatalogsOutcome(states, _drafting_diagnostics(config, reports))
+
+
+def _drafting_diagnostics(config: BookConfig, reports: list) -> list[Diagnostic]:
+    """What drafting printed as warnings, typed: a language whose model is not installed (its segments wait
+    untranslated) and machine drafts dropped because they lost a note marker, tag or protected term."""
+    from .i18n.models import language_status
+    found = []
+    for report in reports:
+        place = f"locales/{report.language}"
+        if report.model is None and report.wanted:
+            status = language_status(config, report.language)
+            found.append(Diagnostic("catalogs", "no-model", Severity.WARNING,
+                                    f"{status.detail}; {plural(report.wanted, 'segment')} left undrafted — {status.fix}",
+                                    place))
+        if report.lost_placeholders:
+            found.append(Diagnostic("catalogs", "draft-lost-placeholders", Severity.WARNING,
+                                    f"{plural(len(report.lost_placeholders), 'machine draft')} lost a note marker, tag "
+                                    f"or protected term and stayed untranslated (first: {report.lost_placeholders[0]})",
+                                    place))
+    return found
 
 
 # --------------------------------------------------------------------------- review checks

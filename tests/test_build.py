@@ -299,3 +299,22 @@ def test_a_render_workers_error_reaches_the_build_as_it_was_raised(tmp_path, mon
               options=BuildOptions(languages=("en", "ja"), formats=("pdf",)))
     assert type(caught.value) is errors.PipelineError
     assert caught.value.one_line() == raised.one_line() and caught.value.exit_code == ExitCode.ENVIRONMENT
+
+
+def test_drafting_without_a_model_is_a_warning_strict_fails_on_also_when_reused(tmp_path):
+    """Drafting prints "warning:" when a language's model is not installed; that line is a typed diagnostic
+    (diagnostics.json, the summary's warnings, --strict), and a reused catalogs stage still reports it."""
+    from pipeline.i18n.models import READY, language_status
+    project = small_project(tmp_path)
+    if language_status(load_config(project), "km").state == READY:
+        pytest.skip("a Khmer model is installed here: drafting has nothing to warn about")
+    for attempt in ("first", "reused"):
+        result = run_press("build", "--lang", "km", "--format", "epub", "--strict", cwd=project, timeout=600)
+        assert result.returncode == ExitCode.STRICT, (attempt, result.stderr)
+        strict = [line for line in result.stderr.splitlines() if line.startswith("error: strict:")]
+        assert len(strict) == 1 and "1 no-model" in strict[0], (attempt, result.stderr)
+        report = json.loads((project / "output" / "reports" / "diagnostics.json").read_text(encoding="utf-8"))
+        missing = [d for d in report["diagnostics"] if d["kind"] == "no-model"]
+        assert len(missing) == 1 and missing[0]["severity"] == "warning" and missing[0]["location"] == "locales/km"
+        assert "press models install" in missing[0]["message"], missing[0]
+    assert "book and catalogs unchanged" in result.stderr, "the second build reused the catalogs stage"
