@@ -317,6 +317,19 @@ def edition_templates(config: BookConfig, fmt: str) -> tuple[Path, ...]:
     return tuple(sorted(path for path in folder.rglob("*") if path.is_file() and path != folder / "epub.css"))
 
 
+def printer_profile(config: BookConfig) -> tuple[tuple[Path, ...], dict[str, str]]:
+    """The CMYK profile the printer's PDF embeds: the file ``[print] output_profile`` names under source/ (an
+    input by content, listed in the manifest), else the system's default one (by path, size and time, as the
+    fonts are: a package update changes it)."""
+    if config.print.output_profile:
+        return (config.source_dir / config.print.output_profile,), {}
+    from .render.pdf import DEFAULT_CMYK_PROFILE
+    if not DEFAULT_CMYK_PROFILE.is_file():  # the render says how to install it
+        return (), {"output_profile": f"{DEFAULT_CMYK_PROFILE} missing"}
+    stat = DEFAULT_CMYK_PROFILE.stat()
+    return (), {"output_profile": f"{DEFAULT_CMYK_PROFILE} {stat.st_size} {stat.st_mtime_ns}"}
+
+
 class Edition:
     """One edition: a language in a format (PDF or EPUB), final or with machine drafts."""
 
@@ -349,11 +362,12 @@ class Edition:
         environment = {"SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH")} \
             if self.format in ("epub", "printer") else {}  # both are dated (the printer's PDF in its XMP)
         catalogs = (config.locales_dir / self.lang,) if self.lang != config.source_language else ()
+        profile, system_profile = printer_profile(config) if self.format == "printer" else ((), {})
         return Inputs((config.book_xml, *catalogs, config.locales_dir / "ui" / f"{self.lang}.po",
-                       *edition_templates(config, self.format), *edition_images(config, self.format)),
+                       *edition_templates(config, self.format), *edition_images(config, self.format), *profile),
                       config_values(config, self.scope), environment,
-                      {"lang": self.lang, "drafts": self.drafts, "fonts": fonts_used(config).get(self.lang, {})},
-                      self.modules_by_format[self.format])
+                      {"lang": self.lang, "drafts": self.drafts, "fonts": fonts_used(config).get(self.lang, {}),
+                       **system_profile}, self.modules_by_format[self.format])
 
     def outputs(self, config: BookConfig) -> list[Path]:
         return [self.path(config)]

@@ -99,6 +99,14 @@ def test_what_only_the_editions_or_only_the_epub_read_leaves_the_rest_alone(tmp_
     from pipeline.stages import project_inputs
     listed = {path.relative_to(project).as_posix() for path in project_inputs(load_config(project))}
     assert {"source/art/map.png", "source/art/front.png"} <= listed, "the manifest lists both"
+    edit_toml(project, "margin_outer_mm = 16", 'margin_outer_mm = 16\noutput_profile = "press/printer.icc"')
+    (project / "source" / "press").mkdir()
+    (project / "source" / "press" / "printer.icc").write_bytes(b"an ICC profile, as the printer sent it")
+    after_profile = keys(project)
+    (project / "source" / "press" / "printer.icc").write_bytes(b"the printer's corrected ICC profile")
+    assert changed(after_profile, keys(project)) == {"printer-en"}, "the profile the printer's PDF embeds"
+    listed = {path.relative_to(project).as_posix() for path in project_inputs(load_config(project))}
+    assert "source/press/printer.icc" in listed
 
 
 def test_code_changes_invalidate_the_stages_whose_modules_changed(tmp_path):
