@@ -330,6 +330,9 @@ def printer_profile(config: BookConfig) -> tuple[tuple[Path, ...], dict[str, str
     return (), {"output_profile": f"{DEFAULT_CMYK_PROFILE} {stat.st_size} {stat.st_mtime_ns}"}
 
 
+LATIN_FONTS_FROM = "en"  # render/printbook.py and render/epub.py: fonts_for(config, "en") for Latin text
+
+
 class Edition:
     """One edition: a language in a format (PDF or EPUB), final or with machine drafts."""
 
@@ -366,8 +369,16 @@ class Edition:
         return Inputs((config.book_xml, *catalogs, config.locales_dir / "ui" / f"{self.lang}.po",
                        *edition_templates(config, self.format), *edition_images(config, self.format), *profile),
                       config_values(config, self.scope), environment,
-                      {"lang": self.lang, "drafts": self.drafts, "fonts": fonts_used(config).get(self.lang, {}),
-                       **system_profile}, self.modules_by_format[self.format])
+                      {"lang": self.lang, "drafts": self.drafts, "fonts": self._fonts(config), **system_profile},
+                      self.modules_by_format[self.format])
+
+    def _fonts(self, config: BookConfig) -> dict[str, str]:
+        """The font files the edition sets its text in: its language's, and the Latin ones the renderers take
+        from [fonts] en for the English words, names and numbers a Khmer or Japanese edition holds."""
+        used = fonts_used(config)
+        fonts = dict(used.get(LATIN_FONTS_FROM, {}))
+        fonts.update(used.get(self.lang, {}))
+        return fonts
 
     def outputs(self, config: BookConfig) -> list[Path]:
         return [self.path(config)]

@@ -156,3 +156,18 @@ def test_explain_prints_the_registry_and_the_readme_shows_it():
     section = re.search(r"<!-- press build --explain -->\n```\n(.*?)\n```", readme, re.S)
     assert section, "README: the architecture section holds the output of press build --explain"
     assert section.group(1) == text, "README's architecture section is stale: run scripts/readme-architecture"
+
+
+def test_an_edition_keys_on_the_latin_fonts_it_sets_english_words_in(tmp_path, monkeypatch):
+    """A Japanese edition sets its English words in [fonts] en's families (render/printbook.py, epub.py):
+    an update of those font files re-makes it, as an update of its own fonts does."""
+    from pipeline import stages
+    project = copy_project(tmp_path)
+    real = stages.fonts_used(load_config(project))
+    before = keys(project)
+    updated = {lang: dict(families) for lang, families in real.items()}
+    updated["en"] = {family: f"{found} updated" for family, found in real.get("en", {}).items()}
+    assert updated["en"], "fc-match finds the English fonts (scripts/setup installs them)"
+    monkeypatch.setattr(stages, "fonts_used", lambda config: updated)
+    assert changed(before, keys(project)) == {name for name in before if name.startswith(("pdf-", "printer-", "epub-"))}
+
