@@ -318,3 +318,25 @@ def test_drafting_without_a_model_is_a_warning_strict_fails_on_also_when_reused(
         assert len(missing) == 1 and missing[0]["severity"] == "warning" and missing[0]["location"] == "locales/km"
         assert "press models install" in missing[0]["message"], missing[0]
     assert "book and catalogs unchanged" in result.stderr, "the second build reused the catalogs stage"
+
+
+def test_control_characters_the_pdf_reader_drops_are_warnings_per_page(tmp_path):
+    """A control character in a PDF's text (here one WeasyPrint set, which breaks its font's text layer) is
+    dropped by the reader and reported page by page: typed warnings, in diagnostics.json and for --strict."""
+    import weasyprint
+    project = small_project(tmp_path)
+    html = ("<html><body><h1>A Small Book</h1><p>Edited by John Smith</p><h1 style='break-before:page'>Chapter 1"
+            "</h1><h2>Introduction</h2><p>This short paragraph says some\x07thing plain about the world.</p>"
+            "</body></html>")
+    (project / "source" / "book.pdf").write_bytes(weasyprint.HTML(string=html).write_pdf())
+    toml = project / "source" / "book.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('manuscript = "manuscript.txt"',
+                                                             'manuscript = "book.pdf"'), encoding="utf-8")
+    result = run_press("build", "--lang", "en", "--format", "epub", "--strict", cwd=project)
+    assert result.returncode == ExitCode.STRICT, result.stderr
+    strict = [line for line in result.stderr.splitlines() if line.startswith("error: strict:")]
+    assert len(strict) == 1 and "control-characters" in strict[0], result.stderr
+    report = json.loads((project / "output" / "reports" / "diagnostics.json").read_text(encoding="utf-8"))
+    dropped = [d for d in report["diagnostics"] if d["kind"] == "control-characters"]
+    assert dropped and all(d["severity"] == "warning" and re.fullmatch(r"source/book\.pdf:page \d+", d["location"])
+                           for d in dropped), dropped
