@@ -71,8 +71,14 @@ class BuildResult:
     def diagnostics(self) -> list[Diagnostic]:
         found = list(self.extract.diagnostics) + (self.catalogs.diagnostics if self.catalogs else [])
         found += self.review.diagnostics if self.review else []
-        for row in self.rows:
-            found += row.diagnostics
+        localized: set[Diagnostic] = set()  # a language's localize findings, carried by whichever edition rendered
+        for row in self.rows:  # them: a PDF reused beside an EPUB made again both carry them, counted once
+            for diagnostic in row.diagnostics:
+                if diagnostic.stage == "localize":
+                    if diagnostic in localized:
+                        continue
+                    localized.add(diagnostic)
+                found.append(diagnostic)
         return found
 
 

@@ -340,3 +340,27 @@ def test_control_characters_the_pdf_reader_drops_are_warnings_per_page(tmp_path)
     dropped = [d for d in report["diagnostics"] if d["kind"] == "control-characters"]
     assert dropped and all(d["severity"] == "warning" and re.fullmatch(r"source/book\.pdf:page \d+", d["location"])
                            for d in dropped), dropped
+
+
+def test_a_translation_that_lost_placeholders_is_counted_once_when_one_edition_is_reused(tmp_path):
+    """Localizing is shared by a language's editions; when the PDF is reused and the EPUB made again, both
+    carry the finding, and the build's diagnostics count it once."""
+    project = small_project(tmp_path, extra=", and *this* word")
+    assert run_press("build", "--lang", "km", "--format", "epub", cwd=project).returncode == 0  # makes the catalogs
+    catalog = project / "locales" / "km" / "ch1.po"
+    source = '"Another paragraph follows with more words in it, and <e1>this</e1> word."\nmsgstr ""'
+    text = catalog.read_text(encoding="utf-8")
+    assert source in text, text
+    catalog.write_text(text.replace(source, source[:-2] + '"កថាខណ្ឌមួយទៀត ពាក្យនេះ។"'), encoding="utf-8")
+
+    def lost() -> list[dict]:
+        report = json.loads((project / "output" / "reports" / "diagnostics.json").read_text(encoding="utf-8"))
+        return [d for d in report["diagnostics"] if d["kind"] == "lost-placeholders"]
+
+    assert run_press("build", "--lang", "km", cwd=project).returncode == 0
+    assert len(lost()) == 1 and lost()[0]["severity"] == "warning", lost()
+    css = project / "templates" / "epub.css"
+    css.write_text(css.read_text(encoding="utf-8") + "\n/* the EPUB restyled */\n", encoding="utf-8")
+    again = run_press("build", "--lang", "km", cwd=project)
+    assert again.returncode == 0 and "km PDF: inputs unchanged" in again.stderr, again.stderr
+    assert len(lost()) == 1, lost()
