@@ -71,9 +71,16 @@ class BuildResult:
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
-        found = list(self.extract.diagnostics) + (self.review.diagnostics if self.review else [])
-        for row in self.rows:
-            found += row.diagnostics
+        found = list(self.extract.diagnostics) + (self.catalogs.diagnostics if self.catalogs else [])
+        found += self.review.diagnostics if self.review else []
+        localized: set[Diagnostic] = set()  # a language's localize findings, carried by whichever edition rendered
+        for row in self.rows:  # them: a PDF reused beside an EPUB made again both carry them, counted once
+            for diagnostic in row.diagnostics:
+                if diagnostic.stage == "localize":
+                    if diagnostic in localized:
+                        continue
+                    localized.add(diagnostic)
+                found.append(diagnostic)
         return found
 
 
@@ -121,16 +128,17 @@ def _run_extract(stage: ExtractStage, config: BookConfig, cache: BuildCache, rep
 
 
 def _run_catalogs(stage: CatalogsStage, config: BookConfig, cache: BuildCache, reporter: Reporter) -> CatalogsOutcome:
-    reused = _reused(lambda data: CatalogsOutcome({lang: data["states"][lang] for lang in stage.targets
-                                                   if lang in data["states"]}),
+    reused = _reused(partial(CatalogsOutcome.from_cache, targets=stage.targets),
                      cache.lookup(stage.name, stage_key(stage, config)))
     if reused is not None:
         reporter.step("catalogs", f"book and catalogs unchanged ({', '.join(stage.targets)}); "
                                   "nothing to merge or draft")
+        for diagnostic in reused.diagnostics:  # still so: say it again, as a reused extract does
+            reporter.warn("catalogs", f"{diagnostic.message} ({diagnostic.location})")
         return reused
     outcome = stage.run(config, reporter)
     # drafting wrote the catalogs it reads: the key is taken again, so the next build finds it unchanged
-    cache.store(stage.name, stage_key(stage, config), stage.outputs(config), {"states": outcome.states})
+    cache.store(stage.name, stage_key(stage, config), stage.outputs(config), outcome.to_cache())
     return outcome
 
 

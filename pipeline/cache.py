@@ -18,7 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from .config import BookConfig
-from .manifest import file_hash, tool_versions
+from .manifest import tool_versions
+from .safety import file_hash
 from .safety import atomic_write, read_regular_file
 
 FORMAT = 4  # 4: each entry records its own hash

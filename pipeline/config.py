@@ -196,6 +196,8 @@ class BookConfig:
 EDITIONS = ("pdf", "printer", "epub")
 CONFIG_SCOPES: dict[str, tuple[str, ...]] = {
     "book": ("extract", "catalogs", "review", *EDITIONS),
+    "book.subject": EDITIONS,  # the editions' metadata: the extract, the catalogs and the checks never read them
+    "book.keywords": EDITIONS,
     "limits": ("extract", "catalogs", "review", *EDITIONS),
     "print": EDITIONS,  # the EPUB's page list follows the print edition's pages
     "fonts": EDITIONS,

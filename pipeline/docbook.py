@@ -73,6 +73,28 @@ def remove_keeping_tail(element: etree._Element) -> None:
     parent.remove(element)
 
 
+def unwrap(element: etree._Element) -> None:
+    """Put an inline element's content in its place: its text, children and tail stay where they stood, the
+    element goes (a link the editions must not carry, or one to a bookmark the manuscript lacks)."""
+    parent = element.getparent()
+    index = parent.index(element)
+    previous = element.getprevious()
+    text = element.text or ""
+    if previous is not None:
+        previous.tail = (previous.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+    children = list(element)
+    for offset, child in enumerate(children):
+        parent.insert(index + offset, child)
+    last = children[-1] if children else element.getprevious()
+    if last is not None:
+        last.tail = (last.tail or "") + (element.tail or "")
+    else:
+        parent.text = (parent.text or "") + (element.tail or "")
+    parent.remove(element)
+
+
 def append(parent: etree._Element, child) -> None:
     """Append an element or a string to mixed content."""
     if child is None:

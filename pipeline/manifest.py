@@ -6,7 +6,6 @@ keys cannot disagree. The manifest holds no timestamps, so an unchanged build re
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 from importlib import metadata
@@ -14,18 +13,10 @@ from pathlib import Path
 
 from . import __version__
 from .config import BookConfig, fonts_for
-from .safety import atomic_write
+from .safety import atomic_write, file_hash
 
 TOOLS = ("weasyprint", "lxml", "pypdf", "python-docx", "babel", "ctranslate2", "sentencepiece", "pillow",
          "pyicu-wheels", "fonttools")
-
-
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def tool_versions() -> dict[str, str]:

@@ -8,6 +8,7 @@ names, and half-written files after a crash.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import signal
 import stat
@@ -508,3 +509,13 @@ def time_limit(seconds: float, what: str, path: Path | str | None = None, *, set
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def file_hash(path: Path) -> str:
+    """A file's SHA-256, read in blocks (a model's weights run to gigabytes): the one hasher for the cache
+    keys, the manifest and the models' records."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

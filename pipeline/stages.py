@@ -138,6 +138,15 @@ class ExtractStage:
 @dataclass
 class CatalogsOutcome:
     states: dict[str, dict[str, int]]  # per language: segments in each state
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # drafting's warnings
+
+    def to_cache(self) -> dict:
+        return {"states": self.states, "diagnostics": [diagnostic.to_json() for diagnostic in self.diagnostics]}
+
+    @classmethod
+    def from_cache(cls, data: dict, targets: tuple[str, ...]) -> CatalogsOutcome:
+        return cls({lang: data["states"][lang] for lang in targets if lang in data["states"]},
+                   [Diagnostic.from_json(d) for d in data["diagnostics"]])
 
 
 class CatalogsStage:
@@ -166,7 +175,7 @@ class CatalogsStage:
         from .i18n import draft_translations, prepare_catalogs
         from .i18n.catalogs import count_states
         catalogs = prepare_catalogs(config, reporter, self.targets)
-        draft_translations(config, self.targets, catalogs.keep_terms, reporter=reporter)
+        reports = draft_translations(config, self.targets, catalogs.keep_terms, reporter=reporter)
         states = {}
         for lang in self.targets:
             totals: dict[str, int] = {}
@@ -174,7 +183,27 @@ class CatalogsStage:
                 for state, count in per_catalog.items():
                     totals[state] = totals.get(state, 0) + count
             states[lang] = totals
-        return CatalogsOutcome(states)
+        return CatalogsOutcome(states, _drafting_diagnostics(config, reports))
+
+
+def _drafting_diagnostics(config: BookConfig, reports: list) -> list[Diagnostic]:
+    """What drafting printed as warnings, typed: a language whose model is not installed (its segments wait
+    untranslated) and machine drafts dropped because they lost a note marker, tag or protected term."""
+    from .i18n.models import language_status
+    found = []
+    for report in reports:
+        place = f"locales/{report.language}"
+        if report.model is None and report.wanted:
+            status = language_status(config, report.language)
+            found.append(Diagnostic("catalogs", "no-model", Severity.WARNING,
+                                    f"{status.detail}; {plural(report.wanted, 'segment')} left undrafted — {status.fix}",
+                                    place))
+        if report.lost_placeholders:
+            found.append(Diagnostic("catalogs", "draft-lost-placeholders", Severity.WARNING,
+                                    f"{plural(len(report.lost_placeholders), 'machine draft')} lost a note marker, tag "
+                                    f"or protected term and stayed untranslated (first: {report.lost_placeholders[0]})",
+                                    place))
+    return found
 
 
 # --------------------------------------------------------------------------- review checks
@@ -266,15 +295,42 @@ class RenderState:
     diagnostics: dict[str, list[Diagnostic]] = field(default_factory=dict)  # localize's, per language
 
 
-def edition_images(config: BookConfig) -> list[Path]:
-    """Every image file an edition may read: source/images/, and the files ``[images]`` and ``[epub] cover``
-    name, which may be anywhere under source/."""
+def edition_images(config: BookConfig, fmt: str) -> list[Path]:
+    """Every image file an edition may read: source/images/ and the files ``[images]`` names, which may be
+    anywhere under source/; for the EPUB also the cover ``[epub] cover`` names (the PDFs print no cover, so a
+    new cover leaves them alone)."""
     named = [config.source_dir / relative for relative in config.images.values()]
-    if config.epub.cover:
+    if fmt == "epub" and config.epub.cover:
         named.append(config.source_dir / config.epub.cover)
     folder = config.source_dir / "images"
     found = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
     return list(dict.fromkeys(found + sorted(named)))
+
+
+def edition_templates(config: BookConfig, fmt: str) -> tuple[Path, ...]:
+    """The templates an edition reads: the EPUB every file of templates/ (its stylesheet, and print.css for the
+    page list that follows the print layout); the PDFs every file but the EPUB's stylesheet (their fetcher
+    may read any file under templates/, but never epub.css), so restyling the EPUB leaves the PDFs alone."""
+    folder = config.project_dir / "templates"
+    if fmt == "epub" or not folder.is_dir():
+        return (folder,)
+    return tuple(sorted(path for path in folder.rglob("*") if path.is_file() and path != folder / "epub.css"))
+
+
+def printer_profile(config: BookConfig) -> tuple[tuple[Path, ...], dict[str, str]]:
+    """The CMYK profile the printer's PDF embeds: the file ``[print] output_profile`` names under source/ (an
+    input by content, listed in the manifest), else the system's default one (by path, size and time, as the
+    fonts are: a package update changes it)."""
+    if config.print.output_profile:
+        return (config.source_dir / config.print.output_profile,), {}
+    from .render.pdf import DEFAULT_CMYK_PROFILE
+    if not DEFAULT_CMYK_PROFILE.is_file():  # the render says how to install it
+        return (), {"output_profile": f"{DEFAULT_CMYK_PROFILE} missing"}
+    stat = DEFAULT_CMYK_PROFILE.stat()
+    return (), {"output_profile": f"{DEFAULT_CMYK_PROFILE} {stat.st_size} {stat.st_mtime_ns}"}
+
+
+LATIN_FONTS_FROM = "en"  # render/printbook.py and render/epub.py: fonts_for(config, "en") for Latin text
 
 
 class Edition:
@@ -309,11 +365,20 @@ class Edition:
         environment = {"SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH")} \
             if self.format in ("epub", "printer") else {}  # both are dated (the printer's PDF in its XMP)
         catalogs = (config.locales_dir / self.lang,) if self.lang != config.source_language else ()
+        profile, system_profile = printer_profile(config) if self.format == "printer" else ((), {})
         return Inputs((config.book_xml, *catalogs, config.locales_dir / "ui" / f"{self.lang}.po",
-                       config.project_dir / "templates", *edition_images(config)),
+                       *edition_templates(config, self.format), *edition_images(config, self.format), *profile),
                       config_values(config, self.scope), environment,
-                      {"lang": self.lang, "drafts": self.drafts, "fonts": fonts_used(config).get(self.lang, {})},
+                      {"lang": self.lang, "drafts": self.drafts, "fonts": self._fonts(config), **system_profile},
                       self.modules_by_format[self.format])
+
+    def _fonts(self, config: BookConfig) -> dict[str, str]:
+        """The font files the edition sets its text in: its language's, and the Latin ones the renderers take
+        from [fonts] en for the English words, names and numbers a Khmer or Japanese edition holds."""
+        used = fonts_used(config)
+        fonts = dict(used.get(LATIN_FONTS_FROM, {}))
+        fonts.update(used.get(self.lang, {}))
+        return fonts
 
     def outputs(self, config: BookConfig) -> list[Path]:
         return [self.path(config)]

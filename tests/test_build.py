@@ -299,3 +299,68 @@ def test_a_render_workers_error_reaches_the_build_as_it_was_raised(tmp_path, mon
               options=BuildOptions(languages=("en", "ja"), formats=("pdf",)))
     assert type(caught.value) is errors.PipelineError
     assert caught.value.one_line() == raised.one_line() and caught.value.exit_code == ExitCode.ENVIRONMENT
+
+
+def test_drafting_without_a_model_is_a_warning_strict_fails_on_also_when_reused(tmp_path):
+    """Drafting prints "warning:" when a language's model is not installed; that line is a typed diagnostic
+    (diagnostics.json, the summary's warnings, --strict), and a reused catalogs stage still reports it."""
+    from pipeline.i18n.models import READY, language_status
+    project = small_project(tmp_path)
+    if language_status(load_config(project), "km").state == READY:
+        pytest.skip("a Khmer model is installed here: drafting has nothing to warn about")
+    for attempt in ("first", "reused"):
+        result = run_press("build", "--lang", "km", "--format", "epub", "--strict", cwd=project, timeout=600)
+        assert result.returncode == ExitCode.STRICT, (attempt, result.stderr)
+        strict = [line for line in result.stderr.splitlines() if line.startswith("error: strict:")]
+        assert len(strict) == 1 and "1 no-model" in strict[0], (attempt, result.stderr)
+        report = json.loads((project / "output" / "reports" / "diagnostics.json").read_text(encoding="utf-8"))
+        missing = [d for d in report["diagnostics"] if d["kind"] == "no-model"]
+        assert len(missing) == 1 and missing[0]["severity"] == "warning" and missing[0]["location"] == "locales/km"
+        assert "press models install" in missing[0]["message"], missing[0]
+    assert "book and catalogs unchanged" in result.stderr, "the second build reused the catalogs stage"
+
+
+def test_control_characters_the_pdf_reader_drops_are_warnings_per_page(tmp_path):
+    """A control character in a PDF's text (here one WeasyPrint set, which breaks its font's text layer) is
+    dropped by the reader and reported page by page: typed warnings, in diagnostics.json and for --strict."""
+    import weasyprint
+    project = small_project(tmp_path)
+    html = ("<html><body><h1>A Small Book</h1><p>Edited by John Smith</p><h1 style='break-before:page'>Chapter 1"
+            "</h1><h2>Introduction</h2><p>This short paragraph says some\x07thing plain about the world.</p>"
+            "</body></html>")
+    (project / "source" / "book.pdf").write_bytes(weasyprint.HTML(string=html).write_pdf())
+    toml = project / "source" / "book.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('manuscript = "manuscript.txt"',
+                                                             'manuscript = "book.pdf"'), encoding="utf-8")
+    result = run_press("build", "--lang", "en", "--format", "epub", "--strict", cwd=project)
+    assert result.returncode == ExitCode.STRICT, result.stderr
+    strict = [line for line in result.stderr.splitlines() if line.startswith("error: strict:")]
+    assert len(strict) == 1 and "control-characters" in strict[0], result.stderr
+    report = json.loads((project / "output" / "reports" / "diagnostics.json").read_text(encoding="utf-8"))
+    dropped = [d for d in report["diagnostics"] if d["kind"] == "control-characters"]
+    assert dropped and all(d["severity"] == "warning" and re.fullmatch(r"source/book\.pdf:page \d+", d["location"])
+                           for d in dropped), dropped
+
+
+def test_a_translation_that_lost_placeholders_is_counted_once_when_one_edition_is_reused(tmp_path):
+    """Localizing is shared by a language's editions; when the PDF is reused and the EPUB made again, both
+    carry the finding, and the build's diagnostics count it once."""
+    project = small_project(tmp_path, extra=", and *this* word")
+    assert run_press("build", "--lang", "km", "--format", "epub", cwd=project).returncode == 0  # makes the catalogs
+    catalog = project / "locales" / "km" / "ch1.po"
+    source = '"Another paragraph follows with more words in it, and <e1>this</e1> word."\nmsgstr ""'
+    text = catalog.read_text(encoding="utf-8")
+    assert source in text, text
+    catalog.write_text(text.replace(source, source[:-2] + '"កថាខណ្ឌមួយទៀត ពាក្យនេះ។"'), encoding="utf-8")
+
+    def lost() -> list[dict]:
+        report = json.loads((project / "output" / "reports" / "diagnostics.json").read_text(encoding="utf-8"))
+        return [d for d in report["diagnostics"] if d["kind"] == "lost-placeholders"]
+
+    assert run_press("build", "--lang", "km", cwd=project).returncode == 0
+    assert len(lost()) == 1 and lost()[0]["severity"] == "warning", lost()
+    css = project / "templates" / "epub.css"
+    css.write_text(css.read_text(encoding="utf-8") + "\n/* the EPUB restyled */\n", encoding="utf-8")
+    again = run_press("build", "--lang", "km", cwd=project)
+    assert again.returncode == 0 and "km PDF: inputs unchanged" in again.stderr, again.stderr
+    assert len(lost()) == 1, lost()

@@ -275,7 +275,7 @@ def _review_round_trip(config, directory: Path, path: Path, before, number: int)
     if target is None:
         target = etree.SubElement(segment, f"{{{ns['x']}}}target")
     text = f"imported {number}"
-    target[:] = [etree.fromstring(etree.tostring(code)) for code in segment.find("x:source", ns)
+    target[:] = [etree.fromstring(etree.tostring(code, with_tail=False)) for code in segment.find("x:source", ns)
                  if isinstance(code.tag, str)]  # keep the source's inline codes, as a CAT tool does
     target.text, segment.attrib["state"] = text, "final"
     for code in target:

@@ -63,6 +63,52 @@ def test_a_ui_catalog_or_an_image_changes_only_the_editions_that_read_it(tmp_pat
                                        for lang in ("en", "km", "ja")} | {"printer-en"}
 
 
+def test_what_only_the_editions_or_only_the_epub_read_leaves_the_rest_alone(tmp_path):
+    """The book's subject and keywords are edition metadata; the cover and epub.css belong to the EPUB alone
+    (the PDFs print no cover and never fetch epub.css); a file touched without a change changes nothing."""
+    import os
+    project = copy_project(tmp_path)
+    before = keys(project)
+    epubs = {"epub-en", "epub-km", "epub-ja"}
+    edit_toml(project, 'subject = "Japan', 'subject = "Southeast Asia and Japan')
+    after_subject = keys(project)
+    assert changed(before, after_subject) == epubs | {"pdf-en", "pdf-km", "pdf-ja", "printer-en"}
+    (project / "source" / "art").mkdir()
+    (project / "source" / "art" / "front.png").write_bytes(b"\x89PNG a cover")
+    edit_toml(project, '# cover = "images/cover.jpg"', 'cover = "art/front.png"')
+    after_cover = keys(project)
+    assert changed(after_subject, after_cover) == epubs, "a new cover re-makes the EPUBs only"
+    (project / "source" / "art" / "front.png").write_bytes(b"\x89PNG another cover")
+    after_new_cover = keys(project)
+    assert changed(after_cover, after_new_cover) == epubs, "the cover's content is an input of the EPUBs"
+    css = project / "templates" / "epub.css"
+    css.write_text(css.read_text(encoding="utf-8") + "\nbody { margin: 0 }\n", encoding="utf-8")
+    after_css = keys(project)
+    assert changed(after_new_cover, after_css) == epubs, "restyling the EPUB leaves the PDFs alone"
+    for touched in (project / "source" / "manuscript.txt", css, project / "locales" / "ja" / "ch3.po"):
+        stat = touched.stat()
+        os.utime(touched, ns=(stat.st_atime_ns, stat.st_mtime_ns + 86_400 * 10**9))
+    assert changed(after_css, keys(project)) == set(), "a file touched but unchanged re-runs nothing"
+    toml = project / "source" / "book.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + '\n[images]\nfig-1 = "art/map.png"\n', encoding="utf-8")
+    (project / "source" / "art" / "map.png").write_bytes(b"\x89PNG a map")
+    after_images = keys(project)
+    (project / "source" / "art" / "map.png").write_bytes(b"\x89PNG another map")
+    editions = {name for name in after_images if name.startswith(("pdf-", "printer-", "epub-"))}
+    assert changed(after_images, keys(project)) == editions, "an [images] file outside source/images/ is read"
+    from pipeline.stages import project_inputs
+    listed = {path.relative_to(project).as_posix() for path in project_inputs(load_config(project))}
+    assert {"source/art/map.png", "source/art/front.png"} <= listed, "the manifest lists both"
+    edit_toml(project, "margin_outer_mm = 16", 'margin_outer_mm = 16\noutput_profile = "press/printer.icc"')
+    (project / "source" / "press").mkdir()
+    (project / "source" / "press" / "printer.icc").write_bytes(b"an ICC profile, as the printer sent it")
+    after_profile = keys(project)
+    (project / "source" / "press" / "printer.icc").write_bytes(b"the printer's corrected ICC profile")
+    assert changed(after_profile, keys(project)) == {"printer-en"}, "the profile the printer's PDF embeds"
+    listed = {path.relative_to(project).as_posix() for path in project_inputs(load_config(project))}
+    assert "source/press/printer.icc" in listed
+
+
 def test_code_changes_invalidate_the_stages_whose_modules_changed(tmp_path):
     """A copy of the package, edited: the EPUB writer's change reaches the EPUB editions' code fingerprint
     only; a reader's change reaches the extract stage only."""
@@ -76,7 +122,8 @@ def test_code_changes_invalidate_the_stages_whose_modules_changed(tmp_path):
 
     before = fingerprints(original)
     for edited_module, expected in (("render/epub.py", {"epub"}), ("ingest/text.py", {"extract"}),
-                                    ("render/layout.py", {"pdf", "epub"})):
+                                    ("render/layout.py", {"pdf", "epub"}), ("render/pdf.py", {"pdf", "epub"}),
+                                    ("repair/prose.py", {"extract"}), ("review/checks.py", set())):
         edited = tmp_path / edited_module.replace("/", "-") / "pipeline"
         shutil.copytree(original, edited)
         path = edited / edited_module
@@ -109,3 +156,18 @@ def test_explain_prints_the_registry_and_the_readme_shows_it():
     section = re.search(r"<!-- press build --explain -->\n```\n(.*?)\n```", readme, re.S)
     assert section, "README: the architecture section holds the output of press build --explain"
     assert section.group(1) == text, "README's architecture section is stale: run scripts/readme-architecture"
+
+
+def test_an_edition_keys_on_the_latin_fonts_it_sets_english_words_in(tmp_path, monkeypatch):
+    """A Japanese edition sets its English words in [fonts] en's families (render/printbook.py, epub.py):
+    an update of those font files re-makes it, as an update of its own fonts does."""
+    from pipeline import stages
+    project = copy_project(tmp_path)
+    real = stages.fonts_used(load_config(project))
+    before = keys(project)
+    updated = {lang: dict(families) for lang, families in real.items()}
+    updated["en"] = {family: f"{found} updated" for family, found in real.get("en", {}).items()}
+    assert updated["en"], "fc-match finds the English fonts (scripts/setup installs them)"
+    monkeypatch.setattr(stages, "fonts_used", lambda config: updated)
+    assert changed(before, keys(project)) == {name for name in before if name.startswith(("pdf-", "printer-", "epub-"))}
+

@@ -89,10 +89,19 @@ def entry_state(message: Message) -> str:
     return MACHINE
 
 
+def exact_memory_comment(origin: str) -> str:
+    """The provenance line of a translation the memory filled (``tm: exact <origin>``)."""
+    return f"{TM_PREFIX}exact {origin}"
+
+
+def from_exact_memory(comments: Iterable[str]) -> bool:
+    """Whether provenance lines say the memory filled the translation (the one reading of exact_memory_comment)."""
+    return any(comment.startswith(exact_memory_comment("")) for comment in comments)
+
+
 def memory_match(message: Message) -> bool:
     """Whether the entry's text came from the translation memory (an exact match not yet reviewed)."""
-    return bool(message.string) and message.fuzzy and any(c.startswith(f"{TM_PREFIX}exact ")
-                                                            for c in message.auto_comments)
+    return bool(message.string) and message.fuzzy and from_exact_memory(message.auto_comments)
 
 
 def counted_state(message: Message) -> str:

@@ -37,7 +37,7 @@ from lxml import etree
 from ..config import BookConfig
 from ..errors import InputError
 from ..safety import DEFAULT_LIMITS, Limits, atomic_write, parse_xml, read_input_bytes
-from .catalogs import TM_PREFIX, UNTRANSLATED, entry_state, source_text, target_text
+from .catalogs import TM_PREFIX, UNTRANSLATED, exact_memory_comment, entry_state, source_text, target_text
 from .placeholders import PLACEHOLDER, blocking, compare_placeholders, placeholders
 
 FUZZY_THRESHOLD = 85.0  # rapidfuzz score (0-100) from which a memory entry is shown as a suggestion
@@ -350,7 +350,7 @@ def _fill(message: Message, unit: MemoryUnit) -> None:
     message.flags.add("fuzzy")
     message.previous_id = []
     message.auto_comments = [c for c in message.auto_comments if not c.startswith(TM_PREFIX)]
-    message.auto_comments.append(f"{TM_PREFIX}exact {unit.origin}")
+    message.auto_comments.append(exact_memory_comment(unit.origin))
 
 
 def _suggest(message: Message, line: str | None) -> bool:

@@ -9,7 +9,6 @@ in a staging directory, and only then moved into place, so a bad package changes
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import shutil
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from ..config import BookConfig
 from ..errors import InputError
-from ..safety import Limits, atomic_write, open_zip, read_input_bytes
+from ..safety import Limits, atomic_write, file_hash, open_zip, read_input_bytes
 from . import engines
 
 SIDECAR = "press-model.json"
@@ -67,19 +66,11 @@ def model_sha256(model_dir: Path) -> str:
     try:
         return json.loads((model_dir / SIDECAR).read_text(encoding="utf-8"))["sha256"]
     except (OSError, ValueError, KeyError):
-        return _file_sha256(_weights(model_dir))
+        return file_hash(_weights(model_dir))
 
 
 def _weights(model_dir: Path) -> Path:
     return model_dir / "model" / "model.bin" if (model_dir / "model").is_dir() else model_dir / "model.bin"
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- listing and removing
@@ -281,7 +272,7 @@ def _commit(staged: Path, final: Path, model: InstalledModel, source: str,
             registry: dict | None = None) -> InstalledModel:
     """Record the weights' hash (and, for a model installed by name, its registry entry and every file's
     hash), then swap the staged model into place (replacing an older install)."""
-    sha256 = _file_sha256(_weights(staged))
+    sha256 = file_hash(_weights(staged))
     record: dict[str, object] = {"kind": model.kind, "name": model.name, "sha256": sha256,
                                  "installed_from": str(source)}
     if registry:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..config import BookConfig
 from ..errors import InputError, UsageError
-from ..safety import atomic_write
+from ..safety import atomic_write, file_hash
 
 REGISTRY = Path(__file__).with_name("model_registry.toml")
 ARGOS_INDEX = "https://raw.githubusercontent.com/argosopentech/argospm-index/main"
@@ -178,14 +178,6 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _file_sha(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 # --------------------------------------------------------------------------- Hugging Face files
 
 
@@ -221,7 +213,7 @@ def _fetch_hub_file(spec: HubFile, *, quiet: bool) -> tuple[Path, str, str]:
         raise InputError(f"the download failed ({_first_line(error)})", where,
                          hint="try again (files already downloaded stay in the Hugging Face cache); nothing was "
                               "installed")
-    digest = _file_sha(cached)
+    digest = file_hash(cached)
     expected, what = _expected_sha(spec, cached)
     if expected and digest != expected:
         _forget(cached)

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 
-from ..docbook import NS, XLINK_NS, el, text_of
+from ..docbook import NS, XLINK_NS, el, text_of, unwrap
 from ..findings import FLAGGED, Findings
 from ..ingest.inline import trim_url
 from ..ingest.model import Where
@@ -132,28 +132,7 @@ def _unlink_unsafe(root: etree._Element, findings: Findings) -> None:
         where, scope = _where(link)
         findings.flagged("unsafe-link", f"{reason}; its words are kept as text, without the link",
                          before=href, where=where, chapter=scope)
-        _keep_words(link)
-
-
-def _keep_words(element: etree._Element) -> None:
-    """Replace an inline element by its content: its text, children and tail stay where they were."""
-    parent = element.getparent()
-    index = parent.index(element)
-    previous = element.getprevious()
-    text = element.text or ""
-    if previous is not None:
-        previous.tail = (previous.tail or "") + text
-    else:
-        parent.text = (parent.text or "") + text
-    children = list(element)
-    for offset, child in enumerate(children):
-        parent.insert(index + offset, child)
-    last = children[-1] if children else element.getprevious()
-    if last is not None:
-        last.tail = (last.tail or "") + (element.tail or "")
-    else:
-        parent.text = (parent.text or "") + (element.tail or "")
-    parent.remove(element)
+        unwrap(link)
 
 
 def _cleaned(href: str, findings: Findings, where: Where, scope: str | None) -> str:

@@ -29,7 +29,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..errors import InputError
-from ..i18n.catalogs import MACHINE, OUTDATED, REVIEWED, UNTRANSLATED
+from ..i18n.catalogs import MACHINE, OUTDATED, REVIEWED, UNTRANSLATED, from_exact_memory
 from ..i18n.placeholders import PLACEHOLDER, placeholders
 from ..safety import parse_xml
 from .package import FORMAT_VERSION, OutgoingEntry, ReturnedEntry, ReturnedPackage
@@ -73,7 +73,7 @@ def _unit(file: etree._Element, entry: OutgoingEntry, language: str) -> None:
     _metadata(unit, {"source-sha256": entry.source_fp, "target-sha256": entry.target_fp})
     notes = [("location", entry.context)] if entry.context else []
     notes += [("provenance", line) for line in entry.provenance]
-    from_memory = any(line.startswith("tm: exact ") for line in entry.provenance) and not entry.previous_source
+    from_memory = from_exact_memory(entry.provenance) and not entry.previous_source
     if entry.state == OUTDATED and not from_memory:  # a memory match waits for review, its source unchanged
         notes.append(("source-changed", "The English sentence changed after this translation was made"
                       + (f"; it translated: {entry.previous_source}" if entry.previous_source else "")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..docbook import get_id, q, remove_keeping_tail, source_of
+from ..docbook import get_id, q, remove_keeping_tail, source_of, unwrap
 from ..findings import Findings
 from ..ingest.model import Where
 
@@ -41,28 +41,4 @@ def resolve_internal_links(book: etree._Element, findings: Findings) -> None:
                              "are kept without the link", before=target,
                              where=Where(paragraph=int(source["paragraph"])) if source.get("paragraph", "").isdigit()
                              else None)
-            _unwrap(link)
-
-
-
-
-def _unwrap(element: etree._Element) -> None:
-    """Put an element's content in its place (its words stay, the element goes)."""
-    parent = element.getparent()
-    index = parent.index(element)
-    previous = element.getprevious()
-    text = element.text or ""
-    if previous is not None:
-        previous.tail = (previous.tail or "") + text
-    else:
-        parent.text = (parent.text or "") + text
-    children = list(element)
-    for offset, child in enumerate(children):
-        parent.insert(index + offset, child)
-    last = children[-1] if children else (parent[index - 1] if index > 0 else None)
-    tail = element.tail or ""
-    if last is not None:
-        last.tail = (last.tail or "") + tail
-    else:
-        parent.text = (parent.text or "") + tail
-    parent.remove(element)
+            unwrap(link)
