@@ -532,16 +532,16 @@ def test_a_configured_image_that_is_not_an_image_is_refused(tmp_path):
     assert not (project / "output" / "en" / f"{SLUG}.pdf").exists()
 
 
-def test_manuscript_markup_cannot_reach_files(tmp_path):
+def test_manuscript_markup_cannot_reach_files(tmp_path, built_project):
     """An <img> typed in the manuscript is text in the book, never a request for a local file."""
-    project = copy_project(tmp_path)
+    project = copy_built(built_project, tmp_path)  # its parts cache: only the edited chapter is laid out again
     manuscript = project / "source" / "manuscript.txt"
     text = manuscript.read_text(encoding="utf-8")
     hostile = ('See <img src="file:///etc/passwd"> and <link rel=stylesheet href="file:///etc/hostname"> '
                "for details.")
     marker = "Japan and ASEAN have been the cornerstones"
     manuscript.write_text(text.replace(marker, hostile + " " + marker, 1), encoding="utf-8")
-    result = run_press("build", "--lang", "en", cwd=project)
+    result = run_press("build", "--lang", "en", "--format", "pdf", cwd=project)
     assert result.returncode == 0, result.stderr
     pdf = project / "output" / "en" / f"{SLUG}.pdf"
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
@@ -558,7 +558,7 @@ def test_footnotes_at_the_page_foot_as_the_alternative(tmp_path, book):
     toml = project / "source" / "book.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace("[print]\n", '[print]\nnotes = "footnotes"\n', 1),
                     encoding="utf-8")
-    result = run_press("build", "--lang", "en", cwd=project)
+    result = run_press("build", "--lang", "en", "--format", "pdf", cwd=project)
     assert result.returncode == 0, result.stderr
     pdf = project / "output" / "en" / f"{SLUG}.pdf"
     reader = pypdf.PdfReader(pdf)
