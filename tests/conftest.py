@@ -312,10 +312,15 @@ def _typeset_with_pandoc_and_weasyprint(book: etree._Element, directory: Path, t
 
 def translation_project(destination: Path, extracted_book: Path, **settings) -> Path:
     """A throwaway project whose book is already extracted; ``settings`` rewrite [translation] keys."""
-    import re
     project = copy_project(destination)
     (project / "output" / "xml").mkdir(parents=True)
     shutil.copy(extracted_book, project / "output" / "xml" / "book.xml")
+    return configure_translation(project, **settings)
+
+
+def configure_translation(project: Path, **settings) -> Path:
+    """``settings`` written over the project's [translation] keys."""
+    import re
     toml = project / "source" / "book.toml"
     text = toml.read_text()
     for key, value in settings.items():

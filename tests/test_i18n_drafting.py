@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAST, copy_built, run_press, translation_project
+from conftest import FAST, configure_translation, copy_built, run_press, translation_project
 from pipeline.config import load_config
 from pipeline.errors import ExitCode
 from pipeline.i18n import prepare_catalogs
@@ -260,9 +260,10 @@ def test_a_bad_model_is_refused_with_one_line_and_changes_nothing(project, tiny_
     assert not any((project / "models" / ".staging").iterdir())
 
 
-def test_a_build_after_an_edit_drafts_exactly_the_new_sentence(project, tiny_models):
+def test_a_build_after_an_edit_drafts_exactly_the_new_sentence(tmp_path, built_project, tiny_models):
     """Through press build: a sentence added to the manuscript is the only one drafted; every existing
     translation (a reviewer's, and every draft) stays as it was, even where ids shifted."""
+    project = configure_translation(copy_built(built_project, tmp_path), **FAST)  # the edition's layout cached
     install(project, tiny_models["km"])
     first = run_press("build", "--lang", "km", "--format", "epub", cwd=project, timeout=600)
     assert first.returncode == 0, first.stderr
