@@ -51,6 +51,7 @@ def test_a_build_told_to_wait_runs_when_the_first_finishes(tmp_path, built_proje
     assert (project / "output" / "en" / "rise-of-global-south.pdf").is_file()
 
 
+@pytest.mark.slow
 def test_the_manifest_names_each_output_with_its_inputs_and_tools(tmp_path, built_project):
     project = copy_built(built_project, tmp_path)
     assert run_press("build", "--lang", "en", cwd=project).returncode == 0

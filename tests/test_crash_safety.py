@@ -175,6 +175,7 @@ def _check_landing(number: int, landing: Landing) -> None:
         assert not any("Traceback" in line for line in landing.stderr_tail)
 
 
+@pytest.mark.slow
 def test_a_build_killed_or_stopped_at_moments_spread_over_it_leaves_old_or_new_files(tmp_path, built_project):
     """SIGKILL and SIGTERM, KILLS of them in rounds of six spread over a build (render workers included),
     each round starting again from the project as it was before the edit."""
@@ -235,6 +236,7 @@ def test_the_check_tells_a_torn_file_from_old_and_new(tmp_path):
     _assert_old_or_new([old, new], old, new)
 
 
+@pytest.mark.slow
 def test_a_translation_run_killed_at_random_moments_keeps_every_catalog_whole(tmp_path, extracted, tiny_models):
     """Drafting saves as it goes: whatever a killed run saved is whole, reviewers' entries are untouched,
     and every draft is the one the finished run writes (the engine is deterministic)."""
@@ -292,6 +294,7 @@ def test_a_translation_run_killed_at_random_moments_keeps_every_catalog_whole(tm
         assert all(entries[context] == text for context, text in reviewed.items()), f"kill {number + 1}"
 
 
+@pytest.mark.slow
 def test_a_review_import_killed_at_random_moments_leaves_each_catalog_old_or_new(tmp_path):
     """Eleven reviewed Word files imported in one run: each catalog is written once, whole, or not yet."""
     import docx

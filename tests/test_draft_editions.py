@@ -8,6 +8,7 @@ import re
 import subprocess
 
 import pypdf
+import pytest
 from lxml import etree
 
 from conftest import copy_built, need, run_press
@@ -19,6 +20,7 @@ LABEL = "សេចក្តីព្រាងដោយម៉ាស៊ីន — 
 OPF = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}
 
 
+@pytest.mark.slow
 def test_a_drafts_build_is_marked_everywhere_and_leaves_the_final_edition_alone(tmp_path, built_project):
     project = copy_built(built_project, tmp_path / "project")
     km = project / "output" / "km"

@@ -208,6 +208,7 @@ def sentences(book, config):
     return [s.text for s in extract_segments(book, config.translation) if s.part == "ch2"][:60]
 
 
+@pytest.mark.slow
 @settings(max_examples=PROPERTY_EXAMPLES, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=edits)

@@ -260,6 +260,7 @@ def test_a_bad_model_is_refused_with_one_line_and_changes_nothing(project, tiny_
     assert not any((project / "models" / ".staging").iterdir())
 
 
+@pytest.mark.slow
 def test_a_build_after_an_edit_drafts_exactly_the_new_sentence(tmp_path, built_project, tiny_models):
     """Through press build: a sentence added to the manuscript is the only one drafted; every existing
     translation (a reviewer's, and every draft) stays as it was, even where ids shifted."""

@@ -69,6 +69,7 @@ def _locked(path: Path) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_a_build_killed_mid_render_leaves_no_worker_and_no_lock(tmp_path, built_project):
     """Issue 18, must fix 1: SIGKILL to the build's own pid (as the OOM killer or ``kill -9 PID`` sends
     it) while its render workers run. The workers never held the lock, die with the build, and the next

@@ -47,6 +47,7 @@ def both_ways(built_project, tmp_path_factory) -> tuple[Path, Path]:
     return kept["parts"], kept["single"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", LANGS)
 def test_stitched_pdf_reads_as_the_single_pass_one(both_ways, lang):
     parts, single = (folder / lang / f"{SLUG}.pdf" for folder in both_ways)
