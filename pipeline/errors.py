@@ -82,11 +82,6 @@ class _CategorisedError(PipelineError):
                                category or self.default_category, self.code)
 
 
-def _error_class(name: str, category: str, code: ExitCode, doc: str) -> type[PipelineError]:
-    """A categorised error class made at run time (kept for error kinds not yet declared below)."""
-    return type(name, (_CategorisedError,), {"default_category": category, "code": code, "__doc__": doc})
-
-
 class UsageError(_CategorisedError):
     """The command line asks for something the project does not have (a language the book lacks)."""
 
@@ -139,6 +134,7 @@ class BusyError(_CategorisedError):
     """Another run (a build, a translation run, a review import) holds the project lock."""
 
     default_category, code = "busy", ExitCode.BUSY
+
 
 class OutputError(_CategorisedError):
     """A file cannot be written where press must write it (disk full, read-only, a folder in its place)."""
