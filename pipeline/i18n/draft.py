@@ -42,10 +42,6 @@ class DraftReport:
     memory_suggestions: int = 0  # entries given a fuzzy match from the memory as a comment
     device: str = ""  # where the model ran: "cpu", "cuda (int8_float16)"
 
-    @property
-    def left_untranslated(self) -> int:
-        return self.wanted - self.drafted
-
 
 def open_engine(config: BookConfig, language: str) -> tuple[engines.Engine, list[str]] | None:
     """The engine serving ``language`` and its provenance lines, or None when no model is installed."""

@@ -278,10 +278,6 @@ def _hex_digits(digits: bytes) -> bytes:
         return bytes.fromhex((digits + b"0" if len(digits) % 2 else digits).decode("ascii"))
 
 
-def _string(token: bytes) -> bytes:
-    return _hex(token) if token[:1] == b"<" else _literal(token)
-
-
 def _multiply(m: tuple, n: tuple) -> tuple:
     """The product of two PDF matrices (a b c d e f), m applied first."""
     a, b, c, d, e, f = m
