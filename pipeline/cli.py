@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--format", action="append", choices=["pdf", "printer", "epub"], metavar="FORMAT",
                        help="build only this format (pdf, printer or epub; repeatable; default: every format; "
                             "the printer's PDF only for the languages [print] printer_pdf names)")
+    build.add_argument("--no-editions", action="store_true",
+                       help="run the stages before the editions (extract, catalogs, drafts, translation checks) and "
+                            "render none: the first job of a CI matrix whose other jobs render one edition each")
     build.add_argument("--drafts", action="store_true",
                        help="use machine drafts in the translated editions, which say so on every page and in their "
                             "metadata, written as <slug>-draft.pdf/.epub beside the final ones")
@@ -298,8 +301,11 @@ def _run_build(args: argparse.Namespace) -> int:
             print(f"error: usage: --lang {', '.join(unknown)}: not a language of this book (its languages: "
                   f"{', '.join(languages)}; [book] languages in source/book.toml)", file=sys.stderr)
             return ExitCode.USAGE
-    options = BuildOptions(languages=tuple(args.lang) if args.lang else None,
-                           formats=tuple(args.format) if args.format else FORMATS, drafts=args.drafts,
+    if args.no_editions and args.format:
+        print("error: usage: --no-editions renders no edition; --format chooses which to render", file=sys.stderr)
+        return ExitCode.USAGE
+    formats = () if args.no_editions else tuple(args.format) if args.format else FORMATS
+    options = BuildOptions(languages=tuple(args.lang) if args.lang else None, formats=formats, drafts=args.drafts,
                            strict=args.strict, wait_seconds=args.wait, single_pass=args.single_pass)
     return build(args.project, reporter=_reporter(args), options=options)
 

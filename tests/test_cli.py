@@ -108,3 +108,19 @@ def test_stale_editorial_decision_is_reported(tmp_path):
     stale = result.findings.of_type("editorial-decision")
     assert [f.before for f in stale] == ["ch2: a heading that is not there"]
     assert os.path.exists(tmp_path / "b.xml")
+
+
+def test_no_editions_runs_the_stages_before_the_editions_and_renders_none(tmp_path, built_project):
+    """`--no-editions` is the first job of a CI matrix (.github/workflows/fanout.yml): the book, catalogs and
+    checks made and cached, no edition laid out; the build after it renders from that cache."""
+    project = copy_project(tmp_path)
+    result = run_press("build", "--no-editions", cwd=project)
+    assert result.returncode == 0, result.stderr
+    output = project / "output"
+    assert (output / "xml" / "book.xml").is_file() and (output / "reports" / "repair.json").is_file()
+    assert sorted(p.name for p in (output / ".cache").glob("*.json")) == ["catalogs.json", "extract.json", "review.json"]
+    assert not [p for p in output.rglob("*") if p.suffix in (".pdf", ".epub")]
+    assert "render:" not in result.stderr
+    assert (output / "xml" / "book.xml").read_bytes() == (built_project / "output" / "xml" / "book.xml").read_bytes()
+    both = run_press("build", "--no-editions", "--format", "pdf", cwd=project)
+    assert both.returncode == ExitCode.USAGE and "--no-editions" in both.stderr

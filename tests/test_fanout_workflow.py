@@ -42,7 +42,11 @@ def _uses(job: dict, action: str) -> list[dict]:
 
 
 def test_the_matrix_is_every_edition_the_configuration_asks_for(spec, config):
-    combinations = {(c["lang"], c["format"]) for c in fanout._matrix(spec["jobs"]["edition"])}
+    combinations = [(c["lang"], fmt) for c in fanout._matrix(spec["jobs"]["edition"])
+                    for option, fmt in zip(c["formats"].split()[::2], c["formats"].split()[1::2])
+                    if option == "--format"]
+    assert len(combinations) == len(set(combinations)), "two jobs build the same edition"
+    combinations = set(combinations)
     wanted = {(lang, fmt) for lang in config.languages for fmt in FORMATS
               if fmt != "printer" or config.printer_pdf_for(lang)}
     assert combinations == wanted
@@ -58,7 +62,7 @@ def test_every_path_a_job_caches_or_uploads_is_one_a_build_writes(spec, built_pr
                 if condition and combination and not _holds(condition, combination):
                     continue
                 paths = [p for p in fanout._paths(_expanded(step["with"]["path"], combination)) if not p.startswith("!")]
-                present = [p for p in paths if (built_project / p.rstrip("/")).exists()]
+                present = [p for p in paths if any(built_project.glob(p.rstrip("/")))]
                 # a parts cache names the reader's and the printer's folders; a job has the one it lays out
                 assert present, f"{name} {combination}: none of {paths} is written by a build"
                 if "parts" not in step["with"]["path"]:
@@ -78,7 +82,7 @@ def test_every_press_command_in_the_workflow_is_one_press_accepts(spec):
                     if words and words[0] == ".venv/bin/press":
                         parser.parse_args(words[1:])  # exits (SystemExit) on an option press lacks
                         commands += 1
-    assert commands >= 8
+    assert commands >= 6  # prepare, one per edition job, gather
 
 
 def _holds(condition: str, matrix: dict[str, str]) -> bool:
