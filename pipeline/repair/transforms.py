@@ -32,6 +32,7 @@ from .citations import (ChapterCitations, repair_quotes, repair_reference_list, 
                         report_leftovers, unify_quote_style)
 from .authordate import check_author_date_citations
 from .frontmatter import check_claims, check_contents, check_isbn, check_names, repair_title
+from .links import resolve_internal_links
 from .locate import place_unscoped, scope_of, where_of
 from .prose import check_duplicated_words, check_missing_subjects
 from .spelling import check_spelling
@@ -174,6 +175,7 @@ def check_marker_numbering(chapter: etree._Element, scope: str, findings: Findin
 
 REPAIRS: tuple[Transform, ...] = (
     ClearCitationMarks(),
+    BookCheck("internal-links", 20, resolve_internal_links),
     BookCheck("urls", 100, repair_urls),
     EntriesCheck("markup-leftovers", 210, report_leftovers,
                  "Report markup left in notes and reference entries (HTML tags, Markdown stars, escapes)."),

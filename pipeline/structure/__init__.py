@@ -23,7 +23,6 @@ from ..ingest.model import Block, Kind, Manuscript, Span, Where
 from .. import textrules
 from . import rules
 from .body import BodyBuilder
-from .links import resolve_internal_links
 from .front import block_spans, build_affiliation, build_info, build_person, build_toc, split_names
 from .notes import NoteEntry, NoteLinker, build_bibliography, check_numbering, parse_note_entries, strip_prefix
 from .regions import Region, chapter_label, find_regions, is_heading_like, is_prose, top_heading_level
@@ -110,7 +109,6 @@ def structure_book(manuscript: Manuscript, *, language: str = "en",
         book.insert(0, el("info", el("title", text=fallback_title)))
     if chapter_count == 0:
         findings.flagged("front-matter-inconsistency", "no chapters were recognised in the manuscript")
-    resolve_internal_links(book, findings)
     for key in sorted(set(levels) - used_levels):
         findings.flagged("editorial-decision", f"[headings] decision for {key!r} matches no heading",
                          before=key)

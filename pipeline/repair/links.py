@@ -4,7 +4,8 @@ A DOCX carries bookmarks (``w:bookmarkStart``) that internal links point to; the
 each as an ``<anchor>``. After the book is built: an anchor repeated (a bookmark copied with
 its text) keeps its first place; an anchor no link points to (Word's own ``_Toc``/``_Ref``
 bookmarks) is left out; a link to a bookmark the document does not have keeps its words,
-loses its link, and is reported.
+loses its link, and is reported. A repair (priority 20, before the URLs): the structuring stage keeps
+every anchor and link the reader gave it.
 """
 
 from __future__ import annotations
