@@ -351,6 +351,8 @@ def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_b
     The catalog (metadata, language, output intent, viewer preferences) is the first part's."""
     import pikepdf
 
+    from .fontmerge import merge_fonts
+
     book = pikepdf.open(parts[0])
     tree = _Tree(book) if "/StructTreeRoot" in book.Root else None
     dests = book.Root.Names.Dests.Names if "/Names" in book.Root and "/Dests" in book.Root.Names else None
@@ -380,6 +382,7 @@ def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_b
         tree.finish(book)
     if folios is not None and first_body:
         _lay_folios(book, pikepdf.open(folios), first_body, numbered)
+    merge_fonts(book)  # each part embeds its own subset of every face: one program per face instead
     _finish(book, first_body)
     from io import BytesIO
     out = BytesIO()
