@@ -21,6 +21,7 @@ fonts, so the same parts stitch into the same bytes.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import struct
@@ -32,6 +33,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import pikepdf
+
+from ..safety import atomic_write, read_regular_file
 
 _FONT_FILE_KEYS = ("/FontFile2", "/FontFile3")
 
@@ -77,7 +80,7 @@ class _Font:
 def _resources_in(book: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
     """Every resource dictionary a page or a form drawn on it (the folio layer, say) uses, once."""
     seen: set[tuple[int, int]] = set()
-    stack = [page.obj for page in book.pages]
+    stack: list[pikepdf.Object] = [page.obj for page in book.pages]
     while stack:
         holder = stack.pop(0)
         resources = holder.get("/Resources")
@@ -153,19 +156,20 @@ def _read_font(font: pikepdf.Object) -> _Font | None:
     if not isinstance(descendants, pikepdf.Array) or len(descendants) != 1:
         return None
     descendant = descendants[0]
-    if descendant.get("/CIDToGIDMap", pikepdf.Name.Identity) != "/Identity":
+    if not isinstance(descendant, pikepdf.Dictionary) or descendant.get("/CIDToGIDMap", "/Identity") != "/Identity":
         return None
     descriptor = descendant.get("/FontDescriptor")
     if not isinstance(descriptor, pikepdf.Dictionary) or "/CIDSet" in descriptor:
         return None
     file_key = next((key for key in _FONT_FILE_KEYS if key in descriptor), None)
-    if file_key is None or "/W" not in descendant:
+    widths = descendant.get("/W")
+    if file_key is None or not isinstance(widths, pikepdf.Array):
         return None
     text = _parse_to_unicode(font.ToUnicode.read_bytes())
     if text is None:
         return None
     return _Font(font, str(font.BaseFont), descendant, descriptor, file_key, descriptor[file_key].read_bytes(),
-                 _parse_widths(descendant.W), text)
+                 _parse_widths(widths), text)
 
 
 # --------------------------------------------------------------------------- the installed faces
@@ -337,7 +341,83 @@ def weasyprint_subset(faces: _Faces, source: _Source, glyphs: set[int]) -> bytes
                 hb.hb_face_destroy(made)
 
 
-def _check_sources(faces: _Faces, fonts: list[_Font]) -> None:
+MERGE_VERSION = "1"  # part of every cache key: a change to the recipe above makes every cached cut stale
+_KEPT_PER_FACE = 6  # cuts of one installed face kept in the cache (three editions, each with a previous set)
+
+
+class _Cuts:
+    """Cuts of the installed faces remembered between builds in ``output/.cache/fonts`` (beside the EPUB's
+    subsets): a CJK face takes 30-60 ms to cut with its glyph ids kept, twice per face, and an edit seldom
+    changes the glyphs a face draws. A cut is stored with the SHA-256 of its key and bytes beside it (a
+    damaged or swapped file is cut again, never embedded); a check only as the digest of the cut. The
+    oldest cuts of a face are forgotten past a few, so editing does not grow the cache."""
+
+    def __init__(self, faces: _Faces, folder: Path | None) -> None:
+        self.faces = faces
+        self.folder = folder
+
+    @staticmethod
+    def _key(source: _Source, glyphs: set[int]) -> tuple[str, str]:
+        stat = source.path.stat()
+        face = hashlib.sha256(f"{MERGE_VERSION}\0{source.path}\0{source.index}\0{stat.st_size}\0"
+                              f"{stat.st_mtime_ns}".encode()).hexdigest()[:24]
+        return face, hashlib.sha256(",".join(map(str, sorted(glyphs))).encode()).hexdigest()[:32]
+
+    def _path(self, face: str, cut: str, suffix: str) -> Path:
+        assert self.folder is not None
+        return self.folder / f"stitch-{face}-{cut}{suffix}"
+
+    def matches(self, source: _Source, glyphs: set[int], program: bytes) -> bool:
+        """Does cutting ``source`` to ``glyphs`` give back ``program``? (Remembered once it did.)"""
+        digest = hashlib.sha256(program).hexdigest()
+        face, cut = self._key(source, glyphs)
+        if self.folder is not None:
+            try:
+                if read_regular_file(self._path(face, cut, ".check")).decode("ascii").strip() == digest:
+                    return True
+            except (OSError, UnicodeDecodeError):
+                pass
+        if weasyprint_subset(self.faces, source, glyphs) != program:
+            return False
+        if self.folder is not None:
+            atomic_write(self._path(face, cut, ".check"), digest + "\n")
+        return True
+
+    def cut(self, source: _Source, glyphs: set[int]) -> bytes | None:
+        """``source`` cut to ``glyphs``, from the cache or made (and kept)."""
+        face, cut = self._key(source, glyphs)
+        if self.folder is None:
+            return weasyprint_subset(self.faces, source, glyphs)
+        program_path, digest_path = self._path(face, cut, ".font"), self._path(face, cut, ".sha256")
+        try:
+            program = read_regular_file(program_path)
+            recorded = read_regular_file(digest_path).decode("ascii").strip()
+            if recorded == hashlib.sha256(f"{face}-{cut}".encode() + b"\0" + program).hexdigest():
+                os.utime(program_path)  # recently used: kept when the face's older cuts are forgotten
+                return program
+        except (OSError, UnicodeDecodeError):
+            pass
+        made = weasyprint_subset(self.faces, source, glyphs)
+        if made is not None:  # the hash first: a cut without its hash is never used
+            atomic_write(digest_path, hashlib.sha256(f"{face}-{cut}".encode() + b"\0" + made).hexdigest() + "\n")
+            atomic_write(program_path, made)
+            self._forget_old(face)
+        return made
+
+    def _forget_old(self, face: str) -> None:
+        assert self.folder is not None
+        cuts = sorted(self.folder.glob(f"stitch-{face}-*.font"), key=lambda path: path.stat().st_mtime_ns,
+                      reverse=True)
+        checks = sorted(self.folder.glob(f"stitch-{face}-*.check"), key=lambda path: path.stat().st_mtime_ns,
+                        reverse=True)
+        for path in cuts[_KEPT_PER_FACE:]:
+            path.unlink(missing_ok=True)
+            path.with_suffix(".sha256").unlink(missing_ok=True)
+        for path in checks[8 * _KEPT_PER_FACE:]:
+            path.unlink(missing_ok=True)
+
+
+def _check_sources(cuts: _Cuts, fonts: list[_Font]) -> None:
     """Each font's installed face, set where it is certain: the installed faces bearing its PostScript name
     are cut to one font's glyphs (its smallest, the cheapest to cut) until one gives back that program
     byte for byte. The parts were laid out by the same WeasyPrint, Pango and font files (their cache key
@@ -354,7 +434,7 @@ def _check_sources(faces: _Faces, fonts: list[_Font]) -> None:
         probe = min(named, key=lambda font: (max(font.text), len(font.text)))
         for source in _installed_by_postscript_name().get(name, ()):
             try:
-                if weasyprint_subset(faces, source, set(probe.text)) == probe.program:
+                if cuts.matches(source, set(probe.text), probe.program):
                     for font in named:
                         font.source = source
                     break
@@ -441,9 +521,10 @@ def _merge_dictionaries(book: pikepdf.Pdf, group: list[_Font]) -> int:
 # --------------------------------------------------------------------------- the merge
 
 
-def merge_fonts(book: pikepdf.Pdf) -> FontMergeReport:
+def merge_fonts(book: pikepdf.Pdf, cache: Path | None = None) -> FontMergeReport:
     """Share one embedded program per installed face, and one font dictionary per face where the parts'
-    dictionaries agree; every page's resources pointed at what is kept."""
+    dictionaries agree; every page's resources pointed at what is kept. ``cache``: a folder where the
+    faces' cuts are kept between builds (none: cut every time)."""
     report = FontMergeReport()
     resources = list(_resources_in(book))
     fonts = _fonts_in(resources)
@@ -452,12 +533,13 @@ def merge_fonts(book: pikepdf.Pdf) -> FontMergeReport:
     report.programs_before = len(programs)
     report.program_bytes_before = sum(len(program) for program in programs.values())
     faces = _Faces()
+    cuts = _Cuts(faces, cache)
     try:
-        _check_sources(faces, fonts)
+        _check_sources(cuts, fonts)
         report.unmerged = sorted({font.base_font for font in fonts if font.source is None})
         kept, report.texts_overruled = _merge_dictionaries_per_face(book, resources, fonts)
         report.dictionaries_after = len(kept)
-        streams = _share_programs(book, faces, kept)
+        streams = _share_programs(book, cuts, kept)
     finally:
         faces.close()
     report.programs_after = len(streams)
@@ -522,7 +604,7 @@ def _merge_dictionaries_per_face(book: pikepdf.Pdf, resources: list[pikepdf.Dict
     return kept, overruled
 
 
-def _share_programs(book: pikepdf.Pdf, faces: _Faces, kept: list[_Font]) -> dict[tuple[int, int], int]:
+def _share_programs(book: pikepdf.Pdf, cuts: _Cuts, kept: list[_Font]) -> dict[tuple[int, int], int]:
     """One program per installed face: every kept dictionary's descriptor pointed at the face cut to the
     glyphs all of them draw (a face that cannot be cut again: one copy of each distinct program).
     Returns the programs left, with their sizes."""
@@ -537,7 +619,10 @@ def _share_programs(book: pikepdf.Pdf, faces: _Faces, kept: list[_Font]) -> dict
         font.descriptor[font.file_key] = stream
         streams[stream.objgen] = len(font.program)
     for source, group in by_source.items():
-        program = weasyprint_subset(faces, source, set().union(*(font.text for font in group)))
+        try:
+            program = cuts.cut(source, set().union(*(font.text for font in group)))
+        except OSError:  # the face's file went away since it was checked: its subsets stay as they are
+            program = None
         for file_key in sorted({font.file_key for font in group}):
             sharing = [font for font in group if font.file_key == file_key]
             if program is None:  # cannot happen for a face that was cut again to check it; kept as it was

@@ -345,9 +345,11 @@ class _Tree:
         _artifact_unattached(book, self.document, self.nums)
 
 
-def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_body: int | None) -> bytes:
+def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_body: int | None,
+           font_cache: Path | None = None) -> bytes:
     """One PDF of the parts in order: pages, structure tree (a tagged PDF's), outline, named destinations,
-    links across parts, the chapters' folios laid over their pages, page labels and an even page count.
+    links across parts, the chapters' folios laid over their pages, page labels and an even page count,
+    one embedded program per font face (``font_cache``: where the faces' cuts are kept between builds).
     The catalog (metadata, language, output intent, viewer preferences) is the first part's."""
     import pikepdf
 
@@ -382,7 +384,7 @@ def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_b
         tree.finish(book)
     if folios is not None and first_body:
         _lay_folios(book, pikepdf.open(folios), first_body, numbered)
-    merge_fonts(book)  # each part embeds its own subset of every face: one program per face instead
+    merge_fonts(book, font_cache)  # each part embeds its own subset of every face: one program per face instead
     _finish(book, first_body)
     from io import BytesIO
     out = BytesIO()
@@ -652,7 +654,8 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
     stitch_started = time.perf_counter()
     try:
         data = stitch([final_jobs[0].pdf] + [j.pdf for j in chapter_jobs],
-                      folio_job.pdf if folio_job else None, numbered, first_body)
+                      folio_job.pdf if folio_job else None, numbered, first_body,
+                      font_cache=config.output_dir / ".cache" / "fonts")
     except Exception as error:  # pikepdf's errors: a part's PDF is not what WeasyPrint writes
         raise RenderError(f"the {lang} edition's parts could not be stitched ({type(error).__name__}: {error})",
                           folder, hint="delete output/.cache/parts and build again; report it if it recurs")
