@@ -379,11 +379,11 @@ def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_b
                        key=lambda pair: pair[0])
         book.Root.Names.Dests.Names = pikepdf.Array([item for _, name, target in pairs for item in (name, target)])
     _resolve_links(book)
-    _share_colour_profiles(book)
     if tree is not None:
         tree.finish(book)
     if folios is not None and first_body:
         _lay_folios(book, pikepdf.open(folios), first_body, numbered)
+    _share_colour_profiles(book)  # after the folios: their forms bring the folio document's copy of the profile
     merge_fonts(book, font_cache)  # each part embeds its own subset of every face: one program per face instead
     _finish(book, first_body)
     from io import BytesIO
