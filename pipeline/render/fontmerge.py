@@ -7,15 +7,17 @@ installed font (the glyphs it leaves out are emptied, not renumbered, and the PD
 stitched book can therefore share one program per face: the installed font subset once to the glyphs all
 the parts drew, with the very calls WeasyPrint makes. Nothing in the pages' content streams changes.
 
-Nothing is trusted blindly. The installed file behind a subset is found by the PostScript name the subset
-carries (fontconfig lists every installed face with its own), and accepted only if subsetting it to that
-part's glyphs gives back the part's program byte for byte; a face that does not (a variable font
-WeasyPrint instantiated, a colour font, another WeasyPrint's recipe, a missing HarfBuzz) keeps its
-subsets, only byte-identical ones shared. The font dictionaries of one face (``BaseFont``) are merged
-into one when they agree: each glyph drawn with the same advance (``/W``: WeasyPrint positions every
-glyph against it) and read as the same text (``/ToUnicode``), all with the identity encoding; dictionaries
-that disagree stay apart and share the program. The result depends only on the parts and the installed
-fonts, so the same parts stitch into the same bytes.
+Nothing is trusted blindly. The installed file behind the subsets is found by the PostScript name they
+carry (fontconfig lists every installed face with its own) and accepted only if cutting it to one part's
+glyphs gives back that part's program byte for byte (the parts were laid out by the same WeasyPrint,
+Pango and font files: their cache key holds them). A face that does not (a font loaded from a file
+fontconfig does not list, a variable or colour font WeasyPrint rewrites after cutting, another
+WeasyPrint's recipe, no HarfBuzz subsetter) keeps its subsets, only byte-identical ones shared. The font
+dictionaries of one face (``BaseFont``) become one where each glyph they share is drawn with the same
+advance (``/W``: WeasyPrint positions every glyph against it); dictionaries that disagree stay apart and
+share the program. A glyph two parts read as different text keeps the first part's, as in the single
+pass. The result depends only on the parts and the installed fonts (the cuts kept in the font cache
+are those same bytes), so the same parts stitch into the same bytes.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class FontMergeReport:
 
 @dataclass(frozen=True)
 class _Source:
+    """An installed face: its file and its index in a collection (.ttc)."""
+
     path: Path
     index: int
 
@@ -192,8 +196,8 @@ def _installed_by_postscript_name() -> dict[str, tuple[_Source, ...]]:
             for name, found in faces.items()}
 
 
-def _sfnt_tables(program: bytes) -> dict[bytes, bytes]:
-    """An sfnt font's tables by tag (read from its table directory, without parsing them)."""
+def _sfnt_tables(program: bytes, wanted: tuple[bytes, ...] = (b"name", b"maxp")) -> dict[bytes, bytes]:
+    """The ``wanted`` tables of an sfnt font by tag (found in its table directory, not parsed)."""
     if len(program) < 12:
         return {}
     count = struct.unpack_from(">H", program, 4)[0]
@@ -203,7 +207,8 @@ def _sfnt_tables(program: bytes) -> dict[bytes, bytes]:
         if entry + 16 > len(program):
             break
         tag, _, offset, length = struct.unpack_from(">4sIII", program, entry)
-        tables[tag] = program[offset:offset + length]
+        if tag in wanted:
+            tables[tag] = program[offset:offset + length]
     return tables
 
 
