@@ -519,7 +519,7 @@ def _stitch_cpu(document, lang: str, config, strings, *, merging: bool, cold: bo
     from pipeline.render import fontmerge
     from pipeline.render import parts as parts_module
     if cold:
-        for path in (config.output_dir / ".cache" / "fonts").glob("stitch-*"):
+        for path in (config.output_dir / ".cache" / "fonts" / "stitched").glob("*"):
             path.unlink()
     merge = fontmerge.merge_fonts
     if not merging:

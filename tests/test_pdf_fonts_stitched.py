@@ -2,7 +2,7 @@
 
 Each part WeasyPrint writes embeds its own subset of every face it draws; the stitch
 (pipeline/render/fontmerge.py) cuts each installed face once to the glyphs every part drew and shares
-it. Its cuts are kept in ``output/.cache/fonts`` between builds: a cold, warm or damaged cache must
+it. Its cuts are kept in ``output/.cache/fonts/stitched`` between builds: a cold, warm or damaged cache must
 give the same bytes. A face that is not installed (a font the stylesheet loads from a file) cannot be
 cut again: its parts' subsets are kept, identical ones shared, and the text still reads as it did.
 (The comparisons with the single pass, per language, are in tests/test_pdf_parts.py.)
@@ -35,19 +35,19 @@ def _rebuild_english_pdf(project: Path) -> bytes:
 def test_a_cold_warm_or_damaged_font_cache_stitches_the_same_bytes(built_project, tmp_path):
     project = copy_built(built_project, tmp_path / "project")
     made = (project / "output" / "en" / f"{SLUG}.pdf").read_bytes()
-    cache = project / "output" / ".cache" / "fonts"
-    cuts = sorted(cache.glob("stitch-*.font"))
+    cache = project / "output" / ".cache" / "fonts" / "stitched"
+    cuts = sorted(cache.glob("*.font"))
     assert cuts and all(path.with_suffix(".sha256").is_file() for path in cuts)  # the session's build kept them
 
-    for path in cache.glob("stitch-*"):  # cold: every face checked and cut again
+    for path in cache.iterdir():  # cold: every face checked and cut again
         path.unlink()
     assert _rebuild_english_pdf(project) == made
-    cuts = sorted(cache.glob("stitch-*.font"))
-    assert cuts and sorted(cache.glob("stitch-*.check"))
+    cuts = sorted(cache.glob("*.font"))
+    assert cuts and sorted(cache.glob("*.check"))
 
     for number, path in enumerate(cuts):  # damaged: cut short, or another face's cut in its place
         path.write_bytes(path.read_bytes()[:200] if number % 2 else cuts[(number + 1) % len(cuts)].read_bytes())
-    for path in cache.glob("stitch-*.check"):
+    for path in cache.glob("*.check"):
         path.write_text("0" * 64 + "\n")
     assert _rebuild_english_pdf(project) == made
     with pikepdf.open(project / "output" / "en" / f"{SLUG}.pdf") as stitched:

@@ -351,8 +351,8 @@ _KEPT_PER_FACE = 6  # cuts of one installed face kept in the cache (three editio
 
 
 class _Cuts:
-    """Cuts of the installed faces remembered between builds in ``output/.cache/fonts`` (beside the EPUB's
-    subsets): a CJK face takes 30-60 ms to cut with its glyph ids kept, twice per face, and an edit seldom
+    """Cuts of the installed faces remembered between builds in ``output/.cache/fonts/stitched`` (beside the
+    EPUB's subsets): a CJK face takes 30-60 ms to cut with its glyph ids kept, twice per face, and an edit seldom
     changes the glyphs a face draws. A cut is stored with the SHA-256 of its key and bytes beside it (a
     damaged or swapped file is cut again, never embedded); a check only as the digest of the cut. The
     oldest cuts of a face are forgotten past a few, so editing does not grow the cache."""
@@ -370,7 +370,7 @@ class _Cuts:
 
     def _path(self, face: str, cut: str, suffix: str) -> Path:
         assert self.folder is not None
-        return self.folder / f"stitch-{face}-{cut}{suffix}"
+        return self.folder / f"{face}-{cut}{suffix}"
 
     def matches(self, source: _Source, glyphs: set[int], program: bytes) -> bool:
         """Does cutting ``source`` to ``glyphs`` give back ``program``? (Remembered once it did.)"""
@@ -411,9 +411,9 @@ class _Cuts:
 
     def _forget_old(self, face: str) -> None:
         assert self.folder is not None
-        cuts = sorted(self.folder.glob(f"stitch-{face}-*.font"), key=lambda path: path.stat().st_mtime_ns,
+        cuts = sorted(self.folder.glob(f"{face}-*.font"), key=lambda path: path.stat().st_mtime_ns,
                       reverse=True)
-        checks = sorted(self.folder.glob(f"stitch-{face}-*.check"), key=lambda path: path.stat().st_mtime_ns,
+        checks = sorted(self.folder.glob(f"{face}-*.check"), key=lambda path: path.stat().st_mtime_ns,
                         reverse=True)
         for path in cuts[_KEPT_PER_FACE:]:
             path.unlink(missing_ok=True)

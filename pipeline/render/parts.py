@@ -655,7 +655,7 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
     try:
         data = stitch([final_jobs[0].pdf] + [j.pdf for j in chapter_jobs],
                       folio_job.pdf if folio_job else None, numbered, first_body,
-                      font_cache=config.output_dir / ".cache" / "fonts")
+                      font_cache=config.output_dir / ".cache" / "fonts" / "stitched")
     except Exception as error:  # pikepdf's errors: a part's PDF is not what WeasyPrint writes
         raise RenderError(f"the {lang} edition's parts could not be stitched ({type(error).__name__}: {error})",
                           folder, hint="delete output/.cache/parts and build again; report it if it recurs")
