@@ -166,14 +166,19 @@ def _read_font(font: pikepdf.Object) -> _Font | None:
     if not isinstance(descriptor, pikepdf.Dictionary) or "/CIDSet" in descriptor:
         return None
     file_key = next((key for key in _FONT_FILE_KEYS if key in descriptor), None)
-    widths = descendant.get("/W")
-    if file_key is None or not isinstance(widths, pikepdf.Array):
+    widths, to_unicode = descendant.get("/W"), font.get("/ToUnicode")
+    if (file_key is None or not isinstance(widths, pikepdf.Array) or not isinstance(to_unicode, pikepdf.Stream)
+            or not isinstance(descriptor[file_key], pikepdf.Stream) or "/BaseFont" not in font):
         return None
-    text = _parse_to_unicode(font.ToUnicode.read_bytes())
+    try:
+        text = _parse_to_unicode(to_unicode.read_bytes())
+        parsed_widths = _parse_widths(widths)
+        program = descriptor[file_key].read_bytes()
+    except (ValueError, TypeError, IndexError, pikepdf.PdfError):  # not as WeasyPrint writes it: left alone
+        return None
     if text is None:
         return None
-    return _Font(font, str(font.BaseFont), descendant, descriptor, file_key, descriptor[file_key].read_bytes(),
-                 _parse_widths(widths), text)
+    return _Font(font, str(font.BaseFont), descendant, descriptor, file_key, program, parsed_widths, text)
 
 
 # --------------------------------------------------------------------------- the installed faces
