@@ -7,6 +7,7 @@
     .venv/bin/python bench/run.py build      # cold, English alone, no-op and one-edit builds
     .venv/bin/python bench/run.py pdf-read   # reading the English PDF edition back, against pdftotext
     .venv/bin/python bench/run.py parts      # issue 15: edits, no-op, scaling of the PDF rendered in parts
+    .venv/bin/python bench/run.py fonts      # issue 15: the stitched PDFs' size and the cost of merging their fonts
 
 extract: ``press extract`` (read, structure, repair, validate, write) on the real manuscript (a fresh
 process each time, as a user runs it),
@@ -508,11 +509,69 @@ def _parts_scaling(project: Path) -> None:
     reference = render_pdf(book, "en", single, project / "single.pdf", notes=config.notes)
     single_seconds = time.perf_counter() - started
     print(f"parts: the single pass in-process {single_seconds:.2f} s; stitched PDF {len(result.data) / 1024:,.0f} KiB "
-          f"against the single pass's {reference.size / 1024:,.0f} KiB (each part embeds its own font subsets)")
+          f"against the single pass's {reference.size / 1024:,.0f} KiB (one font program per face: bench/run.py fonts)")
+
+
+def _stitch_cpu(document, lang: str, config, strings, *, merging: bool, cold: bool = False) -> tuple[float, int]:
+    """CPU seconds of one stitch of the edition (every part cached: the stitch is all that runs) and its size,
+    with the fonts merged or each part's subsets kept; ``cold``: the font cache emptied first."""
+    import resource
+    from pipeline.render import fontmerge
+    from pipeline.render import parts as parts_module
+    if cold:
+        for path in (config.output_dir / ".cache" / "fonts" / "stitched").glob("*"):
+            path.unlink()
+    merge = fontmerge.merge_fonts
+    if not merging:
+        fontmerge.merge_fonts = lambda book, cache=None: fontmerge.FontMergeReport()
+    try:
+        started = resource.getrusage(resource.RUSAGE_SELF)
+        result = parts_module.render_in_parts(document, lang, config, strings, drafts=False, images=None)
+        ended = resource.getrusage(resource.RUSAGE_SELF)
+    finally:
+        fontmerge.merge_fonts = merge
+    assert not result.rendered, "a part was laid out again: the stitch alone is measured"
+    return ended.ru_utime + ended.ru_stime - started.ru_utime - started.ru_stime, len(result.data)
+
+
+def bench_fonts() -> None:
+    """The stitched PDFs' fonts: each edition's size single-pass and in parts, and what merging the parts'
+    font subsets (pipeline/render/fontmerge.py) costs in the stitch, in CPU seconds, font cache cold and warm."""
+    from pipeline.config import load_config
+    from pipeline.i18n.localize import localize
+    from pipeline.render.pdf import _print_html
+    from pipeline.render.strings import ui_strings
+    from pipeline.safety import parse_xml
+    with tempfile.TemporaryDirectory() as directory:
+        project = _project_copy(Path(directory) / "project")
+        press = [sys.executable, "-m", "pipeline", "build", "-q", "--format", "pdf"]
+        single: dict[str, int] = {}
+        subprocess.run(press + ["--single-pass"], cwd=project, check=True, capture_output=True)
+        for lang in ("en", "km", "ja"):
+            single[lang] = (project / "output" / lang / "rise-of-global-south.pdf").stat().st_size
+        subprocess.run(press, cwd=project, check=True, capture_output=True)
+        config = load_config(project)
+        root = parse_xml(config.book_xml.read_bytes(), config.book_xml)
+        for lang in ("en", "km", "ja"):
+            book = localize(root, lang, config).book
+            strings = ui_strings(lang, config.project_dir / "locales")
+            _, _, document, _ = _print_html(book, lang, config, drafts=False, notes=config.notes, images=None)
+            without = statistics.median(_stitch_cpu(document, lang, config, strings, merging=False)[0]
+                                        for _ in range(5))
+            cold = statistics.median(_stitch_cpu(document, lang, config, strings, merging=True, cold=True)[0]
+                                     for _ in range(3))
+            warm = statistics.median(_stitch_cpu(document, lang, config, strings, merging=True)[0] for _ in range(5))
+            merged = _stitch_cpu(document, lang, config, strings, merging=True)[1]
+            kept = _stitch_cpu(document, lang, config, strings, merging=False)[1]
+            reference = single[lang]
+            print(f"fonts: {lang} PDF single pass {reference / 1024:,.0f} KiB; in parts {kept / 1024:,.0f} KiB "
+                  f"({kept / reference - 1:+.0%}) with each part's subsets, {merged / 1024:,.0f} KiB "
+                  f"({merged / reference - 1:+.0%}) with one program per face; stitch CPU {without:.3f} s without "
+                  f"the merge, {warm:.3f} s with it ({cold:.3f} s with the font cache cold)")
 
 
 BENCHMARKS = {"extract": bench_extract, "translate": bench_translate, "print": bench_print, "epub": bench_epub,
-              "build": bench_build, "pdf-read": bench_pdf_read, "parts": bench_parts}
+              "build": bench_build, "pdf-read": bench_pdf_read, "parts": bench_parts, "fonts": bench_fonts}
 
 
 def main(argv: list[str]) -> None:

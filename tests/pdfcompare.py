@@ -141,3 +141,66 @@ def fonts_embedded(document) -> list[str]:
             if descriptor is not None and not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
                 missing.append(str(font.get("/BaseFont")))
     return missing
+
+
+def font_names(pdf: Path) -> list[str]:
+    """The fonts poppler's pdffonts lists (one line per font dictionary the pages and their forms use)."""
+    listing = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return [line.split()[0] for line in listing.splitlines()[2:] if line.strip()]
+
+
+def fonts_by_name(document) -> dict[str, list]:
+    """Every distinct font dictionary the pages and the forms drawn on them use, by BaseFont."""
+    import pikepdf
+    found: dict[str, dict] = {}
+    seen: set = set()
+    holders = [page.obj for page in document.pages]
+    while holders:
+        resources = holders.pop().get("/Resources")
+        if not isinstance(resources, pikepdf.Dictionary) or (resources.is_indirect and resources.objgen in seen):
+            continue
+        seen.add(resources.objgen)
+        for font in resources.get("/Font", {}).values():
+            found.setdefault(str(font.BaseFont), {})[font.objgen] = font
+        holders += [form for form in resources.get("/XObject", {}).values()
+                    if form.get("/Subtype") == "/Form" and form.objgen not in seen]
+        seen.update(form.objgen for form in resources.get("/XObject", {}).values())
+    return {name: list(fonts.values()) for name, fonts in found.items()}
+
+
+def font_program(font):
+    """A Type 0 font's embedded program (the stream object)."""
+    descriptor = font.DescendantFonts[0].FontDescriptor
+    return next(descriptor[key] for key in ("/FontFile2", "/FontFile3", "/FontFile") if key in descriptor)
+
+
+def cid_widths(font) -> dict[int, float]:
+    """A Type 0 font's /W: each glyph id's advance, as WeasyPrint writes it (``first [w ...]`` runs)."""
+    import pikepdf
+    items = list(font.DescendantFonts[0].W)
+    widths: dict[int, float] = {}
+    index = 0
+    while index < len(items):
+        if isinstance(items[index + 1], pikepdf.Array):
+            widths.update((int(items[index]) + offset, float(width)) for offset, width in enumerate(items[index + 1]))
+            index += 2
+        else:
+            widths.update((cid, float(items[index + 2])) for cid in range(int(items[index]), int(items[index + 1]) + 1))
+            index += 3
+    return widths
+
+
+def glyph_drawings(program: bytes, glyph_ids) -> dict[int, tuple]:
+    """Each glyph's outline (components drawn in) and advance, read with fontTools from a font program."""
+    import io
+    from fontTools.pens.recordingPen import DecomposingRecordingPen
+    from fontTools.ttLib import TTFont
+    font = TTFont(io.BytesIO(program), lazy=True)
+    order = font.getGlyphOrder()
+    glyphs = font.getGlyphSet()
+    drawings = {}
+    for glyph_id in glyph_ids:
+        pen = DecomposingRecordingPen(glyphs)
+        glyphs[order[glyph_id]].draw(pen)
+        drawings[glyph_id] = (tuple(pen.value), glyphs[order[glyph_id]].width)
+    return drawings

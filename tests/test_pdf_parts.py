@@ -4,7 +4,8 @@ The same project is built twice, ``press build --format pdf`` (parts, the defaul
 ``--single-pass``, with chapter 1 reviewed in Khmer and Japanese so real Khmer and Japanese text is
 laid out. The two PDFs of each language are read back with poppler and pikepdf (tests/pdfcompare.py)
 and must agree page for page: text, outline, link targets, page labels, metadata; the stitched one
-must have one structure tree with every marked-content id reachable, and every font embedded. The
+must have one structure tree with every marked-content id reachable, and every font embedded, once per
+face (each part embeds its own subsets; the stitch shares one program per installed face). The
 EPUB's page list comes from the page map each renderer saves: the two must cite the same pages.
 Then the cache: an edit inside one chapter lays out that chapter's part again and nothing else.
 """
@@ -18,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_built, run_press
-from pdfcompare import fonts_embedded, links, outline, page_labels, page_texts, structure_problems
+from pdfcompare import (cid_widths, font_names, font_program, fonts_by_name, fonts_embedded, glyph_drawings, links,
+                        outline, page_labels, page_texts, structure_problems)
 from test_print import review_catalog
 
 pikepdf = pytest.importorskip("pikepdf")
@@ -80,6 +82,47 @@ def test_stitched_pdf_has_one_structure_tree_and_every_font_embedded(both_ways, 
         assert "/Sect" in kinds  # the chapters' sections, hung from the one Document element
         pages_with_structure = {int(page.obj.StructParents) for page in stitched.pages if "/StructParents" in page.obj}
         assert len(pages_with_structure) == sum(1 for page in stitched.pages if "/StructParents" in page.obj)
+
+
+def _edition(folder: Path, edition: str) -> Path:
+    return folder / "printer" / f"{SLUG}-print.pdf" if edition == "printer" else folder / edition / f"{SLUG}.pdf"
+
+
+@pytest.mark.parametrize("edition", LANGS + ("printer",))
+def test_the_stitched_pdf_embeds_one_font_program_per_face(both_ways, edition):
+    """Each part embeds its own subset of every face; the stitched PDF keeps one font per face (as
+    pdffonts lists them, the single pass's very names) and one program per installed face, and every
+    glyph the single pass draws is there with the same glyph id, outline and width."""
+    parts, single = (_edition(folder, edition) for folder in both_ways)
+    listed = font_names(parts)
+    assert len(listed) == len(set(listed)) and sorted(listed) == sorted(font_names(single))
+    with pikepdf.open(parts) as stitched, pikepdf.open(single) as reference:
+        stitched_fonts, reference_fonts = fonts_by_name(stitched), fonts_by_name(reference)
+        assert all(len(fonts) == 1 for fonts in stitched_fonts.values()) and len(stitched_fonts) >= 7
+        programs = {font_program(fonts[0]).objgen for fonts in stitched_fonts.values()}
+        assert len(programs) <= len(stitched_fonts)  # faces of one file (small caps, a synthetic bold) share one
+        for name, [font] in reference_fonts.items():
+            [merged] = stitched_fonts[name]
+            widths, merged_widths = cid_widths(font), cid_widths(merged)
+            assert {glyph: merged_widths.get(glyph) for glyph in widths} == widths, name
+            program, merged_program = font_program(font).read_bytes(), font_program(merged).read_bytes()
+            if merged_program != program:  # a program shared with another face of the same file: a superset
+                assert glyph_drawings(merged_program, widths) == glyph_drawings(program, widths), name
+
+
+@pytest.mark.parametrize("edition", LANGS + ("printer",))
+def test_the_stitched_pdf_is_about_the_single_pass_size(both_ways, edition):
+    """Before the fonts were merged the stitched Japanese PDF was 1.92 times the single pass's (eight
+    subsets of each CJK face); its fonts now weigh no more than the single pass's, and the whole file
+    is within 12 % (the folio layer and the parts' own objects are the rest)."""
+    parts, single = (_edition(folder, edition) for folder in both_ways)
+    with pikepdf.open(parts) as stitched, pikepdf.open(single) as reference:
+        def font_bytes(document) -> int:
+            programs = {font_program(fonts[0]).objgen: len(font_program(fonts[0]).read_raw_bytes())
+                        for fonts in fonts_by_name(document).values()}
+            return sum(programs.values())
+        assert font_bytes(stitched) <= font_bytes(reference) * 1.01
+    assert parts.stat().st_size <= single.stat().st_size * 1.12
 
 
 @pytest.mark.parametrize("lang", LANGS)

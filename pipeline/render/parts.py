@@ -345,11 +345,15 @@ class _Tree:
         _artifact_unattached(book, self.document, self.nums)
 
 
-def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_body: int | None) -> bytes:
+def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_body: int | None,
+           font_cache: Path | None = None) -> bytes:
     """One PDF of the parts in order: pages, structure tree (a tagged PDF's), outline, named destinations,
-    links across parts, the chapters' folios laid over their pages, page labels and an even page count.
+    links across parts, the chapters' folios laid over their pages, page labels and an even page count,
+    one embedded program per font face (``font_cache``: where the faces' cuts are kept between builds).
     The catalog (metadata, language, output intent, viewer preferences) is the first part's."""
     import pikepdf
+
+    from .fontmerge import merge_fonts
 
     book = pikepdf.open(parts[0])
     tree = _Tree(book) if "/StructTreeRoot" in book.Root else None
@@ -375,11 +379,12 @@ def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_b
                        key=lambda pair: pair[0])
         book.Root.Names.Dests.Names = pikepdf.Array([item for _, name, target in pairs for item in (name, target)])
     _resolve_links(book)
-    _share_colour_profiles(book)
     if tree is not None:
         tree.finish(book)
     if folios is not None and first_body:
         _lay_folios(book, pikepdf.open(folios), first_body, numbered)
+    _share_colour_profiles(book)  # after the folios: their forms bring the folio document's copy of the profile
+    merge_fonts(book, font_cache)  # each part embeds its own subset of every face: one program per face instead
     _finish(book, first_body)
     from io import BytesIO
     out = BytesIO()
@@ -649,7 +654,8 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
     stitch_started = time.perf_counter()
     try:
         data = stitch([final_jobs[0].pdf] + [j.pdf for j in chapter_jobs],
-                      folio_job.pdf if folio_job else None, numbered, first_body)
+                      folio_job.pdf if folio_job else None, numbered, first_body,
+                      font_cache=config.output_dir / ".cache" / "fonts" / "stitched")
     except Exception as error:  # pikepdf's errors: a part's PDF is not what WeasyPrint writes
         raise RenderError(f"the {lang} edition's parts could not be stitched ({type(error).__name__}: {error})",
                           folder, hint="delete output/.cache/parts and build again; report it if it recurs")
