@@ -38,8 +38,12 @@ from .pdf_text import Fonts, Problems, drop_furniture, page_lines, rebuilt_cross
 
 _SOFT_HYPHENS = ("\u2010", "\u00ad")
 _LIST_MARKER = re.compile(r"^(?:[•●▪◦‣–-]|\d{1,3}[.)])$")
-_LEADER = re.compile(r"^(?P<label>.*?\S)(?P<leader>\s*(?:\.\s*){2,})(?P<page>\d{1,4}|[ivxlcdm]{1,7})$",
+# leader dots, or a Japanese edition's ellipses (……); the page number in any script's digits
+_LEADER = re.compile(r"^(?P<label>.*?\S)(?P<leader>\s*(?:(?:\.\s*){2,}|(?:…\s*)+))(?P<page>\d{1,4}|[ivxlcdm]{1,7})$",
                      re.IGNORECASE)
+# A heading's next line stands at most this many sizes below (the line above it must have been full): a
+# Latin title in a Khmer edition is set with the Khmer font's tall line box, 1.75 sizes apart.
+_HEADING_LEADING = 2.0
 _BACKLINK = re.compile(r"\s*[↩↑⤴]\ufe0e?\ufe0f?\s*$")
 
 
@@ -353,7 +357,8 @@ class _Assembler:
 
     def _introduces_text(self, lines: list[_Line], index: int) -> bool:
         """Is the heading at ``index`` followed on its page, past other headings, by running text:
-        text-size lines that fill at least most of a line of the text frame (not a name or two)?"""
+        text-size lines that fill at least most of a line of the text frame (not a name or two)? Text size
+        within a quarter point: a byline's affiliation set half a point smaller is not running text."""
         frame = next(iter(self.frames.values()), None)
         measure = frame[1] - frame[0] if frame else 20 * self.body
         width = 0.0
@@ -362,7 +367,7 @@ class _Assembler:
                 if width:
                     break
                 continue
-            if abs(line.size - self.body) < 0.6:
+            if abs(line.size - self.body) < 0.3:
                 width += line.end - line.x
         return width >= 0.8 * measure
 
@@ -565,8 +570,8 @@ class _Assembler:
                 j = i + 1
                 while j < len(lines) and (self._is_heading(lines[j], False) or (line.bold and lines[j].bold)) \
                         and abs(lines[j].size - line.size) < 0.3 \
-                        and lines[j - 1].y - lines[j].y <= 1.6 * line.size and not _starts_label(lines[j - 1]) \
-                        and not self._would_fit(lines[j - 1], lines[j]):
+                        and lines[j - 1].y - lines[j].y <= _HEADING_LEADING * line.size \
+                        and not _starts_label(lines[j - 1]) and not self._would_fit(lines[j - 1], lines[j]):
                     j += 1
                 default = max((level for level in self.levels.values() if level is not None), default=0) + 1
                 level = self.levels.get(_size_key(line.size), default)

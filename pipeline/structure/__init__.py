@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..docbook import XML_NS, el, fill_inline, mark_source, set_id
+from ..docbook import XML_NS, ascii_digits, el, fill_inline, mark_source, set_id
 from ..findings import Findings
 from ..ingest.model import Block, Kind, Manuscript, Span, Where
 from .. import textrules
@@ -235,7 +235,7 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
     assert region.head is not None  # a chapter region starts at its label or title
     head = blocks[region.head]
     match = chapter_label(head)
-    label = match.group("number") if match else str(ordinal)
+    label = ascii_digits(match.group("number")) if match else str(ordinal)  # 第３章, ជំពូកទី៣: chapter 3
     if match and not label.isdigit():
         label = str(_roman(label) or ordinal)
     scope = f"ch{label}"

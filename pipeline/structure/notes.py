@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
-from ..docbook import el, fill_inline, mark_source, set_id
+from ..docbook import ascii_digits, el, fill_inline, mark_source, set_id, token_label
 from ..findings import Findings
 from ..ingest.model import Block, Gap, Kind, Span, Where
 from . import rules
@@ -256,8 +256,8 @@ class NoteLinker:
     def _footnote(self, entry: NoteEntry, label: str, endnote: bool = False) -> etree._Element:
         entry.used = True
         self.findings.as_markup(entry.printed_number, "note-number")  # the note's number is its label too
-        entry.element_id = f"{self.scope}-{'en' if endnote else 'fn'}{label}"
-        footnote = el("footnote", attrs={"label": label, "role": "endnote" if endnote else None})
+        entry.element_id = ascii_digits(f"{self.scope}-{'en' if endnote else 'fn'}{label}")
+        footnote = el("footnote", attrs={"label": token_label(label), "role": "endnote" if endnote else None})
         set_id(footnote, entry.element_id)
         if entry.blocks:
             for block in entry.blocks:
