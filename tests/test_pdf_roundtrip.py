@@ -142,6 +142,79 @@ def test_the_assembler_places_or_records_every_letter(which, request):
         f"lost: {dict((read - kept - dropped).most_common(10))}, extra: {dict((kept + dropped - read).most_common(10))}")
 
 
+# --------------------------------------------------------------------------- every edition press makes
+
+
+EDITIONS = {"printer": ("en", "-print"), "km": ("km", ""), "ja": ("ja", "")}  # the printer's PDF, and the translations
+
+
+def _edition_pdf(built_project, name: str):
+    lang, suffix = EDITIONS[name]
+    [pdf] = [path for path in (built_project / "output" / lang).glob("*.pdf") if path.stem.endswith(suffix)
+             and (suffix or not path.stem.endswith("-print"))]
+    return pdf
+
+
+@pytest.mark.parametrize("name", list(EDITIONS))
+def test_every_edition_reads_back_as_its_book(name, built_project, edition_book, tmp_path_factory):
+    """The printer's PDF (crop marks, bleed) and the Khmer and Japanese editions (their own labels: មាតិកា,
+    ជំពូកទី១ and Khmer digits; 目次, 第1章 and ellipsis leaders) read back valid, balanced, and the same book.
+    The Khmer edition used to stop with exit 6 (ids and note labels made of Khmer digits)."""
+    root, result = _read_back(_edition_pdf(built_project, name), tmp_path_factory, f"{name}-read-back")
+    assert result.words.holds and result.words.read > 33_000
+    differences = bookdiff.differences(bookdiff.outline(edition_book), bookdiff.outline(root))
+    assert not differences, f"the {name} edition read back differs from its book:\n" + "\n".join(differences)
+    labels = root.xpath("//db:footnote/@label | //db:chapter/@label | //db:table/@label", namespaces=NS)
+    assert len(labels) == 186 + 6 + 2 and all(label.isascii() for label in labels)
+
+
+def _unspaced_letters(counter: Counter) -> Counter:
+    """The letters the word balance counts one by one (Khmer, Japanese: no spaces between words)."""
+    return Counter({word: count for word, count in counter.items()
+                    if len(word) == 1 and ord(word) > 0x1000 and word.isalpha()})
+
+
+@pytest.mark.parametrize("name", ["km", "ja"])
+def test_khmer_and_japanese_letters_are_read_as_pdftotext_reads_them(name, built_project):
+    """Each Khmer and Japanese letter of the edition, as poppler reads it (it follows the /ActualText
+    the Khmer edition puts on each line), is what press reads: before, a Khmer glyph that stands in
+    two clusters gave "ពុម្រ្ព" for "ពុម្ព", so the imprint's "published by" was not recognised."""
+    import subprocess
+    from conftest import need
+    from pipeline.conservation import manuscript_words, words
+    pdf = _edition_pdf(built_project, name)
+    text = subprocess.run([need("pdftotext"), "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
+                          check=True, timeout=60).stdout
+    theirs = _unspaced_letters(Counter(words(text)))
+    ours = _unspaced_letters(manuscript_words(read_manuscript(pdf)))
+    assert sum(theirs.values()) >= 60  # the labels, the imprint, the edition line, (Khmer) the numbers' letters
+    assert ours == theirs, f"missing {dict(theirs - ours)}, extra {dict(ours - theirs)}"
+
+
+@pytest.mark.parametrize("lang", ["km", "ja"])
+def test_the_editions_labels_are_in_the_readers_vocabulary(lang):
+    """Every label an edition prints (locales/ui/LANG.po) is one the structuring rules know, so a new
+    translation of a label cannot silently stop its editions (or an author's file) from reading back."""
+    from conftest import ROOT
+    from pipeline.render.strings import ui_strings
+    from pipeline.structure import rules
+    say = ui_strings(lang, ROOT / "locales")
+    assert say("Contents") != "Contents"  # the catalog is there and translated
+    assert rules.TOC_TITLE.match(say("Contents"))
+    chapter = rules.CHAPTER_LABEL.match(say("Chapter {number}", number=12))
+    assert chapter and int(chapter.group("number")) == 12
+    assert rules.CREDIT_LINE.match(say("Edited by") + " Dr. CHHENG Kimlong").group("rest") == "Dr. CHHENG Kimlong"
+    assert rules.PUBLISHED_BY.match(say("Published by") + " Asian Vision Institute").group("rest") == \
+        "Asian Vision Institute"
+    copyright_line = rules.COPYRIGHT_LINE.match(say("Copyright © {year} {holder}", year=2026, holder="AVI"))
+    assert copyright_line and int(copyright_line.group("year")) == 2026
+    assert rules.is_notes_title(say("Notes"))
+    for kind, pattern in (("Table", rules.TABLE_TITLE), ("Figure", rules.FIGURE_TITLE)):
+        caption = pattern.match(say("{label}: ", label=say(f"{kind} {{number}}", number=3)) + "Trade flows")
+        assert caption and int(caption.group("number")) == 3 and caption.group("title") == "Trade flows", kind
+    assert rules.is_missing_image_text(say("Image not supplied with the manuscript"))
+
+
 # --------------------------------------------------------------------------- LibreOffice's PDF
 
 

@@ -624,6 +624,11 @@ def page_lines(page, number: int, fonts: Fonts | None = None, problems: Problems
             runs.append(run)
     return _in_columns(_lines(runs, number))
 
+# Runs whose baselines differ by at most this many sizes share a line: a Khmer edition's list numbers are
+# set in a Khmer font 0.2 size below the Latin text beside them; a superscript stands 0.33 size or more higher.
+_SAME_LINE = 0.25
+
+
 def _lines(runs: list[Run], page: int) -> list[Line]:
     """Group runs into lines by baseline; small raised runs join the line below as superscripts."""
     lines: list[Line] = []
@@ -633,9 +638,9 @@ def _lines(runs: list[Run], page: int) -> list[Line]:
         found = None
         for index in range(len(lines) - 1, -1, -1):  # runs come top down: only the last lines can match
             line = lines[index]
-            if line.y - run.y > 0.2 * max(run.size, tallest):
+            if line.y - run.y > _SAME_LINE * max(run.size, tallest):
                 break
-            if abs(line.y - run.y) <= 0.2 * max(run.size, largest[index]):
+            if abs(line.y - run.y) <= _SAME_LINE * max(run.size, largest[index]):
                 found = index
                 break
         if found is None:
