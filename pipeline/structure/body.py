@@ -616,7 +616,7 @@ class BodyBuilder:
         images = [block for block in unit.blocks if block.kind is Kind.IMAGE]
         carried = next((block for block in images if block.image is not None), None)
         placeholder = next((block.text.strip() for block in unit.blocks
-                            if block.kind is Kind.TEXT and rules.is_missing_image_text(block.text)), "")
+                            if block.kind in (Kind.TEXT, Kind.HEADING) and rules.is_missing_image_text(block.text)), "")
         figure.append(picture(carried) if carried is not None else missing_image(images, placeholder))
         return figure
 

@@ -308,10 +308,22 @@ def build_bibliography(entries: list[NoteEntry], title: str, scope: str, role: s
     return bibliography
 
 
+# Inlines a ``<bibliomixed>`` may not hold directly, though a ``<phrase>`` in it may: a bookmark (a DOCX
+# made from an EPUB has one for every print page), an editor's remark, code, a picture.
+_NOT_IN_ENTRIES = {"{http://docbook.org/ns/docbook}" + name
+                   for name in ("anchor", "remark", "code", "literal", "inlinemediaobject", "xref", "uri")}
+
+
 def _wrap_links(entry: etree._Element) -> None:
-    """A bibliography entry may not hold a bare ``<link>``; DocBook puts it in ``<bibliomisc>``."""
-    for link in entry.findall("{http://docbook.org/ns/docbook}link"):
-        wrapper = el("bibliomisc", attrs={"role": "url"})
-        wrapper.tail, link.tail = link.tail, None
-        link.addprevious(wrapper)
-        wrapper.append(link)
+    """A bibliography entry may not hold a bare ``<link>``; DocBook puts it in ``<bibliomisc>``. The other
+    inlines it may not hold go in a ``<phrase>``."""
+    for child in list(entry):
+        if child.tag == "{http://docbook.org/ns/docbook}link":
+            wrapper = el("bibliomisc", attrs={"role": "url"})
+        elif child.tag in _NOT_IN_ENTRIES:
+            wrapper = el("phrase")
+        else:
+            continue
+        wrapper.tail, child.tail = child.tail, None
+        child.addprevious(wrapper)
+        wrapper.append(child)
