@@ -62,6 +62,9 @@ def _entry_number(block: Block, previous: int | None) -> tuple[int | None, int] 
     stripped = text.lstrip()
     offset = len(text) - len(stripped)
     match = rules.NOTE_ENTRY.match(stripped)
+    alone = re.fullmatch(r"(\d{1,3})[.)]", stripped.rstrip())
+    if alone and previous is not None and int(alone.group(1)) == previous + 1:
+        return previous + 1, len(text)  # the next number on a line of its own, its text below (LibreOffice)
     if not match:
         return (None, 0) if block.kind is Kind.ITEM else None
     number = int(match.group("number"))
