@@ -215,6 +215,37 @@ def test_the_editions_labels_are_in_the_readers_vocabulary(lang):
     assert rules.is_missing_image_text(say("Image not supplied with the manuscript"))
 
 
+def test_a_khmer_page_reads_back_letter_for_letter(tmp_path):
+    """Khmer text as the Khmer edition sets it (each line in an /ActualText span, subscripts and vowel signs
+    drawn up to half a size off the baseline, list numbers in Khmer digits): every letter of the source
+    comes back, and the list starting at ៣ is a valid DocBook list starting at 3. Before, a line whose
+    glyphs stood apart fell back to the font's glyph map (30 letters too many, 6 lost) and the list's
+    startingnumber="៣" made the book invalid (exit 6)."""
+    weasyprint = pytest.importorskip("weasyprint")
+    from pipeline.conservation import manuscript_words, words
+    from pipeline.render.pdf import actual_text_for_reordering_scripts
+    vocabulary = ["សហប្រតិបត្តិការ", "ប្រទេស", "ជប៉ុន", "និង", "អាស៊ាន", "ក្នុង", "តំបន់", "ខាងត្បូង", "យុទ្ធសាស្ត្រ",
+                  "សន្តិសុខ", "អភិវឌ្ឍន៍", "ពាណិជ្ជកម្ម"]
+    paragraph = "".join(vocabulary[(i * 7) % 12] + (" " if i % 5 == 4 else "") for i in range(90)) + "។"
+    items = ["".join(vocabulary[(i + k) % 12] for k in range(6)) + "។" for i in range(3)]
+    html = ("<html lang='km'><head><style>@page { size: A5; margin: 2cm } body { font-family: 'Khmer OS', "
+            "'Noto Serif Khmer'; font-size: 10.5pt; line-height: 1.95 } ol { list-style: khmer; "
+            "counter-reset: list-item 2 }</style></head><body>"
+            f"<h1>ជំពូកទី១</h1><h2>សហប្រតិបត្តិការ</h2><p>{paragraph}</p>"
+            "<ol>" + "".join(f"<li>{item}</li>" for item in items) + "</ol></body></html>")
+    pdf = tmp_path / "khmer.pdf"
+    with actual_text_for_reordering_scripts():
+        weasyprint.HTML(string=html).write_pdf(pdf)
+    printed = "ជំពូកទី១ សហប្រតិបត្តិការ " + paragraph + " " + " ".join(items) + " ៣ ៤ ៥"
+    assert _unspaced_letters(manuscript_words(read_manuscript(pdf))) == _unspaced_letters(Counter(words(printed)))
+    output = tmp_path / "book.xml"
+    result = extract_book(load_config(), manuscript=pdf, output=output)
+    assert result.words.holds
+    root = parse_xml(output.read_bytes())
+    assert root.xpath("//db:orderedlist/@startingnumber", namespaces=NS) == ["3"]
+    assert [re.sub(r"\s+", "", text_of(item)) for item in root.xpath("//db:listitem", namespaces=NS)] == items
+
+
 # --------------------------------------------------------------------------- LibreOffice's PDF
 
 

@@ -552,7 +552,8 @@ class _PageReader:
         if not glyphs:
             return  # nothing drawn: no place to put the text, and nothing shown to read
         x, y, size, font = glyphs[0][:4]
-        if all(abs(glyph[1] - y) <= 0.3 * size for glyph in glyphs):
+        # one line: a Khmer subscript or vowel sign is drawn up to half a size off the baseline
+        if all(abs(glyph[1] - y) <= 0.6 * size for glyph in glyphs):
             end = max(glyph[0] + glyph[5] for glyph in glyphs)
             self._add(x, y, size, font, ended.text, end - x)
             return

@@ -671,7 +671,7 @@ def _list_element(marker: str, start: int | None = None) -> etree._Element:
     ``start`` is the number its first item shows when the source says (DOCX), else the marker's."""
     number = re.match(r"^(\d{1,3})[.)]$", marker)
     if number:
-        first = str(start) if start is not None else number.group(1)
+        first = str(start) if start is not None else str(int(number.group(1)))  # "១." starts at 1 too
         return el("orderedlist", attrs={"startingnumber": first} if first != "1" else None)
     if marker in ("i.", "I."):
         return el("orderedlist", attrs={"numeration": "lowerroman" if marker == "i." else "upperroman"})
