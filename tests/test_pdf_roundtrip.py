@@ -246,6 +246,21 @@ def test_a_khmer_page_reads_back_letter_for_letter(tmp_path):
     assert [re.sub(r"\s+", "", text_of(item)) for item in root.xpath("//db:listitem", namespaces=NS)] == items
 
 
+def test_a_japanese_paragraph_comes_back_without_spaces_at_its_line_breaks(tmp_path):
+    """Japanese is written without spaces, so a line break inside a paragraph is no word space: the
+    paragraph read back is the one written (lines were joined with a space: "安 全保障")."""
+    weasyprint = pytest.importorskip("weasyprint")
+    vocabulary = ["協力", "日本", "地域", "経済", "安全保障", "開発", "戦略的", "パートナーシップ", "の", "と", "は", "を"]
+    paragraph = "".join(vocabulary[(i * 5) % 12] + ("、" if i % 7 == 6 else "") for i in range(160)) + "。"
+    html = ("<html lang='ja'><head><style>@page { size: A5; margin: 2cm } body { font-family: 'Noto Serif CJK JP'; "
+            f"font-size: 10pt; line-height: 1.75 }}</style></head><body><h1>第1章</h1><h2>日本</h2><p>{paragraph}</p>"
+            "</body></html>")
+    pdf = tmp_path / "japanese.pdf"
+    weasyprint.HTML(string=html).write_pdf(pdf)
+    texts = [block.text for block in read_manuscript(pdf).blocks]
+    assert paragraph in texts, texts
+
+
 # --------------------------------------------------------------------------- LibreOffice's PDF
 
 

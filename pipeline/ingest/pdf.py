@@ -48,6 +48,10 @@ _HEADING_LEADING = 2.0
 # 1.95 sizes apart, and a Latin caption with a Khmer label as tall): Khmer, Myanmar, Thai, Lao, Tibetan.
 _TALL_SCRIPT = re.compile("[\u1780-\u17ff\u1000-\u109f\u0e00-\u0eff\u0f00-\u0fff]")
 _TALL_LEADING = 1.95
+# Scripts written without spaces between words (pipeline/conservation.py): a line break between two of
+# their letters (or punctuation) is no word space. Khmer, Thai, Lao, Myanmar, kana, CJK and its punctuation.
+_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+                       "\uff00-\uffef]")
 _BACKLINK = re.compile(r"\s*[↩↑⤴]\ufe0e?\ufe0f?\s*$")
 
 
@@ -955,6 +959,9 @@ def _append_text(spans: list[Span], span: Span) -> list[Span]:
         return spans[:-1] + [replace(last, text=text), _lstripped(span)]
     if _url_continues("".join(item.text for item in spans[:-1]) + text, span.text):
         return spans[:-1] + [replace(last, text=text), _lstripped(span)]
+    following = span.text.lstrip()
+    if text and following and _UNSPACED.match(text[-1]) and _UNSPACED.match(following[0]):
+        return spans[:-1] + [replace(last, text=text), _lstripped(span)]  # 安全 ¶ 保障: no space was there
     return spans[:-1] + [replace(last, text=text), Span(" "), _lstripped(span)]
 
 
