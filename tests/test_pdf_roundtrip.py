@@ -261,6 +261,33 @@ def test_a_japanese_paragraph_comes_back_without_spaces_at_its_line_breaks(tmp_p
     assert paragraph in texts, texts
 
 
+@pytest.mark.parametrize("listed", [3, 4])
+def test_a_translated_notes_heading_is_known_by_the_notes_under_it(listed, tmp_path):
+    """A translated edition's notes heading ("注記", any language) is not in the vocabulary: the chapter's
+    last heading is its notes heading when a list numbered 1..N ends the chapter under it and the text
+    calls notes 1..N (the translated Khmer and Japanese editions read back with 0 of 186 notes). A list
+    the markers do not call in full stays a list."""
+    weasyprint = pytest.importorskip("weasyprint")
+    sentence = "日本と地域の協力は経済の開発と安全保障を結ぶ戦略的なパートナーシップである"
+    calls = "".join(f"<p>{sentence * 3}。<sup>{n}</sup>{sentence}。</p>" for n in (1, 2, 3))
+    notes = "".join(f"<li>Author {n}. “Title {n}”. Tokyo: Press. 2025.</li>" for n in range(1, listed + 1))
+    html = ("<html lang='ja'><head><style>@page { size: A5; margin: 2cm } body { font-family: 'Noto Serif CJK JP'; "
+            "font-size: 10pt; line-height: 1.75 } sup { font-size: 0.6em }</style></head><body>"
+            "<h1 style='font-size: 24pt; break-after: page'>本の題名</h1>"
+            f"<p>第1章</p><h1>日本と地域</h1><h2>序論</h2>{calls}<h2>注記</h2><ol>{notes}</ol></body></html>")
+    pdf = tmp_path / "notes.pdf"
+    weasyprint.HTML(string=html).write_pdf(pdf)
+    output = tmp_path / "book.xml"
+    extract_book(load_config(), manuscript=pdf, output=output)
+    root = parse_xml(output.read_bytes())
+    footnotes = root.xpath("//db:footnote", namespaces=NS)
+    if listed == 3:
+        assert [text_of(note).strip() for note in footnotes] == [f"Author {n}. “Title {n}”. Tokyo: Press. 2025."
+                                                                  for n in (1, 2, 3)]
+    else:
+        assert not footnotes and len(root.xpath("//db:orderedlist/db:listitem", namespaces=NS)) == 4
+
+
 # --------------------------------------------------------------------------- LibreOffice's PDF
 
 
