@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -108,8 +109,27 @@ def append(parent: etree._Element, child) -> None:
         parent.append(child)
 
 
+def ascii_digits(value: str) -> str:
+    """A name made from printed numbers keeps to ASCII digits: a Khmer edition's note ``១`` is ``ch1-fn1``
+    and label ``1``, since libxml2 (XML 1.0 before its fifth edition) refuses other digits in an ``xml:id``
+    or an NMTOKEN such as a footnote's ``label``. The printed digits stay in the report's word balance."""
+    if value.isascii():
+        return value
+    return "".join(str(unicodedata.digit(char)) if char.isdecimal() else char for char in value)
+
+
+_NMTOKEN = re.compile(r"[A-Za-z0-9._:-]+")
+
+
+def token_label(label: str) -> str | None:
+    """``label`` as an NMTOKEN (a footnote's label must be one), or None when a printed mark (``*``,
+    ``†``) cannot be one: the mark is then the element's content alone."""
+    label = ascii_digits(label.strip())
+    return label if _NMTOKEN.fullmatch(label) else None
+
+
 def set_id(element: etree._Element, value: str) -> None:
-    element.set(f"{{{XML_NS}}}id", value)
+    element.set(f"{{{XML_NS}}}id", ascii_digits(value))
 
 
 def get_id(element: etree._Element) -> str | None:

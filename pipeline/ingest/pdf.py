@@ -38,8 +38,20 @@ from .pdf_text import Fonts, Problems, drop_furniture, page_lines, rebuilt_cross
 
 _SOFT_HYPHENS = ("\u2010", "\u00ad")
 _LIST_MARKER = re.compile(r"^(?:[•●▪◦‣–-]|\d{1,3}[.)])$")
-_LEADER = re.compile(r"^(?P<label>.*?\S)(?P<leader>\s*(?:\.\s*){2,})(?P<page>\d{1,4}|[ivxlcdm]{1,7})$",
+# leader dots, or a Japanese edition's ellipses (……); the page number in any script's digits
+_LEADER = re.compile(r"^(?P<label>.*?\S)(?P<leader>\s*(?:(?:\.\s*){2,}|(?:…\s*)+))(?P<page>\d{1,4}|[ivxlcdm]{1,7})$",
                      re.IGNORECASE)
+# A heading's next line stands at most this many sizes below (the line above it must have been full): a
+# Latin title in a Khmer edition is set with the Khmer font's tall line box, 1.75 sizes apart.
+_HEADING_LEADING = 2.0
+# Scripts whose stacked vowels and subscript consonants need tall lines (the Khmer edition sets its text
+# 1.95 sizes apart, and a Latin caption with a Khmer label as tall): Khmer, Myanmar, Thai, Lao, Tibetan.
+_TALL_SCRIPT = re.compile("[\u1780-\u17ff\u1000-\u109f\u0e00-\u0eff\u0f00-\u0fff]")
+_TALL_LEADING = 1.95
+# Scripts written without spaces between words (pipeline/conservation.py): a line break between two of
+# their letters (or punctuation) is no word space. Khmer, Thai, Lao, Myanmar, kana, CJK and its punctuation.
+_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+                       "\uff00-\uffef]")
 _BACKLINK = re.compile(r"\s*[↩↑⤴]\ufe0e?\ufe0f?\s*$")
 
 
@@ -224,6 +236,7 @@ class _Assembler:
         self.pitch = self._pitch()
         self.frames = self._text_frames()
         self.margin, self.page_edge = 0.0, 0.0
+        self.heading_faces = self._heading_faces()
         self.indent = self._paragraph_indent()
         self.justified = self._justified()
         lowest = sorted(lines[-1].y for lines in self.pages if len(lines) > 5)
@@ -279,9 +292,33 @@ class _Assembler:
             return False
         text = line.text
         spaced = above is None or above.y - line.y > 1.3 * self.pitch
-        return (line.bold and abs(line.size - self.body) < 0.6 and len(text.split()) <= 14 and spaced
-                and abs(line.x - self.margin) <= 1.5 and not text.rstrip().endswith((".", ",", ";", ":"))
-                and not _list_marker(line))
+        # at the margin, or a little left of it: an edition marks untranslated paragraphs with a rule
+        # that sets their text in by a few points, never the headings
+        at_margin = -0.6 * line.size <= line.x - self.margin <= 1.5
+        return ((line.bold or self._in_heading_face(line)) and abs(line.size - self.body) < 0.6
+                and len(text.split()) <= 14 and spaced and at_margin
+                and not text.rstrip().endswith((".", ",", ";", ":")) and not _list_marker(line))
+
+    def _in_heading_face(self, line: _Line) -> bool:
+        """Is the line set in the typeface of the larger headings (a sans among serif text), not the body's?
+        A Khmer edition sets Latin headings in a regular weight (Khmer fonts have no bold): the face, not
+        the weight, tells its run-in headings from its text."""
+        runs = [run for run in line.body_runs if run.text.strip()]
+        return bool(runs) and all(run.font in self.heading_faces for run in runs)
+
+    def _heading_faces(self) -> set[str]:
+        """The fonts of lines set larger than the text, less the fonts the text itself is set in."""
+        display: Counter[str] = Counter()
+        text: Counter[str] = Counter()
+        for lines in self.pages:
+            for line in lines:
+                for run in line.body_runs:
+                    if line.size >= self.body * 1.12:
+                        display[run.font] += len(run.text)
+                    elif abs(line.size - self.body) < 0.6:
+                        text[run.font] += len(run.text)
+        body_text = sum(text.values())
+        return {font for font in display if text[font] < 0.05 * body_text}
 
     def _justified(self) -> bool:
         """Is the body text justified: do most of its lines end at the frame's right edge?"""
@@ -351,9 +388,17 @@ class _Assembler:
             levels[size] = 1 if size > ranked[0] else None
         return levels
 
+    def _display_page(self, lines: list[_Line]) -> bool:
+        """A page of display lines only (a chapter opener, a part title page): no heading on it introduces
+        running text, and one is a division title (level 1 or the book's title)."""
+        headings = [index for index, line in enumerate(lines) if self._is_heading(line, False)]
+        return bool(headings) and not any(self._introduces_text(lines, index) for index in headings) \
+            and any(self.levels.get(_size_key(lines[index].size)) in (0, 1) for index in headings)
+
     def _introduces_text(self, lines: list[_Line], index: int) -> bool:
         """Is the heading at ``index`` followed on its page, past other headings, by running text:
-        text-size lines that fill at least most of a line of the text frame (not a name or two)?"""
+        text-size lines that fill at least most of a line of the text frame (not a name or two)? Text size
+        within a quarter point: a byline's affiliation set half a point smaller is not running text."""
         frame = next(iter(self.frames.values()), None)
         measure = frame[1] - frame[0] if frame else 20 * self.body
         width = 0.0
@@ -362,7 +407,7 @@ class _Assembler:
                 if width:
                     break
                 continue
-            if abs(line.size - self.body) < 0.6:
+            if abs(line.size - self.body) < 0.3:
                 width += line.end - line.x
         return width >= 0.8 * measure
 
@@ -565,11 +610,13 @@ class _Assembler:
                 j = i + 1
                 while j < len(lines) and (self._is_heading(lines[j], False) or (line.bold and lines[j].bold)) \
                         and abs(lines[j].size - line.size) < 0.3 \
-                        and lines[j - 1].y - lines[j].y <= 1.6 * line.size and not _starts_label(lines[j - 1]) \
-                        and not self._would_fit(lines[j - 1], lines[j]):
+                        and lines[j - 1].y - lines[j].y <= _HEADING_LEADING * line.size \
+                        and not _starts_label(lines[j - 1]) and not self._would_fit(lines[j - 1], lines[j]):
                     j += 1
                 default = max((level for level in self.levels.values() if level is not None), default=0) + 1
                 level = self.levels.get(_size_key(line.size), default)
+                if level is not None and level > 1 and self._display_page(lines):
+                    level = None  # a chapter label or byline on an opener page, in a section heading's size
                 blocks.append(self._block(lines[i:j], Kind.HEADING, level=level))
                 i = j
             elif self._opens_table(lines, i) or self._table_before(lines, i) is not None:
@@ -647,13 +694,24 @@ class _Assembler:
         """
         if self._is_heading(line, previous) or abs(line.size - first.size) > 0.6:
             return False
-        if previous.y - line.y > 1.25 * max(self.pitch * line.size / self.body, line.size * 1.1):
+        leading = max(self.pitch * line.size / self.body, line.size * 1.1)
+        if _tall(previous):
+            leading = max(leading, _TALL_LEADING * line.size)  # a line with Khmer in it stands taller
+        if previous.y - line.y > 1.25 * leading:
             return False
-        if _list_marker(line):
+        if _list_marker(line) and not self._wrapped_number(previous, line):
             return False
         if not _list_marker(first) and _left(line) - _left(previous) > 0.6 * line.size and self._indented(line):
             return False
         return not self._would_fit(previous, line)
+
+    def _wrapped_number(self, previous: _Line, line: _Line) -> bool:
+        """A number that a wrap put at a line's start ("(AJCCBC Step" / "2) was funded …") is no list
+        marker: the line above runs to the right edge in mid-sentence, and the line keeps its margin."""
+        marker = line.body_runs[0].text.strip().split(" ", 1)[0] if line.body_runs else ""
+        # "2." is a notes list's number after a line that ends in a URL; only "2)" can be a wrapped phrase
+        return bool(re.fullmatch(r"\d{1,3}\)", marker)) and not previous.text.rstrip().endswith((".", ":", ";", "!", "?")) \
+            and previous.end >= self.page_edge - 1.5 * previous.size and _left(line) <= _left(previous) + 1.0
 
     def _indented(self, line: _Line) -> bool:
         """Does the line start at a paragraph indent (a little right of the margin, not centred)?
@@ -865,6 +923,11 @@ def _starts_label(line: _Line) -> bool:
     return bool(re.match(r"^(?:chapter|part)\s+\w+$", line.text, re.IGNORECASE))
 
 
+def _tall(line: _Line) -> bool:
+    """Does the line's text (not a raised note number in Khmer digits) hold letters of a tall script?"""
+    return any(not char.isdigit() for run in line.body_runs for char in _TALL_SCRIPT.findall(run.text))
+
+
 def _list_marker(line: _Line) -> bool:
     runs = line.body_runs
     if not runs:
@@ -896,6 +959,9 @@ def _append_text(spans: list[Span], span: Span) -> list[Span]:
         return spans[:-1] + [replace(last, text=text), _lstripped(span)]
     if _url_continues("".join(item.text for item in spans[:-1]) + text, span.text):
         return spans[:-1] + [replace(last, text=text), _lstripped(span)]
+    following = span.text.lstrip()
+    if text and following and _UNSPACED.match(text[-1]) and _UNSPACED.match(following[0]):
+        return spans[:-1] + [replace(last, text=text), _lstripped(span)]  # 安全 ¶ 保障: no space was there
     return spans[:-1] + [replace(last, text=text), Span(" "), _lstripped(span)]
 
 

@@ -304,6 +304,28 @@ class _TextState:
 
 
 @dataclass
+class _Replacement:
+    """An open /ActualText span: its text, and the glyphs drawn inside it (x, y, size, font, text, width)."""
+
+    text: str
+    glyphs: list[tuple[float, float, float, str, str, float]] = field(default_factory=list)
+
+
+def _actual_text(operands: list) -> str | None:
+    """The /ActualText of a BDC's inline property list (``/Span <</ActualText <FEFF…>>> BDC``), or None."""
+    for index, operand in enumerate(operands[:-1]):
+        if operand == b"/ActualText":
+            token = operands[index + 1]
+            if not isinstance(token, bytes) or token[:1] not in (b"<", b"("):
+                return None
+            raw = _hex(token) if token[:1] == b"<" else _literal(token)
+            if raw[:2] in (b"\xfe\xff", b"\xff\xfe"):
+                return raw.decode("utf-16", errors="replace")
+            return raw.decode("latin-1")  # PDFDocEncoding agrees with Latin-1 on the letters that matter
+    return None
+
+
+@dataclass
 class Problems:
     """What the text layer met and could not read, per page number, for the reader's warnings."""
 
@@ -328,6 +350,8 @@ class _PageReader:
         self.guessed = 0  # glyphs shown in fonts without a Unicode map
         self._open: list | None = None  # the run being built: [x, y, size, font, parts, end x, last y]
         self._space: tuple | None = None  # a space glyph no run took yet: (x, y, size)
+        self._marked: list[_Replacement | None] = []  # the open marked-content sequences (BMC/BDC … EMC)
+        self._replacing: _Replacement | None = None  # the open /ActualText span whose glyphs it stands for
 
     # ----------------------------------------------------------------- the stream
 
@@ -401,6 +425,12 @@ class _PageReader:
                     state.rise = float(operands[-1])
                 elif op == b"Do" and operands:
                     self._form(resources, operands[-1], ctm, depth)
+                elif op == b"BDC":
+                    self._begin_marked(operands)
+                elif op == b"BMC":
+                    self._marked.append(None)
+                elif op == b"EMC":
+                    self._end_marked()
             except (IndexError, ValueError, TypeError, ArithmeticError):
                 pass  # an operator with missing or malformed operands changes nothing, as in viewers
             operands.clear()
@@ -491,8 +521,44 @@ class _PageReader:
             x = m[4] + pen * m[0] + state.rise * m[2]
             y = m[5] + pen * m[1] + state.rise * m[3]
             if math.isfinite(x + y + width * scale + size):  # a crafted matrix can overflow
-                self._add(x, y, size, font.name, text, width * scale)
+                if self._replacing is not None:
+                    self._replacing.glyphs.append((x, y, size, font.name, text, width * scale))
+                else:
+                    self._add(x, y, size, font.name, text, width * scale)
         return pen + width
+
+    # ----------------------------------------------------------------- /ActualText
+
+    def _begin_marked(self, operands: list) -> None:
+        """A marked-content sequence; one whose properties carry /ActualText (PDF 32000-1 14.9.4) gives the
+        text its glyphs stand for. press's Khmer editions wrap each line so: a Khmer glyph (a subscript
+        consonant, a vowel drawn before its consonant) can stand in several clusters, and its font's
+        Unicode map names one of them only ("ពុម្រ្ព" for "ពុម្ព")."""
+        actual = _actual_text(operands)
+        if actual is None or self._replacing is not None:  # nested ones: the outer text stands for all
+            self._marked.append(None)
+            return
+        self._replacing = _Replacement(actual)
+        self._marked.append(self._replacing)
+
+    def _end_marked(self) -> None:
+        if not self._marked:
+            return  # an EMC without its BMC/BDC
+        ended = self._marked.pop()
+        if ended is None or ended is not self._replacing:
+            return
+        self._replacing = None
+        glyphs = ended.glyphs
+        if not glyphs:
+            return  # nothing drawn: no place to put the text, and nothing shown to read
+        x, y, size, font = glyphs[0][:4]
+        # one line: a Khmer subscript or vowel sign is drawn up to half a size off the baseline
+        if all(abs(glyph[1] - y) <= 0.6 * size for glyph in glyphs):
+            end = max(glyph[0] + glyph[5] for glyph in glyphs)
+            self._add(x, y, size, font, ended.text, end - x)
+            return
+        for glyph in glyphs:  # a span over several lines: its text has no one place, the glyphs' own is kept
+            self._add(*glyph)
 
     def _add(self, x: float, y: float, size: float, font: str, text: str, width: float) -> None:
         """Join the glyphs to the open run when they continue it on its baseline, else open a run."""
@@ -559,6 +625,11 @@ def page_lines(page, number: int, fonts: Fonts | None = None, problems: Problems
             runs.append(run)
     return _in_columns(_lines(runs, number))
 
+# Runs whose baselines differ by at most this many sizes share a line: a Khmer edition's list numbers are
+# set in a Khmer font 0.2 size below the Latin text beside them; a superscript stands 0.33 size or more higher.
+_SAME_LINE = 0.25
+
+
 def _lines(runs: list[Run], page: int) -> list[Line]:
     """Group runs into lines by baseline; small raised runs join the line below as superscripts."""
     lines: list[Line] = []
@@ -568,9 +639,9 @@ def _lines(runs: list[Run], page: int) -> list[Line]:
         found = None
         for index in range(len(lines) - 1, -1, -1):  # runs come top down: only the last lines can match
             line = lines[index]
-            if line.y - run.y > 0.2 * max(run.size, tallest):
+            if line.y - run.y > _SAME_LINE * max(run.size, tallest):
                 break
-            if abs(line.y - run.y) <= 0.2 * max(run.size, largest[index]):
+            if abs(line.y - run.y) <= _SAME_LINE * max(run.size, largest[index]):
                 found = index
                 break
         if found is None:

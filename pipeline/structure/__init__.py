@@ -12,12 +12,13 @@ text ("Chapter 3", a note's number) is recorded in ``Findings.markup`` for the w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Set
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..docbook import XML_NS, el, fill_inline, mark_source, set_id
+from ..docbook import XML_NS, ascii_digits, el, fill_inline, mark_source, set_id
 from ..findings import Findings
 from ..ingest.model import Block, Kind, Manuscript, Span, Where
 from .. import textrules
@@ -233,7 +234,7 @@ def _build_chapter(blocks: list[Block], region: Region, ordinal: int, findings: 
     assert region.head is not None  # a chapter region starts at its label or title
     head = blocks[region.head]
     match = chapter_label(head)
-    label = match.group("number") if match else str(ordinal)
+    label = ascii_digits(match.group("number")) if match else str(ordinal)  # 第３章, ជំពូកទី៣: chapter 3
     if match and not label.isdigit():
         label = str(_roman(label) or ordinal)
     scope = f"ch{label}"
@@ -343,11 +344,38 @@ def _markers(block: Block) -> bool:
 
 
 def _notes_heading(body: list[Block]) -> int | None:
-    """The last notes heading ("References", "Bibliography", ...) followed by entries."""
+    """The last notes heading ("References", "Bibliography", ...) followed by entries; else, in any
+    language, the last heading followed only by the notes the text's markers call (_untitled_notes)."""
     for index in range(len(body) - 1, -1, -1):
         block = body[index]
         if is_heading_like(block) and rules.is_notes_title(block.text):
             return index
+    return _untitled_notes(body)
+
+
+def _untitled_notes(body: list[Block]) -> int | None:
+    """A heading whose title no rule knows (a translated edition's "参考文献") is the notes heading when
+    the chapter ends under it with a list numbered 1..N and the text before it calls notes 1..N."""
+    first = len(body)
+    while first > 0 and (body[first - 1].kind is Kind.ITEM or (  # an entry's line the list did not keep
+            body[first - 1].kind is Kind.TEXT and not is_heading_like(body[first - 1])
+            and first > 1 and body[first - 2].kind in (Kind.ITEM, Kind.TEXT))):
+        first -= 1
+    while first < len(body) and body[first].kind is not Kind.ITEM:
+        first += 1  # the list starts at its first numbered entry
+    heading = first - 1
+    if first == len(body) or heading < 0 or body[heading].kind not in (Kind.HEADING, Kind.TEXT) \
+            or not is_heading_like(body[heading]):
+        return None
+    bullets = [re.fullmatch(r"(\d{1,3})[.)]", (block.bullet or "").strip())
+               for block in body[first:] if block.kind is Kind.ITEM]
+    if not all(bullets):
+        return None
+    numbers = [int(bullet.group(1)) for bullet in bullets if bullet]
+    called = {int(span.text) for block in body[:heading] for span in block.spans
+              if span.superscript and not span.exponent and span.text.isdigit()}
+    if numbers == list(range(1, len(numbers) + 1)) and called and max(called) == len(numbers):
+        return heading
     return None
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..docbook import append, el, fill_inline, mark_source, q, set_id
+from ..docbook import append, ascii_digits, el, fill_inline, mark_source, q, set_id
 from ..findings import Findings
 from ..ingest.model import Block, Gap, Kind, Span, Where
 from .. import textrules
@@ -250,7 +250,7 @@ class BodyBuilder:
         if titled:
             self.counters["table"] += 1
             match = rules.TABLE_TITLE.match(blocks[i].text.strip())
-            unit.label = match.group("number") if match else str(self.counters["table"])
+            unit.label = ascii_digits(match.group("number")) if match else str(self.counters["table"])
             unit.title = _after_prefix(blocks[i].spans, match.start("title")) if match else blocks[i].spans
             if match:
                 self.findings.as_markup(blocks[i].text.strip()[:match.start("title")], "table-label")
@@ -302,7 +302,7 @@ class BodyBuilder:
         match = rules.FIGURE_TITLE.match(block.text.strip())
         image = units.pop() if units and units[-1].kind == "image" else None
         unit = Unit("figure", [block] + (image.blocks if image else []), where=block.where,
-                    label=match.group("number") if match else str(self.counters["figure"]),
+                    label=ascii_digits(match.group("number")) if match else str(self.counters["figure"]),
                     title=_after_prefix(block.spans, match.start("title")) if match else block.spans)
         if match:
             self.findings.as_markup(block.text.strip()[:match.start("title")], "figure-label")
@@ -616,7 +616,7 @@ class BodyBuilder:
         images = [block for block in unit.blocks if block.kind is Kind.IMAGE]
         carried = next((block for block in images if block.image is not None), None)
         placeholder = next((block.text.strip() for block in unit.blocks
-                            if block.kind is Kind.TEXT and rules.is_missing_image_text(block.text)), "")
+                            if block.kind in (Kind.TEXT, Kind.HEADING) and rules.is_missing_image_text(block.text)), "")
         figure.append(picture(carried) if carried is not None else missing_image(images, placeholder))
         return figure
 
@@ -671,7 +671,7 @@ def _list_element(marker: str, start: int | None = None) -> etree._Element:
     ``start`` is the number its first item shows when the source says (DOCX), else the marker's."""
     number = re.match(r"^(\d{1,3})[.)]$", marker)
     if number:
-        first = str(start) if start is not None else number.group(1)
+        first = str(start) if start is not None else str(int(number.group(1)))  # "១." starts at 1 too
         return el("orderedlist", attrs={"startingnumber": first} if first != "1" else None)
     if marker in ("i.", "I."):
         return el("orderedlist", attrs={"numeration": "lowerroman" if marker == "i." else "upperroman"})

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
-from ..docbook import el, fill_inline, mark_source, set_id
+from ..docbook import ascii_digits, el, fill_inline, mark_source, set_id, token_label
 from ..findings import Findings
 from ..ingest.model import Block, Gap, Kind, Span, Where
 from . import rules
@@ -62,6 +62,9 @@ def _entry_number(block: Block, previous: int | None) -> tuple[int | None, int] 
     stripped = text.lstrip()
     offset = len(text) - len(stripped)
     match = rules.NOTE_ENTRY.match(stripped)
+    alone = re.fullmatch(r"(\d{1,3})[.)]", stripped.rstrip())
+    if alone and previous is not None and int(alone.group(1)) == previous + 1:
+        return previous + 1, len(text)  # the next number on a line of its own, its text below (LibreOffice)
     if not match:
         return (None, 0) if block.kind is Kind.ITEM else None
     number = int(match.group("number"))
@@ -256,8 +259,8 @@ class NoteLinker:
     def _footnote(self, entry: NoteEntry, label: str, endnote: bool = False) -> etree._Element:
         entry.used = True
         self.findings.as_markup(entry.printed_number, "note-number")  # the note's number is its label too
-        entry.element_id = f"{self.scope}-{'en' if endnote else 'fn'}{label}"
-        footnote = el("footnote", attrs={"label": label, "role": "endnote" if endnote else None})
+        entry.element_id = ascii_digits(f"{self.scope}-{'en' if endnote else 'fn'}{label}")
+        footnote = el("footnote", attrs={"label": token_label(label), "role": "endnote" if endnote else None})
         set_id(footnote, entry.element_id)
         if entry.blocks:
             for block in entry.blocks:
@@ -308,10 +311,22 @@ def build_bibliography(entries: list[NoteEntry], title: str, scope: str, role: s
     return bibliography
 
 
+# Inlines a ``<bibliomixed>`` may not hold directly, though a ``<phrase>`` in it may: a bookmark (a DOCX
+# made from an EPUB has one for every print page), an editor's remark, code, a picture.
+_NOT_IN_ENTRIES = {"{http://docbook.org/ns/docbook}" + name
+                   for name in ("anchor", "remark", "code", "literal", "inlinemediaobject", "xref", "uri")}
+
+
 def _wrap_links(entry: etree._Element) -> None:
-    """A bibliography entry may not hold a bare ``<link>``; DocBook puts it in ``<bibliomisc>``."""
-    for link in entry.findall("{http://docbook.org/ns/docbook}link"):
-        wrapper = el("bibliomisc", attrs={"role": "url"})
-        wrapper.tail, link.tail = link.tail, None
-        link.addprevious(wrapper)
-        wrapper.append(link)
+    """A bibliography entry may not hold a bare ``<link>``; DocBook puts it in ``<bibliomisc>``. The other
+    inlines it may not hold go in a ``<phrase>``."""
+    for child in list(entry):
+        if child.tag == "{http://docbook.org/ns/docbook}link":
+            wrapper = el("bibliomisc", attrs={"role": "url"})
+        elif child.tag in _NOT_IN_ENTRIES:
+            wrapper = el("phrase")
+        else:
+            continue
+        wrapper.tail, child.tail = child.tail, None
+        child.addprevious(wrapper)
+        wrapper.append(child)

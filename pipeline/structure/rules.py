@@ -9,19 +9,30 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CHAPTER_LABEL = re.compile(r"^(?:chapter|chap\.)\s+(?P<number>\d{1,3}|[IVXLC]+)(?:\s*[:.–—-]\s*(?P<title>.+))?$",
-                           re.IGNORECASE)
+# The labels press's own editions print (locales/ui/*.po: Khmer and Japanese beside English) are part of
+# the vocabulary, so that a Khmer or Japanese edition read back, or an author's Word file in those
+# languages, is structured as the English one is (tests/test_pdf_roundtrip.py checks every catalog's labels).
+# Numbers may be set in any script's digits (Khmer ១២, full-width １２): ``\d`` matches them and
+# ``int`` and ``docbook.ascii_digits`` read them.
+CHAPTER_LABEL = re.compile(r"^(?:(?:chapter|chap\.)\s+|(?P<ja>第)\s*|ជំពូក(?:ទី)?\s*)(?P<number>\d{1,3}|[IVXLC]+)"
+                           r"(?(ja)\s*章)(?:\s*[:.：៖–—-]\s*(?P<title>.+))?$", re.IGNORECASE)
 CHAPTER_LABEL_GLUED = re.compile(r"^(?:chapter)\s+(?P<digits>\d{2,6})$", re.IGNORECASE)
-TOC_TITLE = re.compile(r"^(?:table\s+of\s+)?contents$", re.IGNORECASE)
-TABLE_TITLE = re.compile(r"^table\s+(?P<number>\d{1,3})\s*[:.–—-]\s*(?P<title>.+)$", re.IGNORECASE)
-FIGURE_TITLE = re.compile(r"^(?:figure|fig\.)\s+(?P<number>\d{1,3})\s*[:.–—-]\s*(?P<title>.+)$", re.IGNORECASE)
+TOC_TITLE = re.compile(r"^(?:(?:table\s+of\s+)?contents|目次|មាតិកា)$", re.IGNORECASE)
+# A caption's label and title: "Table 1: …", Japanese "表1　…" (a full-width space, or a space once read
+# back), Khmer "តារាងទី១៖ …". An English label needs its punctuation: "Table 3 shows" is a sentence.
+_CAPTION_SEPARATOR = r"(?(en)\s*[:.–—-]\s*|(?:\s*[:.：៖–—-]\s*|\s+))"
+TABLE_TITLE = re.compile(rf"^(?:(?P<en>table)\s+|表\s*|តារាង(?:ទី)?\s*)(?P<number>\d{{1,3}}){_CAPTION_SEPARATOR}"
+                         r"(?P<title>.+)$", re.IGNORECASE)
+FIGURE_TITLE = re.compile(rf"^(?:(?P<en>figure|fig\.)\s+|図\s*|រូបភាព(?:ទី)?\s*)(?P<number>\d{{1,3}}){_CAPTION_SEPARATOR}"
+                          r"(?P<title>.+)$", re.IGNORECASE)
 ATTRIBUTION = re.compile(r"^(?:source|sources|photo|image|credit|photo credit)\s*:\s*\S", re.IGNORECASE)
-CREDIT_LINE = re.compile(r"^(?:edited\s+by|editors?\s*:|written\s+by|compiled\s+by)\s*:?\s*(?P<rest>.*)$",
-                         re.IGNORECASE)
-PUBLISHED_BY = re.compile(r"^(?:published\s+by|publisher)\s*:?\s*(?P<rest>.*)$", re.IGNORECASE)
+CREDIT_LINE = re.compile(r"^(?:edited\s+by|editors?\s*:|written\s+by|compiled\s+by|編者|編集|កែសម្រួលដោយ)\s*:?\s*"
+                         r"(?P<rest>.*)$", re.IGNORECASE)
+PUBLISHED_BY = re.compile(r"^(?:published\s+by|publisher|発行(?:者|所)?|出版社|បោះពុម្ពផ្សាយដោយ)\s*:?\s*(?P<rest>.*)$",
+                          re.IGNORECASE)
 ISBN_LINE = re.compile(r"\bISBN(?:-1[03])?\s*:?\s*(?P<isbn>[0-9][0-9\- ]{8,20}[0-9Xx])")
-COPYRIGHT_LINE = re.compile(r"^(?:copyrights?|©|\(c\))\s*(?:©\s*)?(?P<year>(?:19|20)\d\d)?\s*(?P<holder>.*)$",
-                            re.IGNORECASE)
+COPYRIGHT_LINE = re.compile(r"^(?:copyrights?|©|\(c\)|រក្សាសិទ្ធិ)\s*(?:©\s*)?(?P<year>(?:19|20|១៩|២០)\d\d)?\s*"
+                            r"(?P<holder>.*)$", re.IGNORECASE)
 RIGHTS_LINE = re.compile(r"^all\s+rights\s+reserved", re.IGNORECASE)
 WEBSITE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 NOTE_ENTRY = re.compile(r"^(?P<number>\d{1,3})(?:[.)])?\s+(?=\S)")
@@ -40,7 +51,8 @@ PART_ROLES = {
     "about the contributors": "contributors",
     "list of contributors": "contributors",
 }
-NOTES_TITLES = {"references", "reference", "notes", "endnotes", "bibliography", "works cited", "sources"}
+NOTES_TITLES = {"references", "reference", "notes", "endnotes", "bibliography", "works cited", "sources",
+                "注", "脚注", "参考文献", "កំណត់សម្គាល់"}
 ABBREVIATIONS_TITLES = {"list of abbreviations", "abbreviations", "list of acronyms", "acronyms",
                         "abbreviations and acronyms"}
 # Section titles that open or close a chapter's argument sit at the top level of its outline.
@@ -65,7 +77,7 @@ def normalized(text: str) -> str:
     return text.rstrip(" .:;")
 
 
-_TOC_LINE = re.compile(r"^(?P<label>.*?\S)(?:\s*\.{2,}\s*|\s+)(?P<page>\d{1,4}|[ivxlcdm]{1,7})$", re.IGNORECASE)
+_TOC_LINE = re.compile(r"^(?P<label>.*?\S)(?:\s*(?:\.{2,}|…+)\s*|\s+)(?P<page>\d{1,4}|[ivxlcdm]{1,7})$", re.IGNORECASE)
 
 
 def split_toc_line(text: str) -> tuple[str, str | None]:
@@ -82,7 +94,8 @@ def split_toc_line(text: str) -> tuple[str, str | None]:
 
 
 # What press's own editions print where an image was not supplied (pipeline/render/html.py).
-MISSING_IMAGE_TEXTS = {"image not supplied with the manuscript"}
+MISSING_IMAGE_TEXTS = {"image not supplied with the manuscript", "原稿に画像が含まれていません",
+                       "មិនមានរូបភាពភ្ជាប់មកជាមួយសាត្រាស្លឹករឹត"}
 
 
 def is_missing_image_text(text: str) -> bool:
