@@ -29,7 +29,7 @@ from .errors import ConfigError, ExitCode
 from .lock import die_with_parent, project_lock
 from .manifest import write_manifest
 from .progress import Reporter, plural
-from .render.parts import preload_renderer
+from .render.parts import finish_loading_renderer, preload_renderer, start_loading_renderer
 from .safety import atomic_write, check_writable, time_limit
 from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
                      RenderState, ReviewOutcome, ReviewStage, editions, pipeline_stages, project_environment,
@@ -112,14 +112,16 @@ def _reused(convert: Callable[[dict], T], cached: dict | None) -> T | None:
         return None
 
 
-def _run_extract(stage: ExtractStage, config: BookConfig, cache: BuildCache, reporter: Reporter) -> ExtractOutcome:
-    reused = _reused(stage.from_cache, cache.lookup(stage.name, stage_key(stage, config)))
+def _run_extract(stage: ExtractStage, config: BookConfig, cache: BuildCache, reporter: Reporter, key: str,
+                 cached: dict | None) -> ExtractOutcome:
+    """The extract stage, reused when ``cached`` (its cache entry under ``key``, looked up by the caller) is whole."""
+    reused = _reused(stage.from_cache, cached)
     if reused is not None:
         outcome = reused
         reporter.step("extract", f"inputs unchanged, reused output/xml/book.xml ({outcome.summary})")
     else:
         outcome = stage.run(config, reporter)
-        cache.store(stage.name, stage_key(stage, config), stage.outputs(config), stage.to_cache(outcome))
+        cache.store(stage.name, key, stage.outputs(config), stage.to_cache(outcome))
         return outcome  # the extract stage printed its reader's warnings as it read
     for diagnostic in outcome.diagnostics:  # reused: the reader's warnings still hold, so say them again
         if diagnostic.kind != "needs-editor":
@@ -156,7 +158,7 @@ def _run_review(stage: ReviewStage, config: BookConfig, cache: BuildCache, repor
 
 def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporter) -> list[EditionRow]:
     """Render each edition from output/xml/book.xml; an edition whose declared inputs are unchanged is reused,
-    and the languages left to render run in parallel processes (one per core)."""
+    and the languages left to render run in parallel processes (one per language)."""
     cache = BuildCache(config)
     rows: dict[str, EditionRow] = {}
     pending: dict[str, list[Edition]] = {}
@@ -179,6 +181,8 @@ def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporte
 
     if pending:
         preload_renderer()  # the workers fork with WeasyPrint already imported
+    else:
+        finish_loading_renderer()
     _render_pending(config, reporter, pending, finished)
     return [rows[edition.name] for edition in chosen if edition.name in rows]
 
@@ -186,8 +190,12 @@ def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporte
 def _render_pending(config: BookConfig, reporter: Reporter, pending: dict[str, list[Edition]],
                     finished: Callable[[EditionRow], None]) -> None:
     """Render the pending editions, each language in its own worker when there are several (in this
-    process otherwise), passing each row to ``finished`` as its language (its edition, in this process) is done."""
-    workers = min(len(pending), os.cpu_count() or 1)
+    process otherwise), passing each row to ``finished`` as its language (its edition, in this process) is done.
+
+    One worker per language, even beyond the cores: after a small edit each language lays out a part or two,
+    and with three languages on two cores, two workers left the third language to run alone at the end while a
+    core stood idle; three share both cores to the end (a language's parts pool sizes itself to the cores)."""
+    workers = len(pending) if (os.cpu_count() or 1) > 1 else 1
     if workers <= 1:
         for language_editions in pending.values():
             _render_language(config, language_editions, reporter, finished)
@@ -327,13 +335,21 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
     extract: ExtractOutcome | None = None
     catalogs: CatalogsOutcome | None = None
     review: ReviewOutcome | None = None
-    for stage in pipeline_stages(config, targets):
-        if isinstance(stage, ExtractStage):
-            extract = _run_extract(stage, config, cache, reporter)
-        elif isinstance(stage, CatalogsStage):
-            catalogs = _run_catalogs(stage, config, cache, reporter)
-        elif isinstance(stage, ReviewStage):
-            review = _run_review(stage, config, cache, reporter)
+    try:
+        for stage in pipeline_stages(config, targets):
+            if isinstance(stage, ExtractStage):
+                key = stage_key(stage, config)
+                cached = cache.lookup(stage.name, key)
+                if cached is None and chosen:  # the book changed, so editions will render: WeasyPrint loads meanwhile
+                    start_loading_renderer()
+                extract = _run_extract(stage, config, cache, reporter, key, cached)
+            elif isinstance(stage, CatalogsStage):
+                catalogs = _run_catalogs(stage, config, cache, reporter)
+            elif isinstance(stage, ReviewStage):
+                review = _run_review(stage, config, cache, reporter)
+    except BaseException:  # a stage failed or the build was stopped: the import is not cut off at exit
+        finish_loading_renderer()
+        raise
     assert extract is not None
     rows = render_editions(config, chosen, reporter)
     return BuildResult(extract, catalogs, review, rows)

@@ -31,6 +31,8 @@ import logging
 import multiprocessing
 import os
 import re
+import sys
+import threading
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -250,9 +252,36 @@ def load_record(job: PartJob) -> PartRecord | None:
         return None
 
 
+_renderer_import: threading.Thread | None = None
+
+
+def _import_renderer() -> None:
+    import weasyprint  # noqa: F401
+
+
+def start_loading_renderer() -> None:
+    """Begin importing WeasyPrint (a third of a second of CPU, parsing its C declarations) in a thread, while the
+    build's first stages run: they spend much of their time waiting for Hunspell, msgcat and msgfmt, so the
+    import is mostly done by the time the editions need it. ``preload_renderer`` waits for it."""
+    global _renderer_import
+    if _renderer_import is None and "weasyprint" not in sys.modules:
+        _renderer_import = threading.Thread(target=_import_renderer, name="press-import-weasyprint", daemon=True)
+        _renderer_import.start()
+
+
+def finish_loading_renderer() -> None:
+    """Wait for the import ``start_loading_renderer`` began, if it did (no thread may run while the process
+    forks, nor be cut off mid-import when the process ends)."""
+    global _renderer_import
+    if _renderer_import is not None:
+        _renderer_import.join()
+        _renderer_import = None
+
+
 def preload_renderer() -> None:
     """Import WeasyPrint (about a second) once, in the process that forks the render workers, so each
     worker inherits it instead of importing it again."""
+    finish_loading_renderer()
     import weasyprint  # noqa: F401
 
 
