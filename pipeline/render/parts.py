@@ -117,10 +117,22 @@ def set_contents_folios(front: etree._Element, folios: dict[str, str]) -> None:
         link.set("data-folio", folios.get(target, ""))
 
 
-def folio_document(document: etree._Element, stamped: list[bool]) -> etree._Element:
-    """Pages of folios only, one per page from the first chapter on: a page the book numbers gets the
-    named page that prints its folio, any other an unnumbered one. Margin boxes other than the folios
-    (running heads, a draft's footer) are left to the parts."""
+FOLIO_PAGES_STEP = 64  # the folio document is laid out for a whole number of such runs of pages
+CHARACTERS_PER_PAGE = 2250  # the English edition's body text per page: a first guess at the book's length
+
+
+def folio_pages(body_pages: int) -> int:
+    """How many pages of folios the folio document has for a book with ``body_pages`` pages from its first
+    chapter on: rounded up to a step, so a chapter growing or shrinking by a few pages reuses the document."""
+    return max(1, -(-body_pages // FOLIO_PAGES_STEP)) * FOLIO_PAGES_STEP
+
+
+def folio_document(document: etree._Element, pages: int) -> etree._Element:
+    """Pages of folios only, page 1 to ``pages`` from the first chapter on, each the named page that prints its
+    folio. A page's folio depends on its number alone (chapters open on a recto, so page 1 is a recto and the
+    number says the side), not on the chapters' page counts: the document can be laid out beside the chapters,
+    and the stitcher stamps only the pages the book numbers. Margin boxes other than the folios (running heads,
+    a draft's footer) are left to the parts."""
     head = copy.deepcopy(document.find("head"))
     style = etree.SubElement(head, "style")
     style.text = ("@page { marks: none; @top-left { content: none; } @top-right { content: none; } "
@@ -128,12 +140,12 @@ def folio_document(document: etree._Element, stamped: list[bool]) -> etree._Elem
                   "@page :blank { @bottom-center { content: none; } }\n"
                   "div.folio-page { break-before: page; height: 1px; }\n"
                   "div.folio-page:first-child { break-before: auto; }\n"
-                  f"div.numbered {{ page: {FOLIO_PAGE}; }} div.unnumbered {{ page: plain; }}\n")
+                  f"div.numbered {{ page: {FOLIO_PAGE}; }}\n")
     html = etree.Element("html", dict(document.attrib))
     html.append(head)
     body = etree.SubElement(html, "body", dict(document.find("body").attrib))
-    for numbered in stamped:
-        etree.SubElement(body, "div", {"class": "folio-page " + ("numbered" if numbered else "unnumbered")})
+    for _ in range(pages):
+        etree.SubElement(body, "div", {"class": "folio-page numbered"})
     return html
 
 
@@ -295,6 +307,20 @@ def _part_worker_start(parent: int) -> None:
         die_with_parent(parent)
 
 
+def _expected_seconds(jobs: list[PartJob]):
+    """The order to start parts in, longest first, so the last to finish is a short one: by the time each took
+    when last laid out (its record, whatever its key), or by its HTML's length when one has never been."""
+    took: dict[str, float] = {}
+    for job in jobs:
+        try:
+            took[job.name] = float(json.loads(job.meta.read_text(encoding="utf-8"))["seconds"])
+        except (OSError, ValueError, TypeError, KeyError):
+            break
+    if len(took) == len(jobs):
+        return lambda job: took[job.name]
+    return lambda job: float(len(job.html))
+
+
 def run_jobs(config: BookConfig, jobs: list[PartJob], workers: int) -> dict[str, PartRecord]:
     """Lay the parts out: each cached one reused, the others in parallel processes (largest first)."""
     records: dict[str, PartRecord] = {}
@@ -305,7 +331,7 @@ def run_jobs(config: BookConfig, jobs: list[PartJob], workers: int) -> dict[str,
             records[job.name] = cached
         else:
             todo.append(job)
-    todo.sort(key=lambda job: -len(job.html))
+    todo.sort(key=_expected_seconds(todo), reverse=True)
     if len(todo) <= 1 or workers <= 1:
         for job in todo:
             records[job.name] = lay_out_part(config, job)
@@ -650,7 +676,15 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
     chapter_jobs = [job(part.name, part_document(document, part, last=index == len(chapters) - 1,
                                                  css=MARKER_CSS + NO_BODY_FOLIOS),
                         index == len(chapters) - 1) for index, part in enumerate(chapters)]
-    records = _run(config, chapter_jobs, workers, rendered_now)
+    folio_variant = "pdf/x-4" if printer else ""
+
+    def folio_job(body_pages: int) -> PartJob:
+        return job("folios", folio_document(document, folio_pages(body_pages)), True, folio_variant)
+
+    # the folios for as many pages as the book had last time (or its text suggests) are laid out beside the
+    # chapters; again after them only if the chapters' pages need another number of folio pages
+    guessed = folio_job(_expected_body_pages(folder, chapters)) if chapters else None
+    records = _run(config, chapter_jobs + ([guessed] if guessed else []), workers, rendered_now)
     # where each chapter opens (its folio), now that the page counts are known
     folios: dict[str, str] = {}
     numbered: list[bool] = []
@@ -665,20 +699,20 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
     front = part_document(document, parts[0], last=not chapters, css=front_css(leader))
     set_contents_folios(front, folios)
     final_jobs = [job("front", front, not chapters)]
-    folio_job = None
-    if chapters:
-        folio_job = job("folios", folio_document(document, numbered), True,
-                        "pdf/x-4" if printer else "")
-        final_jobs.append(folio_job)
+    folios_needed = folio_job(len(numbered)) if chapters else None
+    if folios_needed is not None and guessed is not None and folios_needed.key != guessed.key:
+        final_jobs.append(folios_needed)
     records.update(_run(config, final_jobs, workers, rendered_now))
     front_record = records["front"]
     front_pages = front_record.pages + (front_record.pages % 2 if chapters else 0)
     first_body = front_pages + 1 if chapters else None
-    _forget_other_parts(folder, {job.name for job in chapter_jobs + final_jobs})
+    _forget_other_parts(folder, {job.name for job in chapter_jobs + final_jobs} | {"folios", "book"})
+    if chapters:
+        atomic_write(folder / "book.json", json.dumps({"body_pages": len(numbered)}) + "\n")
     stitch_started = time.perf_counter()
     try:
         data = stitch([final_jobs[0].pdf] + [j.pdf for j in chapter_jobs],
-                      folio_job.pdf if folio_job else None, numbered, first_body)
+                      folios_needed.pdf if folios_needed else None, numbered, first_body)
     except Exception as error:  # pikepdf's errors: a part's PDF is not what WeasyPrint writes
         raise RenderError(f"the {lang} edition's parts could not be stitched ({type(error).__name__}: {error})",
                           folder, hint="delete output/.cache/parts and build again; report it if it recurs")
@@ -700,6 +734,16 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
     pages = offset + offset % 2
     return PartsResult(data, pages, offset, starts, layout, warnings, refused, rendered_now, first_body, records,
                        time.perf_counter() - stitch_started)
+
+
+def _expected_body_pages(folder: Path, chapters: list[Part]) -> int:
+    """How many pages the chapters will take: as many as the last time they were stitched, or for a first
+    build, their text's length over an English page's."""
+    try:
+        return int(json.loads((folder / "book.json").read_text(encoding="utf-8"))["body_pages"])
+    except (OSError, ValueError, TypeError, KeyError):
+        characters = sum(len("".join(element.itertext())) for part in chapters for element in part.elements)
+        return max(1, characters // CHARACTERS_PER_PAGE)
 
 
 def _forget_other_parts(folder: Path, names: set[str]) -> None:
