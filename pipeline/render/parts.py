@@ -38,6 +38,7 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
 
 from lxml import etree
@@ -191,6 +192,9 @@ class PartRecord:
     warnings: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # per page (0-based, as a string: JSON's keys), the marked-content ids whose structure element hangs from no
+    # parent (WeasyPrint's margin boxes): found here, in the worker, so the stitch need not walk the whole tree
+    unattached: dict[str, list[int]] = field(default_factory=dict)
 
 
 class _Collect(logging.Handler):
@@ -245,8 +249,9 @@ def lay_out_part(config: BookConfig, job: PartJob) -> PartRecord:
     starts = starting_elements(rendered.pages, job.ids)
     numbered = [page._page_box.page_type.name == FOLIO_PAGE and not page._page_box.page_type.blank
                 for page in rendered.pages]
+    unattached = unattached_marked_content(data) if variant.get("pdf_tags") else {}
     record = PartRecord(job.name, job.key, len(rendered.pages), numbered, starts, asdict(layout),
-                        collector.messages, refused, time.perf_counter() - started)
+                        collector.messages, refused, time.perf_counter() - started, unattached)
     atomic_write(job.pdf, data)
     atomic_write(job.meta, json.dumps(asdict(record), ensure_ascii=False) + "\n")
     return record
@@ -394,24 +399,31 @@ class _Tree:
             kid.P = self.document
             self.document.K.append(kid)
 
-    def finish(self, book) -> None:
+    def finish(self, book, unattached: dict[int, list[int]]) -> None:
         if "/ParentTreeNextKey" in self.root:
             self.root.ParentTreeNextKey = self.next_key
-        _artifact_unattached(book, self.document, self.nums)
+        _artifact_unattached(book, self.nums, unattached)
 
 
-def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_body: int | None) -> bytes:
+def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_body: int | None,
+           unattached: list[dict[str, list[int]]] | None = None) -> bytes:
     """One PDF of the parts in order: pages, structure tree (a tagged PDF's), outline, named destinations,
     links across parts, the chapters' folios laid over their pages, page labels and an even page count.
-    The catalog (metadata, language, output intent, viewer preferences) is the first part's."""
+    The catalog (metadata, language, output intent, viewer preferences) is the first part's. ``unattached``
+    is each part's record of its marked content hung from no structure parent (found in the part if not given)."""
     import pikepdf
+
+    if unattached is None:
+        unattached = [unattached_marked_content(path.read_bytes()) for path in parts]
 
     book = pikepdf.open(parts[0])
     tree = _Tree(book) if "/StructTreeRoot" in book.Root else None
     dests = book.Root.Names.Dests.Names if "/Names" in book.Root and "/Dests" in book.Root.Names else None
-    for path in parts[1:]:
+    loose = {int(page): ids for page, ids in unattached[0].items()}  # by page of the book
+    for index, path in enumerate(parts[1:], start=1):
         part = pikepdf.open(path)
         first_new = len(book.pages)
+        loose.update({first_new + int(page): ids for page, ids in unattached[index].items()})
         with warnings.catch_warnings():  # named destinations are merged below, by name
             warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
             book.pages.extend(part.pages)
@@ -432,11 +444,10 @@ def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_b
     _resolve_links(book)
     _share_colour_profiles(book)
     if tree is not None:
-        tree.finish(book)
+        tree.finish(book, loose)
     if folios is not None and first_body:
         _lay_folios(book, pikepdf.open(folios), first_body, numbered)
     _finish(book, first_body)
-    from io import BytesIO
     out = BytesIO()
     # object streams: the parts' many small objects (structure elements, annotations) compressed together,
     # which halves the file (1.5 to 0.73 MiB for the English edition) and the time to write it
@@ -511,19 +522,15 @@ def _resolve_links(book) -> None:
                     annotation.Contents = pikepdf.String(target)
 
 
-_MARKED_CONTENT = re.compile(rb"/[A-Za-z]+\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
-
-
 def _streams(contents) -> list:
     import pikepdf
     return [contents] if isinstance(contents, pikepdf.Stream) else list(contents)
 
 
-def _artifact_of(loose: set[int]):
-    """A substitution turning the marked content of the ids in ``loose`` into artifacts."""
-    def substitute(match: re.Match) -> bytes:
-        return b"/Artifact BMC" if int(match.group(1)) in loose else match.group(0)
-    return substitute
+def _marked_content_of(ids: set[int]) -> re.Pattern[bytes]:
+    """The opening of the marked content of exactly these ids (a page's few loose ones among its hundreds)."""
+    numbers = b"|".join(str(number).encode() for number in sorted(ids))
+    return re.compile(rb"/[A-Za-z]+\s*<<\s*/MCID\s+(?:" + numbers + rb")\s*>>\s*BDC")
 
 
 def _reachable(document_element) -> set:
@@ -541,24 +548,45 @@ def _reachable(document_element) -> set:
     return seen
 
 
-def _artifact_unattached(book, document_element, nums) -> None:
-    """Marked content whose structure element hangs from no parent in the tree (WeasyPrint tags margin
-    boxes, running heads, so: their NonStruct is never added to the Document) becomes what pagination
-    is in PDF/UA, an artifact, so every marked-content id left is reachable from the root."""
+def unattached_marked_content(data: bytes) -> dict[str, list[int]]:
+    """Per page of a tagged PDF (0-based, as a string), the marked-content ids whose structure element hangs
+    from no parent in the tree: WeasyPrint tags margin boxes (running heads) so, and never adds their NonStruct
+    to the Document."""
     import pikepdf
-    reachable = _reachable(document_element)
+    with pikepdf.open(BytesIO(data)) as pdf:
+        if "/StructTreeRoot" not in pdf.Root:
+            return {}
+        root = pdf.Root.StructTreeRoot
+        reachable = _reachable(_document_element(root))
+        nums = root.ParentTree.Nums
+        parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+        found: dict[str, list[int]] = {}
+        for number, page in enumerate(pdf.pages):
+            key = page.obj.get("/StructParents")
+            array = parents.get(int(key)) if key is not None else None
+            if not isinstance(array, pikepdf.Array):
+                continue
+            loose = [index for index, element in enumerate(array)
+                     if isinstance(element, pikepdf.Dictionary) and element.objgen not in reachable]
+            if loose:
+                found[str(number)] = loose
+        return found
+
+
+def _artifact_unattached(book, nums, unattached: dict[int, list[int]]) -> None:
+    """Marked content whose structure element hangs from no parent in the tree (``unattached``: its ids by page
+    of the book) becomes what pagination is in PDF/UA, an artifact, so every marked-content id left is
+    reachable from the root."""
+    import pikepdf
     parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
-    for page in book.pages:
-        key = page.obj.get("/StructParents")
-        array = parents.get(int(key)) if key is not None else None
+    for number, ids in unattached.items():
+        page = book.pages[number]
+        array = parents.get(int(page.obj.StructParents))
         if not isinstance(array, pikepdf.Array):
             continue
-        loose = {index for index, element in enumerate(array)
-                 if isinstance(element, pikepdf.Dictionary) and element.objgen not in reachable}
-        if not loose:
-            continue
+        loose = set(ids)
         content = b"".join(stream.read_bytes() for stream in _streams(page.obj.Contents))
-        page.obj.Contents = book.make_stream(_MARKED_CONTENT.sub(_artifact_of(loose), content))
+        page.obj.Contents = book.make_stream(_marked_content_of(loose).sub(b"/Artifact BMC", content))
         for index in loose:
             array[index] = None
 
@@ -712,7 +740,8 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
     stitch_started = time.perf_counter()
     try:
         data = stitch([final_jobs[0].pdf] + [j.pdf for j in chapter_jobs],
-                      folios_needed.pdf if folios_needed else None, numbered, first_body)
+                      folios_needed.pdf if folios_needed else None, numbered, first_body,
+                      [records[j.name].unattached for j in [final_jobs[0]] + chapter_jobs])
     except Exception as error:  # pikepdf's errors: a part's PDF is not what WeasyPrint writes
         raise RenderError(f"the {lang} edition's parts could not be stitched ({type(error).__name__}: {error})",
                           folder, hint="delete output/.cache/parts and build again; report it if it recurs")
