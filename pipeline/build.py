@@ -156,70 +156,114 @@ def _run_review(stage: ReviewStage, config: BookConfig, cache: BuildCache, repor
 # --------------------------------------------------------------------------- the editions
 
 
-def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporter) -> list[EditionRow]:
-    """Render each edition from output/xml/book.xml; an edition whose declared inputs are unchanged is reused,
-    and the languages left to render run in parallel processes (one per language)."""
-    cache = BuildCache(config)
-    rows: dict[str, EditionRow] = {}
-    pending: dict[str, list[Edition]] = {}
-    for edition in chosen:
-        output = edition.path(config)
-        row = _reused(partial(EditionRow.from_cache, edition.lang, edition.format, path=output),
-                      cache.lookup(edition.name, stage_key(edition, config)))
-        if row is not None and output.is_file():
-            rows[edition.name] = row
-            reporter.step("render", f"{edition.lang} {edition.format.upper()}: inputs unchanged, reused {output.name}")
-        else:
-            pending.setdefault(edition.lang, []).append(edition)
-    by_name = {edition.name: edition for edition in chosen}
+class EditionRenderer:
+    """Renders the editions from output/xml/book.xml: an edition whose declared inputs are unchanged is reused,
+    and the languages left to render run in parallel processes (one per language).
 
-    def finished(row: EditionRow) -> None:
+    A language starts as soon as what it reads is final: the source language reads no catalog, so when the build
+    has target languages it starts right after extract (``start_early``), in a worker of its own while this
+    process merges, drafts and checks the catalogs, a second or so with a core otherwise idle; the target
+    languages start after the review stage (``run``), each in a worker of its own beside it."""
+
+    def __init__(self, config: BookConfig, chosen: list[Edition], reporter: Reporter) -> None:
+        self.config, self.chosen, self.reporter = config, chosen, reporter
+        self.cache = BuildCache(config)
+        self.rows: dict[str, EditionRow] = {}
+        self.by_name = {edition.name: edition for edition in chosen}
+        self.pools: list[ProcessPoolExecutor] = []
+        self.futures: list = []
+        self.languages: list[str] = []  # those rendering in workers
+        self.deferred: list[Edition] = []  # started early on a machine of one core: rendered with the others
+
+    def _pending(self, editions: list[Edition]) -> dict[str, list[Edition]]:
+        """The editions that must be rendered, by language; the others' rows taken from the cache."""
+        pending: dict[str, list[Edition]] = {}
+        for edition in editions:
+            output = edition.path(self.config)
+            row = _reused(partial(EditionRow.from_cache, edition.lang, edition.format, path=output),
+                          self.cache.lookup(edition.name, stage_key(edition, self.config)))
+            if row is not None and output.is_file():
+                self.rows[edition.name] = row
+                self.reporter.step("render", f"{edition.lang} {edition.format.upper()}: inputs unchanged, "
+                                             f"reused {output.name}")
+            else:
+                pending.setdefault(edition.lang, []).append(edition)
+        return pending
+
+    def finished(self, row: EditionRow) -> None:
         """Recorded as soon as it is rendered, so a build stopped or killed later reuses it next time."""
-        edition = by_name[f"{row.format}-{row.lang}"]
-        rows[edition.name] = row
-        cache.store(edition.name, stage_key(edition, config), edition.outputs(config), row.to_cache())
+        edition = self.by_name[f"{row.format}-{row.lang}"]
+        self.rows[edition.name] = row
+        self.cache.store(edition.name, stage_key(edition, self.config), edition.outputs(self.config), row.to_cache())
 
-    if pending:
+    def start_early(self, editions: list[Edition]) -> None:
+        """Start these editions (ones that read nothing the stages still to run write) in a worker now."""
+        if (os.cpu_count() or 1) > 1:
+            pending = self._pending(editions)
+            if pending:
+                self._submit(pending)
+        else:
+            self.deferred = editions
+
+    def run(self, editions: list[Edition]) -> list[EditionRow]:
+        """Render these editions too, wait for every one, and return the chosen editions' rows in order.
+
+        One worker per language, even beyond the cores: after a small edit each language lays out a part or
+        two, and with three languages on two cores, two workers left the third language to run alone at the
+        end while a core stood idle; three share both cores to the end (a language's parts pool sizes itself
+        to the cores). A single language alone renders in this process."""
+        pending = self._pending(self.deferred + editions)
+        if not self.pools and (len(pending) <= 1 or (os.cpu_count() or 1) <= 1):
+            if pending:
+                preload_renderer()
+            else:
+                finish_loading_renderer()
+            for language_editions in pending.values():
+                _render_language(self.config, language_editions, self.reporter, self.finished)
+        else:
+            if pending:
+                self._submit(pending)
+            self.reporter.step("render", f"{', '.join(self.languages)} in {len(self.languages)} parallel processes …")
+            self._collect()
+        return [self.rows[edition.name] for edition in self.chosen if edition.name in self.rows]
+
+    def _submit(self, pending: dict[str, list[Edition]]) -> None:
         preload_renderer()  # the workers fork with WeasyPrint already imported
-    else:
-        finish_loading_renderer()
-    _render_pending(config, reporter, pending, finished)
-    return [rows[edition.name] for edition in chosen if edition.name in rows]
+        pool = ProcessPoolExecutor(max_workers=len(pending), mp_context=multiprocessing.get_context("fork"),
+                                   initializer=die_with_parent, initargs=(os.getpid(),))
+        self.pools.append(pool)
+        self.futures += [pool.submit(_render_language_in_worker, self.config, language_editions)
+                         for language_editions in pending.values()]  # a forking pool starts its workers here
+        self.languages += list(pending)
+
+    def _collect(self) -> None:
+        try:
+            for future in as_completed(self.futures):
+                outcome: WorkerOutcome = future.result()
+                if not self.reporter.quiet:
+                    for line in outcome.lines:
+                        print(line, file=self.reporter.stream, flush=True)
+                for row in outcome.rows:  # a language whose worker failed may have finished some editions
+                    self.finished(row)
+                if outcome.error is not None:
+                    raise outcome.error
+        except KeyboardInterrupt:  # SIGINT or SIGTERM (errors.Stopped): the workers stop now, mid-edition
+            self.stop()
+            raise
+        finally:
+            for pool in self.pools:  # after an edition's error, the others finish theirs
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def stop(self) -> None:
+        """The workers killed now (a stage failed or the build was stopped): nothing more is written."""
+        for pool in self.pools:
+            _stop_workers(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _render_pending(config: BookConfig, reporter: Reporter, pending: dict[str, list[Edition]],
-                    finished: Callable[[EditionRow], None]) -> None:
-    """Render the pending editions, each language in its own worker when there are several (in this
-    process otherwise), passing each row to ``finished`` as its language (its edition, in this process) is done.
-
-    One worker per language, even beyond the cores: after a small edit each language lays out a part or two,
-    and with three languages on two cores, two workers left the third language to run alone at the end while a
-    core stood idle; three share both cores to the end (a language's parts pool sizes itself to the cores)."""
-    workers = len(pending) if (os.cpu_count() or 1) > 1 else 1
-    if workers <= 1:
-        for language_editions in pending.values():
-            _render_language(config, language_editions, reporter, finished)
-        return
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=die_with_parent, initargs=(os.getpid(),))
-    try:
-        futures = [pool.submit(_render_language_in_worker, config, language_editions)
-                   for language_editions in pending.values()]  # a forking pool starts its workers here
-        reporter.step("render", f"{', '.join(pending)} in {workers} parallel processes …")
-        for future in as_completed(futures):
-            outcome: WorkerOutcome = future.result()
-            if not reporter.quiet:
-                for line in outcome.lines:
-                    print(line, file=reporter.stream, flush=True)
-            for row in outcome.rows:  # a language whose worker failed may have finished some editions
-                finished(row)
-            if outcome.error is not None:
-                raise outcome.error
-    except KeyboardInterrupt:  # SIGINT or SIGTERM (errors.Stopped): the workers stop now, mid-edition
-        _stop_workers(pool)
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # after an edition's error, the others finish theirs
+def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporter) -> list[EditionRow]:
+    """Render each edition from output/xml/book.xml (see EditionRenderer)."""
+    return EditionRenderer(config, chosen, reporter).run(chosen)
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
@@ -335,6 +379,9 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
     extract: ExtractOutcome | None = None
     catalogs: CatalogsOutcome | None = None
     review: ReviewOutcome | None = None
+    renderer = EditionRenderer(config, chosen, reporter)
+    # the source language's editions read no catalog: with catalogs to merge, they start right after extract
+    early = [edition for edition in chosen if edition.lang == config.source_language] if targets else []
     try:
         for stage in pipeline_stages(config, targets):
             if isinstance(stage, ExtractStage):
@@ -343,15 +390,18 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
                 if cached is None and chosen:  # the book changed, so editions will render: WeasyPrint loads meanwhile
                     start_loading_renderer()
                 extract = _run_extract(stage, config, cache, reporter, key, cached)
+                if early:
+                    renderer.start_early(early)
             elif isinstance(stage, CatalogsStage):
                 catalogs = _run_catalogs(stage, config, cache, reporter)
             elif isinstance(stage, ReviewStage):
                 review = _run_review(stage, config, cache, reporter)
-    except BaseException:  # a stage failed or the build was stopped: the import is not cut off at exit
+    except BaseException:  # a stage failed or the build was stopped: no worker goes on, no import is cut off
+        renderer.stop()
         finish_loading_renderer()
         raise
     assert extract is not None
-    rows = render_editions(config, chosen, reporter)
+    rows = renderer.run([edition for edition in chosen if edition not in early])
     return BuildResult(extract, catalogs, review, rows)
 
 
