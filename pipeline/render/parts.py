@@ -326,29 +326,53 @@ def _expected_seconds(jobs: list[PartJob]):
     return lambda job: float(len(job.html))
 
 
-def run_jobs(config: BookConfig, jobs: list[PartJob], workers: int) -> dict[str, PartRecord]:
-    """Lay the parts out: each cached one reused, the others in parallel processes (largest first)."""
-    records: dict[str, PartRecord] = {}
-    todo = []
-    for job in jobs:
-        cached = load_record(job)
-        if cached is not None:
-            records[job.name] = cached
-        else:
-            todo.append(job)
-    todo.sort(key=_expected_seconds(todo), reverse=True)
-    if len(todo) <= 1 or workers <= 1:
-        for job in todo:
-            records[job.name] = lay_out_part(config, job)
-        return records
-    import weasyprint  # noqa: F401  (imported once here: the forked workers inherit it instead of each importing it)
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context,
-                             initializer=_part_worker_start, initargs=(os.getpid(),)) as pool:
-        futures = {job.name: pool.submit(lay_out_part, config, job) for job in todo}
+class PartPool:
+    """Lays parts out: each cached one reused, the others in parallel worker processes (longest first). The
+    workers are kept for the edition's second round (the contents, once the chapters' page counts are known),
+    which then goes to a worker whose fonts and WeasyPrint's caches are warm instead of a process laying out
+    its first document. One part alone, with no workers started, is laid out in this process."""
+
+    def __init__(self, config: BookConfig, workers: int) -> None:
+        self.config, self.workers = config, workers
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> PartPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def run(self, jobs: list[PartJob]) -> dict[str, PartRecord]:
+        records: dict[str, PartRecord] = {}
+        todo = []
+        for job in jobs:
+            cached = load_record(job)
+            if cached is not None:
+                records[job.name] = cached
+            else:
+                todo.append(job)
+        todo.sort(key=_expected_seconds(todo), reverse=True)
+        if self.pool is None and (len(todo) <= 1 or self.workers <= 1):
+            for job in todo:
+                records[job.name] = lay_out_part(self.config, job)
+            return records
+        if self.pool is None:
+            import weasyprint  # noqa: F401  (imported once here: the forked workers inherit it)
+            self.pool = ProcessPoolExecutor(max_workers=min(self.workers, len(todo)),
+                                            mp_context=multiprocessing.get_context("fork"),
+                                            initializer=_part_worker_start, initargs=(os.getpid(),))
+        futures = {job.name: self.pool.submit(lay_out_part, self.config, job) for job in todo}
         for name, future in futures.items():
             records[name] = future.result()
-    return records
+        return records
+
+
+def run_jobs(config: BookConfig, jobs: list[PartJob], workers: int) -> dict[str, PartRecord]:
+    """Lay the parts out (see PartPool), in one round."""
+    with PartPool(config, workers) as pool:
+        return pool.run(jobs)
 
 
 # --------------------------------------------------------------------------- stitching
@@ -712,25 +736,26 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
     # the folios for as many pages as the book had last time (or its text suggests) are laid out beside the
     # chapters; again after them only if the chapters' pages need another number of folio pages
     guessed = folio_job(_expected_body_pages(folder, chapters)) if chapters else None
-    records = _run(config, chapter_jobs + ([guessed] if guessed else []), workers, rendered_now)
-    # where each chapter opens (its folio), now that the page counts are known
-    folios: dict[str, str] = {}
-    numbered: list[bool] = []
-    page = 1
-    for part, chapter_job in zip(chapters, chapter_jobs):
-        record = records[chapter_job.name]
-        folios[part.name] = strings.number(page)
-        padded = record.pages + (record.pages % 2 if chapter_job.drop_last_page else 0)
-        numbered += record.numbered + [False] * (padded - record.pages)
-        page += padded
-    leader = css_string("…" if lang == "ja" else ". ")
-    front = part_document(document, parts[0], last=not chapters, css=front_css(leader))
-    set_contents_folios(front, folios)
-    final_jobs = [job("front", front, not chapters)]
-    folios_needed = folio_job(len(numbered)) if chapters else None
-    if folios_needed is not None and guessed is not None and folios_needed.key != guessed.key:
-        final_jobs.append(folios_needed)
-    records.update(_run(config, final_jobs, workers, rendered_now))
+    with PartPool(config, workers) as pool:
+        records = _run(pool, chapter_jobs + ([guessed] if guessed else []), rendered_now)
+        # where each chapter opens (its folio), now that the page counts are known
+        folios: dict[str, str] = {}
+        numbered: list[bool] = []
+        page = 1
+        for part, chapter_job in zip(chapters, chapter_jobs):
+            record = records[chapter_job.name]
+            folios[part.name] = strings.number(page)
+            padded = record.pages + (record.pages % 2 if chapter_job.drop_last_page else 0)
+            numbered += record.numbered + [False] * (padded - record.pages)
+            page += padded
+        leader = css_string("…" if lang == "ja" else ". ")
+        front = part_document(document, parts[0], last=not chapters, css=front_css(leader))
+        set_contents_folios(front, folios)
+        final_jobs = [job("front", front, not chapters)]
+        folios_needed = folio_job(len(numbered)) if chapters else None
+        if folios_needed is not None and guessed is not None and folios_needed.key != guessed.key:
+            final_jobs.append(folios_needed)
+        records.update(_run(pool, final_jobs, rendered_now))
     front_record = records["front"]
     front_pages = front_record.pages + (front_record.pages % 2 if chapters else 0)
     first_body = front_pages + 1 if chapters else None
@@ -782,9 +807,9 @@ def _forget_other_parts(folder: Path, names: set[str]) -> None:
             path.unlink(missing_ok=True)
 
 
-def _run(config: BookConfig, jobs: list[PartJob], workers: int, rendered_now: list[str]) -> dict[str, PartRecord]:
+def _run(pool: PartPool, jobs: list[PartJob], rendered_now: list[str]) -> dict[str, PartRecord]:
     cached = {job.name for job in jobs if load_record(job) is not None}
-    records = run_jobs(config, jobs, workers)
+    records = pool.run(jobs)
     rendered_now += [job.name for job in jobs if job.name not in cached]
     return records
 
