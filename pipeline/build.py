@@ -174,6 +174,7 @@ class EditionRenderer:
         self.futures: list = []
         self.languages: list[str] = []  # those rendering in workers
         self.deferred: list[Edition] = []  # started early on a machine of one core: rendered with the others
+        self.preforked: ProcessPoolExecutor | None = None
 
     def _pending(self, editions: list[Edition]) -> dict[str, list[Edition]]:
         """The editions that must be rendered, by language; the others' rows taken from the cache."""
@@ -213,25 +214,40 @@ class EditionRenderer:
         end while a core stood idle; three share both cores to the end (a language's parts pool sizes itself
         to the cores). A single language alone renders in this process."""
         pending = self._pending(self.deferred + editions)
-        if not self.pools and (len(pending) <= 1 or (os.cpu_count() or 1) <= 1):
+        if not self.futures and self.preforked is None and (len(pending) <= 1 or (os.cpu_count() or 1) <= 1):
             if pending:
                 preload_renderer()
             else:
                 finish_loading_renderer()
             for language_editions in pending.values():
                 _render_language(self.config, language_editions, self.reporter, self.finished)
-        else:
+        elif pending or self.futures:
             if pending:
                 self._submit(pending)
-            self.reporter.step("render", f"{', '.join(self.languages)} in {len(self.languages)} parallel processes …")
+            if self.languages:
+                self.reporter.step("render", f"{', '.join(self.languages)} in {len(self.languages)} parallel "
+                                             "processes …")
             self._collect()
+        else:  # workers started before extract, and nothing to render after all
+            self.stop()
         return [self.rows[edition.name] for edition in self.chosen if edition.name in self.rows]
 
+    def prefork(self) -> None:
+        """Start one worker per language now, before extract, each importing WeasyPrint (a third of a second
+        of CPU) on the core the stages leave idle, instead of this process importing it before forking."""
+        languages = len({edition.lang for edition in self.chosen})
+        self.preforked = ProcessPoolExecutor(max_workers=languages, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_language_worker_start, initargs=(os.getpid(),))
+        self.pools.append(self.preforked)
+        self.preforked.submit(int)  # a forking pool starts all its workers at its first task
+
     def _submit(self, pending: dict[str, list[Edition]]) -> None:
-        preload_renderer()  # the workers fork with WeasyPrint already imported
-        pool = ProcessPoolExecutor(max_workers=len(pending), mp_context=multiprocessing.get_context("fork"),
-                                   initializer=die_with_parent, initargs=(os.getpid(),))
-        self.pools.append(pool)
+        pool = self.preforked
+        if pool is None:
+            preload_renderer()  # the workers fork with WeasyPrint already imported
+            pool = ProcessPoolExecutor(max_workers=len(pending), mp_context=multiprocessing.get_context("fork"),
+                                       initializer=die_with_parent, initargs=(os.getpid(),))
+            self.pools.append(pool)
         self.futures += [pool.submit(_render_language_in_worker, self.config, language_editions)
                          for language_editions in pending.values()]  # a forking pool starts its workers here
         self.languages += list(pending)
@@ -275,6 +291,15 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
         process.kill()
     for process in processes:
         process.join()
+
+
+def _language_worker_start(parent: int) -> None:
+    """A language worker started before extract: it dies with the build, and imports WeasyPrint and reads the
+    tools' versions (the render code's fingerprint) while the build's first stages run."""
+    die_with_parent(parent)
+    from .manifest import tool_versions
+    tool_versions()
+    preload_renderer()
 
 
 def _render_language_in_worker(config: BookConfig, language_editions: list[Edition]) -> WorkerOutcome:
@@ -387,7 +412,9 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
             if isinstance(stage, ExtractStage):
                 key = stage_key(stage, config)
                 cached = cache.lookup(stage.name, key)
-                if cached is None and chosen:  # the book changed, so editions will render: WeasyPrint loads meanwhile
+                if cached is None and chosen and early and (os.cpu_count() or 1) > 1:
+                    renderer.prefork()  # the book changed, so the editions will render: their workers get ready
+                elif cached is None and chosen:  # WeasyPrint loads in this process meanwhile
                     start_loading_renderer()
                 extract = _run_extract(stage, config, cache, reporter, key, cached)
                 if early:
