@@ -27,9 +27,9 @@ from .config import BookConfig, load_config, with_renderer
 from .diagnostics import Diagnostic, Severity, at_least, tally
 from .errors import ConfigError, ExitCode
 from .lock import die_with_parent, project_lock
-from .manifest import write_manifest
+from .manifest import fonts_used, write_manifest
 from .progress import Reporter, plural
-from .render.parts import finish_loading_renderer, preload_renderer, start_loading_renderer
+from .render.parts import finish_loading_renderer, preload_renderer, render_code_fingerprint, start_loading_renderer
 from .safety import atomic_write, check_writable, time_limit
 from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
                      RenderState, ReviewOutcome, ReviewStage, editions, pipeline_stages, project_environment,
@@ -236,6 +236,8 @@ class EditionRenderer:
         """Start one worker per language now, before extract, each importing WeasyPrint (a third of a second
         of CPU) on the core the stages leave idle, instead of this process importing it before forking."""
         languages = len({edition.lang for edition in self.chosen})
+        fonts_used(self.config)  # what every worker would look up again (fc-match per font) is inherited
+        render_code_fingerprint()
         self.preforked = ProcessPoolExecutor(max_workers=languages, mp_context=multiprocessing.get_context("fork"),
                                              initializer=_language_worker_start, initargs=(os.getpid(),))
         self.pools.append(self.preforked)

@@ -674,6 +674,11 @@ class PartsResult:
     stitch_seconds: float = 0.0
 
 
+def render_code_fingerprint() -> str:
+    """The fingerprint of the code that lays parts out (part of every part's key; computed once per process)."""
+    return _render_code()
+
+
 @lru_cache(maxsize=1)
 def _render_code() -> str:
     from ..cache import code_fingerprint, module_closure
