@@ -27,9 +27,9 @@ from .config import BookConfig, load_config, with_renderer
 from .diagnostics import Diagnostic, Severity, at_least, tally
 from .errors import ConfigError, ExitCode
 from .lock import die_with_parent, project_lock
-from .manifest import write_manifest
+from .manifest import fonts_used, write_manifest
 from .progress import Reporter, plural
-from .render.parts import preload_renderer
+from .render.parts import finish_loading_renderer, preload_renderer, render_code_fingerprint, start_loading_renderer
 from .safety import atomic_write, check_writable, time_limit
 from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
                      RenderState, ReviewOutcome, ReviewStage, editions, pipeline_stages, project_environment,
@@ -112,14 +112,16 @@ def _reused(convert: Callable[[dict], T], cached: dict | None) -> T | None:
         return None
 
 
-def _run_extract(stage: ExtractStage, config: BookConfig, cache: BuildCache, reporter: Reporter) -> ExtractOutcome:
-    reused = _reused(stage.from_cache, cache.lookup(stage.name, stage_key(stage, config)))
+def _run_extract(stage: ExtractStage, config: BookConfig, cache: BuildCache, reporter: Reporter, key: str,
+                 cached: dict | None) -> ExtractOutcome:
+    """The extract stage, reused when ``cached`` (its cache entry under ``key``, looked up by the caller) is whole."""
+    reused = _reused(stage.from_cache, cached)
     if reused is not None:
         outcome = reused
         reporter.step("extract", f"inputs unchanged, reused output/xml/book.xml ({outcome.summary})")
     else:
         outcome = stage.run(config, reporter)
-        cache.store(stage.name, stage_key(stage, config), stage.outputs(config), stage.to_cache(outcome))
+        cache.store(stage.name, key, stage.outputs(config), stage.to_cache(outcome))
         return outcome  # the extract stage printed its reader's warnings as it read
     for diagnostic in outcome.diagnostics:  # reused: the reader's warnings still hold, so say them again
         if diagnostic.kind != "needs-editor":
@@ -154,64 +156,132 @@ def _run_review(stage: ReviewStage, config: BookConfig, cache: BuildCache, repor
 # --------------------------------------------------------------------------- the editions
 
 
-def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporter) -> list[EditionRow]:
-    """Render each edition from output/xml/book.xml; an edition whose declared inputs are unchanged is reused,
-    and the languages left to render run in parallel processes (one per core)."""
-    cache = BuildCache(config)
-    rows: dict[str, EditionRow] = {}
-    pending: dict[str, list[Edition]] = {}
-    for edition in chosen:
-        output = edition.path(config)
-        row = _reused(partial(EditionRow.from_cache, edition.lang, edition.format, path=output),
-                      cache.lookup(edition.name, stage_key(edition, config)))
-        if row is not None and output.is_file():
-            rows[edition.name] = row
-            reporter.step("render", f"{edition.lang} {edition.format.upper()}: inputs unchanged, reused {output.name}")
-        else:
-            pending.setdefault(edition.lang, []).append(edition)
-    by_name = {edition.name: edition for edition in chosen}
+class EditionRenderer:
+    """Renders the editions from output/xml/book.xml: an edition whose declared inputs are unchanged is reused,
+    and the languages left to render run in parallel processes (one per language).
 
-    def finished(row: EditionRow) -> None:
+    A language starts as soon as what it reads is final: the source language reads no catalog, so when the build
+    has target languages it starts right after extract (``start_early``), in a worker of its own while this
+    process merges, drafts and checks the catalogs, a second or so with a core otherwise idle; the target
+    languages start after the review stage (``run``), each in a worker of its own beside it."""
+
+    def __init__(self, config: BookConfig, chosen: list[Edition], reporter: Reporter) -> None:
+        self.config, self.chosen, self.reporter = config, chosen, reporter
+        self.cache = BuildCache(config)
+        self.rows: dict[str, EditionRow] = {}
+        self.by_name = {edition.name: edition for edition in chosen}
+        self.pools: list[ProcessPoolExecutor] = []
+        self.futures: list = []
+        self.languages: list[str] = []  # those rendering in workers
+        self.deferred: list[Edition] = []  # started early on a machine of one core: rendered with the others
+        self.preforked: ProcessPoolExecutor | None = None
+
+    def _pending(self, editions: list[Edition]) -> dict[str, list[Edition]]:
+        """The editions that must be rendered, by language; the others' rows taken from the cache."""
+        pending: dict[str, list[Edition]] = {}
+        for edition in editions:
+            output = edition.path(self.config)
+            row = _reused(partial(EditionRow.from_cache, edition.lang, edition.format, path=output),
+                          self.cache.lookup(edition.name, stage_key(edition, self.config)))
+            if row is not None and output.is_file():
+                self.rows[edition.name] = row
+                self.reporter.step("render", f"{edition.lang} {edition.format.upper()}: inputs unchanged, "
+                                             f"reused {output.name}")
+            else:
+                pending.setdefault(edition.lang, []).append(edition)
+        return pending
+
+    def finished(self, row: EditionRow) -> None:
         """Recorded as soon as it is rendered, so a build stopped or killed later reuses it next time."""
-        edition = by_name[f"{row.format}-{row.lang}"]
-        rows[edition.name] = row
-        cache.store(edition.name, stage_key(edition, config), edition.outputs(config), row.to_cache())
+        edition = self.by_name[f"{row.format}-{row.lang}"]
+        self.rows[edition.name] = row
+        self.cache.store(edition.name, stage_key(edition, self.config), edition.outputs(self.config), row.to_cache())
 
-    if pending:
-        preload_renderer()  # the workers fork with WeasyPrint already imported
-    _render_pending(config, reporter, pending, finished)
-    return [rows[edition.name] for edition in chosen if edition.name in rows]
+    def start_early(self, editions: list[Edition]) -> None:
+        """Start these editions (ones that read nothing the stages still to run write) in a worker now."""
+        if (os.cpu_count() or 1) > 1:
+            pending = self._pending(editions)
+            if pending:
+                self._submit(pending)
+        else:
+            self.deferred = editions
+
+    def run(self, editions: list[Edition]) -> list[EditionRow]:
+        """Render these editions too, wait for every one, and return the chosen editions' rows in order.
+
+        One worker per language, even beyond the cores: after a small edit each language lays out a part or
+        two, and with three languages on two cores, two workers left the third language to run alone at the
+        end while a core stood idle; three share both cores to the end (a language's parts pool sizes itself
+        to the cores). A single language alone renders in this process."""
+        pending = self._pending(self.deferred + editions)
+        if not self.futures and self.preforked is None and (len(pending) <= 1 or (os.cpu_count() or 1) <= 1):
+            if pending:
+                preload_renderer()
+            else:
+                finish_loading_renderer()
+            for language_editions in pending.values():
+                _render_language(self.config, language_editions, self.reporter, self.finished)
+        elif pending or self.futures:
+            if pending:
+                self._submit(pending)
+            if self.languages:
+                self.reporter.step("render", f"{', '.join(self.languages)} in {len(self.languages)} parallel "
+                                             "processes …")
+            self._collect()
+        else:  # workers started before extract, and nothing to render after all
+            self.stop()
+        return [self.rows[edition.name] for edition in self.chosen if edition.name in self.rows]
+
+    def prefork(self) -> None:
+        """Start one worker per language now, before extract, each importing WeasyPrint (a third of a second
+        of CPU) on the core the stages leave idle, instead of this process importing it before forking."""
+        languages = len({edition.lang for edition in self.chosen})
+        fonts_used(self.config)  # what every worker would look up again (fc-match per font) is inherited
+        render_code_fingerprint()
+        self.preforked = ProcessPoolExecutor(max_workers=languages, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_language_worker_start, initargs=(os.getpid(),))
+        self.pools.append(self.preforked)
+        self.preforked.submit(int)  # a forking pool starts all its workers at its first task
+
+    def _submit(self, pending: dict[str, list[Edition]]) -> None:
+        pool = self.preforked
+        if pool is None:
+            preload_renderer()  # the workers fork with WeasyPrint already imported
+            pool = ProcessPoolExecutor(max_workers=len(pending), mp_context=multiprocessing.get_context("fork"),
+                                       initializer=die_with_parent, initargs=(os.getpid(),))
+            self.pools.append(pool)
+        self.futures += [pool.submit(_render_language_in_worker, self.config, language_editions)
+                         for language_editions in pending.values()]  # a forking pool starts its workers here
+        self.languages += list(pending)
+
+    def _collect(self) -> None:
+        try:
+            for future in as_completed(self.futures):
+                outcome: WorkerOutcome = future.result()
+                if not self.reporter.quiet:
+                    for line in outcome.lines:
+                        print(line, file=self.reporter.stream, flush=True)
+                for row in outcome.rows:  # a language whose worker failed may have finished some editions
+                    self.finished(row)
+                if outcome.error is not None:
+                    raise outcome.error
+        except KeyboardInterrupt:  # SIGINT or SIGTERM (errors.Stopped): the workers stop now, mid-edition
+            self.stop()
+            raise
+        finally:
+            for pool in self.pools:  # after an edition's error, the others finish theirs
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def stop(self) -> None:
+        """The workers killed now (a stage failed or the build was stopped): nothing more is written."""
+        for pool in self.pools:
+            _stop_workers(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _render_pending(config: BookConfig, reporter: Reporter, pending: dict[str, list[Edition]],
-                    finished: Callable[[EditionRow], None]) -> None:
-    """Render the pending editions, each language in its own worker when there are several (in this
-    process otherwise), passing each row to ``finished`` as its language (its edition, in this process) is done."""
-    workers = min(len(pending), os.cpu_count() or 1)
-    if workers <= 1:
-        for language_editions in pending.values():
-            _render_language(config, language_editions, reporter, finished)
-        return
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=die_with_parent, initargs=(os.getpid(),))
-    try:
-        futures = [pool.submit(_render_language_in_worker, config, language_editions)
-                   for language_editions in pending.values()]  # a forking pool starts its workers here
-        reporter.step("render", f"{', '.join(pending)} in {workers} parallel processes …")
-        for future in as_completed(futures):
-            outcome: WorkerOutcome = future.result()
-            if not reporter.quiet:
-                for line in outcome.lines:
-                    print(line, file=reporter.stream, flush=True)
-            for row in outcome.rows:  # a language whose worker failed may have finished some editions
-                finished(row)
-            if outcome.error is not None:
-                raise outcome.error
-    except KeyboardInterrupt:  # SIGINT or SIGTERM (errors.Stopped): the workers stop now, mid-edition
-        _stop_workers(pool)
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # after an edition's error, the others finish theirs
+def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporter) -> list[EditionRow]:
+    """Render each edition from output/xml/book.xml (see EditionRenderer)."""
+    return EditionRenderer(config, chosen, reporter).run(chosen)
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
@@ -223,6 +293,15 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
         process.kill()
     for process in processes:
         process.join()
+
+
+def _language_worker_start(parent: int) -> None:
+    """A language worker started before extract: it dies with the build, and imports WeasyPrint and reads the
+    tools' versions (the render code's fingerprint) while the build's first stages run."""
+    die_with_parent(parent)
+    from .manifest import tool_versions
+    tool_versions()
+    preload_renderer()
 
 
 def _render_language_in_worker(config: BookConfig, language_editions: list[Edition]) -> WorkerOutcome:
@@ -327,15 +406,31 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
     extract: ExtractOutcome | None = None
     catalogs: CatalogsOutcome | None = None
     review: ReviewOutcome | None = None
-    for stage in pipeline_stages(config, targets):
-        if isinstance(stage, ExtractStage):
-            extract = _run_extract(stage, config, cache, reporter)
-        elif isinstance(stage, CatalogsStage):
-            catalogs = _run_catalogs(stage, config, cache, reporter)
-        elif isinstance(stage, ReviewStage):
-            review = _run_review(stage, config, cache, reporter)
+    renderer = EditionRenderer(config, chosen, reporter)
+    # the source language's editions read no catalog: with catalogs to merge, they start right after extract
+    early = [edition for edition in chosen if edition.lang == config.source_language] if targets else []
+    try:
+        for stage in pipeline_stages(config, targets):
+            if isinstance(stage, ExtractStage):
+                key = stage_key(stage, config)
+                cached = cache.lookup(stage.name, key)
+                if cached is None and chosen and early and (os.cpu_count() or 1) > 1:
+                    renderer.prefork()  # the book changed, so the editions will render: their workers get ready
+                elif cached is None and chosen:  # WeasyPrint loads in this process meanwhile
+                    start_loading_renderer()
+                extract = _run_extract(stage, config, cache, reporter, key, cached)
+                if early:
+                    renderer.start_early(early)
+            elif isinstance(stage, CatalogsStage):
+                catalogs = _run_catalogs(stage, config, cache, reporter)
+            elif isinstance(stage, ReviewStage):
+                review = _run_review(stage, config, cache, reporter)
+    except BaseException:  # a stage failed or the build was stopped: no worker goes on, no import is cut off
+        renderer.stop()
+        finish_loading_renderer()
+        raise
     assert extract is not None
-    rows = render_editions(config, chosen, reporter)
+    rows = renderer.run([edition for edition in chosen if edition not in early])
     return BuildResult(extract, catalogs, review, rows)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import platform
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -20,6 +21,14 @@ TOOLS = ("weasyprint", "lxml", "pypdf", "python-docx", "babel", "ctranslate2", "
 
 
 def tool_versions() -> dict[str, str]:
+    """The versions of press, Python, the libraries and Pango that make the outputs (part of every cache key)."""
+    return dict(_tool_versions())
+
+
+@lru_cache(maxsize=1)
+def _tool_versions() -> tuple[tuple[str, str], ...]:
+    """Looked up once per process: reading ten packages' metadata and finding Pango's library took 30 ms
+    (a loaded machine: 150), and every stage's and edition's code fingerprint asked again."""
     versions = {"press": __version__, "python": platform.python_version()}
     for name in TOOLS:
         try:
@@ -29,7 +38,7 @@ def tool_versions() -> dict[str, str]:
     pango = _pango_version()
     if pango:
         versions["pango"] = pango
-    return versions
+    return tuple(versions.items())
 
 
 _FONTS_SEEN: dict[str, str] = {}

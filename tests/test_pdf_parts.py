@@ -182,15 +182,54 @@ def test_an_edit_in_one_chapter_lays_out_only_that_part(built_project, tmp_path)
     assert _part_files(project) == after and pdf.read_bytes() == made
 
 
+@pytest.mark.slow
+def test_an_edited_build_writes_the_bytes_a_cold_build_of_the_edited_book_writes(built_project, tmp_path):
+    """What the incremental build reuses (parts laid out before, the folio layer, the EPUB's cover, the checked
+    catalogs) changes nothing: after a one-sentence edit in chapter 1 every edition, PDF and EPUB in each
+    language, and its page map are byte for byte what a build from nothing makes of the edited project."""
+    project = copy_built(built_project, tmp_path / "edited")
+    manuscript = project / "source" / "manuscript.txt"
+    text = manuscript.read_text(encoding="utf-8")
+    manuscript.write_text(text.replace("cornerstones of stability", "cornerstones (edited) of stability"),
+                          encoding="utf-8")
+    formats = ("--format", "pdf", "--format", "epub")
+    result = run_press("build", *formats, "-v", cwd=project, timeout=900)
+    assert result.returncode == 0, result.stderr
+    assert "reused" not in " ".join(line for line in result.stdout.splitlines() if line.startswith("render:"))
+    cold = tmp_path / "cold"
+    for name in ("source", "templates", "locales"):  # the catalogs as the edited build merged them
+        shutil.copytree(project / name, cold / name)
+    result = run_press("build", *formats, cwd=cold, timeout=900)
+    assert result.returncode == 0, result.stderr
+    compared = 0
+    for lang in LANGS:
+        for name in (f"{SLUG}.pdf", f"{SLUG}.epub", "pagemap.json"):
+            edited, fresh = (folder / "output" / lang / name for folder in (project, cold))
+            assert edited.read_bytes() == fresh.read_bytes(), f"{lang}/{name} differs from a cold build's"
+            compared += 1
+    assert compared == 9
+    assert any("cornerstones (edited) of stability" in page for page in page_texts(project / "output" / "en" /
+                                                                                    f"{SLUG}.pdf"))
+
+
+def _body_pages(project: Path) -> int:
+    """The English edition's pages from chapter 1 on, as its last stitch recorded them."""
+    return json.loads((project / "output" / ".cache" / "parts" / "en" / "book.json").read_text())["body_pages"]
+
+
 def _start_label(project: Path, element: str) -> str:
     starts = json.loads((project / "output" / "en" / "pagemap.json").read_text(encoding="utf-8"))["starts"]
     return next(label for _, label, first in starts if first == element)
 
 
 def test_a_chapter_growing_by_pages_moves_the_contents_and_folios_not_the_other_chapters(built_project, tmp_path):
+    """The contents are laid out again with the new folios; the folio layer is not (it holds a folio for every
+    page up to the next multiple of 64, whatever the chapters' lengths), nor are chapters 2 to 6."""
     project = copy_built(built_project, tmp_path / "project")
     before = _part_files(project)
     chapter_two_before = _start_label(project, "ch2")
+    body_pages_before = _body_pages(project)
+    assert 64 < body_pages_before <= 128
     manuscript = project / "source" / "manuscript.txt"
     text = manuscript.read_text(encoding="utf-8")
     paragraph = text.split("\n")[166]  # chapter 1's first paragraph, six times over: chapter 1 grows
@@ -200,9 +239,10 @@ def test_a_chapter_growing_by_pages_moves_the_contents_and_folios_not_the_other_
     assert result.returncode == 0, result.stderr
     after = _part_files(project)
     changed = {name for name in after if after[name] != before.get(name)}
-    assert changed == {"ch1.pdf", "front.pdf", "folios.pdf"}  # chapters 2 to 6 reused
     chapter_two = _start_label(project, "ch2")
     assert int(chapter_two) > int(chapter_two_before)
+    assert 64 < _body_pages(project) <= 128 and _body_pages(project) > body_pages_before  # one run of 64 pages
+    assert changed == {"ch1.pdf", "front.pdf"}  # chapters 2 to 6 reused, and the folio layer
     pdf = project / "output" / "en" / f"{SLUG}.pdf"
     with pikepdf.open(pdf) as stitched:
         assert structure_problems(stitched) == []

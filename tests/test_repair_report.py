@@ -316,6 +316,38 @@ def test_one_hunspell_process_serves_every_book_and_a_dead_one_is_replaced():
 
 
 @pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed (scripts/setup installs it)")
+def test_hunspells_answers_kept_by_the_build_serve_the_next_run_without_asking_again(tmp_path):
+    """The build keeps Hunspell's answers in its cache, named by the dictionary files: a later run (a new
+    process) asks Hunspell only about words it has not answered, and answers kept for other dictionaries
+    are not used."""
+    import json
+
+    from pipeline.repair.spelling import _Hunspell, answers_kept_in, available_dictionaries
+    kept = tmp_path / "hunspell.json"
+    command = (shutil.which("hunspell"), tuple(available_dictionaries()))
+    with answers_kept_in(kept):
+        first = _Hunspell(*command)
+        assert "receive" in first.ask(["harbour", "recieve"])["recieve"]
+        assert first.process is not None
+        first._stop()
+        later = _Hunspell(*command)  # as in the next build's process
+        answers = later.ask(["recieve", "harbour"])
+        assert later.process is None, "every word was answered before: Hunspell was not started"
+        assert answers["harbour"] is None and "receive" in answers["recieve"]
+        assert "accommodate" in later.ask(["acommodate"])["acommodate"] and later.process is not None
+        later._stop()
+    data = json.loads(kept.read_text(encoding="utf-8"))
+    assert set(data["answers"]) == {"harbour", "recieve", "acommodate"}
+    data["dictionaries"] = "another hunspell, other dictionaries"
+    data["answers"]["recieve"] = None  # what those dictionaries would have said
+    kept.write_text(json.dumps(data), encoding="utf-8")
+    with answers_kept_in(kept):
+        other = _Hunspell(*command)
+        assert "receive" in other.ask(["recieve"])["recieve"] and other.process is not None
+        other._stop()
+
+
+@pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed (scripts/setup installs it)")
 def test_a_misspelt_name_is_offered_the_books_own_spelling_first():
     from lxml import etree
     from pipeline.findings import Findings

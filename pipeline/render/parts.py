@@ -31,11 +31,14 @@ import logging
 import multiprocessing
 import os
 import re
+import sys
+import threading
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
 
 from lxml import etree
@@ -115,10 +118,22 @@ def set_contents_folios(front: etree._Element, folios: dict[str, str]) -> None:
         link.set("data-folio", folios.get(target, ""))
 
 
-def folio_document(document: etree._Element, stamped: list[bool]) -> etree._Element:
-    """Pages of folios only, one per page from the first chapter on: a page the book numbers gets the
-    named page that prints its folio, any other an unnumbered one. Margin boxes other than the folios
-    (running heads, a draft's footer) are left to the parts."""
+FOLIO_PAGES_STEP = 64  # the folio document is laid out for a whole number of such runs of pages
+CHARACTERS_PER_PAGE = 2250  # the English edition's body text per page: a first guess at the book's length
+
+
+def folio_pages(body_pages: int) -> int:
+    """How many pages of folios the folio document has for a book with ``body_pages`` pages from its first
+    chapter on: rounded up to a step, so a chapter growing or shrinking by a few pages reuses the document."""
+    return max(1, -(-body_pages // FOLIO_PAGES_STEP)) * FOLIO_PAGES_STEP
+
+
+def folio_document(document: etree._Element, pages: int) -> etree._Element:
+    """Pages of folios only, page 1 to ``pages`` from the first chapter on, each the named page that prints its
+    folio. A page's folio depends on its number alone (chapters open on a recto, so page 1 is a recto and the
+    number says the side), not on the chapters' page counts: the document can be laid out beside the chapters,
+    and the stitcher stamps only the pages the book numbers. Margin boxes other than the folios (running heads,
+    a draft's footer) are left to the parts."""
     head = copy.deepcopy(document.find("head"))
     style = etree.SubElement(head, "style")
     style.text = ("@page { marks: none; @top-left { content: none; } @top-right { content: none; } "
@@ -126,12 +141,12 @@ def folio_document(document: etree._Element, stamped: list[bool]) -> etree._Elem
                   "@page :blank { @bottom-center { content: none; } }\n"
                   "div.folio-page { break-before: page; height: 1px; }\n"
                   "div.folio-page:first-child { break-before: auto; }\n"
-                  f"div.numbered {{ page: {FOLIO_PAGE}; }} div.unnumbered {{ page: plain; }}\n")
+                  f"div.numbered {{ page: {FOLIO_PAGE}; }}\n")
     html = etree.Element("html", dict(document.attrib))
     html.append(head)
     body = etree.SubElement(html, "body", dict(document.find("body").attrib))
-    for numbered in stamped:
-        etree.SubElement(body, "div", {"class": "folio-page " + ("numbered" if numbered else "unnumbered")})
+    for _ in range(pages):
+        etree.SubElement(body, "div", {"class": "folio-page numbered"})
     return html
 
 
@@ -177,6 +192,9 @@ class PartRecord:
     warnings: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # per page (0-based, as a string: JSON's keys), the marked-content ids whose structure element hangs from no
+    # parent (WeasyPrint's margin boxes): found here, in the worker, so the stitch need not walk the whole tree
+    unattached: dict[str, list[int]] = field(default_factory=dict)
 
 
 class _Collect(logging.Handler):
@@ -231,8 +249,9 @@ def lay_out_part(config: BookConfig, job: PartJob) -> PartRecord:
     starts = starting_elements(rendered.pages, job.ids)
     numbered = [page._page_box.page_type.name == FOLIO_PAGE and not page._page_box.page_type.blank
                 for page in rendered.pages]
+    unattached = unattached_marked_content(data) if variant.get("pdf_tags") else {}
     record = PartRecord(job.name, job.key, len(rendered.pages), numbered, starts, asdict(layout),
-                        collector.messages, refused, time.perf_counter() - started)
+                        collector.messages, refused, time.perf_counter() - started, unattached)
     atomic_write(job.pdf, data)
     atomic_write(job.meta, json.dumps(asdict(record), ensure_ascii=False) + "\n")
     return record
@@ -250,9 +269,36 @@ def load_record(job: PartJob) -> PartRecord | None:
         return None
 
 
+_renderer_import: threading.Thread | None = None
+
+
+def _import_renderer() -> None:
+    import weasyprint  # noqa: F401
+
+
+def start_loading_renderer() -> None:
+    """Begin importing WeasyPrint (a third of a second of CPU, parsing its C declarations) in a thread, while the
+    build's first stages run: they spend much of their time waiting for Hunspell, msgcat and msgfmt, so the
+    import is mostly done by the time the editions need it. ``preload_renderer`` waits for it."""
+    global _renderer_import
+    if _renderer_import is None and "weasyprint" not in sys.modules:
+        _renderer_import = threading.Thread(target=_import_renderer, name="press-import-weasyprint", daemon=True)
+        _renderer_import.start()
+
+
+def finish_loading_renderer() -> None:
+    """Wait for the import ``start_loading_renderer`` began, if it did (no thread may run while the process
+    forks, nor be cut off mid-import when the process ends)."""
+    global _renderer_import
+    if _renderer_import is not None:
+        _renderer_import.join()
+        _renderer_import = None
+
+
 def preload_renderer() -> None:
     """Import WeasyPrint (about a second) once, in the process that forks the render workers, so each
     worker inherits it instead of importing it again."""
+    finish_loading_renderer()
     import weasyprint  # noqa: F401
 
 
@@ -266,29 +312,67 @@ def _part_worker_start(parent: int) -> None:
         die_with_parent(parent)
 
 
-def run_jobs(config: BookConfig, jobs: list[PartJob], workers: int) -> dict[str, PartRecord]:
-    """Lay the parts out: each cached one reused, the others in parallel processes (largest first)."""
-    records: dict[str, PartRecord] = {}
-    todo = []
+def _expected_seconds(jobs: list[PartJob]):
+    """The order to start parts in, longest first, so the last to finish is a short one: by the time each took
+    when last laid out (its record, whatever its key), or by its HTML's length when one has never been."""
+    took: dict[str, float] = {}
     for job in jobs:
-        cached = load_record(job)
-        if cached is not None:
-            records[job.name] = cached
-        else:
-            todo.append(job)
-    todo.sort(key=lambda job: -len(job.html))
-    if len(todo) <= 1 or workers <= 1:
-        for job in todo:
-            records[job.name] = lay_out_part(config, job)
-        return records
-    import weasyprint  # noqa: F401  (imported once here: the forked workers inherit it instead of each importing it)
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context,
-                             initializer=_part_worker_start, initargs=(os.getpid(),)) as pool:
-        futures = {job.name: pool.submit(lay_out_part, config, job) for job in todo}
+        try:
+            took[job.name] = float(json.loads(job.meta.read_text(encoding="utf-8"))["seconds"])
+        except (OSError, ValueError, TypeError, KeyError):
+            break
+    if len(took) == len(jobs):
+        return lambda job: took[job.name]
+    return lambda job: float(len(job.html))
+
+
+class PartPool:
+    """Lays parts out: each cached one reused, the others in parallel worker processes (longest first). The
+    workers are kept for the edition's second round (the contents, once the chapters' page counts are known),
+    which then goes to a worker whose fonts and WeasyPrint's caches are warm instead of a process laying out
+    its first document. One part alone, with no workers started, is laid out in this process."""
+
+    def __init__(self, config: BookConfig, workers: int) -> None:
+        self.config, self.workers = config, workers
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> PartPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def run(self, jobs: list[PartJob]) -> dict[str, PartRecord]:
+        records: dict[str, PartRecord] = {}
+        todo = []
+        for job in jobs:
+            cached = load_record(job)
+            if cached is not None:
+                records[job.name] = cached
+            else:
+                todo.append(job)
+        todo.sort(key=_expected_seconds(todo), reverse=True)
+        if self.pool is None and (len(todo) <= 1 or self.workers <= 1):
+            for job in todo:
+                records[job.name] = lay_out_part(self.config, job)
+            return records
+        if self.pool is None:
+            import weasyprint  # noqa: F401  (imported once here: the forked workers inherit it)
+            self.pool = ProcessPoolExecutor(max_workers=min(self.workers, len(todo)),
+                                            mp_context=multiprocessing.get_context("fork"),
+                                            initializer=_part_worker_start, initargs=(os.getpid(),))
+        futures = {job.name: self.pool.submit(lay_out_part, self.config, job) for job in todo}
         for name, future in futures.items():
             records[name] = future.result()
-    return records
+        return records
+
+
+def run_jobs(config: BookConfig, jobs: list[PartJob], workers: int) -> dict[str, PartRecord]:
+    """Lay the parts out (see PartPool), in one round."""
+    with PartPool(config, workers) as pool:
+        return pool.run(jobs)
 
 
 # --------------------------------------------------------------------------- stitching
@@ -339,28 +423,34 @@ class _Tree:
             kid.P = self.document
             self.document.K.append(kid)
 
-    def finish(self, book) -> None:
+    def finish(self, book, unattached: dict[int, list[int]]) -> None:
         if "/ParentTreeNextKey" in self.root:
             self.root.ParentTreeNextKey = self.next_key
-        _artifact_unattached(book, self.document, self.nums)
+        _artifact_unattached(book, self.nums, unattached)
 
 
 def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_body: int | None,
-           font_cache: Path | None = None) -> bytes:
+           unattached: list[dict[str, list[int]]] | None = None, font_cache: Path | None = None) -> bytes:
     """One PDF of the parts in order: pages, structure tree (a tagged PDF's), outline, named destinations,
     links across parts, the chapters' folios laid over their pages, page labels and an even page count,
     one embedded program per font face (``font_cache``: where the faces' cuts are kept between builds).
-    The catalog (metadata, language, output intent, viewer preferences) is the first part's."""
+    The catalog (metadata, language, output intent, viewer preferences) is the first part's. ``unattached``
+    is each part's record of its marked content hung from no structure parent (found in the part if not given)."""
     import pikepdf
 
     from .fontmerge import merge_fonts
 
+    if unattached is None:
+        unattached = [unattached_marked_content(path.read_bytes()) for path in parts]
+
     book = pikepdf.open(parts[0])
     tree = _Tree(book) if "/StructTreeRoot" in book.Root else None
     dests = book.Root.Names.Dests.Names if "/Names" in book.Root and "/Dests" in book.Root.Names else None
-    for path in parts[1:]:
+    loose = {int(page): ids for page, ids in unattached[0].items()}  # by page of the book
+    for index, path in enumerate(parts[1:], start=1):
         part = pikepdf.open(path)
         first_new = len(book.pages)
+        loose.update({first_new + int(page): ids for page, ids in unattached[index].items()})
         with warnings.catch_warnings():  # named destinations are merged below, by name
             warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
             book.pages.extend(part.pages)
@@ -380,13 +470,12 @@ def stitch(parts: list[Path], folios: Path | None, numbered: list[bool], first_b
         book.Root.Names.Dests.Names = pikepdf.Array([item for _, name, target in pairs for item in (name, target)])
     _resolve_links(book)
     if tree is not None:
-        tree.finish(book)
+        tree.finish(book, loose)
     if folios is not None and first_body:
         _lay_folios(book, pikepdf.open(folios), first_body, numbered)
     _share_colour_profiles(book)  # after the folios: their forms bring the folio document's copy of the profile
     merge_fonts(book, font_cache)  # each part embeds its own subset of every face: one program per face instead
     _finish(book, first_body)
-    from io import BytesIO
     out = BytesIO()
     # object streams: the parts' many small objects (structure elements, annotations) compressed together,
     # which halves the file (1.5 to 0.73 MiB for the English edition) and the time to write it
@@ -461,19 +550,15 @@ def _resolve_links(book) -> None:
                     annotation.Contents = pikepdf.String(target)
 
 
-_MARKED_CONTENT = re.compile(rb"/[A-Za-z]+\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
-
-
 def _streams(contents) -> list:
     import pikepdf
     return [contents] if isinstance(contents, pikepdf.Stream) else list(contents)
 
 
-def _artifact_of(loose: set[int]):
-    """A substitution turning the marked content of the ids in ``loose`` into artifacts."""
-    def substitute(match: re.Match) -> bytes:
-        return b"/Artifact BMC" if int(match.group(1)) in loose else match.group(0)
-    return substitute
+def _marked_content_of(ids: set[int]) -> re.Pattern[bytes]:
+    """The opening of the marked content of exactly these ids (a page's few loose ones among its hundreds)."""
+    numbers = b"|".join(str(number).encode() for number in sorted(ids))
+    return re.compile(rb"/[A-Za-z]+\s*<<\s*/MCID\s+(?:" + numbers + rb")\s*>>\s*BDC")
 
 
 def _reachable(document_element) -> set:
@@ -491,24 +576,45 @@ def _reachable(document_element) -> set:
     return seen
 
 
-def _artifact_unattached(book, document_element, nums) -> None:
-    """Marked content whose structure element hangs from no parent in the tree (WeasyPrint tags margin
-    boxes, running heads, so: their NonStruct is never added to the Document) becomes what pagination
-    is in PDF/UA, an artifact, so every marked-content id left is reachable from the root."""
+def unattached_marked_content(data: bytes) -> dict[str, list[int]]:
+    """Per page of a tagged PDF (0-based, as a string), the marked-content ids whose structure element hangs
+    from no parent in the tree: WeasyPrint tags margin boxes (running heads) so, and never adds their NonStruct
+    to the Document."""
     import pikepdf
-    reachable = _reachable(document_element)
+    with pikepdf.open(BytesIO(data)) as pdf:
+        if "/StructTreeRoot" not in pdf.Root:
+            return {}
+        root = pdf.Root.StructTreeRoot
+        reachable = _reachable(_document_element(root))
+        nums = root.ParentTree.Nums
+        parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+        found: dict[str, list[int]] = {}
+        for number, page in enumerate(pdf.pages):
+            key = page.obj.get("/StructParents")
+            array = parents.get(int(key)) if key is not None else None
+            if not isinstance(array, pikepdf.Array):
+                continue
+            loose = [index for index, element in enumerate(array)
+                     if isinstance(element, pikepdf.Dictionary) and element.objgen not in reachable]
+            if loose:
+                found[str(number)] = loose
+        return found
+
+
+def _artifact_unattached(book, nums, unattached: dict[int, list[int]]) -> None:
+    """Marked content whose structure element hangs from no parent in the tree (``unattached``: its ids by page
+    of the book) becomes what pagination is in PDF/UA, an artifact, so every marked-content id left is
+    reachable from the root."""
+    import pikepdf
     parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
-    for page in book.pages:
-        key = page.obj.get("/StructParents")
-        array = parents.get(int(key)) if key is not None else None
+    for number, ids in unattached.items():
+        page = book.pages[number]
+        array = parents.get(int(page.obj.StructParents))
         if not isinstance(array, pikepdf.Array):
             continue
-        loose = {index for index, element in enumerate(array)
-                 if isinstance(element, pikepdf.Dictionary) and element.objgen not in reachable}
-        if not loose:
-            continue
+        loose = set(ids)
         content = b"".join(stream.read_bytes() for stream in _streams(page.obj.Contents))
-        page.obj.Contents = book.make_stream(_MARKED_CONTENT.sub(_artifact_of(loose), content))
+        page.obj.Contents = book.make_stream(_marked_content_of(loose).sub(b"/Artifact BMC", content))
         for index in loose:
             array[index] = None
 
@@ -572,6 +678,11 @@ class PartsResult:
     stitch_seconds: float = 0.0
 
 
+def render_code_fingerprint() -> str:
+    """The fingerprint of the code that lays parts out (part of every part's key; computed once per process)."""
+    return _render_code()
+
+
 @lru_cache(maxsize=1)
 def _render_code() -> str:
     from ..cache import code_fingerprint, module_closure
@@ -626,35 +737,45 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
     chapter_jobs = [job(part.name, part_document(document, part, last=index == len(chapters) - 1,
                                                  css=MARKER_CSS + NO_BODY_FOLIOS),
                         index == len(chapters) - 1) for index, part in enumerate(chapters)]
-    records = _run(config, chapter_jobs, workers, rendered_now)
-    # where each chapter opens (its folio), now that the page counts are known
-    folios: dict[str, str] = {}
-    numbered: list[bool] = []
-    page = 1
-    for part, chapter_job in zip(chapters, chapter_jobs):
-        record = records[chapter_job.name]
-        folios[part.name] = strings.number(page)
-        padded = record.pages + (record.pages % 2 if chapter_job.drop_last_page else 0)
-        numbered += record.numbered + [False] * (padded - record.pages)
-        page += padded
-    leader = css_string("…" if lang == "ja" else ". ")
-    front = part_document(document, parts[0], last=not chapters, css=front_css(leader))
-    set_contents_folios(front, folios)
-    final_jobs = [job("front", front, not chapters)]
-    folio_job = None
-    if chapters:
-        folio_job = job("folios", folio_document(document, numbered), True,
-                        "pdf/x-4" if printer else "")
-        final_jobs.append(folio_job)
-    records.update(_run(config, final_jobs, workers, rendered_now))
+    folio_variant = "pdf/x-4" if printer else ""
+
+    def folio_job(body_pages: int) -> PartJob:
+        return job("folios", folio_document(document, folio_pages(body_pages)), True, folio_variant)
+
+    # the folios for as many pages as the book had last time (or its text suggests) are laid out beside the
+    # chapters; again after them only if the chapters' pages need another number of folio pages
+    guessed = folio_job(_expected_body_pages(folder, chapters)) if chapters else None
+    with PartPool(config, workers) as pool:
+        records = _run(pool, chapter_jobs + ([guessed] if guessed else []), rendered_now)
+        # where each chapter opens (its folio), now that the page counts are known
+        folios: dict[str, str] = {}
+        numbered: list[bool] = []
+        page = 1
+        for part, chapter_job in zip(chapters, chapter_jobs):
+            record = records[chapter_job.name]
+            folios[part.name] = strings.number(page)
+            padded = record.pages + (record.pages % 2 if chapter_job.drop_last_page else 0)
+            numbered += record.numbered + [False] * (padded - record.pages)
+            page += padded
+        leader = css_string("…" if lang == "ja" else ". ")
+        front = part_document(document, parts[0], last=not chapters, css=front_css(leader))
+        set_contents_folios(front, folios)
+        final_jobs = [job("front", front, not chapters)]
+        folios_needed = folio_job(len(numbered)) if chapters else None
+        if folios_needed is not None and guessed is not None and folios_needed.key != guessed.key:
+            final_jobs.append(folios_needed)
+        records.update(_run(pool, final_jobs, rendered_now))
     front_record = records["front"]
     front_pages = front_record.pages + (front_record.pages % 2 if chapters else 0)
     first_body = front_pages + 1 if chapters else None
-    _forget_other_parts(folder, {job.name for job in chapter_jobs + final_jobs})
+    _forget_other_parts(folder, {job.name for job in chapter_jobs + final_jobs} | {"folios", "book"})
+    if chapters:
+        atomic_write(folder / "book.json", json.dumps({"body_pages": len(numbered)}) + "\n")
     stitch_started = time.perf_counter()
     try:
         data = stitch([final_jobs[0].pdf] + [j.pdf for j in chapter_jobs],
-                      folio_job.pdf if folio_job else None, numbered, first_body,
+                      folios_needed.pdf if folios_needed else None, numbered, first_body,
+                      [records[j.name].unattached for j in [final_jobs[0]] + chapter_jobs],
                       font_cache=config.output_dir / ".cache" / "fonts" / "stitched")
     except Exception as error:  # pikepdf's errors: a part's PDF is not what WeasyPrint writes
         raise RenderError(f"the {lang} edition's parts could not be stitched ({type(error).__name__}: {error})",
@@ -679,6 +800,16 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
                        time.perf_counter() - stitch_started)
 
 
+def _expected_body_pages(folder: Path, chapters: list[Part]) -> int:
+    """How many pages the chapters will take: as many as the last time they were stitched, or for a first
+    build, their text's length over an English page's."""
+    try:
+        return int(json.loads((folder / "book.json").read_text(encoding="utf-8"))["body_pages"])
+    except (OSError, ValueError, TypeError, KeyError):
+        characters = sum(len("".join(element.itertext())) for part in chapters for element in part.elements)
+        return max(1, characters // CHARACTERS_PER_PAGE)
+
+
 def _forget_other_parts(folder: Path, names: set[str]) -> None:
     """Parts of a chapter the book no longer has (removed, or its id changed) leave the cache."""
     for path in folder.glob("*"):
@@ -686,9 +817,9 @@ def _forget_other_parts(folder: Path, names: set[str]) -> None:
             path.unlink(missing_ok=True)
 
 
-def _run(config: BookConfig, jobs: list[PartJob], workers: int, rendered_now: list[str]) -> dict[str, PartRecord]:
+def _run(pool: PartPool, jobs: list[PartJob], rendered_now: list[str]) -> dict[str, PartRecord]:
     cached = {job.name for job in jobs if load_record(job) is not None}
-    records = run_jobs(config, jobs, workers)
+    records = pool.run(jobs)
     rendered_now += [job.name for job in jobs if job.name not in cached]
     return records
 
