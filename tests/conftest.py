@@ -183,6 +183,25 @@ def copy_built(built: Path, destination: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def reviewed_editions(tmp_path_factory, built_project) -> Path:
+    """A copy of the built project with reviewed Khmer and Japanese for chapter 1's opening
+    (test_print.review_catalog: real Khmer and Japanese text to lay out), its print editions and the
+    printer's PDF built again, rendered in parts; build.log holds the build's messages. test_print reads
+    the editions, test_pdf_parts compares them with a single pass. Tests copy it and never change it."""
+    from test_print import review_catalog
+    with made_once(tmp_path_factory, "reviewed-editions") as (directory, make):
+        project = directory / "project"
+        if make:
+            copy_built(built_project, project)
+            for lang in ("km", "ja"):
+                review_catalog(project / "locales" / lang / "ch1.po", lang)
+            second = run_press("build", "--format", "pdf", "--format", "printer", cwd=project, timeout=600)
+            assert second.returncode == 0, second.stderr
+            (project / "build.log").write_text(second.stderr, encoding="utf-8")
+    return project
+
+
+@pytest.fixture(scope="session")
 def config():
     return load_config(ROOT)
 

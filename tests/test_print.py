@@ -69,15 +69,10 @@ def review_catalog(path: Path, lang: str) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def editions(tmp_path_factory, built_project) -> Path:
-    """A copy of the built project with reviewed Khmer and Japanese for chapter 1's opening, built again."""
-    project = copy_built(built_project, tmp_path_factory.mktemp("print") / "project")
-    for lang in ("km", "ja"):
-        review_catalog(project / "locales" / lang / "ch1.po", lang)
-    second = run_press("build", "--format", "pdf", cwd=project, timeout=600)
-    assert second.returncode == 0, second.stderr
-    (project / "build.log").write_text(second.stderr, encoding="utf-8")
-    return project
+def editions(reviewed_editions) -> Path:
+    """A copy of the built project with reviewed Khmer and Japanese for chapter 1's opening (review_catalog),
+    built again (conftest.reviewed_editions: made once for every worker; tests read it, never change it)."""
+    return reviewed_editions
 
 
 def pdf_of(project: Path, lang: str) -> Path:
@@ -323,14 +318,9 @@ def test_page_labels_show_the_printed_folios_and_the_page_count_is_even(editions
 
 
 @pytest.fixture(scope="module")
-def printer_pdf(book, tmp_path_factory):
-    """The English printer's PDF of the book, rendered once."""
-    from pipeline.i18n.localize import localize
-    from pipeline.render.pdf import render_printer_pdf
-    config = load_config(ROOT)
-    output = tmp_path_factory.mktemp("printer") / "print.pdf"
-    render_printer_pdf(localize(book, "en", config).book, "en", config, output)
-    return output
+def printer_pdf(built_project) -> Path:
+    """The English printer's PDF the session's build made (press build renders it by default)."""
+    return built_project / "output" / "en" / f"{SLUG}-print.pdf"
 
 
 @pytest.mark.slow
@@ -373,13 +363,17 @@ def _fonts(document):
 
 
 @pytest.mark.slow
-def test_the_printers_pdf_is_the_same_bytes_each_time(printer_pdf, book, tmp_path):
+def test_the_printers_pdf_is_the_same_bytes_each_time(printer_pdf, built_project, tmp_path):
     """Rendered again, the printer's PDF is byte-identical: WeasyPrint gives a PDF/X file a random
     xmpMM:DocumentID, which made each render differ (and a build killed after writing it, before its
-    cache entry, leave a file the next build would not reproduce)."""
+    cache entry, leave a file the next build would not reproduce). Rendered here from the build's book
+    in a fresh copy of the project (no parts cache), so every part is laid out and written again."""
     from pipeline.i18n.localize import localize
     from pipeline.render.pdf import render_printer_pdf
-    config = load_config(ROOT)
+    from pipeline.safety import parse_xml
+    config = load_config(copy_project(tmp_path / "project"))
+    built_book = built_project / "output" / "xml" / "book.xml"
+    book = parse_xml(built_book.read_bytes(), built_book)
     again = tmp_path / "print.pdf"
     render_printer_pdf(localize(book, "en", config).book, "en", config, again)
     assert again.read_bytes() == printer_pdf.read_bytes()
@@ -425,7 +419,7 @@ def test_without_word_breaks_the_same_khmer_would_overflow(editions, monkeypatch
     from pipeline.i18n.localize import localize
     from pipeline.render.pdf import render_pdf
     from pipeline.safety import parse_xml
-    config = load_config(editions)
+    config = load_config(copy_built(editions, tmp_path / "project"))  # the layout saves its page map there
     root = parse_xml(config.book_xml.read_bytes(), config.book_xml)
     localized = localize(root, "km", config)
     assert localized.translated >= 5
@@ -439,7 +433,7 @@ def test_without_word_breaks_the_same_khmer_would_overflow(editions, monkeypatch
     assert all(o.excess_pt > 0.75 for o in result.layout.overflows)
 
 
-def test_japanese_body_lines_are_justified_to_the_measure(editions, monkeypatch):
+def test_japanese_body_lines_are_justified_to_the_measure(editions, monkeypatch, tmp_path):
     """WeasyPrint widens only spaces, and Japanese has none: press spreads a short line's gap
     between its characters. Chapter 1 in Japanese, laid out with and without that."""
     import contextlib
@@ -448,7 +442,7 @@ def test_japanese_body_lines_are_justified_to_the_measure(editions, monkeypatch)
     from pipeline.render import pdf as pdf_module
     from pipeline.render.layout import check_layout
     from pipeline.safety import parse_xml
-    config = load_config(editions)
+    config = load_config(copy_built(editions, tmp_path / "project"))  # the layout saves its page map there
     root = parse_xml(config.book_xml.read_bytes(), config.book_xml)
     book = localize(root, "ja", config).book
     for other in book.xpath("*[local-name()='chapter'][position()>1] | *[local-name()='preface' or "
