@@ -236,13 +236,25 @@ def _only_tolerated(stderr: bytes) -> bool:
         _tolerated(line) or "warning:" in line or "fatal error" in line or line.startswith(" ") for line in lines)
 
 
+# The digests of the bytes msgfmt passed in this process: a catalog press writes is read back (a build merges
+# the catalogs, then localizes from them; a translation run saves and reads again), and the same bytes need
+# not be checked twice; msgfmt's answer depends on the bytes alone. Only passes are remembered.
+_PASSED_MSGFMT: set[bytes] = set()
+
+
 def _msgfmt_check(data: bytes, path: Path | str) -> None:
     msgfmt = shutil.which("msgfmt")
     if msgfmt is None:
         return  # the line guard above still ran; scripts/setup installs gettext
+    digest = hashlib.sha256(data).digest()
+    if digest in _PASSED_MSGFMT:
+        return
     result = subprocess.run([msgfmt, "--check", "-o", "/dev/null", "-"], input=data, capture_output=True,
                             timeout=60, env=_c_locale())
     if result.returncode == 0 or _only_tolerated(result.stderr):
+        if len(_PASSED_MSGFMT) > 10_000:  # a bound for a long-lived process
+            _PASSED_MSGFMT.clear()
+        _PASSED_MSGFMT.add(digest)
         return
     lines = [line.strip() for line in result.stderr.decode("utf-8", "replace").splitlines()
              if line.strip() and not _tolerated(line)]
@@ -443,8 +455,19 @@ def gettext_layout(data: bytes) -> bytes:
     msgcat = shutil.which("msgcat")
     if msgcat is None:
         return data
+    digest = hashlib.sha256(data).digest()
+    if digest in _LAID_OUT:  # the same entries rendered again (an unchanged catalog, a merge run twice)
+        return _LAID_OUT[digest]
     result = subprocess.run([msgcat, "-"], input=data, capture_output=True, timeout=60, env=_c_locale())
-    return result.stdout if result.returncode == 0 and result.stdout else data
+    if result.returncode != 0 or not result.stdout:
+        return data
+    if len(_LAID_OUT) >= 64:  # the latest catalogs only: a book's are a few megabytes at most
+        del _LAID_OUT[next(iter(_LAID_OUT))]
+    _LAID_OUT[digest] = result.stdout
+    return result.stdout
+
+
+_LAID_OUT: dict[bytes, bytes] = {}  # sha256 of PO bytes -> msgcat's layout of them, in this process
 
 
 def write_catalog(path: Path, catalog: Catalog) -> bool:
