@@ -81,6 +81,7 @@ def _build(project, *args):
     return result.stderr
 
 
+@pytest.mark.slow
 def test_only_what_an_edit_touches_is_rebuilt_and_a_damaged_cache_is_not_trusted(tmp_path, built_project):
     project = copy_built(built_project, tmp_path)
     _build(project, "--lang", "en", "--lang", "ja")
@@ -107,6 +108,7 @@ def test_only_what_an_edit_touches_is_rebuilt_and_a_damaged_cache_is_not_trusted
     assert pdfs["en"].read_bytes().startswith(b"%PDF-1.7\n")
 
 
+@pytest.mark.slow
 def test_a_one_sentence_edit_touches_only_that_entry_and_keeps_reviewed_work(tmp_path, built_project):
     from babel.messages.pofile import read_po, write_po
     project = copy_built(built_project, tmp_path)
@@ -182,6 +184,7 @@ def _refused_english_pdf(project) -> str:
     return errors[0]
 
 
+@pytest.mark.slow
 def test_a_render_over_the_time_limit_stops_with_one_line_and_keeps_the_old_edition(tmp_path):
     project = copy_project(tmp_path)
     toml = project / "source" / "book.toml"
@@ -219,6 +222,7 @@ def test_a_huge_image_is_refused_before_decoding_and_the_old_edition_kept(tmp_pa
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1_500_000  # KiB: nothing was decoded
 
 
+@pytest.mark.slow
 def test_strict_fails_on_a_character_no_font_can_draw(tmp_path):
     clean = small_project(tmp_path / "clean")
     result = run_press("build", "--lang", "en", "--format", "pdf", "--strict", cwd=clean)
@@ -343,6 +347,7 @@ def test_control_characters_the_pdf_reader_drops_are_warnings_per_page(tmp_path)
                            for d in dropped), dropped
 
 
+@pytest.mark.slow
 def test_a_translation_that_lost_placeholders_is_counted_once_when_one_edition_is_reused(tmp_path):
     """Localizing is shared by a language's editions; when the PDF is reused and the EPUB made again, both
     carry the finding, and the build's diagnostics count it once."""

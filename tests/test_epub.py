@@ -408,6 +408,7 @@ def test_two_builds_give_the_same_bytes(built, editions, tmp_path):
         assert again == editions[lang].data, f"{lang} EPUB differs between two builds"
 
 
+@pytest.mark.slow
 def test_epub_only_build_lays_out_print_when_the_page_map_is_stale(built, editions, tmp_path):
     """A pagemap.json that describes another print edition is not used: the print edition is laid out
     again, and the page list comes out as the PDF build made it."""
@@ -424,6 +425,7 @@ def test_epub_only_build_lays_out_print_when_the_page_map_is_stale(built, editio
     assert json.loads(stale.read_text())["print_digest"] != "0" * 64
 
 
+@pytest.mark.slow
 def test_supplied_figure_images_are_embedded_with_text_alternatives(built, tmp_path):
     from PIL import Image
     project = _project_with_epub(built, tmp_path / "project")

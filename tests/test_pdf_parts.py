@@ -119,6 +119,7 @@ def _part_files(project: Path, lang: str = "en") -> dict[str, int]:
     return {path.name: path.stat().st_mtime_ns for path in (project / "output" / ".cache" / "parts" / lang).glob("*.pdf")}
 
 
+@pytest.mark.slow
 def test_an_edit_in_one_chapter_lays_out_only_that_part(built_project, tmp_path):
     project = copy_built(built_project, tmp_path / "project")
     before = _part_files(project)
@@ -149,6 +150,7 @@ def _start_label(project: Path, element: str) -> str:
     return next(label for _, label, first in starts if first == element)
 
 
+@pytest.mark.slow
 def test_a_chapter_growing_by_pages_moves_the_contents_and_folios_not_the_other_chapters(built_project, tmp_path):
     project = copy_built(built_project, tmp_path / "project")
     before = _part_files(project)

@@ -526,6 +526,7 @@ def test_a_configured_image_that_is_not_an_image_is_refused(tmp_path):
     assert not (project / "output" / "en" / f"{SLUG}.pdf").exists()
 
 
+@pytest.mark.slow
 def test_manuscript_markup_cannot_reach_files(tmp_path, built_project):
     """An <img> typed in the manuscript is text in the book, never a request for a local file."""
     project = copy_built(built_project, tmp_path)  # its parts cache: only the edited chapter is laid out again
@@ -546,6 +547,7 @@ def test_manuscript_markup_cannot_reach_files(tmp_path, built_project):
     assert images == [], "no image was fetched into the PDF"
 
 
+@pytest.mark.slow
 def test_footnotes_at_the_page_foot_as_the_alternative(tmp_path, book):
     from pipeline.docbook import NS, text_of
     project = copy_project(tmp_path)
