@@ -41,7 +41,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..config import BookConfig
-from ..errors import RenderError
+from ..errors import LimitError, RenderError
 from ..safety import atomic_write, url_fetcher
 from .layout import LayoutReport, Overflow, check_layout
 from .pagemap import PageStart, document_order, folio, starting_elements
@@ -283,12 +283,29 @@ def run_jobs(config: BookConfig, jobs: list[PartJob], workers: int) -> dict[str,
         return records
     import weasyprint  # noqa: F401  (imported once here: the forked workers inherit it instead of each importing it)
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context,
-                             initializer=_part_worker_start, initargs=(os.getpid(),)) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context,
+                               initializer=_part_worker_start, initargs=(os.getpid(),))
+    try:
         futures = {job.name: pool.submit(lay_out_part, config, job) for job in todo}
         for name, future in futures.items():
             records[name] = future.result()
+    except (LimitError, KeyboardInterrupt):  # the render's time limit, SIGINT or SIGTERM: stop laying out now
+        _kill_workers(pool)
+        raise
+    finally:  # (after a part's own error, the parts under way finish and are cached for the next build)
+        pool.shutdown(wait=True, cancel_futures=True)
     return records
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers and wait for them to be gone: leaving the pool's block alone waits for every
+    part submitted to be laid out, so a render over its time limit ran to the end of the book before it
+    stopped. (As pipeline.build stops its language workers: no public way before Python 3.14.)"""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.kill()
+    for process in processes:
+        process.join()
 
 
 # --------------------------------------------------------------------------- stitching
