@@ -68,11 +68,13 @@ def test_the_manifest_names_each_output_with_its_inputs_and_tools(tmp_path, buil
     before = manifest_path.stat().st_mtime_ns
     assert run_press("build", "--lang", "en", cwd=project).returncode == 0
     assert manifest_path.stat().st_mtime_ns == before, "an unchanged build leaves the manifest alone"
-    (project / "templates" / "print.css").write_text(
-        (project / "templates" / "print.css").read_text(encoding="utf-8") + "\n/* edited */\n", encoding="utf-8")
-    assert run_press("build", "--lang", "en", "--format", "pdf", cwd=project).returncode == 0  # (not the printer's too)
+    stylesheet = project / "templates" / "epub.css"  # an input of the EPUB alone: one quick edition made again
+    stylesheet.write_text(stylesheet.read_text(encoding="utf-8") + "\n/* edited */\n", encoding="utf-8")
+    assert run_press("build", "--lang", "en", "--format", "epub", cwd=project).returncode == 0
     changed = json.loads(manifest_path.read_text(encoding="utf-8"))
-    assert changed["inputs"]["templates/print.css"] != manifest["inputs"]["templates/print.css"]
+    assert changed["inputs"]["templates/epub.css"] != manifest["inputs"]["templates/epub.css"]
+    epub = "output/en/rise-of-global-south.epub"
+    assert changed["outputs"][epub]["sha256"] == sha256(project / epub) != manifest["outputs"][epub]["sha256"]
 
 
 def _build(project, *args):

@@ -366,16 +366,23 @@ def _fonts(document):
 def test_the_printers_pdf_is_the_same_bytes_each_time(printer_pdf, built_project, tmp_path):
     """Rendered again, the printer's PDF is byte-identical: WeasyPrint gives a PDF/X file a random
     xmpMM:DocumentID, which made each render differ (and a build killed after writing it, before its
-    cache entry, leave a file the next build would not reproduce). Rendered here from the build's book
-    in a fresh copy of the project (no parts cache), so every part is laid out and written again."""
+    cache entry, leave a file the next build would not reproduce). Rendered here in a copy of the built
+    project whose cache lost the front matter (the document's metadata), chapter 1 and the folio layer:
+    WeasyPrint lays those out again and the stitching takes the rest from the cache."""
     from pipeline.i18n.localize import localize
     from pipeline.render.pdf import render_printer_pdf
     from pipeline.safety import parse_xml
-    config = load_config(copy_project(tmp_path / "project"))
-    built_book = built_project / "output" / "xml" / "book.xml"
-    book = parse_xml(built_book.read_bytes(), built_book)
+    project = copy_built(built_project, tmp_path / "project")
+    parts = project / "output" / ".cache" / "parts" / "en-printer"
+    forgotten = [path for name in ("front", "ch1", "folios") for path in parts.glob(f"{name}.*")]
+    assert len(forgotten) == 6, sorted(path.name for path in parts.iterdir())
+    for path in forgotten:
+        path.unlink()
+    config = load_config(project)
+    book = parse_xml(config.book_xml.read_bytes(), config.book_xml)
     again = tmp_path / "print.pdf"
     render_printer_pdf(localize(book, "en", config).book, "en", config, again)
+    assert {path.name for path in parts.iterdir()} >= {path.name for path in forgotten}, "laid out again"
     assert again.read_bytes() == printer_pdf.read_bytes()
 
 
@@ -548,9 +555,9 @@ def test_manuscript_markup_cannot_reach_files(tmp_path, built_project):
 
 
 @pytest.mark.slow
-def test_footnotes_at_the_page_foot_as_the_alternative(tmp_path, book):
+def test_footnotes_at_the_page_foot_as_the_alternative(tmp_path, built_project, book):
     from pipeline.docbook import NS, text_of
-    project = copy_project(tmp_path)
+    project = copy_built(built_project, tmp_path)  # the book extracted already; the edition laid out again
     toml = project / "source" / "book.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace("[print]\n", '[print]\nnotes = "footnotes"\n', 1),
                     encoding="utf-8")
