@@ -44,10 +44,51 @@ GUARD = _load_guard()
 GUARD.install()  # this process; children load it through CHILD_PYTHONPATH and PRESS_NETGUARD_LOG
 
 
+def _slow(item: pytest.Item) -> bool:
+    return item.get_closest_marker("slow") is not None
+
+
+BUILT_PROJECT_READERS = {"built_project", "english_edition", "reviewed_editions"}  # fixtures made from it
+
+
+def _reads_built_project(item: pytest.Item) -> bool:
+    """Whether the test needs the session's built project: among its fixtures, or named by a parameter
+    the test looks up itself (request.getfixturevalue, as test_pdf_roundtrip does)."""
+    named = [value for value in getattr(getattr(item, "callspec", None), "params", {}).values() if isinstance(value, str)]
+    return "built_project" in item.fixturenames or any(name in BUILT_PROJECT_READERS for name in named)
+
+
+def _worksteal_shares(count: int, workers: int) -> list[int]:
+    """How many tests pytest-xdist's worksteal scheduler first hands each worker, in order: the first
+    worker the first share of the collection, the next one the next share, and so on (then an idle worker
+    steals the last half of the longest queue)."""
+    shares, left = [], count
+    for index in range(workers):
+        shares.append(left // (workers - index))
+        left -= shares[-1]
+    return shares
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow tests first (a stable sort): on two workers the long ones then run while the short ones
-    can still fill the other worker's time, instead of one long test finishing alone at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """The order the tests run in: the slow ones first (a stable sort), so the long ones run while short
+    ones can still fill the other worker's time, instead of one long test finishing alone at the end.
+
+    On several pytest-xdist workers (scripts/test: worksteal, which hands each worker a contiguous share of
+    this list), the first share holds the tests that read the session's built project, so the worker that
+    builds it (conftest.built_project: 45 s of CPU) goes on to its readers; the other shares start with the
+    slow tests that do not need it, so no worker waits for the build while there is other work. The short
+    tests from the end of the others fill the first share, and are the first stolen at the end."""
+    items.sort(key=lambda item: not _slow(item))
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers < 2:
+        return
+    shares = _worksteal_shares(len(items), workers)
+    readers = [item for item in items if _reads_built_project(item)]
+    others = [item for item in items if not _reads_built_project(item)]
+    first = readers[:shares[0]]
+    rest = others + readers[shares[0]:]  # (on a selection of mostly readers, the rest of them run later)
+    fill = shares[0] - len(first)
+    items[:] = first + rest[len(rest) - fill:] + rest[:len(rest) - fill]
 
 
 @pytest.fixture(autouse=True)
@@ -180,6 +221,25 @@ def copy_built(built: Path, destination: Path) -> Path:
     for name in ("source", "templates", "locales", "output"):
         shutil.copytree(built / name, destination / name)
     return destination
+
+
+@pytest.fixture(scope="session")
+def reviewed_editions(tmp_path_factory, built_project) -> Path:
+    """A copy of the built project with reviewed Khmer and Japanese for chapter 1's opening
+    (test_print.review_catalog: real Khmer and Japanese text to lay out), its print editions and the
+    printer's PDF built again, rendered in parts; build.log holds the build's messages. test_print reads
+    the editions, test_pdf_parts compares them with a single pass. Tests copy it and never change it."""
+    from test_print import review_catalog
+    with made_once(tmp_path_factory, "reviewed-editions") as (directory, make):
+        project = directory / "project"
+        if make:
+            copy_built(built_project, project)
+            for lang in ("km", "ja"):
+                review_catalog(project / "locales" / lang / "ch1.po", lang)
+            second = run_press("build", "--format", "pdf", "--format", "printer", cwd=project, timeout=600)
+            assert second.returncode == 0, second.stderr
+            (project / "build.log").write_text(second.stderr, encoding="utf-8")
+    return project
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from lxml import etree
 
 from conftest import copy_built, copy_project, run_press, small_project
 from pipeline.config import load_config
@@ -68,11 +69,13 @@ def test_the_manifest_names_each_output_with_its_inputs_and_tools(tmp_path, buil
     before = manifest_path.stat().st_mtime_ns
     assert run_press("build", "--lang", "en", cwd=project).returncode == 0
     assert manifest_path.stat().st_mtime_ns == before, "an unchanged build leaves the manifest alone"
-    (project / "templates" / "print.css").write_text(
-        (project / "templates" / "print.css").read_text(encoding="utf-8") + "\n/* edited */\n", encoding="utf-8")
-    assert run_press("build", "--lang", "en", "--format", "pdf", cwd=project).returncode == 0  # (not the printer's too)
+    stylesheet = project / "templates" / "epub.css"  # an input of the EPUB alone: one quick edition made again
+    stylesheet.write_text(stylesheet.read_text(encoding="utf-8") + "\n/* edited */\n", encoding="utf-8")
+    assert run_press("build", "--lang", "en", "--format", "epub", cwd=project).returncode == 0
     changed = json.loads(manifest_path.read_text(encoding="utf-8"))
-    assert changed["inputs"]["templates/print.css"] != manifest["inputs"]["templates/print.css"]
+    assert changed["inputs"]["templates/epub.css"] != manifest["inputs"]["templates/epub.css"]
+    epub = "output/en/rise-of-global-south.epub"
+    assert changed["outputs"][epub]["sha256"] == sha256(project / epub) != manifest["outputs"][epub]["sha256"]
 
 
 def _build(project, *args):
@@ -81,6 +84,7 @@ def _build(project, *args):
     return result.stderr
 
 
+@pytest.mark.slow
 def test_only_what_an_edit_touches_is_rebuilt_and_a_damaged_cache_is_not_trusted(tmp_path, built_project):
     project = copy_built(built_project, tmp_path)
     _build(project, "--lang", "en", "--lang", "ja")
@@ -107,6 +111,7 @@ def test_only_what_an_edit_touches_is_rebuilt_and_a_damaged_cache_is_not_trusted
     assert pdfs["en"].read_bytes().startswith(b"%PDF-1.7\n")
 
 
+@pytest.mark.slow
 def test_a_one_sentence_edit_touches_only_that_entry_and_keeps_reviewed_work(tmp_path, built_project):
     from babel.messages.pofile import read_po, write_po
     project = copy_built(built_project, tmp_path)
@@ -171,10 +176,15 @@ def _refused_english_pdf(project) -> str:
     old = project / "output" / "en" / "rise-of-global-south.pdf"
     old.parent.mkdir(parents=True)
     old.write_bytes(OLD_EDITION)
-    started = time.monotonic()
     result = run_press("build", "--lang", "en", "--format", "pdf", cwd=project)
     assert result.returncode == ExitCode.LIMIT, result.stderr
-    assert time.monotonic() - started < 30 and "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr
+    # stopped where the limit fell, not after laying out the book (its render workers went on to the end):
+    # measured by what was laid out, not by the clock, so a busy machine does not change the answer
+    book = project / "output" / "xml" / "book.xml"
+    chapters = len(etree.fromstring(book.read_bytes()).findall("{http://docbook.org/ns/docbook}chapter"))
+    laid_out = list((project / "output" / ".cache" / "parts" / "en").glob("ch*.pdf"))
+    assert chapters == 6 and len(laid_out) < chapters, [path.name for path in laid_out]
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, errors
     assert old.read_bytes() == OLD_EDITION
@@ -182,6 +192,7 @@ def _refused_english_pdf(project) -> str:
     return errors[0]
 
 
+@pytest.mark.slow
 def test_a_render_over_the_time_limit_stops_with_one_line_and_keeps_the_old_edition(tmp_path):
     project = copy_project(tmp_path)
     toml = project / "source" / "book.toml"
@@ -219,6 +230,7 @@ def test_a_huge_image_is_refused_before_decoding_and_the_old_edition_kept(tmp_pa
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1_500_000  # KiB: nothing was decoded
 
 
+@pytest.mark.slow
 def test_strict_fails_on_a_character_no_font_can_draw(tmp_path):
     clean = small_project(tmp_path / "clean")
     result = run_press("build", "--lang", "en", "--format", "pdf", "--strict", cwd=clean)
@@ -343,6 +355,7 @@ def test_control_characters_the_pdf_reader_drops_are_warnings_per_page(tmp_path)
                            for d in dropped), dropped
 
 
+@pytest.mark.slow
 def test_a_translation_that_lost_placeholders_is_counted_once_when_one_edition_is_reused(tmp_path):
     """Localizing is shared by a language's editions; when the PDF is reused and the EPUB made again, both
     carry the finding, and the build's diagnostics count it once."""

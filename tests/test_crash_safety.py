@@ -242,7 +242,7 @@ def test_a_translation_run_killed_at_random_moments_keeps_every_catalog_whole(tm
     and every draft is the one the finished run writes (the engine is deterministic)."""
     from pipeline.config import load_config
     from pipeline.i18n.catalogs import catalog_path, read_catalog, write_catalog
-    from conftest import FAST, translation_project
+    from conftest import FAST, configure_translation, translation_project
     slow = dict(FAST, batch_size=8, checkpoint_seconds=0.05)  # saves often: kills land between and during saves
     project = translation_project(tmp_path / "project", extracted.output, **slow)
     assert run_press("models", "install", str(tiny_models["km"]), cwd=project).returncode == 0
@@ -257,7 +257,10 @@ def test_a_translation_run_killed_at_random_moments_keeps_every_catalog_whole(tm
     old = _files(project)
 
     command = ["translate", "km"]
-    probe = translation_project(tmp_path / "probe", extracted.output, **slow)
+    # the probe and the finishing run are never signalled: they save at the usual pace (saving every 0.05 s
+    # cost three quarters of each full run's time), which changes when a draft is saved, never what it is
+    steady = dict(slow, checkpoint_seconds=5)
+    probe = translation_project(tmp_path / "probe", extracted.output, **steady)
     subprocess.run(["cp", "-a", f"{project}/locales/.", f"{probe}/locales/"], check=True)
     assert run_press("models", "install", str(tiny_models["km"]), cwd=probe).returncode == 0
     assert run_press(*command, "-q", cwd=probe, timeout=600).returncode == 0  # the drafts a finished run writes
@@ -274,6 +277,7 @@ def test_a_translation_run_killed_at_random_moments_keeps_every_catalog_whole(tm
                                                      for n, landing in enumerate(landings)))
     killed = sum(landing.landed for landing in landings)
     assert killed >= min(2, KILLS)  # a run seen saving has more to save: the signal lands mid-run
+    configure_translation(project, checkpoint_seconds=steady["checkpoint_seconds"])
     result = run_press(*command, "-q", cwd=project, timeout=600)
     assert result.returncode == 0, result.stderr
     assert not _debris(project)

@@ -114,6 +114,7 @@ def _damage_every_kind(project: Path) -> dict[str, str]:
     return done
 
 
+@pytest.mark.slow
 def test_every_kind_of_cache_damage_is_rebuilt_and_the_editions_equal_a_clean_builds(epub_built, tmp_path):
     project = copy_built(epub_built, tmp_path)
     clean = _outputs(project)
@@ -364,6 +365,7 @@ def test_a_catalog_in_a_real_legacy_charset_is_read_as_such(tmp_path, charset, e
     assert "charset=UTF-8" in written and f'msgstr "{text}"' in written
 
 
+@pytest.mark.slow
 def test_a_build_refuses_a_mislabelled_catalog_and_reads_a_real_euc_jp_one(epub_built, tmp_path):
     from pipeline.i18n.catalogs import read_catalog
     project = copy_built(epub_built, tmp_path)

@@ -67,6 +67,7 @@ def test_the_test_package_is_a_real_argos_package(tiny_models, tmp_path, monkeyp
     assert len(drafts) == 2 and all(isinstance(d, str) and d for d in drafts)
 
 
+@pytest.mark.slow
 def test_press_drafts_khmer_and_japanese_and_touches_nothing_else(project, tiny_models):
     config = load_config(project)
     prepare_catalogs(config)
@@ -161,6 +162,7 @@ def test_an_interrupted_run_keeps_its_drafts_and_resumes_where_it_stopped(projec
     assert all(after[c].string == text for c, text in saved.items())
 
 
+@pytest.mark.slow
 def test_redraft_replaces_untouched_machine_drafts_only(project, tiny_models):
     install(project, tiny_models["km"])
     assert run_press("translate", "km", cwd=project).returncode == 0

@@ -96,6 +96,7 @@ def install(project, hub, tmp_path, name, *args, registry_file=None, **env):
                      env=environment(hub.url, tmp_path, registry_file, **env), timeout=300)
 
 
+@pytest.mark.slow
 def test_install_by_name_downloads_verifies_installs_and_configures_the_language(project, hub, tmp_path):
     before = (project / "source" / "book.toml").read_text()
     with serve(hub):
@@ -252,6 +253,7 @@ def test_models_use_writes_the_table_keeping_the_file_and_refuses_what_it_cannot
     assert unknown.returncode == ExitCode.INPUT and "no model named 'no-such-model'" in one_line(unknown)
 
 
+@pytest.mark.slow
 def test_list_doctor_and_translate_agree_on_each_languages_status(project, hub, tmp_path, tiny_models):
     """km: configured (by the test) but missing; ja: configured and installed; then km installed but not
     configured. Each command prints the same status line with the same fix."""

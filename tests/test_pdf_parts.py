@@ -1,13 +1,14 @@
 """The print edition rendered in parts and stitched (issue 15) against the single-pass reference.
 
-The same project is built twice, ``press build --format pdf`` (parts, the default) and with
-``--single-pass``, with chapter 1 reviewed in Khmer and Japanese so real Khmer and Japanese text is
-laid out. The two PDFs of each language are read back with poppler and pikepdf (tests/pdfcompare.py)
-and must agree page for page: text, outline, link targets, page labels, metadata; the stitched one
-must have one structure tree with every marked-content id reachable, and every font embedded, once per
-face (each part embeds its own subsets; the stitch shares one program per installed face). The
-EPUB's page list comes from the page map each renderer saves: the two must cite the same pages.
-Then the cache: an edit inside one chapter lays out that chapter's part again and nothing else.
+The same project is built twice, ``press build --format pdf`` (parts, the default: the session's
+reviewed editions, which test_print reads too) and with ``--single-pass``, with chapter 1 reviewed in
+Khmer and Japanese so real Khmer and Japanese text is laid out. The two PDFs of each language are
+read back with poppler and pikepdf (tests/pdfcompare.py) and must agree page for page: text, outline,
+link targets, page labels, metadata; the stitched one must have one structure tree with every
+marked-content id reachable, and every font embedded, once per face (each part embeds its own subsets;
+the stitch shares one program per installed face). The EPUB's page list comes from the page map each
+renderer saves: the two must cite the same pages. Then the cache: an edit inside one chapter lays out
+that chapter's part again and nothing else.
 """
 
 from __future__ import annotations
@@ -18,35 +19,40 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_built, run_press
+from conftest import copy_built, made_once, run_press
 from pdfcompare import (cid_widths, font_names, font_program, fonts_by_name, fonts_embedded, glyph_drawings, links,
                         outline, page_labels, page_texts, structure_problems)
-from test_print import review_catalog
 
 pikepdf = pytest.importorskip("pikepdf")
 SLUG = "rise-of-global-south"
 LANGS = ("en", "km", "ja")
 
 
-@pytest.fixture(scope="module")
-def both_ways(built_project, tmp_path_factory) -> tuple[Path, Path]:
-    """(parts, single): each language's PDF and page map from both renderers of the same project."""
-    project = copy_built(built_project, tmp_path_factory.mktemp("parts") / "project")
-    for lang in ("km", "ja"):
-        review_catalog(project / "locales" / lang / "ch1.po", lang)
-    kept = {}
-    for mode, extra in (("parts", ()), ("single", ("--single-pass",))):
-        result = run_press("build", "--format", "pdf", "--format", "printer", *extra, cwd=project, timeout=900)
-        assert result.returncode == 0, result.stderr
-        folder = project.parent / mode
-        (folder / "printer").mkdir(parents=True)
-        shutil.copy(project / "output" / "en" / f"{SLUG}-print.pdf", folder / "printer")
-        for lang in LANGS:
-            (folder / lang).mkdir(parents=True)
-            shutil.copy(project / "output" / lang / f"{SLUG}.pdf", folder / lang)
-            shutil.copy(project / "output" / lang / "pagemap.json", folder / lang)
-        kept[mode] = folder
-    return kept["parts"], kept["single"]
+def _keep(project: Path, folder: Path) -> None:
+    """Each language's PDF and page map, and the printer's PDF, copied out of a built project."""
+    (folder / "printer").mkdir(parents=True)
+    shutil.copy(project / "output" / "en" / f"{SLUG}-print.pdf", folder / "printer")
+    for lang in LANGS:
+        (folder / lang).mkdir(parents=True)
+        shutil.copy(project / "output" / lang / f"{SLUG}.pdf", folder / lang)
+        shutil.copy(project / "output" / lang / "pagemap.json", folder / lang)
+
+
+@pytest.fixture(scope="session")
+def both_ways(reviewed_editions, tmp_path_factory) -> tuple[Path, Path]:
+    """(parts, single): each language's PDF and page map from both renderers of the same project: the
+    session's reviewed editions (rendered in parts, the default) and the same project built again with
+    ``--single-pass``. Made once for every worker (conftest.made_once)."""
+    with made_once(tmp_path_factory, "both-ways") as (directory, make):
+        parts, single = directory / "parts", directory / "single"
+        if make:
+            _keep(reviewed_editions, parts)
+            project = copy_built(reviewed_editions, directory / "project")
+            result = run_press("build", "--format", "pdf", "--format", "printer", "--single-pass", cwd=project,
+                               timeout=900)
+            assert result.returncode == 0, result.stderr
+            _keep(project, single)
+    return parts, single
 
 
 @pytest.mark.slow
@@ -157,6 +163,7 @@ def _part_files(project: Path, lang: str = "en") -> dict[str, int]:
     return {path.name: path.stat().st_mtime_ns for path in (project / "output" / ".cache" / "parts" / lang).glob("*.pdf")}
 
 
+@pytest.mark.slow
 def test_an_edit_in_one_chapter_lays_out_only_that_part(built_project, tmp_path):
     project = copy_built(built_project, tmp_path / "project")
     before = _part_files(project)
@@ -222,6 +229,7 @@ def _start_label(project: Path, element: str) -> str:
     return next(label for _, label, first in starts if first == element)
 
 
+@pytest.mark.slow
 def test_a_chapter_growing_by_pages_moves_the_contents_and_folios_not_the_other_chapters(built_project, tmp_path):
     """The contents are laid out again with the new folios; the folio layer is not (it holds a folio for every
     page up to the next multiple of 64, whatever the chapters' lengths), nor are chapters 2 to 6."""

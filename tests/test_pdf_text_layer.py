@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_project, need, run_press
+from conftest import need
 from pipeline.errors import InputError
 from pipeline.ingest.pdf import read_pdf
 from pipeline.ingest.pdf_text import Fonts, folio_number, page_lines
@@ -70,23 +70,26 @@ def page_runs(path: Path, number: int = 1):
 
 
 @pytest.fixture(scope="module")
-def edition(tmp_path_factory) -> Path:
-    """press's English PDF edition, built by press from the real manuscript."""
-    project = copy_project(tmp_path_factory.mktemp("edition"))
-    result = run_press("build", "--lang", "en", "--format", "pdf", cwd=project, timeout=600)
-    assert result.returncode == 0, result.stderr
-    return project / "output" / "en" / "rise-of-global-south.pdf"
+def edition(english_edition) -> Path:
+    """press's English PDF edition, built by press from the real manuscript (the session's build)."""
+    return english_edition
+
+
+@pytest.fixture(scope="module")
+def edition_read(edition):
+    """The edition as the PDF reader reads it (read once: the tests below only look at it)."""
+    return read(edition)
 
 
 @pytest.mark.slow
-def test_edition_every_letter_pdftotext_sees_is_read_or_dropped_as_furniture(edition):
-    manuscript = read(edition)
+def test_edition_every_letter_pdftotext_sees_is_read_or_dropped_as_furniture(edition, edition_read):
+    manuscript = edition_read
     assert read_letters(manuscript) == letters(pdftotext(edition))
 
 
 @pytest.mark.slow
-def test_edition_folios_roman_and_arabic_and_running_heads_are_recorded(edition):
-    manuscript = read(edition)
+def test_edition_folios_roman_and_arabic_and_running_heads_are_recorded(edition_read):
+    manuscript = edition_read
     folios = [(dropped.where.page, dropped.text) for dropped in manuscript.dropped if dropped.reason == "folio"]
     roman = [(page, text) for page, text in folios if folio_number(text)[0] == "roman"]
     # the front matter is numbered i, ii, iii... from the first page: each folio is its page's number
@@ -103,13 +106,11 @@ def test_edition_folios_roman_and_arabic_and_running_heads_are_recorded(edition)
 
 
 @pytest.mark.slow
-def test_a_libreoffice_pdf_without_furniture_loses_no_line(book_docx, tmp_path):
+def test_a_libreoffice_pdf_without_furniture_loses_no_line(book_office_pdf):
     """LibreOffice's pages start and end at the same heights, as every book's do: that alone made
-    the first and last line of each page "furniture" before."""
-    need("libreoffice")
-    subprocess.run(["libreoffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(book_docx)],
-                   check=True, capture_output=True, timeout=300)
-    pdf = tmp_path / "book.pdf"
+    the first and last line of each page "furniture" before. (The session's LibreOffice print of the
+    book's DOCX, conftest.book_office_pdf.)"""
+    pdf = book_office_pdf
     manuscript = read(pdf)
     assert {dropped.reason for dropped in manuscript.dropped} <= {"note-number"}, "no furniture, no line lost"
     assert read_letters(manuscript) == letters(pdftotext(pdf))

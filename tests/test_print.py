@@ -69,15 +69,10 @@ def review_catalog(path: Path, lang: str) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def editions(tmp_path_factory, built_project) -> Path:
-    """A copy of the built project with reviewed Khmer and Japanese for chapter 1's opening, built again."""
-    project = copy_built(built_project, tmp_path_factory.mktemp("print") / "project")
-    for lang in ("km", "ja"):
-        review_catalog(project / "locales" / lang / "ch1.po", lang)
-    second = run_press("build", "--format", "pdf", cwd=project, timeout=600)
-    assert second.returncode == 0, second.stderr
-    (project / "build.log").write_text(second.stderr, encoding="utf-8")
-    return project
+def editions(reviewed_editions) -> Path:
+    """A copy of the built project with reviewed Khmer and Japanese for chapter 1's opening (review_catalog),
+    built again (conftest.reviewed_editions: made once for every worker; tests read it, never change it)."""
+    return reviewed_editions
 
 
 def pdf_of(project: Path, lang: str) -> Path:
@@ -323,14 +318,9 @@ def test_page_labels_show_the_printed_folios_and_the_page_count_is_even(editions
 
 
 @pytest.fixture(scope="module")
-def printer_pdf(book, tmp_path_factory):
-    """The English printer's PDF of the book, rendered once."""
-    from pipeline.i18n.localize import localize
-    from pipeline.render.pdf import render_printer_pdf
-    config = load_config(ROOT)
-    output = tmp_path_factory.mktemp("printer") / "print.pdf"
-    render_printer_pdf(localize(book, "en", config).book, "en", config, output)
-    return output
+def printer_pdf(built_project) -> Path:
+    """The English printer's PDF the session's build made (press build renders it by default)."""
+    return built_project / "output" / "en" / f"{SLUG}-print.pdf"
 
 
 @pytest.mark.slow
@@ -373,15 +363,26 @@ def _fonts(document):
 
 
 @pytest.mark.slow
-def test_the_printers_pdf_is_the_same_bytes_each_time(printer_pdf, book, tmp_path):
+def test_the_printers_pdf_is_the_same_bytes_each_time(printer_pdf, built_project, tmp_path):
     """Rendered again, the printer's PDF is byte-identical: WeasyPrint gives a PDF/X file a random
     xmpMM:DocumentID, which made each render differ (and a build killed after writing it, before its
-    cache entry, leave a file the next build would not reproduce)."""
+    cache entry, leave a file the next build would not reproduce). Rendered here in a copy of the built
+    project whose cache lost the front matter (the document's metadata), chapter 1 and the folio layer:
+    WeasyPrint lays those out again and the stitching takes the rest from the cache."""
     from pipeline.i18n.localize import localize
     from pipeline.render.pdf import render_printer_pdf
-    config = load_config(ROOT)
+    from pipeline.safety import parse_xml
+    project = copy_built(built_project, tmp_path / "project")
+    parts = project / "output" / ".cache" / "parts" / "en-printer"
+    forgotten = [path for name in ("front", "ch1", "folios") for path in parts.glob(f"{name}.*")]
+    assert len(forgotten) == 6, sorted(path.name for path in parts.iterdir())
+    for path in forgotten:
+        path.unlink()
+    config = load_config(project)
+    book = parse_xml(config.book_xml.read_bytes(), config.book_xml)
     again = tmp_path / "print.pdf"
     render_printer_pdf(localize(book, "en", config).book, "en", config, again)
+    assert {path.name for path in parts.iterdir()} >= {path.name for path in forgotten}, "laid out again"
     assert again.read_bytes() == printer_pdf.read_bytes()
 
 
@@ -425,7 +426,7 @@ def test_without_word_breaks_the_same_khmer_would_overflow(editions, monkeypatch
     from pipeline.i18n.localize import localize
     from pipeline.render.pdf import render_pdf
     from pipeline.safety import parse_xml
-    config = load_config(editions)
+    config = load_config(copy_built(editions, tmp_path / "project"))  # the layout saves its page map there
     root = parse_xml(config.book_xml.read_bytes(), config.book_xml)
     localized = localize(root, "km", config)
     assert localized.translated >= 5
@@ -439,7 +440,7 @@ def test_without_word_breaks_the_same_khmer_would_overflow(editions, monkeypatch
     assert all(o.excess_pt > 0.75 for o in result.layout.overflows)
 
 
-def test_japanese_body_lines_are_justified_to_the_measure(editions, monkeypatch):
+def test_japanese_body_lines_are_justified_to_the_measure(editions, monkeypatch, tmp_path):
     """WeasyPrint widens only spaces, and Japanese has none: press spreads a short line's gap
     between its characters. Chapter 1 in Japanese, laid out with and without that."""
     import contextlib
@@ -448,7 +449,7 @@ def test_japanese_body_lines_are_justified_to_the_measure(editions, monkeypatch)
     from pipeline.render import pdf as pdf_module
     from pipeline.render.layout import check_layout
     from pipeline.safety import parse_xml
-    config = load_config(editions)
+    config = load_config(copy_built(editions, tmp_path / "project"))  # the layout saves its page map there
     root = parse_xml(config.book_xml.read_bytes(), config.book_xml)
     book = localize(root, "ja", config).book
     for other in book.xpath("*[local-name()='chapter'][position()>1] | *[local-name()='preface' or "
@@ -532,6 +533,7 @@ def test_a_configured_image_that_is_not_an_image_is_refused(tmp_path):
     assert not (project / "output" / "en" / f"{SLUG}.pdf").exists()
 
 
+@pytest.mark.slow
 def test_manuscript_markup_cannot_reach_files(tmp_path, built_project):
     """An <img> typed in the manuscript is text in the book, never a request for a local file."""
     project = copy_built(built_project, tmp_path)  # its parts cache: only the edited chapter is laid out again
@@ -552,9 +554,10 @@ def test_manuscript_markup_cannot_reach_files(tmp_path, built_project):
     assert images == [], "no image was fetched into the PDF"
 
 
-def test_footnotes_at_the_page_foot_as_the_alternative(tmp_path, book):
+@pytest.mark.slow
+def test_footnotes_at_the_page_foot_as_the_alternative(tmp_path, built_project, book):
     from pipeline.docbook import NS, text_of
-    project = copy_project(tmp_path)
+    project = copy_built(built_project, tmp_path)  # the book extracted already; the edition laid out again
     toml = project / "source" / "book.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace("[print]\n", '[print]\nnotes = "footnotes"\n', 1),
                     encoding="utf-8")

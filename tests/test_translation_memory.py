@@ -140,6 +140,7 @@ def test_translate_toolkit_reads_press_tmx(reviewed_book, tmp_path):
 # --------------------------------------------------------------------------- import and use
 
 
+@pytest.mark.slow
 def test_the_memory_fills_exact_matches_for_review_and_notes_fuzzy_ones(reviewed_book, tmp_path, extracted,
                                                                          tiny_models, monkeypatch):
     """The next volume: this book's reviewed TMX imported into a fresh project; exact matches fill entries

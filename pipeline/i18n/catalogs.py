@@ -261,6 +261,8 @@ def _msgfmt_check(data: bytes, path: Path | str) -> None:
     result = subprocess.run([msgfmt, "--check", "-o", "/dev/null", "-"], input=data, capture_output=True,
                             timeout=60, env=_c_locale())
     if result.returncode == 0 or _only_tolerated(result.stderr):
+        if len(_PASSED_MSGFMT) > 10_000:  # a bound for a long-lived process
+            _PASSED_MSGFMT.clear()
         _PASSED_MSGFMT.add(digest)
         return
     lines = [line.strip() for line in result.stderr.decode("utf-8", "replace").splitlines()
@@ -481,8 +483,19 @@ def gettext_layout(data: bytes) -> bytes:
     msgcat = shutil.which("msgcat")
     if msgcat is None:
         return data
+    digest = hashlib.sha256(data).digest()
+    if digest in _LAID_OUT:  # the same entries rendered again (an unchanged catalog, a merge run twice)
+        return _LAID_OUT[digest]
     result = subprocess.run([msgcat, "-"], input=data, capture_output=True, timeout=60, env=_c_locale())
-    return result.stdout if result.returncode == 0 and result.stdout else data
+    if result.returncode != 0 or not result.stdout:
+        return data
+    if len(_LAID_OUT) >= 64:  # the latest catalogs only: a book's are a few megabytes at most
+        del _LAID_OUT[next(iter(_LAID_OUT))]
+    _LAID_OUT[digest] = result.stdout
+    return result.stdout
+
+
+_LAID_OUT: dict[bytes, bytes] = {}  # sha256 of PO bytes -> msgcat's layout of them, in this process
 
 
 def write_catalog(path: Path, catalog: Catalog) -> bool:

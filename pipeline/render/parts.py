@@ -44,7 +44,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..config import BookConfig
-from ..errors import RenderError
+from ..errors import LimitError, RenderError
 from ..safety import atomic_write, url_fetcher
 from .layout import LayoutReport, Overflow, check_layout
 from .pagemap import PageStart, document_order, folio, starting_elements
@@ -364,8 +364,15 @@ class PartPool:
                                             mp_context=multiprocessing.get_context("fork"),
                                             initializer=_part_worker_start, initargs=(os.getpid(),))
         futures = {job.name: self.pool.submit(lay_out_part, self.config, job) for job in todo}
-        for name, future in futures.items():
-            records[name] = future.result()
+        try:
+            for name, future in futures.items():
+                records[name] = future.result()
+        except (LimitError, KeyboardInterrupt):  # the render's time limit, SIGINT or SIGTERM: stop laying out now
+            _kill_workers(self.pool)
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+            raise
+        # (after a part's own error, the parts under way finish and are cached for the next build: __exit__)
         return records
 
 
@@ -373,6 +380,17 @@ def run_jobs(config: BookConfig, jobs: list[PartJob], workers: int) -> dict[str,
     """Lay the parts out (see PartPool), in one round."""
     with PartPool(config, workers) as pool:
         return pool.run(jobs)
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers and wait for them to be gone: leaving the pool's block alone waits for every
+    part submitted to be laid out, so a render over its time limit ran to the end of the book before it
+    stopped. (As pipeline.build stops its language workers: no public way before Python 3.14.)"""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.kill()
+    for process in processes:
+        process.join()
 
 
 # --------------------------------------------------------------------------- stitching
