@@ -135,7 +135,8 @@ def _assert_old_or_new(snapshots, old: dict[str, bytes], new: dict[str, bytes]) 
 WORKERS_SEEN = "render workers seen"
 ROUND = (
     (r"^build: project ", 0.6, signal.SIGKILL),  # reading, structuring, repairing the manuscript
-    (r"^catalogs: ", 0.5, signal.SIGTERM),  # merging the catalogs, checking the translations
+    (r"^catalogs: ", 0.0, signal.SIGTERM),  # drafting and checking the translations (the merge just done; the
+    # English editions may already be under way beside them, so any later moment can land in 'render')
     (WORKERS_SEEN, 0.0, signal.SIGKILL),  # among the render workers, none finished yet
     (WORKERS_SEEN, 1.0, signal.SIGTERM),  # among the render workers, a moment later
     (r"^render: \w+ (PDF|EPUB|printer's PDF): ", 0.5, signal.SIGKILL),  # a language written, others rendering
