@@ -26,8 +26,10 @@ FORMAT = 4  # 4: each entry records its own hash
 PACKAGE = Path(__file__).resolve().parent
 
 
+@lru_cache(maxsize=None)
 def module_file(module: str, package: Path = PACKAGE) -> Path | None:
-    """The source file of a ``pipeline.…`` module (a package's ``__init__.py``), if it exists."""
+    """The source file of a ``pipeline.…`` module (a package's ``__init__.py``), if it exists (asked about a
+    thousand times by a build's code fingerprints: each answer is kept for the process)."""
     parts = module.split(".")[1:]
     if not parts:
         return package / "__init__.py"
