@@ -213,6 +213,13 @@ class EditionRenderer:
         two, and with three languages on two cores, two workers left the third language to run alone at the
         end while a core stood idle; three share both cores to the end (a language's parts pool sizes itself
         to the cores). A single language alone renders in this process."""
+        try:
+            return self._run(editions)
+        except BaseException:  # stopped or failed anywhere here, not only while collecting: no worker writes on
+            self.stop()  # (left running, a pool's exit handler would wait for them to finish their editions)
+            raise
+
+    def _run(self, editions: list[Edition]) -> list[EditionRow]:
         pending = self._pending(self.deferred + editions)
         if not self.futures and self.preforked is None and (len(pending) <= 1 or (os.cpu_count() or 1) <= 1):
             if pending:
