@@ -20,7 +20,7 @@ def test_a_subset_keeps_the_characters_and_the_shaping_tables(family, engine, mo
     if engine == "fonttools":
         def unavailable():
             raise OSError("libharfbuzz-subset.so.0: cannot open shared object file")
-        monkeypatch.setattr(fonts, "_harfbuzz", unavailable)
+        monkeypatch.setattr(fonts, "harfbuzz", unavailable)
     face = fonts.find_face(family)
     wanted = "".join(sorted(set(TEXT[family])))
     data = fonts._subset(face, wanted)

@@ -37,6 +37,7 @@ from pathlib import Path
 import pikepdf
 
 from ..safety import atomic_write, read_regular_file
+from .harfbuzz import face_bytes, harfbuzz
 
 _FONT_FILE_KEYS = ("/FontFile2", "/FontFile3")
 
@@ -243,26 +244,6 @@ def _glyph_count(tables: dict[bytes, bytes]) -> int | None:
     return struct.unpack_from(">H", maxp, 4)[0] if len(maxp) >= 6 else None
 
 
-_HB_CDEF = """
-typedef struct hb_blob_t hb_blob_t; typedef struct hb_face_t hb_face_t;
-typedef struct hb_set_t hb_set_t; typedef struct hb_subset_input_t hb_subset_input_t;
-typedef uint32_t hb_codepoint_t;
-hb_blob_t * hb_blob_create_from_file_or_fail (const char *file_name);
-hb_face_t * hb_face_create (hb_blob_t *blob, unsigned int index);
-void hb_face_destroy (hb_face_t *face);
-void hb_blob_destroy (hb_blob_t *blob);
-hb_blob_t * hb_face_reference_blob (hb_face_t *face);
-const char * hb_blob_get_data (hb_blob_t *blob, unsigned int *length);
-hb_codepoint_t hb_tag_from_string (const char *str, int len);
-void hb_set_add (hb_set_t *set, hb_codepoint_t codepoint);
-void hb_set_add_range (hb_set_t *set, hb_codepoint_t first, hb_codepoint_t last);
-hb_subset_input_t * hb_subset_input_create_or_fail (void);
-void hb_subset_input_destroy (hb_subset_input_t *input);
-hb_set_t * hb_subset_input_glyph_set (hb_subset_input_t *input);
-hb_set_t * hb_subset_input_set (hb_subset_input_t *input, int set_type);
-void hb_subset_input_set_flags (hb_subset_input_t *input, unsigned value);
-hb_face_t * hb_subset_or_fail (hb_face_t *source, const hb_subset_input_t *input);
-"""
 _NO_HINTING, _RETAIN_GIDS, _DESUBROUTINIZE, _PASSTHROUGH_UNRECOGNIZED = 0x01, 0x02, 0x04, 0x20  # hb_subset_flags_t
 _SETS_DROP_TABLE_TAG = 3  # hb_subset_sets_t
 # the tables WeasyPrint drops from an embedded font (a PDF viewer needs no shaping or bitmaps)
@@ -270,17 +251,9 @@ _DROPPED_TABLES = (b"BASE", b"DSIG", b"EBDT", b"EBLC", b"EBSC", b"GPOS", b"GSUB"
                    b"SVG ")
 
 
-@lru_cache(maxsize=1)
-def _harfbuzz():
-    from cffi import FFI
-    ffi = FFI()
-    ffi.cdef(_HB_CDEF)
-    return ffi, ffi.dlopen("libharfbuzz.so.0"), ffi.dlopen("libharfbuzz-subset.so.0")
-
-
 def _subset_pass(face, glyphs: list[int] | range, flags: int):
     """One hb_subset_or_fail call: ``face`` cut to the glyph ids ``glyphs`` (a new face, or NULL)."""
-    ffi, hb, hb_subset = _harfbuzz()
+    ffi, hb, hb_subset = harfbuzz()
     request = hb_subset.hb_subset_input_create_or_fail()
     try:
         glyph_set = hb_subset.hb_subset_input_glyph_set(request)
@@ -307,13 +280,13 @@ class _Faces:
 
     def face(self, source: _Source):
         if source not in self.opened:
-            ffi, hb, _ = _harfbuzz()
+            ffi, hb, _ = harfbuzz()
             blob = hb.hb_blob_create_from_file_or_fail(str(source.path).encode())
             self.opened[source] = (blob, hb.hb_face_create(blob, source.index) if blob != ffi.NULL else ffi.NULL)
         return self.opened[source][1]
 
     def close(self) -> None:
-        ffi, hb, _ = _harfbuzz()
+        ffi, hb, _ = harfbuzz()
         for blob, face in self.opened.values():
             if face != ffi.NULL:
                 hb.hb_face_destroy(face)
@@ -326,7 +299,7 @@ def weasyprint_subset(faces: _Faces, source: _Source, glyphs: set[int]) -> bytes
     """The face cut to ``glyphs`` as WeasyPrint 70 embeds it (``pdf/fonts.py``, ``Font._harfbuzz_subset``):
     the glyphs kept at their ids, then the empty ones after the last dropped, no hinting, no layout
     tables. None if HarfBuzz cannot do it."""
-    ffi, hb, _ = _harfbuzz()
+    ffi, hb, _ = harfbuzz()
     face = faces.face(source)
     if not glyphs or face == ffi.NULL:
         return None
@@ -339,12 +312,7 @@ def weasyprint_subset(faces: _Faces, source: _Source, glyphs: set[int]) -> bytes
                                   _PASSTHROUGH_UNRECOGNIZED | _DESUBROUTINIZE | _NO_HINTING)
         if renumbered == ffi.NULL:
             return None
-        out = hb.hb_face_reference_blob(renumbered)
-        length = ffi.new("unsigned int *")
-        pointer = hb.hb_blob_get_data(out, length)
-        data = bytes(ffi.buffer(pointer, length[0])) if pointer != ffi.NULL else b""
-        hb.hb_blob_destroy(out)
-        return data or None
+        return face_bytes(renumbered) or None
     finally:
         for made in (renumbered, kept):
             if made != ffi.NULL:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..errors import EnvironmentProblem
 from ..safety import atomic_write, read_regular_file
+from .harfbuzz import face_bytes, harfbuzz
 
 SUBSET_VERSION = "3"
 
@@ -125,38 +126,12 @@ def _subset(face: FontFace, characters: str) -> bytes:
         return _fonttools_subset(face, characters)
 
 
-_HB_CDEF = """
-typedef struct hb_blob_t hb_blob_t; typedef struct hb_face_t hb_face_t;
-typedef struct hb_set_t hb_set_t; typedef struct hb_subset_input_t hb_subset_input_t;
-typedef uint32_t hb_codepoint_t;
-hb_blob_t * hb_blob_create_from_file_or_fail (const char *file_name);
-hb_face_t * hb_face_create (hb_blob_t *blob, unsigned int index);
-void hb_face_destroy (hb_face_t *face);
-void hb_blob_destroy (hb_blob_t *blob);
-hb_blob_t * hb_face_reference_blob (hb_face_t *face);
-const char * hb_blob_get_data (hb_blob_t *blob, unsigned int *length);
-void hb_set_add (hb_set_t *set, hb_codepoint_t codepoint);
-void hb_set_add_range (hb_set_t *set, hb_codepoint_t first, hb_codepoint_t last);
-hb_subset_input_t * hb_subset_input_create_or_fail (void);
-void hb_subset_input_destroy (hb_subset_input_t *input);
-hb_set_t * hb_subset_input_set (hb_subset_input_t *input, int set_type);
-void hb_subset_input_set_flags (hb_subset_input_t *input, unsigned value);
-hb_face_t * hb_subset_or_fail (hb_face_t *source, const hb_subset_input_t *input);
-"""
 _SETS_UNICODE, _SETS_NAME_ID = 1, 4  # hb_subset_sets_t
 _FLAGS_NO_HINTING, _FLAGS_NOTDEF_OUTLINE = 0x01, 0x40  # hb_subset_flags_t
 
 
-@lru_cache(maxsize=1)
-def _harfbuzz():
-    from cffi import FFI
-    ffi = FFI()
-    ffi.cdef(_HB_CDEF)
-    return ffi, ffi.dlopen("libharfbuzz.so.0"), ffi.dlopen("libharfbuzz-subset.so.0")
-
-
 def _harfbuzz_subset(face: FontFace, characters: str) -> bytes:
-    ffi, hb, hb_subset = _harfbuzz()
+    ffi, hb, hb_subset = harfbuzz()
     blob = hb.hb_blob_create_from_file_or_fail(str(face.path).encode())
     if blob == ffi.NULL:
         raise EnvironmentProblem(f"cannot read the font file {face.path}", face.path)
@@ -171,10 +146,7 @@ def _harfbuzz_subset(face: FontFace, characters: str) -> bytes:
         result = hb_subset.hb_subset_or_fail(source, request)
         if result == ffi.NULL:
             raise EnvironmentProblem(f"HarfBuzz could not subset {face.path}", face.path)
-        out = hb.hb_face_reference_blob(result)
-        length = ffi.new("unsigned int *")
-        data = bytes(ffi.buffer(hb.hb_blob_get_data(out, length), length[0]))
-        hb.hb_blob_destroy(out)
+        data = face_bytes(result)
         hb.hb_face_destroy(result)
         return data
     finally:
