@@ -12,6 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 from . import __version__
 from .errors import EXIT_CODE_HELP, ExitCode, PipelineError, Stopped, from_os_error
@@ -553,6 +554,35 @@ def ignore_stop_signals() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``press`` command line. Run as the program (no ``argv``), the process ends here, without the
+    interpreter's teardown (see ``_leave``); called with ``argv`` (the tests), it returns the exit status."""
+    code = _main(argv)
+    if argv is None and sys.getprofile() is None and sys.gettrace() is None:  # (a profiler's report is written
+        _leave(code)                                                           # at the interpreter's exit)
+    return code
+
+
+def _leave(code: int) -> NoReturn:
+    """End the process once its work is done and written: threads joined, exit handlers run (the worker
+    pools', logging's, temporary folders'), standard streams flushed; then no teardown of the heap. Freeing
+    every object of a render one by one took a tenth of a second after the build had said it was done
+    (3 % of a cold English PDF), and every file press writes is already closed and renamed into place."""
+    import atexit
+    import os
+    import threading
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: what could be said was said
+            code = code or int(ExitCode.OUTPUT)
+    os._exit(code)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
