@@ -35,7 +35,7 @@ import sys
 import threading
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from io import BytesIO
@@ -345,35 +345,54 @@ class PartPool:
             self.pool = None
 
     def run(self, jobs: list[PartJob]) -> dict[str, PartRecord]:
-        records: dict[str, PartRecord] = {}
+        """Lay the parts out and wait for all of them."""
+        return self.collect(self.submit(jobs))
+
+    def submit(self, jobs: list[PartJob]) -> dict[str, Future]:
+        """Start laying the parts out (the cached ones are done already); ``collect`` waits for them. Parts
+        submitted later start as soon as a worker is free, before the earlier ones are all collected."""
+        pending: dict[str, Future] = {}
         todo = []
         for job in jobs:
             cached = load_record(job)
             if cached is not None:
-                records[job.name] = cached
+                pending[job.name] = _done(cached)
             else:
                 todo.append(job)
         todo.sort(key=_expected_seconds(todo), reverse=True)
         if self.pool is None and (len(todo) <= 1 or self.workers <= 1):
             for job in todo:
-                records[job.name] = lay_out_part(self.config, job)
-            return records
+                pending[job.name] = _done(lay_out_part(self.config, job))
+            return pending
         if self.pool is None:
             import weasyprint  # noqa: F401  (imported once here: the forked workers inherit it)
             self.pool = ProcessPoolExecutor(max_workers=min(self.workers, len(todo)),
                                             mp_context=multiprocessing.get_context("fork"),
                                             initializer=_part_worker_start, initargs=(os.getpid(),))
-        futures = {job.name: self.pool.submit(lay_out_part, self.config, job) for job in todo}
+        for job in todo:
+            pending[job.name] = self.pool.submit(lay_out_part, self.config, job)
+        return pending
+
+    def collect(self, pending: dict[str, Future]) -> dict[str, PartRecord]:
+        """The records of parts ``submit`` started, once each is laid out."""
+        records: dict[str, PartRecord] = {}
         try:
-            for name, future in futures.items():
+            for name, future in pending.items():
                 records[name] = future.result()
         except (LimitError, KeyboardInterrupt):  # the render's time limit, SIGINT or SIGTERM: stop laying out now
-            _kill_workers(self.pool)
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+            if self.pool is not None:
+                _kill_workers(self.pool)
+                self.pool.shutdown(wait=True, cancel_futures=True)
+                self.pool = None
             raise
         # (after a part's own error, the parts under way finish and are cached for the next build: __exit__)
         return records
+
+
+def _done(record: PartRecord) -> Future:
+    future: Future = Future()
+    future.set_result(record)
+    return future
 
 
 def run_jobs(config: BookConfig, jobs: list[PartJob], workers: int) -> dict[str, PartRecord]:
@@ -764,7 +783,9 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
     # chapters; again after them only if the chapters' pages need another number of folio pages
     guessed = folio_job(_expected_body_pages(folder, chapters)) if chapters else None
     with PartPool(config, workers) as pool:
-        records = _run(pool, chapter_jobs + ([guessed] if guessed else []), rendered_now)
+        first_round = _submit(pool, chapter_jobs + ([guessed] if guessed else []), rendered_now)
+        # the contents need the chapters' page counts, not the folio layer: they start as the last chapter ends
+        records = pool.collect({job.name: first_round[job.name] for job in chapter_jobs})
         # where each chapter opens (its folio), now that the page counts are known
         folios: dict[str, str] = {}
         numbered: list[bool] = []
@@ -779,10 +800,14 @@ def render_in_parts(document: etree._Element, lang: str, config: BookConfig, str
         front = part_document(document, parts[0], last=not chapters, css=front_css(leader))
         set_contents_folios(front, folios)
         final_jobs = [job("front", front, not chapters)]
+        final_round = _submit(pool, final_jobs, rendered_now)
         folios_needed = folio_job(len(numbered)) if chapters else None
+        if guessed is not None:  # (written to the file the needed folios are written to: finished first)
+            records["folios"] = pool.collect({"folios": first_round["folios"]})["folios"]
         if folios_needed is not None and guessed is not None and folios_needed.key != guessed.key:
             final_jobs.append(folios_needed)
-        records.update(_run(pool, final_jobs, rendered_now))
+            final_round.update(_submit(pool, [folios_needed], rendered_now))
+        records.update(pool.collect(final_round))
     front_record = records["front"]
     front_pages = front_record.pages + (front_record.pages % 2 if chapters else 0)
     first_body = front_pages + 1 if chapters else None
@@ -835,11 +860,11 @@ def _forget_other_parts(folder: Path, names: set[str]) -> None:
             path.unlink(missing_ok=True)
 
 
-def _run(pool: PartPool, jobs: list[PartJob], rendered_now: list[str]) -> dict[str, PartRecord]:
+def _submit(pool: PartPool, jobs: list[PartJob], rendered_now: list[str]) -> dict[str, Future]:
     cached = {job.name for job in jobs if load_record(job) is not None}
-    records = pool.run(jobs)
+    pending = pool.submit(jobs)
     rendered_now += [job.name for job in jobs if job.name not in cached]
-    return records
+    return pending
 
 
 def _merge_layout(report: LayoutReport, data: dict, shift: int) -> None:
