@@ -231,9 +231,11 @@ class EditionRenderer:
         elif pending or self.futures:
             if pending:
                 self._submit(pending)
-            if self.languages:
+            if len(self.languages) > 1:
                 self.reporter.step("render", f"{', '.join(self.languages)} in {len(self.languages)} parallel "
                                              "processes …")
+            elif self.languages:
+                self.reporter.step("render", f"{self.languages[0]} …")
             self._collect()
         else:  # workers started before extract, and nothing to render after all
             self.stop()
@@ -421,8 +423,10 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
             if isinstance(stage, ExtractStage):
                 key = stage_key(stage, config)
                 cached = cache.lookup(stage.name, key)
-                if cached is None and chosen and early and (os.cpu_count() or 1) > 1:
-                    renderer.prefork()  # the book changed, so the editions will render: their workers get ready
+                if cached is None and chosen and (os.cpu_count() or 1) > 1:
+                    # the book changed, so the editions will render: their workers get ready, importing WeasyPrint
+                    # on the core extract leaves idle (in this process, its import would share extract's GIL)
+                    renderer.prefork()
                 elif cached is None and chosen:  # WeasyPrint loads in this process meanwhile
                     start_loading_renderer()
                 extract = _run_extract(stage, config, cache, reporter, key, cached)
