@@ -60,14 +60,23 @@ def fonts_used_uncached(config: BookConfig) -> dict[str, dict[str, str]]:
     fc_match = shutil.which("fc-match")
     if not fc_match:
         return {}
+    from concurrent.futures import ThreadPoolExecutor
+
+    def match(family: str) -> str:
+        return subprocess.run([fc_match, "-f", "%{file}", family], capture_output=True, text=True,
+                              timeout=30).stdout.strip()
+
+    wanted = [(lang, family) for lang in config.languages for family in dict.fromkeys(fonts_for(config, lang))]
+    families = list(dict.fromkeys(family for _, family in wanted))
+    # asked side by side: a no-op build waited 25 ms for six fc-match processes one after another
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(families)))) as pool:
+        files = dict(zip(families, pool.map(match, families)))
     fonts: dict[str, dict[str, str]] = {}
-    for lang in config.languages:
-        for family in dict.fromkeys(fonts_for(config, lang)):
-            found = subprocess.run([fc_match, "-f", "%{file}", family], capture_output=True, text=True,
-                                   timeout=30).stdout.strip()
-            if found and Path(found).is_file():
-                stat = Path(found).stat()  # system files: a package update changes size or time; hashing
-                fonts.setdefault(lang, {})[family] = f"{found} {stat.st_size} {stat.st_mtime_ns}"  # 80 MB costs more
+    for lang, family in wanted:
+        found = files[family]
+        if found and Path(found).is_file():
+            stat = Path(found).stat()  # system files: a package update changes size or time; hashing
+            fonts.setdefault(lang, {})[family] = f"{found} {stat.st_size} {stat.st_mtime_ns}"  # 80 MB costs more
     return fonts
 
 
