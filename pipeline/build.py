@@ -28,7 +28,7 @@ from .diagnostics import Diagnostic, Severity, at_least, tally
 from .errors import ConfigError, ExitCode
 from .lock import die_with_parent, project_lock
 from .manifest import fonts_used, write_manifest
-from .progress import Reporter, plural
+from .progress import LinePipe, Reporter, plural
 from .render.parts import finish_loading_renderer, preload_renderer, render_code_fingerprint, start_loading_renderer
 from .safety import atomic_write, check_writable, time_limit
 from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
@@ -175,6 +175,7 @@ class EditionRenderer:
         self.languages: list[str] = []  # those rendering in workers
         self.deferred: list[Edition] = []  # started early on a machine of one core: rendered with the others
         self.preforked: ProcessPoolExecutor | None = None
+        self.lines: LinePipe | None = None  # the workers' progress lines, printed as they come
 
     def _pending(self, editions: list[Edition]) -> dict[str, list[Edition]]:
         """The editions that must be rendered, by language; the others' rows taken from the cache."""
@@ -247,21 +248,42 @@ class EditionRenderer:
         languages = len({edition.lang for edition in self.chosen})
         fonts_used(self.config)  # what every worker would look up again (fc-match per font) is inherited
         render_code_fingerprint()
+        self._open_lines()
         self.preforked = ProcessPoolExecutor(max_workers=languages, mp_context=multiprocessing.get_context("fork"),
                                              initializer=_language_worker_start, initargs=(os.getpid(),))
         self.pools.append(self.preforked)
         self.preforked.submit(int)  # a forking pool starts all its workers at its first task
+        self._start_lines()
 
     def _submit(self, pending: dict[str, list[Edition]]) -> None:
         pool = self.preforked
         if pool is None:
             preload_renderer()  # the workers fork with WeasyPrint already imported
+            self._open_lines()
             pool = ProcessPoolExecutor(max_workers=len(pending), mp_context=multiprocessing.get_context("fork"),
                                        initializer=die_with_parent, initargs=(os.getpid(),))
             self.pools.append(pool)
         self.futures += [pool.submit(_render_language_in_worker, self.config, language_editions)
                          for language_editions in pending.values()]  # a forking pool starts its workers here
+        self._start_lines()
         self.languages += list(pending)
+
+    def _open_lines(self) -> None:
+        """The pipe the workers about to fork write their lines to (none when the run is quiet: the workers'
+        lines are not shown then)."""
+        global _WORKER_LINES
+        if self.lines is None and not self.reporter.quiet:
+            self.lines = _WORKER_LINES = LinePipe(self.reporter.stream)
+
+    def _start_lines(self) -> None:
+        if self.lines is not None:
+            self.lines.start()
+
+    def _close_lines(self) -> None:
+        global _WORKER_LINES
+        if self.lines is not None:
+            self.lines.close()
+            self.lines = _WORKER_LINES = None
 
     def _collect(self) -> None:
         try:
@@ -269,7 +291,7 @@ class EditionRenderer:
                 outcome: WorkerOutcome = future.result()
                 if not self.reporter.quiet:
                     for line in outcome.lines:
-                        print(line, file=self.reporter.stream, flush=True)
+                        self.reporter.line(line)
                 for row in outcome.rows:  # a language whose worker failed may have finished some editions
                     self.finished(row)
                 if outcome.error is not None:
@@ -280,12 +302,14 @@ class EditionRenderer:
         finally:
             for pool in self.pools:  # after an edition's error, the others finish theirs
                 pool.shutdown(wait=True, cancel_futures=True)
+            self._close_lines()
 
     def stop(self) -> None:
         """The workers killed now (a stage failed or the build was stopped): nothing more is written."""
         for pool in self.pools:
             _stop_workers(pool)
             pool.shutdown(wait=True, cancel_futures=True)
+        self._close_lines()
 
 
 def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporter) -> list[EditionRow]:
@@ -313,14 +337,20 @@ def _language_worker_start(parent: int) -> None:
     preload_renderer()
 
 
+_WORKER_LINES: LinePipe | None = None  # set before the render workers fork (EditionRenderer._open_lines)
+
+
 def _render_language_in_worker(config: BookConfig, language_editions: list[Edition]) -> WorkerOutcome:
-    stream = io.StringIO()
+    """One language's editions, in a worker: its lines go to the build's pipe as they are printed (kept for
+    the outcome when there is none)."""
+    stream = _WORKER_LINES.writer() if _WORKER_LINES is not None else io.StringIO()
+    kept = stream.getvalue if isinstance(stream, io.StringIO) else lambda: ""
     done: list[EditionRow] = []
     try:
         _render_language(config, language_editions, Reporter(stream), done.append)
     except errors.PipelineError as error:
-        return WorkerOutcome(done, stream.getvalue().splitlines(), error)
-    return WorkerOutcome(done, stream.getvalue().splitlines())
+        return WorkerOutcome(done, kept().splitlines(), error)
+    return WorkerOutcome(done, kept().splitlines())
 
 
 def _render_language(config: BookConfig, language_editions: list[Edition], reporter: Reporter,

@@ -570,9 +570,13 @@ def _leave(code: int) -> NoReturn:
     import atexit
     import os
     import threading
-    for thread in threading.enumerate():
-        if thread is not threading.main_thread() and not thread.daemon:
-            thread.join()
+    shutdown = getattr(threading, "_shutdown", None)  # what the interpreter's exit runs first: the worker pools'
+    if shutdown is not None:                           # exit hooks, then every non-daemon thread joined
+        shutdown()
+    else:
+        for thread in threading.enumerate():
+            if thread is not threading.main_thread() and not thread.daemon:
+                thread.join()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

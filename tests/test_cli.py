@@ -126,3 +126,48 @@ def test_no_editions_runs_the_stages_before_the_editions_and_renders_none(tmp_pa
     assert (output / "xml" / "book.xml").read_bytes() == (built_project / "output" / "xml" / "book.xml").read_bytes()
     both = run_press("build", "--no-editions", "--format", "pdf", cwd=project)
     assert both.returncode == ExitCode.USAGE and "--no-editions" in both.stderr
+
+
+def test_a_workers_progress_lines_are_shown_while_it_works():
+    """A render worker's lines reach the build's stream as it prints them, not when it is done: the forked
+    worker here waits, after its first line, until the parent has shown that line (a worker whose lines were
+    kept for the end would wait forever, and the test fail at its bound)."""
+    import io
+    import threading
+
+    from pipeline.progress import LinePipe, Reporter
+
+    class Watched(io.StringIO):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen = threading.Event()
+
+        def write(self, text: str) -> int:
+            written = super().write(text)
+            if "km PDF …" in self.getvalue():
+                self.seen.set()
+            return written
+
+    shown = Watched()
+    lines = LinePipe(shown)
+    go_on_r, go_on_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker
+        try:
+            reporter = Reporter(lines.writer())
+            reporter.step("render", "km PDF …")
+            os.read(go_on_r, 1)  # until the parent has shown the line
+            reporter.step("render", "km PDF: 110 pages " + "x" * 5000)  # longer than a pipe writes whole
+        finally:
+            os._exit(0)
+    lines.start()
+    try:
+        assert shown.seen.wait(60), "the worker's first line was not shown while it worked"
+        os.write(go_on_w, b"1")
+    finally:
+        os.waitpid(pid, 0)
+        lines.close()
+    printed = shown.getvalue().splitlines()
+    assert printed[0] == "render: km PDF …"
+    assert printed[1].startswith("render: km PDF: 110 pages xxx") and printed[1].endswith("…")
+    assert len(printed[1].encode()) <= LinePipe.LIMIT + len("…".encode()) and len(printed) == 2
