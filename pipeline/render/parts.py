@@ -212,7 +212,7 @@ def lay_out_part(config: BookConfig, job: PartJob) -> PartRecord:
 
     from .cjk import inter_character_justification
     from .hyphenation import book_hyphenation
-    from .pdf import actual_text_for_reordering_scripts, printer_plates
+    from .pdf import actual_text_for_reordering_scripts, flate_level, printer_plates
     from .pdftags import complete_structure_tree
 
     started = time.perf_counter()
@@ -238,7 +238,7 @@ def lay_out_part(config: BookConfig, job: PartJob) -> PartRecord:
                                   templates / "print.css", hint="a rule in print.css moves #press-part-end")
             rendered = rendered.copy(rendered.pages[:-1])
         layout = check_layout(rendered)
-        with actual_text_for_reordering_scripts(), complete_structure_tree():
+        with actual_text_for_reordering_scripts(), complete_structure_tree(), flate_level():
             data = rendered.write_pdf(**variant, finisher=finisher)
     except _ERRORS as error:
         raise RenderError(f"the {job.lang} edition's part {job.name} could not be laid out "

@@ -78,6 +78,34 @@ def actual_text_for_reordering_scripts():
         draw.draw_text = original
 
 
+FLATE_LEVEL = 6  # zlib's default, and qpdf's
+
+
+@contextmanager
+def flate_level(level: int = FLATE_LEVEL):
+    """Write the PDF's streams at zlib's ``level`` instead of pydyf's fixed 9: level 9 took a fifth of writing
+    a chapter (0.20 s against 0.16 s) for streams 2.6 % smaller. (pydyf's ``zlib`` is swapped for one whose
+    ``compressobj`` takes this level; a pydyf that compresses otherwise is left as it is.)"""
+    import types
+    import zlib
+
+    import pydyf
+
+    original = getattr(pydyf, "zlib", None)
+    if original is not zlib:
+        yield
+        return
+    shim = types.ModuleType("zlib")
+    shim.__dict__.update({name: value for name, value in vars(zlib).items() if not name.startswith("__")})
+    shim.compressobj = lambda *args, **kwargs: zlib.compressobj(level, *args[1:],  # type: ignore[attr-defined]
+                                                                **{k: v for k, v in kwargs.items() if k != "level"})
+    pydyf.zlib = shim
+    try:
+        yield
+    finally:
+        pydyf.zlib = original
+
+
 @dataclass
 class PdfResult:
     lang: str
@@ -315,7 +343,7 @@ def render_printer_pdf(root: etree._Element, lang: str, config: BookConfig, outp
     rendered.metadata.modified = rendered.metadata.created = modified  # same book, same bytes
     stylesheet = config.project_dir / "templates" / "print.css"
     try:
-        with actual_text_for_reordering_scripts():
+        with actual_text_for_reordering_scripts(), flate_level():
             data = rendered.write_pdf(pdf_variant="pdf/x-4",
                                       finisher=finish_printer_pdf(printed.first_body_page, config.print.bleed_mm))
     except (ValueError, TypeError, AttributeError, IndexError, KeyError, AssertionError, RecursionError) as error:
@@ -343,7 +371,7 @@ def render_pdf(root: etree._Element, lang: str, config: BookConfig, output: Path
     logger.addHandler(collector)
     try:
         layout = check_layout(rendered)
-        with actual_text_for_reordering_scripts(), complete_structure_tree():
+        with actual_text_for_reordering_scripts(), complete_structure_tree(), flate_level():
             data = rendered.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True,
                                       finisher=finish_print_pdf(printed.first_body_page))
     except (ValueError, TypeError, AttributeError, IndexError, KeyError, AssertionError, RecursionError) as error:
