@@ -15,6 +15,7 @@ import json
 import multiprocessing
 import os
 from collections.abc import Callable
+from contextlib import nullcontext
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import partial
@@ -174,6 +175,7 @@ class EditionRenderer:
         self.futures: list = []
         self.languages: list[str] = []  # those rendering in workers
         self.deferred: list[Edition] = []  # started early on a machine of one core: rendered with the others
+        self.started: set[str] = set()  # the editions start_early took (rendering, deferred or reused)
         self.preforked: ProcessPoolExecutor | None = None
         self.lines: LinePipe | None = None  # the workers' progress lines, printed as they come
 
@@ -200,12 +202,14 @@ class EditionRenderer:
 
     def start_early(self, editions: list[Edition]) -> None:
         """Start these editions (ones that read nothing the stages still to run write) in a worker now."""
+        editions = [edition for edition in editions if edition.name not in self.started]
+        self.started.update(edition.name for edition in editions)
         if (os.cpu_count() or 1) > 1:
             pending = self._pending(editions)
             if pending:
                 self._submit(pending)
         else:
-            self.deferred = editions
+            self.deferred += editions
 
     def run(self, editions: list[Edition]) -> list[EditionRow]:
         """Render these editions too, wait for every one, and return the chosen editions' rows in order.
@@ -221,7 +225,7 @@ class EditionRenderer:
             raise
 
     def _run(self, editions: list[Edition]) -> list[EditionRow]:
-        pending = self._pending(self.deferred + editions)
+        pending = self._pending(self.deferred + [edition for edition in editions if edition.name not in self.started])
         if not self.futures and self.preforked is None and (len(pending) <= 1 or (os.cpu_count() or 1) <= 1):
             if pending:
                 preload_renderer()
@@ -263,8 +267,9 @@ class EditionRenderer:
             pool = ProcessPoolExecutor(max_workers=len(pending), mp_context=multiprocessing.get_context("fork"),
                                        initializer=die_with_parent, initargs=(os.getpid(),))
             self.pools.append(pool)
-        self.futures += [pool.submit(_render_language_in_worker, self.config, language_editions)
-                         for language_editions in pending.values()]  # a forking pool starts its workers here
+        with self.lines.paused() if self.lines is not None else nullcontext():  # (no line half printed as it forks)
+            self.futures += [pool.submit(_render_language_in_worker, self.config, language_editions)
+                             for language_editions in pending.values()]  # a forking pool starts its workers here
         self._start_lines()
         self.languages += list(pending)
 
@@ -464,6 +469,8 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
                     renderer.start_early(early)
             elif isinstance(stage, CatalogsStage):
                 catalogs = _run_catalogs(stage, config, cache, reporter)
+                # the translated editions read the catalogs, not the review's reports: they start beside it
+                renderer.start_early([edition for edition in chosen if edition not in early])
             elif isinstance(stage, ReviewStage):
                 review = _run_review(stage, config, cache, reporter)
     except BaseException:  # a stage failed or the build was stopped: no worker goes on, no import is cut off
@@ -471,7 +478,7 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
         finish_loading_renderer()
         raise
     assert extract is not None
-    rows = renderer.run([edition for edition in chosen if edition not in early])
+    rows = renderer.run(chosen)  # (those started early are not started again)
     return BuildResult(extract, catalogs, review, rows)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import TextIO
 
@@ -86,10 +87,15 @@ class LinePipe:
 
     def __init__(self, stream: TextIO) -> None:
         import os
-        import threading
         self.stream = stream
         self.read_fd, self.write_fd = os.pipe()
         self._thread = threading.Thread(target=self._print_lines, name="press-worker-lines", daemon=True)
+        self._printing = threading.Lock()
+
+    def paused(self) -> threading.Lock:
+        """Held while the process forks more workers: the printing thread is then not inside a write, whose
+        stream lock a forked child would inherit taken."""
+        return self._printing
 
     def start(self) -> None:
         """Begin printing; after the workers have forked (no thread may run while a process forks)."""
@@ -112,8 +118,9 @@ class LinePipe:
             for line in lines:
                 if line + b"\n" == self._END:
                     return
-                self.stream.write(line.decode("utf-8", "replace") + "\n")
-                self.stream.flush()
+                with self._printing:
+                    self.stream.write(line.decode("utf-8", "replace") + "\n")
+                    self.stream.flush()
 
     def close(self) -> None:
         """Print what the workers wrote so far and stop (call once they are done or gone)."""
