@@ -27,12 +27,14 @@ import codecs
 import difflib
 import hashlib
 import io
+import json
 import os
 import pickle
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,8 +44,8 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, unescape
 
 from ..config import BookConfig
-from ..errors import CatalogError
-from ..safety import atomic_write, read_input_bytes
+from ..errors import CatalogError, PipelineError
+from ..safety import atomic_write, read_input_bytes, read_regular_file
 from .segments import Segment
 
 MT_PREFIX = "mt: "
@@ -256,7 +258,13 @@ def _msgfmt_check(data: bytes, path: Path | str) -> None:
     if msgfmt is None:
         return  # the line guard above still ran; scripts/setup installs gettext
     digest = hashlib.sha256(msgfmt.encode() + b"\0" + data).digest()
+    content = hashlib.sha256(data).hexdigest()
     if digest in _PASSED_MSGFMT:
+        if _kept is not None:  # passed before the build's verdicts were read: kept for the next run all the same
+            _kept.remember_pass(msgfmt, content)
+        return
+    if _kept is not None and _kept.passed(msgfmt, content):  # an earlier run's msgfmt passed these very bytes
+        _PASSED_MSGFMT.add(digest)
         return
     result = subprocess.run([msgfmt, "--check", "-o", "/dev/null", "-"], input=data, capture_output=True,
                             timeout=60, env=_c_locale())
@@ -264,6 +272,8 @@ def _msgfmt_check(data: bytes, path: Path | str) -> None:
         if len(_PASSED_MSGFMT) > 10_000:  # a bound for a long-lived process
             _PASSED_MSGFMT.clear()
         _PASSED_MSGFMT.add(digest)
+        if _kept is not None:
+            _kept.remember_pass(msgfmt, content)
         return
     lines = [line.strip() for line in result.stderr.decode("utf-8", "replace").splitlines()
              if line.strip() and not _tolerated(line)]
@@ -280,6 +290,126 @@ def _msgfmt_check(data: bytes, path: Path | str) -> None:
 
 
 _MSGFMT_PLACE = re.compile(r"^<stdin>:(?P<line>\d+):(?:(?P<column>\d+):)? (?P<message>.+)$")
+
+
+# --------------------------------------------------------------------------- gettext's verdicts, kept across runs
+
+# Every 'press build' is a new process, so the memos above start empty: after a one-sentence edit, which changes
+# two of the 22 catalogs, the build ran msgfmt on all 22 and msgcat on all 22 again (46 processes, 0.3 s of the
+# serial part before the translated editions start). Their verdicts depend on the bytes and the tool alone, so
+# the build keeps them in its cache (output/.cache/gettext.json, see kept_verdicts_in): msgfmt's passes by the
+# SHA-256 of the bytes, msgcat's layouts as the digest of what it was given -> the digest of what it wrote, each
+# under the tool's identity (path, size, modification time: an upgrade forgets them). A failure is never kept:
+# a broken catalog is checked again, and refused with msgfmt's own message, every time.
+KEPT_VERDICTS_LIMIT = 4096  # digests per tool, the latest used: a book's catalogs, through many edits
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+def tool_identity(program: str) -> str:
+    """A gettext program as its verdicts depend on it: its path, size and modification time (a package
+    update, or another gettext first on PATH, changes it)."""
+    try:
+        found = Path(program).resolve()
+        status = found.stat()
+    except OSError:
+        return program
+    return f"{program} {found} {status.st_size} {status.st_mtime_ns}"
+
+
+class KeptVerdicts:
+    """msgfmt's passes and msgcat's layouts as a previous run left them; each tool's part holds only while the
+    tool's identity is the one it was recorded under."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tools: dict[str, str] = {}  # "msgfmt"/"msgcat" -> the identity their entries were made under
+        self.passes: dict[str, None] = {}  # digests of bytes msgfmt --check passed (a dict: insertion-ordered set)
+        self.layouts: dict[str, str] = {}  # digest of bytes given to msgcat -> digest of its layout of them
+        self.changed = False
+        self._identities: dict[str, str] = {}  # per program path, taken once a run
+        self._load()
+
+    def _load(self) -> None:
+        """The file's entries, or none when it is missing, damaged or not what this code writes."""
+        try:
+            data = json.loads(read_regular_file(self.path).decode("utf-8"))
+            tools, passes, layouts = data["tools"], data["msgfmt"], data["msgcat"]
+            if not (isinstance(tools, dict) and all(isinstance(v, str) for v in tools.values())
+                    and isinstance(passes, list) and isinstance(layouts, dict)):
+                return
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # the first run, or a damaged file: the tools run, and the file is written whole again
+        self.tools = {name: tools[name] for name in ("msgfmt", "msgcat") if name in tools}
+        self.passes = {digest: None for digest in passes if isinstance(digest, str) and _DIGEST.match(digest)}
+        self.layouts = {given: laid for given, laid in layouts.items()
+                        if _DIGEST.match(given) and isinstance(laid, str) and _DIGEST.match(laid)}
+
+    def _under(self, tool: str, program: str) -> bool:
+        """Whether the kept entries of ``tool`` were made by ``program`` as it is now; if not, they are dropped."""
+        identity = self._identities.get(program)
+        if identity is None:
+            identity = self._identities[program] = tool_identity(program)
+        if self.tools.get(tool) == identity:
+            return True
+        (self.passes if tool == "msgfmt" else self.layouts).clear()
+        self.tools[tool] = identity
+        self.changed = True
+        return False
+
+    def passed(self, msgfmt: str, digest: str) -> bool:
+        if not self._under("msgfmt", msgfmt) or digest not in self.passes:
+            return False
+        self.passes[digest] = self.passes.pop(digest)  # used: kept among the latest
+        return True
+
+    def remember_pass(self, msgfmt: str, digest: str) -> None:
+        self._under("msgfmt", msgfmt)
+        self.changed |= self.passes.pop(digest, "") is not None
+        self.passes[digest] = None
+
+    def layout(self, msgcat: str, digest: str) -> str | None:
+        if not self._under("msgcat", msgcat) or digest not in self.layouts:
+            return None
+        self.layouts[digest] = laid = self.layouts.pop(digest)
+        return laid
+
+    def remember_layout(self, msgcat: str, digest: str, laid: str) -> None:
+        self._under("msgcat", msgcat)
+        self.changed |= self.layouts.pop(digest, "") != laid
+        self.layouts[digest] = laid
+
+    def save(self) -> None:
+        """Written atomically when something changed, the latest entries of each tool up to the limit; a cache,
+        so a file that cannot be written only means the tools run again next time."""
+        if not self.changed:
+            return
+        data = {"tools": self.tools, "msgfmt": list(self.passes)[-KEPT_VERDICTS_LIMIT:],
+                "msgcat": dict(list(self.layouts.items())[-KEPT_VERDICTS_LIMIT:])}
+        try:
+            atomic_write(self.path, json.dumps(data, indent=0) + "\n")
+        except (OSError, PipelineError):
+            pass
+
+
+_kept: KeptVerdicts | None = None
+
+
+@contextmanager
+def kept_verdicts_in(path: Path) -> Iterator[KeptVerdicts]:
+    """msgfmt's and msgcat's verdicts read from ``path`` (the build's cache) for the stages that check and write
+    catalogs, and written back there at the end, so the next build runs the tools only on bytes they have not
+    seen."""
+    global _kept
+    if _kept is not None and _kept.path == path:  # a stage inside another's: one memo, saved once
+        yield _kept
+        return
+    previous, _kept = _kept, KeptVerdicts(path)
+    kept = _kept
+    try:
+        yield kept
+    finally:
+        _kept = previous
+        kept.save()
 
 
 # --------------------------------------------------------------------------- headers
@@ -492,6 +622,8 @@ def gettext_layout(data: bytes) -> bytes:
     if len(_LAID_OUT) >= 64:  # the latest catalogs only: a book's are a few megabytes at most
         del _LAID_OUT[next(iter(_LAID_OUT))]
     _LAID_OUT[digest] = result.stdout
+    if _kept is not None:
+        _kept.remember_layout(msgcat, digest.hex(), hashlib.sha256(result.stdout).hexdigest())
     return result.stdout
 
 
@@ -505,19 +637,35 @@ def write_catalog(path: Path, catalog: Catalog) -> bool:
     translator's tool saved with its own line wrapping, or an older press with another Babel, is left
     alone byte for byte until an entry in it really changes.
     """
-    data = render_catalog(catalog)
+    unwrapped = _unwrapped(catalog)
+    existing = read_input_bytes(path, what="catalog") if path.is_file() else None
+    if existing is not None and _kept_layout_of(unwrapped, existing):
+        return False
+    data = gettext_layout(unwrapped)
     try:
         _msgfmt_check(data, path)
     except CatalogError as error:
         raise CatalogError(f"the catalog press produced is invalid: {error.message}", path, error.where,
                            hint="this is a bug in press; the old catalog was left as it was")
-    if path.is_file():
-        existing = read_input_bytes(path, what="catalog")
+    if existing is not None:
         if existing == data or _same_entries(existing, catalog, path):
             return False
         if _crlf(existing):  # saved on Windows: the changed entries change, not every line's ending
             data = data.replace(b"\n", b"\r\n")
     return atomic_write(path, data)
+
+
+def _kept_layout_of(unwrapped: bytes, existing: bytes) -> bool:
+    """Whether the file already holds msgcat's layout of ``unwrapped``, as an earlier run's msgcat made it and
+    its msgfmt passed it (the build's kept verdicts): then it is what this run would write, without running
+    either tool. Without gettext, or with another gettext than the one the verdicts were made with, False."""
+    if _kept is None:
+        return False
+    msgcat, msgfmt = shutil.which("msgcat"), shutil.which("msgfmt")
+    if msgcat is None or msgfmt is None:
+        return False
+    laid = _kept.layout(msgcat, hashlib.sha256(unwrapped).hexdigest())
+    return laid is not None and laid == hashlib.sha256(existing).hexdigest() and _kept.passed(msgfmt, laid)
 
 
 def _crlf(data: bytes) -> bool:
