@@ -149,6 +149,10 @@ def check_po_bytes(data: bytes, path: Path | str) -> str:
     digest = hashlib.sha256(data).digest()
     if digest in _PASSED_CHECKS:  # the same bytes passed the line guard and msgfmt earlier in this process
         return text
+    msgfmt = shutil.which("msgfmt") if _kept is not None else None
+    if _kept is not None and msgfmt is not None and _kept.checked(msgfmt, digest.hex()):  # ... or in an earlier run
+        _PASSED_CHECKS.add(digest)
+        return text
     for number, line in enumerate(text.splitlines(), start=1):
         match = _STRING_LINE.match(line.strip())
         if match and not _closed_string(match.group(1)):
@@ -156,6 +160,8 @@ def check_po_bytes(data: bytes, path: Path | str) -> str:
                                hint="close the quotation mark (a tool or an edit cut the line); nothing was changed")
     _msgfmt_check(data, path)
     _PASSED_CHECKS.add(digest)
+    if _kept is not None and msgfmt is not None:
+        _kept.remember_check(msgfmt, digest.hex())
     return text
 
 
@@ -324,6 +330,7 @@ class KeptVerdicts:
         self.path = path
         self.tools: dict[str, str] = {}  # "msgfmt"/"msgcat" -> the identity their entries were made under
         self.passes: dict[str, None] = {}  # digests of bytes msgfmt --check passed (a dict: insertion-ordered set)
+        self.checks: dict[str, None] = {}  # ... and of those that passed check_po_bytes whole (line guard, msgfmt)
         self.layouts: dict[str, str] = {}  # digest of bytes given to msgcat -> digest of its layout of them
         self.changed = False
         self._identities: dict[str, str] = {}  # per program path, taken once a run
@@ -333,14 +340,15 @@ class KeptVerdicts:
         """The file's entries, or none when it is missing, damaged or not what this code writes."""
         try:
             data = json.loads(read_regular_file(self.path).decode("utf-8"))
-            tools, passes, layouts = data["tools"], data["msgfmt"], data["msgcat"]
+            tools, passes, checks, layouts = data["tools"], data["msgfmt"], data["checked"], data["msgcat"]
             if not (isinstance(tools, dict) and all(isinstance(v, str) for v in tools.values())
-                    and isinstance(passes, list) and isinstance(layouts, dict)):
+                    and isinstance(passes, list) and isinstance(checks, list) and isinstance(layouts, dict)):
                 return
         except (OSError, ValueError, KeyError, TypeError):
             return  # the first run, or a damaged file: the tools run, and the file is written whole again
         self.tools = {name: tools[name] for name in ("msgfmt", "msgcat") if name in tools}
         self.passes = {digest: None for digest in passes if isinstance(digest, str) and _DIGEST.match(digest)}
+        self.checks = {digest: None for digest in checks if isinstance(digest, str) and _DIGEST.match(digest)}
         self.layouts = {given: laid for given, laid in layouts.items()
                         if _DIGEST.match(given) and isinstance(laid, str) and _DIGEST.match(laid)}
 
@@ -351,7 +359,11 @@ class KeptVerdicts:
             identity = self._identities[program] = tool_identity(program)
         if self.tools.get(tool) == identity:
             return True
-        (self.passes if tool == "msgfmt" else self.layouts).clear()
+        if tool == "msgfmt":
+            self.passes.clear()
+            self.checks.clear()
+        else:
+            self.layouts.clear()
         self.tools[tool] = identity
         self.changed = True
         return False
@@ -366,6 +378,18 @@ class KeptVerdicts:
         self._under("msgfmt", msgfmt)
         self.changed |= self.passes.pop(digest, "") is not None
         self.passes[digest] = None
+
+    def checked(self, msgfmt: str, digest: str) -> bool:
+        """Whether these bytes passed the whole of check_po_bytes (the line guard, then msgfmt) before."""
+        if not self._under("msgfmt", msgfmt) or digest not in self.checks:
+            return False
+        self.checks[digest] = self.checks.pop(digest)
+        return True
+
+    def remember_check(self, msgfmt: str, digest: str) -> None:
+        self._under("msgfmt", msgfmt)
+        self.changed |= self.checks.pop(digest, "") is not None
+        self.checks[digest] = None
 
     def layout(self, msgcat: str, digest: str) -> str | None:
         if not self._under("msgcat", msgcat) or digest not in self.layouts:
@@ -383,8 +407,14 @@ class KeptVerdicts:
         so a file that cannot be written only means the tools run again next time."""
         if not self.changed:
             return
-        data = {"tools": self.tools, "msgfmt": list(self.passes)[-KEPT_VERDICTS_LIMIT:],
-                "msgcat": dict(list(self.layouts.items())[-KEPT_VERDICTS_LIMIT:])}
+        kept = KeptVerdicts(self.path)  # what another process kept meanwhile (the language workers of a build)
+        same = {tool: kept.tools.get(tool) == self.tools.get(tool) for tool in ("msgfmt", "msgcat")}
+        passes = {**(kept.passes if same["msgfmt"] else {}), **self.passes}
+        checks = {**(kept.checks if same["msgfmt"] else {}), **self.checks}
+        layouts = {**(kept.layouts if same["msgcat"] else {}), **self.layouts}
+        data = {"tools": self.tools, "msgfmt": list(passes)[-KEPT_VERDICTS_LIMIT:],
+                "checked": list(checks)[-KEPT_VERDICTS_LIMIT:],
+                "msgcat": dict(list(layouts.items())[-KEPT_VERDICTS_LIMIT:])}
         try:
             atomic_write(self.path, json.dumps(data, indent=0) + "\n")
         except (OSError, PipelineError):
