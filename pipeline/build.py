@@ -33,8 +33,8 @@ from .progress import Reporter, plural
 from .render.parts import finish_loading_renderer, preload_renderer, render_code_fingerprint, start_loading_renderer
 from .safety import atomic_write, check_writable, time_limit
 from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
-                     RenderState, ReviewOutcome, ReviewStage, editions, gettext_verdicts_file, pipeline_stages, project_environment,
-                     project_inputs, stage_key)
+                     RenderState, ReviewOutcome, ReviewStage, editions, gettext_verdicts_file, pipeline_stages,
+                     project_environment, project_inputs, stage_key)
 
 T = TypeVar("T")
 

@@ -279,3 +279,24 @@ def test_without_gettext_the_kept_verdicts_are_neither_used_nor_changed(project,
     path.write_text(path.read_text(encoding="utf-8").replace('msgstr ""\n', 'msgstr "\n', 2), encoding="utf-8")
     with kept_verdicts_in(memo), pytest.raises(CatalogError, match="unterminated string"):
         prepare_catalogs(config)
+
+
+# --------------------------------------------------------------------------- two processes
+
+
+def test_two_processes_keeping_verdicts_at_once_keep_both(tmp_path, built):
+    """The language workers of a build each keep what they checked (the editions' labels, locales/ui); one that
+    only ran msgfmt must not drop the layouts the catalogs stage kept, nor the other's passes."""
+    tools = built[1]
+    msgfmt, msgcat = str(tools / "msgfmt"), str(tools / "msgcat")
+    memo = tmp_path / "gettext.json"
+    first, second = catalogs.KeptVerdicts(memo), catalogs.KeptVerdicts(memo)  # both read it before either wrote
+    digests = [hashlib.sha256(bytes([n])).hexdigest() for n in range(4)]
+    first.remember_pass(msgfmt, digests[0])
+    first.remember_layout(msgcat, digests[1], digests[2])
+    second.remember_pass(msgfmt, digests[3])
+    first.save()
+    second.save()
+    kept = catalogs.KeptVerdicts(memo)
+    assert kept.passed(msgfmt, digests[0]) and kept.passed(msgfmt, digests[3])
+    assert kept.layout(msgcat, digests[1]) == digests[2]

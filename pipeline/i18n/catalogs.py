@@ -408,11 +408,12 @@ class KeptVerdicts:
         if not self.changed:
             return
         kept = KeptVerdicts(self.path)  # what another process kept meanwhile (the language workers of a build)
-        same = {tool: kept.tools.get(tool) == self.tools.get(tool) for tool in ("msgfmt", "msgcat")}
+        tools = {**kept.tools, **self.tools}  # a tool this process never ran keeps the other's entries
+        same = {tool: kept.tools.get(tool) == tools.get(tool) for tool in ("msgfmt", "msgcat")}
         passes = {**(kept.passes if same["msgfmt"] else {}), **self.passes}
         checks = {**(kept.checks if same["msgfmt"] else {}), **self.checks}
         layouts = {**(kept.layouts if same["msgcat"] else {}), **self.layouts}
-        data = {"tools": self.tools, "msgfmt": list(passes)[-KEPT_VERDICTS_LIMIT:],
+        data = {"tools": tools, "msgfmt": list(passes)[-KEPT_VERDICTS_LIMIT:],
                 "checked": list(checks)[-KEPT_VERDICTS_LIMIT:],
                 "msgcat": dict(list(layouts.items())[-KEPT_VERDICTS_LIMIT:])}
         try:
