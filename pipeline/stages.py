@@ -176,7 +176,8 @@ class CatalogsStage:
     def run(self, config: BookConfig, reporter: Reporter) -> CatalogsOutcome:
         from .i18n import draft_translations, prepare_catalogs
         from .i18n.catalogs import count_states, kept_verdicts_in
-        with kept_verdicts_in(gettext_verdicts_file(config)):  # after an edit, gettext runs on the changed catalogs
+        # after an edit, gettext runs and the merge reads into Babel only the catalogs that change
+        with kept_verdicts_in(gettext_verdicts_file(config), code=code_fingerprint(self.inputs(config).code())):
             catalogs = prepare_catalogs(config, reporter, self.targets)
             reports = draft_translations(config, self.targets, catalogs.keep_terms, reporter=reporter)
             states = {}

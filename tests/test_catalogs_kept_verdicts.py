@@ -10,6 +10,7 @@ again, and a verdict made by another msgfmt is not trusted.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -20,11 +21,13 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_project, run_press
+from pipeline.cache import code_fingerprint
 from pipeline.config import load_config
 from pipeline.errors import CatalogError, ExitCode
 from pipeline.i18n import catalogs, prepare_catalogs
 from pipeline.i18n.catalogs import catalog_path, existing_parts, kept_verdicts_in, read_catalog
-from pipeline.stages import gettext_verdicts_file
+from pipeline.progress import Reporter
+from pipeline.stages import CatalogsStage, gettext_verdicts_file
 
 GETTEXT = ("msgfmt", "msgcat")
 EDIT = ("cornerstones of stability", "cornerstones (1) of stability")  # chapter 1: ja/ch1.po and km/ch1.po change
@@ -201,7 +204,8 @@ def _damage(memo: Path, how: str) -> None:
         memo.write_text(json.dumps({"tools": {"msgfmt": 7}, "msgfmt": "abc", "checked": None, "msgcat": []}))
     elif how == "entries that are not digests":  # the right tools, so only the entries themselves are refused
         memo.write_text(json.dumps({"tools": kept["tools"], "msgfmt": [1, "../../etc/passwd", None],
-                                    "checked": [{"a": 1}], "msgcat": {"x": 5, "0" * 64: ["y"]}}))
+                                    "checked": [{"a": 1}], "msgcat": {"x": 5, "0" * 64: ["y"]},
+                                    "merged": [None, "1" * 63], "states": {"2" * 64: [1, -2, 3, 4, 5], "x": []}}))
     elif how == "a link to a whole memo":  # never followed: a link in the cache could make press read any file
         elsewhere = memo.parent.parent / "elsewhere.json"
         shutil.move(memo, elsewhere)
@@ -225,7 +229,7 @@ def test_a_damaged_memo_is_ignored_and_written_again_whole(project, tools, how):
     assert ran["msgfmt"] >= 22 and ran["msgcat"] == 22, f"nothing in a damaged memo was trusted ({how}): {ran}"
     assert not memo.is_symlink()
     kept = json.loads(memo.read_text())
-    assert set(kept) == {"tools", "msgfmt", "checked", "msgcat"} and len(kept["checked"]) == 22
+    assert set(kept) == {"tools", "msgfmt", "checked", "msgcat", "merged", "states"} and len(kept["checked"]) == 22
     new_process()
     with kept_verdicts_in(memo):
         prepare_catalogs(config)
@@ -300,3 +304,101 @@ def test_two_processes_keeping_verdicts_at_once_keep_both(tmp_path, built):
     kept = catalogs.KeptVerdicts(memo)
     assert kept.passed(msgfmt, digests[0]) and kept.passed(msgfmt, digests[3])
     assert kept.layout(msgcat, digests[1]) == digests[2]
+
+
+# --------------------------------------------------------------------------- press's own verdicts: merges and states
+
+
+def run_catalogs_stage(project: Path):
+    """The catalogs stage as 'press build' runs it (merge, drafting, the states count), in this process."""
+    config = load_config(project)
+    return CatalogsStage(config.target_languages).run(config, Reporter(io.StringIO(), quiet=True))
+
+
+def without_kept_verdicts(project: Path, destination: Path) -> Path:
+    """A copy of the project without any kept verdict: what the stage does there is the reference."""
+    shutil.copytree(project, destination, symlinks=True)
+    gettext_verdicts_file(load_config(destination)).unlink()
+    return destination
+
+
+def counting_parses(monkeypatch) -> list[str]:
+    """The catalogs Babel reads from now on ("km/ch1.po"), however they are reached."""
+    parsed: list[str] = []
+    real = catalogs._parse_catalog
+
+    def counted(data, path, language):
+        parsed.append("/".join(Path(path).parts[-2:]))
+        return real(data, path, language)
+
+    monkeypatch.setattr(catalogs, "_parse_catalog", counted)
+    return parsed
+
+
+def extract_again(project: Path) -> None:
+    result = run_press("extract", cwd=project, timeout=600)
+    assert result.returncode == 0, result.stderr
+
+
+def test_after_an_edit_the_stage_reads_only_the_changed_catalogs_into_babel_and_does_what_it_did(
+        project, tools, monkeypatch, tmp_path):
+    edit_one_sentence(project)
+    extract_again(project)
+    reference = without_kept_verdicts(project, tmp_path / "reference")
+    parsed = counting_parses(monkeypatch)
+    outcome = run_catalogs_stage(project)
+    assert sorted(set(parsed)) == ["ja/ch1.po", "km/ch1.po"], "the 20 others: merged, drafted and counted as kept"
+    new_process()
+    parsed.clear()
+    expected = run_catalogs_stage(reference)
+    assert len(set(parsed)) == 22, "without kept verdicts every catalog is read"
+    assert outcome.states == expected.states and outcome.states["km"]["untranslated"] > 1000
+    assert {p.relative_to(project): d for p, d in snapshot(project).items()} == {
+        p.relative_to(reference): d for p, d in snapshot(reference).items()}
+
+
+@pytest.mark.parametrize("change", ["contact", "team", "code"])
+def test_a_changed_merge_input_outside_the_book_and_the_files_merges_its_catalogs_again(
+        project, tools, monkeypatch, tmp_path, change):
+    """The header's settings in book.toml and the stage's code are part of what a kept merge is keyed by."""
+    if change == "contact":
+        toml = project / "source" / "book.toml"
+        toml.write_text(toml.read_text().replace('# contact = "Asian', 'contact = "Asian'))
+    elif change == "team":
+        toml = project / "source" / "book.toml"
+        toml.write_text(toml.read_text().replace('# team = "Japanese <https://...>"', 'team = "Japanese <j@example.org>"'))
+    reference = without_kept_verdicts(project, tmp_path / "reference")
+    before = snapshot(project)
+    parsed = counting_parses(monkeypatch)
+    config = load_config(project)
+    code = "another version of press" if change == "code" else code_fingerprint(
+        CatalogsStage(config.target_languages).inputs(config).code())
+    with kept_verdicts_in(gettext_verdicts_file(config), code=code):
+        prepare_catalogs(config)
+    merged_again = {"contact": 22, "team": 11, "code": 22}[change]  # the team is Japanese's only
+    assert len(set(parsed)) == merged_again, f"no kept merge was trusted ({change}): {sorted(set(parsed))}"
+    new_process()
+    prepare_catalogs(load_config(reference))
+    assert {p.relative_to(project): d for p, d in snapshot(project).items()} == {
+        p.relative_to(reference): d for p, d in snapshot(reference).items()}
+    if change == "contact":
+        assert b"Report-Msgid-Bugs-To: Asian Vision Institute" in (project / "locales" / "km" / "ch3.po").read_bytes()
+    changed = [path for path, data in snapshot(project).items() if before[path] != data]
+    # (the catalogs' Language-Team was written by a person's tool, which the setting never overrides)
+    assert len(changed) == {"contact": 22, "team": 0, "code": 0}[change], changed
+
+
+def test_a_translators_work_in_one_catalog_is_merged_and_counted(project, tools, monkeypatch, tmp_path):
+    path = project / "locales" / "km" / "ch2.po"
+    text = path.read_text(encoding="utf-8")
+    entry = '\nmsgstr ""\n\n'
+    assert entry in text
+    path.write_text(text.replace(entry, '\nmsgstr "ភាពរីកចម្រើន"\n\n', 1), encoding="utf-8")
+    reference = without_kept_verdicts(project, tmp_path / "reference")
+    parsed = counting_parses(monkeypatch)
+    outcome = run_catalogs_stage(project)
+    assert set(parsed) == {"km/ch2.po"}
+    assert outcome.states["km"]["reviewed"] == 1 and outcome.states["ja"]["reviewed"] == 0
+    new_process()
+    assert run_catalogs_stage(reference).states == outcome.states
+    assert snapshot(project)[path] == snapshot(reference)[reference / "locales" / "km" / "ch2.po"]

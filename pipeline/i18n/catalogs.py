@@ -24,6 +24,7 @@ Babel was upgraded).
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import difflib
 import hashlib
 import io
@@ -323,15 +324,19 @@ def tool_identity(program: str) -> str:
 
 
 class KeptVerdicts:
-    """msgfmt's passes and msgcat's layouts as a previous run left them; each tool's part holds only while the
-    tool's identity is the one it was recorded under."""
+    """msgfmt's passes and msgcat's layouts as a previous run left them, and press's own verdicts on catalogs (a
+    merge that left a file as it was, a file's entry states); each part holds only while the identity it was
+    recorded under is the current one: the tool's, or for press's own the catalogs stage's code fingerprint."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, code: str | None = None) -> None:
         self.path = path
-        self.tools: dict[str, str] = {}  # "msgfmt"/"msgcat" -> the identity their entries were made under
+        self.code = code  # the catalogs stage's code (its modules, Babel's version): None, press's part unused
+        self.tools: dict[str, str] = {}  # "msgfmt"/"msgcat"/"press" -> the identity their entries were made under
         self.passes: dict[str, None] = {}  # digests of bytes msgfmt --check passed (a dict: insertion-ordered set)
         self.checks: dict[str, None] = {}  # ... and of those that passed check_po_bytes whole (line guard, msgfmt)
         self.layouts: dict[str, str] = {}  # digest of bytes given to msgcat -> digest of its layout of them
+        self.merged: dict[str, None] = {}  # merge_key()s of catalogs the merge left as they were
+        self.states: dict[str, list[int]] = {}  # digest of a catalog's bytes and language -> counts in COUNTED order
         self.changed = False
         self._identities: dict[str, str] = {}  # per program path, taken once a run
         self._load()
@@ -341,32 +346,38 @@ class KeptVerdicts:
         try:
             data = json.loads(read_regular_file(self.path).decode("utf-8"))
             tools, passes, checks, layouts = data["tools"], data["msgfmt"], data["checked"], data["msgcat"]
+            merged, states = data["merged"], data["states"]
             if not (isinstance(tools, dict) and all(isinstance(v, str) for v in tools.values())
-                    and isinstance(passes, list) and isinstance(checks, list) and isinstance(layouts, dict)):
+                    and isinstance(passes, list) and isinstance(checks, list) and isinstance(layouts, dict)
+                    and isinstance(merged, list) and isinstance(states, dict)):
                 return
         except (OSError, ValueError, KeyError, TypeError):
             return  # the first run, or a damaged file: the tools run, and the file is written whole again
-        self.tools = {name: tools[name] for name in ("msgfmt", "msgcat") if name in tools}
+        self.tools = {name: tools[name] for name in ("msgfmt", "msgcat", "press") if name in tools}
         self.passes = {digest: None for digest in passes if isinstance(digest, str) and _DIGEST.match(digest)}
         self.checks = {digest: None for digest in checks if isinstance(digest, str) and _DIGEST.match(digest)}
         self.layouts = {given: laid for given, laid in layouts.items()
                         if _DIGEST.match(given) and isinstance(laid, str) and _DIGEST.match(laid)}
+        self.merged = {key: None for key in merged if isinstance(key, str) and _DIGEST.match(key)}
+        self.states = {key: counts for key, counts in states.items() if _DIGEST.match(key) and isinstance(counts, list)
+                       and len(counts) == len(COUNTED) and all(type(n) is int and n >= 0 for n in counts)}
 
     def _under(self, tool: str, program: str) -> bool:
-        """Whether the kept entries of ``tool`` were made by ``program`` as it is now; if not, they are dropped."""
+        """Whether the kept entries of ``tool`` were made by ``program`` as it is now (for "press", ``program`` is
+        the code fingerprint itself); if not, they are dropped."""
         identity = self._identities.get(program)
         if identity is None:
-            identity = self._identities[program] = tool_identity(program)
+            identity = self._identities[program] = program if tool == "press" else tool_identity(program)
         if self.tools.get(tool) == identity:
             return True
-        if tool == "msgfmt":
-            self.passes.clear()
-            self.checks.clear()
-        else:
-            self.layouts.clear()
+        for entries in self._parts()[tool]:
+            entries.clear()
         self.tools[tool] = identity
         self.changed = True
         return False
+
+    def _parts(self) -> dict[str, tuple[dict, ...]]:
+        return {"msgfmt": (self.passes, self.checks), "msgcat": (self.layouts,), "press": (self.merged, self.states)}
 
     def passed(self, msgfmt: str, digest: str) -> bool:
         if not self._under("msgfmt", msgfmt) or digest not in self.passes:
@@ -402,6 +413,33 @@ class KeptVerdicts:
         self.changed |= self.layouts.pop(digest, "") != laid
         self.layouts[digest] = laid
 
+    def merged_before(self, key: str) -> bool:
+        """Whether a merge with these inputs (merge_key) left the catalog as it was, under this code."""
+        if self.code is None or not self._under("press", self.code) or key not in self.merged:
+            return False
+        self.merged[key] = self.merged.pop(key)
+        return True
+
+    def remember_merged(self, key: str) -> None:
+        if self.code is not None:
+            self._under("press", self.code)
+            self.changed |= self.merged.pop(key, "") is not None
+            self.merged[key] = None
+
+    def states_of(self, key: str) -> dict[str, int] | None:
+        """A catalog's live entries counted by state (``COUNTED``), as counted before under this code."""
+        if self.code is None or not self._under("press", self.code) or key not in self.states:
+            return None
+        self.states[key] = counts = self.states.pop(key)
+        return dict(zip(COUNTED, counts))
+
+    def remember_states(self, key: str, tally: dict[str, int]) -> None:
+        if self.code is not None:
+            self._under("press", self.code)
+            counts = [tally[state] for state in COUNTED]
+            self.changed |= self.states.pop(key, None) != counts
+            self.states[key] = counts
+
     def save(self) -> None:
         """Written atomically when something changed, the latest entries of each tool up to the limit; a cache,
         so a file that cannot be written only means the tools run again next time."""
@@ -409,13 +447,17 @@ class KeptVerdicts:
             return
         kept = KeptVerdicts(self.path)  # what another process kept meanwhile (the language workers of a build)
         tools = {**kept.tools, **self.tools}  # a tool this process never ran keeps the other's entries
-        same = {tool: kept.tools.get(tool) == tools.get(tool) for tool in ("msgfmt", "msgcat")}
+        same = {tool: kept.tools.get(tool) == tools.get(tool) for tool in ("msgfmt", "msgcat", "press")}
         passes = {**(kept.passes if same["msgfmt"] else {}), **self.passes}
         checks = {**(kept.checks if same["msgfmt"] else {}), **self.checks}
         layouts = {**(kept.layouts if same["msgcat"] else {}), **self.layouts}
+        merged = {**(kept.merged if same["press"] else {}), **self.merged}
+        states = {**(kept.states if same["press"] else {}), **self.states}
         data = {"tools": tools, "msgfmt": list(passes)[-KEPT_VERDICTS_LIMIT:],
                 "checked": list(checks)[-KEPT_VERDICTS_LIMIT:],
-                "msgcat": dict(list(layouts.items())[-KEPT_VERDICTS_LIMIT:])}
+                "msgcat": dict(list(layouts.items())[-KEPT_VERDICTS_LIMIT:]),
+                "merged": list(merged)[-KEPT_VERDICTS_LIMIT:],
+                "states": dict(list(states.items())[-KEPT_VERDICTS_LIMIT:])}
         try:
             atomic_write(self.path, json.dumps(data, indent=0) + "\n")
         except (OSError, PipelineError):
@@ -426,15 +468,17 @@ _kept: KeptVerdicts | None = None
 
 
 @contextmanager
-def kept_verdicts_in(path: Path) -> Iterator[KeptVerdicts]:
+def kept_verdicts_in(path: Path, code: str | None = None) -> Iterator[KeptVerdicts]:
     """msgfmt's and msgcat's verdicts read from ``path`` (the build's cache) for the stages that check and write
     catalogs, and written back there at the end, so the next build runs the tools only on bytes they have not
-    seen."""
+    seen. With ``code`` (the catalogs stage's code fingerprint), press's own verdicts too: a merge that left a
+    catalog as it was is not done again for the same inputs, and a catalog's states are counted once."""
     global _kept
     if _kept is not None and _kept.path == path:  # a stage inside another's: one memo, saved once
+        _kept.code = _kept.code or code
         yield _kept
         return
-    previous, _kept = _kept, KeptVerdicts(path)
+    previous, _kept = _kept, KeptVerdicts(path, code)
     kept = _kept
     try:
         yield kept
@@ -874,30 +918,80 @@ def update_catalogs(config: BookConfig, segments: list[Segment], languages: Iter
     by_part: dict[str, list[Segment]] = {}
     for segment in segments:
         by_part.setdefault(segment.part, []).append(segment)
-    plans = []
+    plans: list[tuple[Path, str, str, PressCatalog | None, str | None]] = []
+    as_before: set[Path] = set()  # catalogs whose kept merge_key says the merge leaves them as they are
+    digests: dict[str, bytes] = {}  # per part: its segments' digest (segments_digest)
     for language in languages:
         for part in list(by_part) + [p for p in existing_parts(config, language) if p not in by_part]:
             path = catalog_path(config, language, part)
-            old = read_catalog(path, language) if path.exists() else None
-            plans.append((path, language, part, old))
+            old, key = None, None
+            if path.exists():
+                data = read_input_bytes(path, what="catalog")
+                check_po_bytes(data, path)
+                if _kept is not None and _kept.code is not None:
+                    if part not in digests:
+                        digests[part] = segments_digest(by_part.get(part, []))
+                    key = merge_key(config, language, part, data, digests[part])
+                if key is not None and _kept is not None and _kept.merged_before(key):
+                    as_before.add(path)
+                else:
+                    old = parse_catalog(data, path, language)
+            plans.append((path, language, part, old, key))
     update = CatalogUpdate()
-    for path, language, part, old in plans:
+    for path, language, part, old, key in plans:
+        if path in as_before:
+            update.unchanged.append(path)
+            continue
         merged = merge_catalog(new_catalog(language, part, config, old), old, by_part.get(part, []),
                                config.manuscript.name)
-        (update.written if write_catalog(path, merged) else update.unchanged).append(path)
+        written = write_catalog(path, merged)
+        (update.written if written else update.unchanged).append(path)
         if old is not None and old.source_charset != "utf-8":
             update.other_charsets[path] = old.source_charset
+        elif not written and key is not None and _kept is not None:
+            _kept.remember_merged(key)
     return update
+
+
+def merge_key(config: BookConfig, language: str, part: str, data: bytes, segments: bytes) -> str:
+    """Everything the merge of one catalog reads (the file's bytes, the part's segments as segments_digest gives
+    them, the header's settings): the same key under the same code (KeptVerdicts.code) gives the same merged
+    catalog. Only a merge that left the file as it was is kept, so a catalog whose key was kept is unchanged
+    without reading it into Babel."""
+    settings = [language, part, config.manuscript.name, config.slug, config.translation.contact,
+                config.translation.teams.get(language)]
+    return hashlib.sha256(json.dumps(settings).encode() + b"\0" + hashlib.sha256(data).digest()
+                          + segments).hexdigest()
+
+
+_SEGMENT_FIELDS = tuple(field.name for field in dataclasses.fields(Segment))
+
+
+def segments_digest(segments: list[Segment]) -> bytes:
+    """The SHA-256 of a part's segments, every field of each in order (one digest for all its languages)."""
+    rows = [[getattr(segment, name) for name in _SEGMENT_FIELDS] for segment in segments]
+    return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).digest()
 
 
 def count_states(config: BookConfig, language: str) -> dict[str, dict[str, int]]:
     """Per catalog, how many live entries are counted under each of ``COUNTED``."""
-    counts = {}
-    for part in existing_parts(config, language):
-        catalog = read_catalog(catalog_path(config, language, part), language)
-        tally = dict.fromkeys(COUNTED, 0)
-        for message in catalog:
-            if message.id:
-                tally[counted_state(message)] += 1
-        counts[part] = tally
-    return counts
+    return {part: catalog_states(catalog_path(config, language, part), language)
+            for part in existing_parts(config, language)}
+
+
+def catalog_states(path: Path, language: str) -> dict[str, int]:
+    """How many of a catalog's live entries are counted under each of ``COUNTED``; the file is checked as every
+    read is, and counted once per content in a build (kept with the build's verdicts)."""
+    data = read_input_bytes(path, what="catalog")
+    check_po_bytes(data, path)
+    key = hashlib.sha256(language.encode() + b"\0" + data).hexdigest()
+    kept = _kept.states_of(key) if _kept is not None else None
+    if kept is not None:
+        return kept
+    tally = dict.fromkeys(COUNTED, 0)
+    for message in parse_catalog(data, path, language):
+        if message.id:
+            tally[counted_state(message)] += 1
+    if _kept is not None:
+        _kept.remember_states(key, tally)
+    return tally
