@@ -33,7 +33,7 @@ from .progress import Reporter, plural
 from .render.parts import finish_loading_renderer, preload_renderer, render_code_fingerprint, start_loading_renderer
 from .safety import atomic_write, check_writable, time_limit
 from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
-                     RenderState, ReviewOutcome, ReviewStage, editions, gettext_verdicts_file, pipeline_stages,
+                     RenderState, ReviewOutcome, ReviewStage, editions, catalog_verdicts_file, pipeline_stages,
                      project_environment, project_inputs, stage_key)
 
 T = TypeVar("T")
@@ -326,7 +326,7 @@ def _render_language(config: BookConfig, language_editions: list[Edition], repor
                      finished: Callable[[EditionRow], None] | None = None) -> list[EditionRow]:
     state = RenderState()
     rows = []
-    with _gettext_verdicts(config, language_editions):
+    with _catalog_verdicts(config, language_editions):
         for edition in language_editions:
             output = edition.path(config)
             with time_limit(config.limits.render_timeout_s,
@@ -337,14 +337,14 @@ def _render_language(config: BookConfig, language_editions: list[Edition], repor
     return rows
 
 
-def _gettext_verdicts(config: BookConfig, language_editions: list[Edition]) -> AbstractContextManager:
+def _catalog_verdicts(config: BookConfig, language_editions: list[Edition]) -> AbstractContextManager:
     """A translated edition reads its catalogs, each checked by msgfmt: the verdicts the catalogs stage kept
     (a worker forked before that stage ran msgfmt on all twelve of its language's catalogs again, after an edit).
     The source language's editions read no catalog and do not import the catalogs' code."""
     if all(edition.lang == config.source_language for edition in language_editions):
         return nullcontext()
     from .i18n.catalogs import kept_verdicts_in
-    return kept_verdicts_in(gettext_verdicts_file(config))
+    return kept_verdicts_in(catalog_verdicts_file(config))
 
 
 # --------------------------------------------------------------------------- the summary

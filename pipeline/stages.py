@@ -177,7 +177,7 @@ class CatalogsStage:
         from .i18n import draft_translations, prepare_catalogs
         from .i18n.catalogs import count_states, kept_verdicts_in
         # after an edit, gettext runs and the merge reads into Babel only the catalogs that change
-        with kept_verdicts_in(gettext_verdicts_file(config), code=code_fingerprint(self.inputs(config).code())):
+        with kept_verdicts_in(catalog_verdicts_file(config), code=code_fingerprint(self.inputs(config).code())):
             catalogs = prepare_catalogs(config, reporter, self.targets)
             reports = draft_translations(config, self.targets, catalogs.keep_terms, reporter=reporter)
             states = {}
@@ -190,9 +190,10 @@ class CatalogsStage:
         return CatalogsOutcome(states, _drafting_diagnostics(config, reports))
 
 
-def gettext_verdicts_file(config: BookConfig) -> Path:
-    """Where the build keeps msgfmt's and msgcat's verdicts across runs (pipeline.i18n.catalogs.KeptVerdicts)."""
-    return config.output_dir / ".cache" / "gettext.json"
+def catalog_verdicts_file(config: BookConfig) -> Path:
+    """Where the build keeps msgfmt's and msgcat's verdicts and its own merges' and counts' across runs
+    (pipeline.i18n.catalogs.KeptVerdicts)."""
+    return config.output_dir / ".cache" / "catalog-verdicts.json"
 
 
 def _drafting_diagnostics(config: BookConfig, reports: list) -> list[Diagnostic]:
@@ -242,7 +243,7 @@ class ReviewStage:
     def run(self, config: BookConfig, reporter: Reporter) -> ReviewOutcome:
         from .i18n.catalogs import kept_verdicts_in
         from .review.reports import write_review_reports
-        with kept_verdicts_in(gettext_verdicts_file(config)):
+        with kept_verdicts_in(catalog_verdicts_file(config)):
             statuses = write_review_reports(config, config.target_languages)
         findings = {status.language: len(status.check.findings) for status in statuses}
         reporter.step("review", "checked the translations: " + (", ".join(

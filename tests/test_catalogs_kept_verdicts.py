@@ -1,10 +1,10 @@
-"""gettext's verdicts kept across builds (issue 15: edit to proof in seconds).
+"""gettext's and the merge's verdicts kept across builds (issue 15: edit to proof in seconds).
 
 Every ``press build`` is a new process: before the verdicts were kept in the build cache
-(``output/.cache/gettext.json``), a one-sentence edit, which changes two of the 22 catalogs, ran msgfmt and
-msgcat on all 22 again. The tools are counted by wrappers first on PATH that log each run and then run the
-real program. A kept verdict must never hide a broken catalog, a damaged memo file is ignored and written
-again, and a verdict made by another msgfmt is not trusted.
+(``output/.cache/catalog-verdicts.json``), a one-sentence edit, which changes two of the 22 catalogs, ran msgfmt
+and msgcat on all 22 again, and read all 22 into Babel to merge them. The tools are counted by wrappers first on
+PATH that log each run and then run the real program. A kept verdict must never hide a broken catalog, a damaged
+memo file is ignored and written again, and a verdict made by another msgfmt, or by other code, is not trusted.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pipeline.errors import CatalogError, ExitCode
 from pipeline.i18n import catalogs, prepare_catalogs
 from pipeline.i18n.catalogs import catalog_path, existing_parts, kept_verdicts_in, read_catalog
 from pipeline.progress import Reporter
-from pipeline.stages import CatalogsStage, gettext_verdicts_file
+from pipeline.stages import CatalogsStage, catalog_verdicts_file
 
 GETTEXT = ("msgfmt", "msgcat")
 EDIT = ("cornerstones of stability", "cornerstones (1) of stability")  # chapter 1: ja/ch1.po and km/ch1.po change
@@ -77,7 +77,7 @@ def built(tmp_path_factory) -> tuple[Path, Path]:
     assert result.returncode == 0, result.stderr
     first = runs(tools)
     assert first["msgfmt"] >= 22 and first["msgcat"] >= 22, f"a first build checks and lays out every catalog: {first}"
-    assert gettext_verdicts_file(load_config(project)).is_file()
+    assert catalog_verdicts_file(load_config(project)).is_file()
     return project, tools
 
 
@@ -115,7 +115,7 @@ def edit_one_sentence(project: Path) -> None:
 def check_every_catalog(project: Path) -> None:
     """What every stage that reads the catalogs does first: each one checked (and read), in a build's memo."""
     config = load_config(project)
-    with kept_verdicts_in(gettext_verdicts_file(config)):
+    with kept_verdicts_in(catalog_verdicts_file(config)):
         for language in ("km", "ja"):
             for part in existing_parts(config, language):
                 read_catalog(catalog_path(config, language, part), language)
@@ -172,7 +172,7 @@ def test_a_catalog_a_translator_broke_is_refused_with_msgfmts_own_message_every_
     break_with_a_bad_escape(path)
     never_kept = tmp_path / "never-kept"  # the same project without any kept verdict
     shutil.copytree(project, never_kept, symlinks=True)
-    gettext_verdicts_file(load_config(never_kept)).unlink()
+    catalog_verdicts_file(load_config(never_kept)).unlink()
     refusals = []
     for where in (project, project, never_kept):
         result = run_press("build", "--no-editions", "-q", cwd=where, env=on_path(tools), timeout=600)
@@ -181,7 +181,7 @@ def test_a_catalog_a_translator_broke_is_refused_with_msgfmts_own_message_every_
         refusals.append(result.stderr.strip().splitlines()[-1].replace(str(never_kept), str(project)))
     assert refusals[0] == refusals[1] == refusals[2]
     assert "msgfmt --check fails: " in refusals[0] and "ch1.po:line " in refusals[0], refusals[0]
-    kept = json.loads(gettext_verdicts_file(load_config(project)).read_text())
+    kept = json.loads(catalog_verdicts_file(load_config(project)).read_text())
     broken = hashlib.sha256(path.read_bytes()).hexdigest()
     assert broken not in kept["msgfmt"] and broken not in kept["checked"]
 
@@ -218,7 +218,7 @@ def _damage(memo: Path, how: str) -> None:
                                  "entries that are not digests", "a link to a whole memo"])
 def test_a_damaged_memo_is_ignored_and_written_again_whole(project, tools, how):
     config = load_config(project)
-    memo = gettext_verdicts_file(config)
+    memo = catalog_verdicts_file(config)
     before = snapshot(project)
     _damage(memo, how)
     with kept_verdicts_in(memo):
@@ -238,7 +238,7 @@ def test_a_damaged_memo_is_ignored_and_written_again_whole(project, tools, how):
 
 def test_a_folder_where_the_memo_belongs_only_means_the_tools_run(project, tools):
     config = load_config(project)
-    memo = gettext_verdicts_file(config)
+    memo = catalog_verdicts_file(config)
     memo.unlink()
     memo.mkdir()
     before = snapshot(project)
@@ -262,7 +262,7 @@ def test_a_catalog_a_translators_tool_laid_out_otherwise_is_still_left_alone(pro
     runs(tools)
     before = snapshot(project)
     config = load_config(project)
-    with kept_verdicts_in(gettext_verdicts_file(config)):
+    with kept_verdicts_in(catalog_verdicts_file(config)):
         prepare_catalogs(config)
     assert snapshot(project) == before
     assert runs(tools)["msgcat"] == 1, "the 21 others by their kept layout, the rewrapped one by msgcat"
@@ -270,7 +270,7 @@ def test_a_catalog_a_translators_tool_laid_out_otherwise_is_still_left_alone(pro
 
 def test_without_gettext_the_kept_verdicts_are_neither_used_nor_changed(project, tools, tmp_path, monkeypatch):
     config = load_config(project)
-    memo = gettext_verdicts_file(config)
+    memo = catalog_verdicts_file(config)
     kept = memo.read_bytes()
     empty = tmp_path / "no-gettext"
     empty.mkdir()
@@ -293,7 +293,7 @@ def test_two_processes_keeping_verdicts_at_once_keep_both(tmp_path, built):
     only ran msgfmt must not drop the layouts the catalogs stage kept, nor the other's passes."""
     tools = built[1]
     msgfmt, msgcat = str(tools / "msgfmt"), str(tools / "msgcat")
-    memo = tmp_path / "gettext.json"
+    memo = tmp_path / "catalog-verdicts.json"
     first, second = catalogs.KeptVerdicts(memo), catalogs.KeptVerdicts(memo)  # both read it before either wrote
     digests = [hashlib.sha256(bytes([n])).hexdigest() for n in range(4)]
     first.remember_pass(msgfmt, digests[0])
@@ -318,7 +318,7 @@ def run_catalogs_stage(project: Path):
 def without_kept_verdicts(project: Path, destination: Path) -> Path:
     """A copy of the project without any kept verdict: what the stage does there is the reference."""
     shutil.copytree(project, destination, symlinks=True)
-    gettext_verdicts_file(load_config(destination)).unlink()
+    catalog_verdicts_file(load_config(destination)).unlink()
     return destination
 
 
@@ -373,7 +373,7 @@ def test_a_changed_merge_input_outside_the_book_and_the_files_merges_its_catalog
     config = load_config(project)
     code = "another version of press" if change == "code" else code_fingerprint(
         CatalogsStage(config.target_languages).inputs(config).code())
-    with kept_verdicts_in(gettext_verdicts_file(config), code=code):
+    with kept_verdicts_in(catalog_verdicts_file(config), code=code):
         prepare_catalogs(config)
     merged_again = {"contact": 22, "team": 11, "code": 22}[change]  # the team is Japanese's only
     assert len(set(parsed)) == merged_again, f"no kept merge was trusted ({change}): {sorted(set(parsed))}"

@@ -304,10 +304,10 @@ _MSGFMT_PLACE = re.compile(r"^<stdin>:(?P<line>\d+):(?:(?P<column>\d+):)? (?P<me
 # Every 'press build' is a new process, so the memos above start empty: after a one-sentence edit, which changes
 # two of the 22 catalogs, the build ran msgfmt on all 22 and msgcat on all 22 again (46 processes, 0.3 s of the
 # serial part before the translated editions start). Their verdicts depend on the bytes and the tool alone, so
-# the build keeps them in its cache (output/.cache/gettext.json, see kept_verdicts_in): msgfmt's passes by the
-# SHA-256 of the bytes, msgcat's layouts as the digest of what it was given -> the digest of what it wrote, each
-# under the tool's identity (path, size, modification time: an upgrade forgets them). A failure is never kept:
-# a broken catalog is checked again, and refused with msgfmt's own message, every time.
+# the build keeps them in its cache (output/.cache/catalog-verdicts.json, see kept_verdicts_in): msgfmt's passes
+# by the SHA-256 of the bytes, msgcat's layouts as the digest of what it was given -> the digest of what it wrote,
+# each under the tool's identity (path, size, modification time: an upgrade forgets them). A failure is never
+# kept: a broken catalog is checked again, and refused with msgfmt's own message, every time.
 KEPT_VERDICTS_LIMIT = 4096  # digests per tool, the latest used: a book's catalogs, through many edits
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
