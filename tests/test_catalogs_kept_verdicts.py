@@ -402,3 +402,21 @@ def test_a_translators_work_in_one_catalog_is_merged_and_counted(project, tools,
     new_process()
     assert run_catalogs_stage(reference).states == outcome.states
     assert snapshot(project)[path] == snapshot(reference)[reference / "locales" / "km" / "ch2.po"]
+
+
+def test_the_memo_keeps_the_latest_entries_up_to_its_bound(tmp_path, built):
+    """Bounded: each edit adds a few digests, so a long-lived project keeps the latest (those used last)."""
+    msgfmt = str(built[1] / "msgfmt")
+    memo = tmp_path / "catalog-verdicts.json"
+    digests = [hashlib.sha256(str(n).encode()).hexdigest() for n in range(catalogs.KEPT_VERDICTS_LIMIT + 100)]
+    earlier = catalogs.KeptVerdicts(memo)
+    earlier.remember_pass(msgfmt, digests[0])
+    earlier.save()
+    kept = catalogs.KeptVerdicts(memo)  # the next run: uses that one again after many new ones
+    for digest in digests[1:]:
+        kept.remember_pass(msgfmt, digest)
+    assert kept.passed(msgfmt, digests[0])
+    kept.save()
+    saved = json.loads(memo.read_text())["msgfmt"]
+    assert len(saved) == catalogs.KEPT_VERDICTS_LIMIT
+    assert saved[-1] == digests[0] and digests[-1] in saved and digests[1] not in saved

@@ -308,7 +308,7 @@ _MSGFMT_PLACE = re.compile(r"^<stdin>:(?P<line>\d+):(?:(?P<column>\d+):)? (?P<me
 # by the SHA-256 of the bytes, msgcat's layouts as the digest of what it was given -> the digest of what it wrote,
 # each under the tool's identity (path, size, modification time: an upgrade forgets them). A failure is never
 # kept: a broken catalog is checked again, and refused with msgfmt's own message, every time.
-KEPT_VERDICTS_LIMIT = 4096  # digests per tool, the latest used: a book's catalogs, through many edits
+KEPT_VERDICTS_LIMIT = 1024  # entries per kind, the latest used: ten versions of a hundred catalogs (about 400 KB)
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -448,11 +448,11 @@ class KeptVerdicts:
         kept = KeptVerdicts(self.path)  # what another process kept meanwhile (the language workers of a build)
         tools = {**kept.tools, **self.tools}  # a tool this process never ran keeps the other's entries
         same = {tool: kept.tools.get(tool) == tools.get(tool) for tool in ("msgfmt", "msgcat", "press")}
-        passes = {**(kept.passes if same["msgfmt"] else {}), **self.passes}
-        checks = {**(kept.checks if same["msgfmt"] else {}), **self.checks}
-        layouts = {**(kept.layouts if same["msgcat"] else {}), **self.layouts}
-        merged = {**(kept.merged if same["press"] else {}), **self.merged}
-        states = {**(kept.states if same["press"] else {}), **self.states}
+        passes = _latest(kept.passes if same["msgfmt"] else {}, self.passes)
+        checks = _latest(kept.checks if same["msgfmt"] else {}, self.checks)
+        layouts = _latest(kept.layouts if same["msgcat"] else {}, self.layouts)
+        merged = _latest(kept.merged if same["press"] else {}, self.merged)
+        states = _latest(kept.states if same["press"] else {}, self.states)
         data = {"tools": tools, "msgfmt": list(passes)[-KEPT_VERDICTS_LIMIT:],
                 "checked": list(checks)[-KEPT_VERDICTS_LIMIT:],
                 "msgcat": dict(list(layouts.items())[-KEPT_VERDICTS_LIMIT:]),
@@ -462,6 +462,11 @@ class KeptVerdicts:
             atomic_write(self.path, json.dumps(data, indent=0) + "\n")
         except (OSError, PipelineError):
             pass
+
+
+def _latest(theirs: dict, ours: dict) -> dict:
+    """Another process's entries, then this one's in the order used (so the bound drops the least recent)."""
+    return {**{key: value for key, value in theirs.items() if key not in ours}, **ours}
 
 
 _kept: KeptVerdicts | None = None
