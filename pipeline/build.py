@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable
 from contextlib import nullcontext
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -33,8 +34,8 @@ from .progress import LinePipe, Reporter, plural
 from .render.parts import finish_loading_renderer, preload_renderer, render_code_fingerprint, start_loading_renderer
 from .safety import atomic_write, check_writable, time_limit
 from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
-                     RenderState, ReviewOutcome, ReviewStage, editions, pipeline_stages, project_environment,
-                     project_inputs, stage_key)
+                     RenderState, ReviewOutcome, ReviewStage, editions, catalog_verdicts_file, pipeline_stages,
+                     project_environment, project_inputs, stage_key)
 
 T = TypeVar("T")
 
@@ -362,14 +363,25 @@ def _render_language(config: BookConfig, language_editions: list[Edition], repor
                      finished: Callable[[EditionRow], None] | None = None) -> list[EditionRow]:
     state = RenderState()
     rows = []
-    for edition in language_editions:
-        output = edition.path(config)
-        with time_limit(config.limits.render_timeout_s,
-                        f"rendering the {edition.lang} {edition.format.upper()} edition", output):
-            rows.append(edition.run(config, reporter, state))
-        if finished is not None:
-            finished(rows[-1])
+    with _catalog_verdicts(config, language_editions):
+        for edition in language_editions:
+            output = edition.path(config)
+            with time_limit(config.limits.render_timeout_s,
+                            f"rendering the {edition.lang} {edition.format.upper()} edition", output):
+                rows.append(edition.run(config, reporter, state))
+            if finished is not None:
+                finished(rows[-1])
     return rows
+
+
+def _catalog_verdicts(config: BookConfig, language_editions: list[Edition]) -> AbstractContextManager:
+    """A translated edition reads its catalogs, each checked by msgfmt: the verdicts the catalogs stage kept
+    (a worker forked before that stage ran msgfmt on all twelve of its language's catalogs again, after an edit).
+    The source language's editions read no catalog and do not import the catalogs' code."""
+    if all(edition.lang == config.source_language for edition in language_editions):
+        return nullcontext()
+    from .i18n.catalogs import kept_verdicts_in
+    return kept_verdicts_in(catalog_verdicts_file(config))
 
 
 # --------------------------------------------------------------------------- the summary

@@ -175,17 +175,25 @@ class CatalogsStage:
 
     def run(self, config: BookConfig, reporter: Reporter) -> CatalogsOutcome:
         from .i18n import draft_translations, prepare_catalogs
-        from .i18n.catalogs import count_states
-        catalogs = prepare_catalogs(config, reporter, self.targets)
-        reports = draft_translations(config, self.targets, catalogs.keep_terms, reporter=reporter)
-        states = {}
-        for lang in self.targets:
-            totals: dict[str, int] = {}
-            for per_catalog in count_states(config, lang).values():
-                for state, count in per_catalog.items():
-                    totals[state] = totals.get(state, 0) + count
-            states[lang] = totals
+        from .i18n.catalogs import count_states, kept_verdicts_in
+        # after an edit, gettext runs and the merge reads into Babel only the catalogs that change
+        with kept_verdicts_in(catalog_verdicts_file(config), code=code_fingerprint(self.inputs(config).code())):
+            catalogs = prepare_catalogs(config, reporter, self.targets)
+            reports = draft_translations(config, self.targets, catalogs.keep_terms, reporter=reporter)
+            states = {}
+            for lang in self.targets:
+                totals: dict[str, int] = {}
+                for per_catalog in count_states(config, lang).values():
+                    for state, count in per_catalog.items():
+                        totals[state] = totals.get(state, 0) + count
+                states[lang] = totals
         return CatalogsOutcome(states, _drafting_diagnostics(config, reports))
+
+
+def catalog_verdicts_file(config: BookConfig) -> Path:
+    """Where the build keeps msgfmt's and msgcat's verdicts and its own merges' and counts' across runs
+    (pipeline.i18n.catalogs.KeptVerdicts)."""
+    return config.output_dir / ".cache" / "catalog-verdicts.json"
 
 
 def _drafting_diagnostics(config: BookConfig, reports: list) -> list[Diagnostic]:
@@ -233,8 +241,10 @@ class ReviewStage:
         return review_report_paths(config, config.target_languages)
 
     def run(self, config: BookConfig, reporter: Reporter) -> ReviewOutcome:
+        from .i18n.catalogs import kept_verdicts_in
         from .review.reports import write_review_reports
-        statuses = write_review_reports(config, config.target_languages)
+        with kept_verdicts_in(catalog_verdicts_file(config)):
+            statuses = write_review_reports(config, config.target_languages)
         findings = {status.language: len(status.check.findings) for status in statuses}
         reporter.step("review", "checked the translations: " + (", ".join(
             f"{lang} {plural(count, 'finding')}" for lang, count in findings.items()) or "no catalogs yet")

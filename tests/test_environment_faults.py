@@ -90,6 +90,8 @@ def _damage_every_kind(project: Path) -> dict[str, str]:
     data["data"] = {}
     entry.write_text(json.dumps(data), encoding="utf-8")
     done["catalogs entry"] = 'valid JSON, "data": {}'
+    _entry(project, "catalog-verdicts").write_text(json.dumps({"tools": {"msgfmt": 1}, "msgfmt": {}, "checked": "x"}))
+    done["catalog verdicts"] = "valid JSON, wrong types"  # ignored: msgfmt and msgcat run again, and it is rewritten
     entry = _entry(project, "epub-en")
     elsewhere = project / "elsewhere.json"
     shutil.move(entry, elsewhere)  # the entry itself, still valid, read through a link: never followed

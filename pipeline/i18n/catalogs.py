@@ -24,15 +24,18 @@ Babel was upgraded).
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import difflib
 import hashlib
 import io
+import json
 import os
 import pickle
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,8 +45,8 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, unescape
 
 from ..config import BookConfig
-from ..errors import CatalogError
-from ..safety import atomic_write, read_input_bytes
+from ..errors import CatalogError, PipelineError
+from ..safety import atomic_write, read_input_bytes, read_regular_file
 from .segments import Segment
 
 MT_PREFIX = "mt: "
@@ -147,6 +150,10 @@ def check_po_bytes(data: bytes, path: Path | str) -> str:
     digest = hashlib.sha256(data).digest()
     if digest in _PASSED_CHECKS:  # the same bytes passed the line guard and msgfmt earlier in this process
         return text
+    msgfmt = shutil.which("msgfmt") if _kept is not None else None
+    if _kept is not None and msgfmt is not None and _kept.checked(msgfmt, digest.hex()):  # ... or in an earlier run
+        _PASSED_CHECKS.add(digest)
+        return text
     for number, line in enumerate(text.splitlines(), start=1):
         match = _STRING_LINE.match(line.strip())
         if match and not _closed_string(match.group(1)):
@@ -154,6 +161,8 @@ def check_po_bytes(data: bytes, path: Path | str) -> str:
                                hint="close the quotation mark (a tool or an edit cut the line); nothing was changed")
     _msgfmt_check(data, path)
     _PASSED_CHECKS.add(digest)
+    if _kept is not None and msgfmt is not None:
+        _kept.remember_check(msgfmt, digest.hex())
     return text
 
 
@@ -256,7 +265,13 @@ def _msgfmt_check(data: bytes, path: Path | str) -> None:
     if msgfmt is None:
         return  # the line guard above still ran; scripts/setup installs gettext
     digest = hashlib.sha256(msgfmt.encode() + b"\0" + data).digest()
+    content = hashlib.sha256(data).hexdigest()
     if digest in _PASSED_MSGFMT:
+        if _kept is not None:  # passed before the build's verdicts were read: kept for the next run all the same
+            _kept.remember_pass(msgfmt, content)
+        return
+    if _kept is not None and _kept.passed(msgfmt, content):  # an earlier run's msgfmt passed these very bytes
+        _PASSED_MSGFMT.add(digest)
         return
     result = subprocess.run([msgfmt, "--check", "-o", "/dev/null", "-"], input=data, capture_output=True,
                             timeout=60, env=_c_locale())
@@ -264,6 +279,8 @@ def _msgfmt_check(data: bytes, path: Path | str) -> None:
         if len(_PASSED_MSGFMT) > 10_000:  # a bound for a long-lived process
             _PASSED_MSGFMT.clear()
         _PASSED_MSGFMT.add(digest)
+        if _kept is not None:
+            _kept.remember_pass(msgfmt, content)
         return
     lines = [line.strip() for line in result.stderr.decode("utf-8", "replace").splitlines()
              if line.strip() and not _tolerated(line)]
@@ -280,6 +297,199 @@ def _msgfmt_check(data: bytes, path: Path | str) -> None:
 
 
 _MSGFMT_PLACE = re.compile(r"^<stdin>:(?P<line>\d+):(?:(?P<column>\d+):)? (?P<message>.+)$")
+
+
+# --------------------------------------------------------------------------- gettext's verdicts, kept across runs
+
+# Every 'press build' is a new process, so the memos above start empty: after a one-sentence edit, which changes
+# two of the 22 catalogs, the build ran msgfmt on all 22 and msgcat on all 22 again (46 processes, 0.3 s of the
+# serial part before the translated editions start). Their verdicts depend on the bytes and the tool alone, so
+# the build keeps them in its cache (output/.cache/catalog-verdicts.json, see kept_verdicts_in): msgfmt's passes
+# by the SHA-256 of the bytes, msgcat's layouts as the digest of what it was given -> the digest of what it wrote,
+# each under the tool's identity (path, size, modification time: an upgrade forgets them). A failure is never
+# kept: a broken catalog is checked again, and refused with msgfmt's own message, every time.
+KEPT_VERDICTS_LIMIT = 1024  # entries per kind, the latest used: ten versions of a hundred catalogs (about 400 KB)
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+def tool_identity(program: str) -> str:
+    """A gettext program as its verdicts depend on it: its path, size and modification time (a package
+    update, or another gettext first on PATH, changes it)."""
+    try:
+        found = Path(program).resolve()
+        status = found.stat()
+    except OSError:
+        return program
+    return f"{program} {found} {status.st_size} {status.st_mtime_ns}"
+
+
+class KeptVerdicts:
+    """msgfmt's passes and msgcat's layouts as a previous run left them, and press's own verdicts on catalogs (a
+    merge that left a file as it was, a file's entry states); each part holds only while the identity it was
+    recorded under is the current one: the tool's, or for press's own the catalogs stage's code fingerprint."""
+
+    def __init__(self, path: Path, code: str | None = None) -> None:
+        self.path = path
+        self.code = code  # the catalogs stage's code (its modules, Babel's version): None, press's part unused
+        self.tools: dict[str, str] = {}  # "msgfmt"/"msgcat"/"press" -> the identity their entries were made under
+        self.passes: dict[str, None] = {}  # digests of bytes msgfmt --check passed (a dict: insertion-ordered set)
+        self.checks: dict[str, None] = {}  # ... and of those that passed check_po_bytes whole (line guard, msgfmt)
+        self.layouts: dict[str, str] = {}  # digest of bytes given to msgcat -> digest of its layout of them
+        self.merged: dict[str, None] = {}  # merge_key()s of catalogs the merge left as they were
+        self.states: dict[str, list[int]] = {}  # digest of a catalog's bytes and language -> counts in COUNTED order
+        self.changed = False
+        self._identities: dict[str, str] = {}  # per program path, taken once a run
+        self._load()
+
+    def _load(self) -> None:
+        """The file's entries, or none when it is missing, damaged or not what this code writes."""
+        try:
+            data = json.loads(read_regular_file(self.path).decode("utf-8"))
+            tools, passes, checks, layouts = data["tools"], data["msgfmt"], data["checked"], data["msgcat"]
+            merged, states = data["merged"], data["states"]
+            if not (isinstance(tools, dict) and all(isinstance(v, str) for v in tools.values())
+                    and isinstance(passes, list) and isinstance(checks, list) and isinstance(layouts, dict)
+                    and isinstance(merged, list) and isinstance(states, dict)):
+                return
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # the first run, or a damaged file: the tools run, and the file is written whole again
+        self.tools = {name: tools[name] for name in ("msgfmt", "msgcat", "press") if name in tools}
+        self.passes = {digest: None for digest in passes if isinstance(digest, str) and _DIGEST.match(digest)}
+        self.checks = {digest: None for digest in checks if isinstance(digest, str) and _DIGEST.match(digest)}
+        self.layouts = {given: laid for given, laid in layouts.items()
+                        if _DIGEST.match(given) and isinstance(laid, str) and _DIGEST.match(laid)}
+        self.merged = {key: None for key in merged if isinstance(key, str) and _DIGEST.match(key)}
+        self.states = {key: counts for key, counts in states.items() if _DIGEST.match(key) and isinstance(counts, list)
+                       and len(counts) == len(COUNTED) and all(type(n) is int and n >= 0 for n in counts)}
+
+    def _under(self, tool: str, program: str) -> bool:
+        """Whether the kept entries of ``tool`` were made by ``program`` as it is now (for "press", ``program`` is
+        the code fingerprint itself); if not, they are dropped."""
+        identity = self._identities.get(program)
+        if identity is None:
+            identity = self._identities[program] = program if tool == "press" else tool_identity(program)
+        if self.tools.get(tool) == identity:
+            return True
+        for entries in self._parts()[tool]:
+            entries.clear()
+        self.tools[tool] = identity
+        self.changed = True
+        return False
+
+    def _parts(self) -> dict[str, tuple[dict, ...]]:
+        return {"msgfmt": (self.passes, self.checks), "msgcat": (self.layouts,), "press": (self.merged, self.states)}
+
+    def passed(self, msgfmt: str, digest: str) -> bool:
+        if not self._under("msgfmt", msgfmt) or digest not in self.passes:
+            return False
+        self.passes[digest] = self.passes.pop(digest)  # used: kept among the latest
+        return True
+
+    def remember_pass(self, msgfmt: str, digest: str) -> None:
+        self._under("msgfmt", msgfmt)
+        self.changed |= self.passes.pop(digest, "") is not None
+        self.passes[digest] = None
+
+    def checked(self, msgfmt: str, digest: str) -> bool:
+        """Whether these bytes passed the whole of check_po_bytes (the line guard, then msgfmt) before."""
+        if not self._under("msgfmt", msgfmt) or digest not in self.checks:
+            return False
+        self.checks[digest] = self.checks.pop(digest)
+        return True
+
+    def remember_check(self, msgfmt: str, digest: str) -> None:
+        self._under("msgfmt", msgfmt)
+        self.changed |= self.checks.pop(digest, "") is not None
+        self.checks[digest] = None
+
+    def layout(self, msgcat: str, digest: str) -> str | None:
+        if not self._under("msgcat", msgcat) or digest not in self.layouts:
+            return None
+        self.layouts[digest] = laid = self.layouts.pop(digest)
+        return laid
+
+    def remember_layout(self, msgcat: str, digest: str, laid: str) -> None:
+        self._under("msgcat", msgcat)
+        self.changed |= self.layouts.pop(digest, "") != laid
+        self.layouts[digest] = laid
+
+    def merged_before(self, key: str) -> bool:
+        """Whether a merge with these inputs (merge_key) left the catalog as it was, under this code."""
+        if self.code is None or not self._under("press", self.code) or key not in self.merged:
+            return False
+        self.merged[key] = self.merged.pop(key)
+        return True
+
+    def remember_merged(self, key: str) -> None:
+        if self.code is not None:
+            self._under("press", self.code)
+            self.changed |= self.merged.pop(key, "") is not None
+            self.merged[key] = None
+
+    def states_of(self, key: str) -> dict[str, int] | None:
+        """A catalog's live entries counted by state (``COUNTED``), as counted before under this code."""
+        if self.code is None or not self._under("press", self.code) or key not in self.states:
+            return None
+        self.states[key] = counts = self.states.pop(key)
+        return dict(zip(COUNTED, counts))
+
+    def remember_states(self, key: str, tally: dict[str, int]) -> None:
+        if self.code is not None:
+            self._under("press", self.code)
+            counts = [tally[state] for state in COUNTED]
+            self.changed |= self.states.pop(key, None) != counts
+            self.states[key] = counts
+
+    def save(self) -> None:
+        """Written atomically when something changed, the latest entries of each tool up to the limit; a cache,
+        so a file that cannot be written only means the tools run again next time."""
+        if not self.changed:
+            return
+        kept = KeptVerdicts(self.path)  # what another process kept meanwhile (the language workers of a build)
+        tools = {**kept.tools, **self.tools}  # a tool this process never ran keeps the other's entries
+        same = {tool: kept.tools.get(tool) == tools.get(tool) for tool in ("msgfmt", "msgcat", "press")}
+        passes = _latest(kept.passes if same["msgfmt"] else {}, self.passes)
+        checks = _latest(kept.checks if same["msgfmt"] else {}, self.checks)
+        layouts = _latest(kept.layouts if same["msgcat"] else {}, self.layouts)
+        merged = _latest(kept.merged if same["press"] else {}, self.merged)
+        states = _latest(kept.states if same["press"] else {}, self.states)
+        data = {"tools": tools, "msgfmt": list(passes)[-KEPT_VERDICTS_LIMIT:],
+                "checked": list(checks)[-KEPT_VERDICTS_LIMIT:],
+                "msgcat": dict(list(layouts.items())[-KEPT_VERDICTS_LIMIT:]),
+                "merged": list(merged)[-KEPT_VERDICTS_LIMIT:],
+                "states": dict(list(states.items())[-KEPT_VERDICTS_LIMIT:])}
+        try:
+            atomic_write(self.path, json.dumps(data, indent=0) + "\n")
+        except (OSError, PipelineError):
+            pass
+
+
+def _latest(theirs: dict, ours: dict) -> dict:
+    """Another process's entries, then this one's in the order used (so the bound drops the least recent)."""
+    return {**{key: value for key, value in theirs.items() if key not in ours}, **ours}
+
+
+_kept: KeptVerdicts | None = None
+
+
+@contextmanager
+def kept_verdicts_in(path: Path, code: str | None = None) -> Iterator[KeptVerdicts]:
+    """msgfmt's and msgcat's verdicts read from ``path`` (the build's cache) for the stages that check and write
+    catalogs, and written back there at the end, so the next build runs the tools only on bytes they have not
+    seen. With ``code`` (the catalogs stage's code fingerprint), press's own verdicts too: a merge that left a
+    catalog as it was is not done again for the same inputs, and a catalog's states are counted once."""
+    global _kept
+    if _kept is not None and _kept.path == path:  # a stage inside another's: one memo, saved once
+        _kept.code = _kept.code or code
+        yield _kept
+        return
+    previous, _kept = _kept, KeptVerdicts(path, code)
+    kept = _kept
+    try:
+        yield kept
+    finally:
+        _kept = previous
+        kept.save()
 
 
 # --------------------------------------------------------------------------- headers
@@ -492,6 +702,8 @@ def gettext_layout(data: bytes) -> bytes:
     if len(_LAID_OUT) >= 64:  # the latest catalogs only: a book's are a few megabytes at most
         del _LAID_OUT[next(iter(_LAID_OUT))]
     _LAID_OUT[digest] = result.stdout
+    if _kept is not None:
+        _kept.remember_layout(msgcat, digest.hex(), hashlib.sha256(result.stdout).hexdigest())
     return result.stdout
 
 
@@ -505,19 +717,35 @@ def write_catalog(path: Path, catalog: Catalog) -> bool:
     translator's tool saved with its own line wrapping, or an older press with another Babel, is left
     alone byte for byte until an entry in it really changes.
     """
-    data = render_catalog(catalog)
+    unwrapped = _unwrapped(catalog)
+    existing = read_input_bytes(path, what="catalog") if path.is_file() else None
+    if existing is not None and _kept_layout_of(unwrapped, existing):
+        return False
+    data = gettext_layout(unwrapped)
     try:
         _msgfmt_check(data, path)
     except CatalogError as error:
         raise CatalogError(f"the catalog press produced is invalid: {error.message}", path, error.where,
                            hint="this is a bug in press; the old catalog was left as it was")
-    if path.is_file():
-        existing = read_input_bytes(path, what="catalog")
+    if existing is not None:
         if existing == data or _same_entries(existing, catalog, path):
             return False
         if _crlf(existing):  # saved on Windows: the changed entries change, not every line's ending
             data = data.replace(b"\n", b"\r\n")
     return atomic_write(path, data)
+
+
+def _kept_layout_of(unwrapped: bytes, existing: bytes) -> bool:
+    """Whether the file already holds msgcat's layout of ``unwrapped``, as an earlier run's msgcat made it and
+    its msgfmt passed it (the build's kept verdicts): then it is what this run would write, without running
+    either tool. Without gettext, or with another gettext than the one the verdicts were made with, False."""
+    if _kept is None:
+        return False
+    msgcat, msgfmt = shutil.which("msgcat"), shutil.which("msgfmt")
+    if msgcat is None or msgfmt is None:
+        return False
+    laid = _kept.layout(msgcat, hashlib.sha256(unwrapped).hexdigest())
+    return laid is not None and laid == hashlib.sha256(existing).hexdigest() and _kept.passed(msgfmt, laid)
 
 
 def _crlf(data: bytes) -> bool:
@@ -695,30 +923,80 @@ def update_catalogs(config: BookConfig, segments: list[Segment], languages: Iter
     by_part: dict[str, list[Segment]] = {}
     for segment in segments:
         by_part.setdefault(segment.part, []).append(segment)
-    plans = []
+    plans: list[tuple[Path, str, str, PressCatalog | None, str | None]] = []
+    as_before: set[Path] = set()  # catalogs whose kept merge_key says the merge leaves them as they are
+    digests: dict[str, bytes] = {}  # per part: its segments' digest (segments_digest)
     for language in languages:
         for part in list(by_part) + [p for p in existing_parts(config, language) if p not in by_part]:
             path = catalog_path(config, language, part)
-            old = read_catalog(path, language) if path.exists() else None
-            plans.append((path, language, part, old))
+            old, key = None, None
+            if path.exists():
+                data = read_input_bytes(path, what="catalog")
+                check_po_bytes(data, path)
+                if _kept is not None and _kept.code is not None:
+                    if part not in digests:
+                        digests[part] = segments_digest(by_part.get(part, []))
+                    key = merge_key(config, language, part, data, digests[part])
+                if key is not None and _kept is not None and _kept.merged_before(key):
+                    as_before.add(path)
+                else:
+                    old = parse_catalog(data, path, language)
+            plans.append((path, language, part, old, key))
     update = CatalogUpdate()
-    for path, language, part, old in plans:
+    for path, language, part, old, key in plans:
+        if path in as_before:
+            update.unchanged.append(path)
+            continue
         merged = merge_catalog(new_catalog(language, part, config, old), old, by_part.get(part, []),
                                config.manuscript.name)
-        (update.written if write_catalog(path, merged) else update.unchanged).append(path)
+        written = write_catalog(path, merged)
+        (update.written if written else update.unchanged).append(path)
         if old is not None and old.source_charset != "utf-8":
             update.other_charsets[path] = old.source_charset
+        elif not written and key is not None and _kept is not None:
+            _kept.remember_merged(key)
     return update
+
+
+def merge_key(config: BookConfig, language: str, part: str, data: bytes, segments: bytes) -> str:
+    """Everything the merge of one catalog reads (the file's bytes, the part's segments as segments_digest gives
+    them, the header's settings): the same key under the same code (KeptVerdicts.code) gives the same merged
+    catalog. Only a merge that left the file as it was is kept, so a catalog whose key was kept is unchanged
+    without reading it into Babel."""
+    settings = [language, part, config.manuscript.name, config.slug, config.translation.contact,
+                config.translation.teams.get(language)]
+    return hashlib.sha256(json.dumps(settings).encode() + b"\0" + hashlib.sha256(data).digest()
+                          + segments).hexdigest()
+
+
+_SEGMENT_FIELDS = tuple(field.name for field in dataclasses.fields(Segment))
+
+
+def segments_digest(segments: list[Segment]) -> bytes:
+    """The SHA-256 of a part's segments, every field of each in order (one digest for all its languages)."""
+    rows = [[getattr(segment, name) for name in _SEGMENT_FIELDS] for segment in segments]
+    return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).digest()
 
 
 def count_states(config: BookConfig, language: str) -> dict[str, dict[str, int]]:
     """Per catalog, how many live entries are counted under each of ``COUNTED``."""
-    counts = {}
-    for part in existing_parts(config, language):
-        catalog = read_catalog(catalog_path(config, language, part), language)
-        tally = dict.fromkeys(COUNTED, 0)
-        for message in catalog:
-            if message.id:
-                tally[counted_state(message)] += 1
-        counts[part] = tally
-    return counts
+    return {part: catalog_states(catalog_path(config, language, part), language)
+            for part in existing_parts(config, language)}
+
+
+def catalog_states(path: Path, language: str) -> dict[str, int]:
+    """How many of a catalog's live entries are counted under each of ``COUNTED``; the file is checked as every
+    read is, and counted once per content in a build (kept with the build's verdicts)."""
+    data = read_input_bytes(path, what="catalog")
+    check_po_bytes(data, path)
+    key = hashlib.sha256(language.encode() + b"\0" + data).hexdigest()
+    kept = _kept.states_of(key) if _kept is not None else None
+    if kept is not None:
+        return kept
+    tally = dict.fromkeys(COUNTED, 0)
+    for message in parse_catalog(data, path, language):
+        if message.id:
+            tally[counted_state(message)] += 1
+    if _kept is not None:
+        _kept.remember_states(key, tally)
+    return tally

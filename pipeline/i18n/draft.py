@@ -23,9 +23,9 @@ from ..config import BookConfig
 from ..errors import EnvironmentProblem
 from ..progress import Progress, Reporter, duration, plural
 from . import engines
-from .catalogs import (MT_PREFIX, source_text, UNTRANSLATED, catalog_path, draft_fingerprint, entry_state, existing_parts,
-                       is_untouched_machine_draft, read_catalog, write_catalog)
-from .memory import FUZZY_THRESHOLD, Memory, MemoryUse, apply_memory, load_memory
+from .catalogs import (MT_PREFIX, source_text, UNTRANSLATED, catalog_path, catalog_states, draft_fingerprint, entry_state,
+                       existing_parts, is_untouched_machine_draft, read_catalog, write_catalog)
+from .memory import FUZZY_THRESHOLD, Memory, MemoryUnit, MemoryUse, apply_memory, load_memory
 from .models import find_model, language_status, model_sha256
 from .segments import prepare_for_machine, restore_from_machine
 
@@ -60,23 +60,26 @@ def draft_language(config: BookConfig, language: str, keep_terms: Iterable[str],
                    reporter: Reporter | None = None, engine: tuple[engines.Engine, list[str]] | None = None) -> DraftReport:
     """Draft every empty entry of one language's catalogs; without a model, report and draft nothing."""
     reporter = reporter or Reporter(quiet=True)
-    catalogs = {part: read_catalog(catalog_path(config, language, part), language)
-                for part in existing_parts(config, language)}
-    memory = _consult_memory(config, language, catalogs, reporter)
+    parts = existing_parts(config, language)
+    units = load_memory(config, language, config.limits)
+    if engine is None and not redraft and not units:  # only a model could fill the empty entries: counted, not read
+        waiting = sum(catalog_states(catalog_path(config, language, part), language)[UNTRANSLATED] for part in parts)
+        if not waiting:
+            return _nothing_to_draft(DraftReport(language), reporter)
+        engine = open_engine(config, language)
+        if engine is None:
+            return _left_untranslated(config, DraftReport(language, wanted=waiting), reporter)
+    catalogs = {part: read_catalog(catalog_path(config, language, part), language) for part in parts}
+    memory = _consult_memory(config, language, catalogs, units, reporter)
     todo = [(part, message) for part, catalog in catalogs.items() for message in catalog
             if message.id and (entry_state(message) == UNTRANSLATED or (redraft and is_untouched_machine_draft(message)))]
     report = DraftReport(language, wanted=len(todo), from_memory=len(memory.exact),
                          memory_suggestions=len(memory.suggested))
     if not todo:
-        reporter.step("translate", f"{language}: nothing to draft")
-        report.model = "-"
-        return report
+        return _nothing_to_draft(report, reporter)
     engine = engine or open_engine(config, language)
     if engine is None:
-        status = language_status(config, language)
-        reporter.warn("translate", f"{language}: {status.detail}; {plural(len(todo), 'segment')} left untranslated"
-                                   f" — {status.fix}")
-        return report
+        return _left_untranslated(config, report, reporter)
     report.model = engine[1][0].removeprefix(MT_PREFIX)
     report.device = str(getattr(engine[0], "device", "cpu"))
     reporter.step("translate", f"{language}: drafting {plural(len(todo), 'segment')} with {report.model} "
@@ -85,10 +88,24 @@ def draft_language(config: BookConfig, language: str, keep_terms: Iterable[str],
     return report
 
 
-def _consult_memory(config: BookConfig, language: str, catalogs: Mapping[str, Catalog], reporter: Reporter) -> MemoryUse:
+def _nothing_to_draft(report: DraftReport, reporter: Reporter) -> DraftReport:
+    reporter.step("translate", f"{report.language}: nothing to draft")
+    report.model = "-"
+    return report
+
+
+def _left_untranslated(config: BookConfig, report: DraftReport, reporter: Reporter) -> DraftReport:
+    """No model installed for the language: its empty entries wait, and the warning says how to install one."""
+    status = language_status(config, report.language)
+    reporter.warn("translate", f"{report.language}: {status.detail}; {plural(report.wanted, 'segment')} left "
+                               f"untranslated — {status.fix}")
+    return report
+
+
+def _consult_memory(config: BookConfig, language: str, catalogs: Mapping[str, Catalog], units: list[MemoryUnit],
+                    reporter: Reporter) -> MemoryUse:
     """The translation memory before the model: exact matches fill empty entries (for review), fuzzy ones
     become suggestions beside them; the catalogs it changed are saved at once."""
-    units = load_memory(config, language, config.limits)
     use = apply_memory(Memory(units), catalogs)
     _save(config, language, catalogs, set(use.parts))
     if units:
