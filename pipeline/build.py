@@ -15,7 +15,6 @@ import json
 import multiprocessing
 import os
 from collections.abc import Callable
-from contextlib import nullcontext
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
