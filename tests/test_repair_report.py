@@ -489,6 +489,29 @@ def test_hunspell_processes_started_ahead_and_never_asked_end_with_press(tmp_pat
 
 
 @pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed (scripts/setup installs it)")
+def test_the_build_extract_stage_ends_the_hunspell_processes_it_started(tmp_path):
+    """The extract stage, as the build runs it, starts Hunspell ahead and ends it once the book is written:
+    the render workers forked next hold no pipe to it."""
+    from pipeline.progress import Reporter
+    from pipeline.repair import spelling
+    from pipeline.stages import ExtractStage
+    project = copy_project(tmp_path / "project")
+    started: list = []
+    prestart = spelling._Hunspell.prestart
+
+    def recorded(client) -> None:
+        prestart(client)
+        started.extend([s.process for s in client.suggesters] + ([client.lister] if client.lister else []))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spelling._Hunspell, "prestart", recorded)
+        ExtractStage().run(load_config(project), Reporter(quiet=True))
+    assert started, "Hunspell was started ahead"
+    assert all(process.poll() is not None for process in started), "ended, and reaped"
+    assert not any(client.suggesters or client.lister for client in spelling._CLIENTS)
+
+
+@pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed (scripts/setup installs it)")
 def test_a_misspelt_name_is_offered_the_books_own_spelling_first():
     from lxml import etree
     from pipeline.findings import Findings

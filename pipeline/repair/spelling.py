@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import threading
 import unicodedata
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -187,7 +188,7 @@ class _Hunspell:
         self.lister: subprocess.Popen[bytes] | None = None  # a ``-L`` process started ahead, not yet used
         self.known: dict[str, Answer] = {}
         self._owner = os.getpid()
-        atexit.register(self._stop_at_exit)
+        _CLIENTS.add(self)
 
     @property
     def process(self) -> subprocess.Popen[bytes] | None:
@@ -272,9 +273,22 @@ class _Hunspell:
         for running in processes:
             _end(running)
 
-    def _stop_at_exit(self) -> None:
+    def _stop_if_own(self) -> None:
         if os.getpid() == self._owner:  # a forked worker does not end its parent's processes
             self._stop()
+
+
+_CLIENTS: weakref.WeakSet[_Hunspell] = weakref.WeakSet()
+
+
+@atexit.register
+def end_hunspell() -> None:
+    """End every Hunspell process this process started (the answers stay remembered; a later request starts
+    them again). Called when the build's extract stage is done (the render workers forked after it then hold
+    no pipe to them, and ~22 MB a process is freed) and when press exits, for processes started ahead and
+    never asked."""
+    for client in list(_CLIENTS):
+        client._stop_if_own()
 
 
 class _Suggester:
