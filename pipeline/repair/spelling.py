@@ -398,16 +398,11 @@ def _unknown_lines(lister: subprocess.Popen[bytes], words: list[str]) -> list[st
 
 
 def _end(process: subprocess.Popen[bytes]) -> None:
-    """Stop a Hunspell process and reap it (no zombie), its pipes closed."""
+    """Stop a Hunspell process and reap it (no zombie). Its pipes close with the Popen object, not here: a
+    thread may still be reading one, and a descriptor closed under it could be reused by another file."""
     if process.poll() is None:
         process.kill()
     process.wait()
-    for pipe in (process.stdin, process.stdout):
-        if pipe is not None:
-            try:
-                pipe.close()
-            except OSError:
-                pass
 
 
 def _cores() -> int:
