@@ -336,8 +336,8 @@ class _Suggester:
         return answers
 
     def _lines(self) -> Iterator[str]:
-        """The process's output lines as they come, read in chunks; ValueError if it stops answering. Lines
-        read past the request's last answer stay pending (there are none: Hunspell answers only what it is asked)."""
+        """The process's output lines as they come, read in chunks; ValueError if it stops answering. Hunspell
+        writes nothing past a request's last answer, so no complete line is left unread when the request ends."""
         assert self.process.stdout is not None
         descriptor = self.process.stdout.fileno()
         while True:
