@@ -180,8 +180,11 @@ class _Hunspell:
     state). An unknown line Hunspell reads as several words could move it, so if one turns up the request
     is asked again of one fresh process, as before. The ``-a`` processes are kept (the dictionaries take a
     tenth of a second to load, which a run over many manuscripts, or a test suite, would pay per book);
-    the ``-L`` process reads to the end of its input and is used once. ``prestart`` starts them while the
-    extract stage reads the manuscript, so the dictionaries are loaded by the time the spelling pass asks.
+    the ``-L`` process reads to the end of its input and is used once. ``prestart`` starts the ``-L`` process
+    and one ``-a`` while the extract stage reads the manuscript, so their dictionaries are loaded by the time
+    the spelling pass asks; the other ``-a`` processes start when the unknown words are known to be enough to
+    pay for their load (which then overlaps the first one's work, and earns them a smaller share). Not all
+    ahead: on two cores, four processes loading at once took the main thread's core from the extract stage.
     """
 
     def __init__(self, program: str, dictionaries: tuple[str, ...]):
@@ -201,11 +204,11 @@ class _Hunspell:
     def prestart(self) -> None:
         """Start the processes a request will want, without waiting for them: the dictionaries load meanwhile.
         With answers already kept (a build after an edit, a second book) a request brings a few new words: one
-        ``-a`` process answers them directly. Otherwise (a cold build) a ``-L`` process and one ``-a`` per core."""
+        ``-a`` process answers them directly. Otherwise (a cold build) a ``-L`` process and one ``-a``."""
         warm = bool(self.known) or (_answers_file is not None and _kept_answers(self.command) is not None)
         if not warm and (self.lister is None or self.lister.poll() is not None):
             self.lister = self._popen(self.list_command)
-        self._suggesters(1 if warm else _cores())
+        self._suggesters(1)
 
     def ask(self, words: list[str]) -> dict[str, Answer]:
         kept = _kept_answers(self.command) if _answers_file is not None else None
@@ -228,8 +231,11 @@ class _Hunspell:
             replies = _exchange_all([(suggester, words) for suggester in self._suggesters(1)])
             return {word: answer for word, (answer, _) in zip(words, replies[0])}
         unknown = _unknown_lines(lister, words)
+        started = len(self.suggesters)
         suggesters = self._suggesters(min(_cores(), max(1, len(unknown) // _UNKNOWN_WORDS_PER_PROCESS)))
-        share = {word: index % len(suggesters) for index, word in enumerate(unknown)}
+        # a process started now loads its dictionaries first, the time of a few words' suggestions: fewer for it
+        share = _shares(unknown, [0 if turn < started else _UNKNOWN_WORDS_PER_PROCESS
+                                  for turn in range(len(suggesters))])
         streams = [[word for word in words if share.get(word, turn) == turn] for turn in range(len(suggesters))]
         replies = _exchange_all(list(zip(suggesters, streams)))
         answers: dict[str, Answer] = {}
@@ -385,6 +391,18 @@ def _exchange_all(requests: list[tuple[_Suggester, list[str]]]) -> list[list[tup
         if isinstance(reply, BaseException):
             raise reply
     return [reply for reply in replies if not isinstance(reply, BaseException)]
+
+
+def _shares(unknown: list[str], head_starts: list[int]) -> dict[str, int]:
+    """Which process suggests for each unknown word: each word, in order, to the process with the least to do
+    (its words so far, plus its dictionary load counted in words). Any sharing gives the same answers."""
+    work = list(head_starts)
+    share = {}
+    for word in unknown:
+        turn = work.index(min(work))
+        share[word] = turn
+        work[turn] += 1
+    return share
 
 
 def _unknown_lines(lister: subprocess.Popen[bytes], words: list[str]) -> list[str]:
