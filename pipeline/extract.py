@@ -22,6 +22,7 @@ from .ingest.model import ReaderWarning
 from .progress import Reporter, plural
 from .repair import repair_book
 from .repair.report import summary, write_reports
+from .repair.spelling import prestart as prestart_spelling
 from .safety import atomic_write
 from .structure import StructuredBook, structure_book, warning_text
 
@@ -76,6 +77,8 @@ def extract_book(config: BookConfig, manuscript: Path | None = None, output: Pat
     reporter = reporter or Reporter(quiet=True)
     path = manuscript or config.manuscript
     output = output or config.book_xml
+    if repair:  # Hunspell's dictionaries load while the manuscript is read, for the spelling pass at the end
+        prestart_spelling(config.source_language)
     document = read_manuscript(path, config.limits, encoding=encoding or config.manuscript_encoding)
     reporter.step("extract", f"read {_display(path, config)} ({document.format}, "
                              f"{plural(len(document.blocks), 'block')})")

@@ -109,9 +109,12 @@ class ExtractStage:
 
     def run(self, config: BookConfig, reporter: Reporter) -> ExtractOutcome:
         from .extract import extract_book
-        from .repair.spelling import answers_kept_in
-        with answers_kept_in(config.output_dir / ".cache" / "hunspell.json"):  # a word or two new after an edit
-            extracted = extract_book(config, reporter=reporter)
+        from .repair.spelling import answers_kept_in, end_hunspell
+        try:
+            with answers_kept_in(config.output_dir / ".cache" / "hunspell.json"):  # a word or two new after an edit
+                extracted = extract_book(config, reporter=reporter)
+        finally:
+            end_hunspell()  # a build asks once: the render workers forked next need not inherit its pipes
         manuscript = _display(config.manuscript, config)
         diagnostics = [Diagnostic("extract", warning.kind, Severity.WARNING, warning.message,
                                   f"{manuscript}:{warning.where.describe()}" if warning.where else manuscript)

@@ -7,12 +7,16 @@ re-read each of those lines and check that it holds what the finding says.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
 
 import pytest
 
-from conftest import MANUSCRIPT, ROOT, chapter, copy_project, run_press
+from conftest import CHILD_PYTHONPATH, MANUSCRIPT, ROOT, chapter, copy_project, run_press
 from pipeline.config import load_config
 from pipeline.docbook import NS, text_of
 from pipeline.extract import extract_book
@@ -345,6 +349,171 @@ def test_hunspells_answers_kept_by_the_build_serve_the_next_run_without_asking_a
         other = _Hunspell(*command)
         assert "receive" in other.ask(["recieve"])["recieve"] and other.process is not None
         other._stop()
+
+
+def asked_of_one_hunspell(words: list[str]) -> dict[str, list[str] | None]:
+    """What one ``hunspell -a`` process answers when asked every word in order, read here without press's code:
+    press's protocol before the unknown words were listed first and shared out, the reference for it. With
+    en_US and en_GB Hunspell suggests from the dictionary that knew the last known word, so order matters."""
+    from pipeline.repair.spelling import available_dictionaries
+    command = [shutil.which("hunspell"), "-a", "-i", "utf-8", "-d", ",".join(available_dictionaries())]
+    output = subprocess.run(command, input="!\n" + "".join(f"^{word}\n" for word in words), capture_output=True,
+                            text=True, encoding="utf-8", check=True).stdout
+    answers: list[list[str] | None] = []
+    current: list[str] | None = None
+    for reply in output.split("\n")[1:]:  # after the version banner
+        if len(answers) == len(words):
+            break
+        if not reply:
+            answers.append(current)
+            current = None
+        elif reply.startswith("&"):
+            current = [suggestion.strip() for suggestion in reply.partition(": ")[2].split(",")]
+        elif reply.startswith("#"):
+            current = []
+    return dict(zip(words, answers))
+
+
+def started_speller(monkeypatch, cores: int):
+    """A fresh Hunspell client as a cold build has it, on ``cores`` cores, its processes started ahead."""
+    from pipeline.repair import spelling
+    monkeypatch.setattr(spelling, "_cores", lambda: cores)
+    speller = spelling._Hunspell(shutil.which("hunspell"), tuple(spelling.available_dictionaries()))
+    speller.prestart()
+    assert speller.lister is not None and len(speller.suggesters) == 1  # the others when the words are known
+    return speller
+
+
+@pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed (scripts/setup installs it)")
+def test_the_manuscripts_words_listed_by_hunspell_l_then_suggested_apart_get_one_processs_answers(book, monkeypatch):
+    """The spelling pass asks ``hunspell -L`` which of the book's words are unknown, then three ``-a`` processes
+    for their suggestions: every answer (which words are unknown, each one's suggestions in their order) is
+    the one a single ``-a`` process gives for all the words, so the findings are the same."""
+    from pipeline.repair.spelling import spelling_candidates
+    _, _, words = spelling_candidates(book)
+    speller = started_speller(monkeypatch, 3)
+    lister = speller.lister
+    try:
+        answers = speller.ask(words)
+        assert lister.returncode == 0 and speller.lister is None, "the -L process listed the unknown words"
+        assert len(speller.suggesters) == 3 and all(s.process.poll() is None for s in speller.suggesters)
+    finally:
+        speller._stop()
+    reference = asked_of_one_hunspell(words)
+    assert answers == reference
+    unknown = [word for word in words if reference[word] is not None]
+    assert len(words) > 3000 and 9 <= len(unknown) < 30  # enough for each process to have a share
+    assert {"Défense", "ecommerce", "geoeconomic", "minilateral"} <= set(unknown)
+    assert reference["ecommerce"][0] == "e-commerce"  # en_GB's suggestion: the word before was British
+
+
+@pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed (scripts/setup installs it)")
+def test_suggestions_shared_among_processes_come_back_in_order_from_the_dictionary_one_process_would_use(
+        monkeypatch):
+    """Unknown words between British- and American-only words: each is suggested from the dictionary a single
+    process would use at that point (en_GB after "colour", en_US after "color"), and each answer is merged
+    back to its own word, though three processes each answered a third of them."""
+    words = ["colour", "recieve", "Défense", "color", "ecommerce", "harbour", "acommodate", "center", "seperate",
+             "siloed", "centre", "definately", "agro", "favourite", "geoeconomic", "organize", "goverment", "we",
+             "don’t", "Zürich", "o'clock", "l’état", "naïve", "café"]  # apostrophes and accents: one word a line
+    reference = asked_of_one_hunspell(words)
+    assert asked_of_one_hunspell(["colour", "ecommerce"])["ecommerce"] != reference["ecommerce"], \
+        "the dictionary state changes the suggestions (else this test would not tell the order apart)"
+    speller = started_speller(monkeypatch, 3)
+    try:
+        assert speller.ask(words) == reference
+    finally:
+        speller._stop()
+    assert [word for word, answer in reference.items() if answer is not None] == [
+        "recieve", "Défense", "ecommerce", "acommodate", "seperate", "siloed", "definately", "agro",
+        "geoeconomic", "goverment", "Zürich", "l’état"]
+
+
+@pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed (scripts/setup installs it)")
+def test_a_hunspell_process_killed_mid_request_is_replaced_and_the_request_asked_again(monkeypatch):
+    """One of the ``-a`` processes dies while its answers are read (killed): the request is asked once more of
+    fresh processes, the answers as one process gives them, and the dead process is reaped."""
+    from pipeline.repair import spelling
+    words = ["colour", "recieve", "color", "ecommerce", "harbour", "acommodate", "seperate", "definately", "centre",
+             "goverment", "agro", "siloed"]
+    speller = started_speller(monkeypatch, 2)
+    read = spelling._Suggester._read
+    killed: list = []
+
+    def killed_while_read(descriptor: int) -> bytes:
+        victim = speller.suggesters[-1].process  # the second -a process, started for this request
+        if not killed and len(speller.suggesters) == 2 and descriptor == victim.stdout.fileno():
+            victim.kill()
+            killed.append(victim)
+        return read(descriptor)
+
+    monkeypatch.setattr(spelling._Suggester, "_read", staticmethod(killed_while_read))
+    try:
+        assert speller.ask(words) == asked_of_one_hunspell(words)
+        [victim] = killed
+        assert victim.poll() is not None, "killed, and reaped: no zombie"
+        assert victim not in [s.process for s in speller.suggesters]
+        assert speller.suggesters and all(s.process.poll() is None for s in speller.suggesters)
+    finally:
+        speller._stop()
+
+
+@pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed (scripts/setup installs it)")
+def test_hunspell_processes_started_ahead_and_never_asked_end_with_press(tmp_path):
+    """A build that never reaches the spelling pass (an error, a warm cache) leaves no Hunspell behind: the
+    processes started ahead are ended when press exits, even while a forked render worker still holds their
+    pipes (which alone would keep them waiting for input); a non-English book starts none."""
+    from processes import alive
+    script = tmp_path / "prestart.py"
+    script.write_text(
+        "import os, shutil, time\n"
+        "from pipeline.repair import spelling\n"
+        "spelling.prestart('km')\n"
+        "assert spelling._hunspell.cache_info().currsize == 0, 'a Khmer book starts no Hunspell'\n"
+        "spelling.prestart('en')\n"
+        "speller = spelling._hunspell(shutil.which('hunspell'), tuple(spelling.available_dictionaries()))\n"
+        "print(*[s.process.pid for s in speller.suggesters], speller.lister.pid, flush=True)\n"
+        "worker = os.fork()\n"
+        "if worker == 0:  # a render worker: it keeps the pipes to Hunspell, not the test's output\n"
+        "    null = os.open(os.devnull, os.O_WRONLY)\n"
+        "    os.dup2(null, 1)\n"
+        "    os.dup2(null, 2)\n"
+        "    time.sleep(60)\n"
+        "    os._exit(0)\n"
+        "print(worker, flush=True)\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ, PYTHONPATH=CHILD_PYTHONPATH))
+    started, worker = result.stdout.split("\n")[:2]
+    try:
+        assert result.returncode == 0 and not result.stderr, result.stderr
+        assert alive(int(worker)), "the forked worker still runs, holding the pipes"
+        hunspells = [int(pid) for pid in started.split()]
+        assert len(hunspells) >= 2 and not any(alive(pid) for pid in hunspells)
+    finally:
+        os.kill(int(worker), signal.SIGKILL)
+
+
+@pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed (scripts/setup installs it)")
+def test_the_build_extract_stage_ends_the_hunspell_processes_it_started(tmp_path):
+    """The extract stage, as the build runs it, starts Hunspell ahead and ends it once the book is written:
+    the render workers forked next hold no pipe to it."""
+    from pipeline.progress import Reporter
+    from pipeline.repair import spelling
+    from pipeline.stages import ExtractStage
+    project = copy_project(tmp_path / "project")
+    started: list = []
+    prestart = spelling._Hunspell.prestart
+
+    def recorded(client) -> None:
+        prestart(client)
+        started.extend([s.process for s in client.suggesters] + ([client.lister] if client.lister else []))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spelling._Hunspell, "prestart", recorded)
+        ExtractStage().run(load_config(project), Reporter(quiet=True))
+    assert started, "Hunspell was started ahead"
+    assert all(process.poll() is not None for process in started), "ended, and reaped"
+    assert not any(client.suggesters or client.lister for client in spelling._CLIENTS)
 
 
 @pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed (scripts/setup installs it)")

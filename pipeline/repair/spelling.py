@@ -16,13 +16,16 @@ the text changes only when the editor accepts a suggestion or supplies the word.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
+import os
 import re
 import shutil
 import subprocess
 import threading
 import unicodedata
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,12 +60,8 @@ def check_spelling(root: etree._Element, findings: Findings) -> None:
         findings.flagged("spelling", "the spelling pass was skipped: the hunspell program or its English "
                                      "dictionaries are not installed (scripts/setup installs them)")
         return
-    elements = root.xpath(_RUNNING_TEXT, namespaces=NS)
-    occurrences = [(element, match) for element in elements for match in _words(element)]
-    known = book_words(root)
-    candidates = {_base(match.group(0)) for _, match in occurrences} - known
-    candidates |= {_without_accents(word) for word in candidates}  # asked too, to offer "Defense" for "Défense"
-    unknown = _misspelt(program, dictionaries, sorted(candidates), known)
+    occurrences, known, candidates = spelling_candidates(root)
+    unknown = _misspelt(program, dictionaries, candidates, known)
     for element, match in occurrences:
         word = _base(match.group(0))
         if word not in unknown:
@@ -79,6 +78,18 @@ def check_spelling(root: etree._Element, findings: Findings) -> None:
             replace_once(element, word, chosen)
 
 
+def spelling_candidates(root: etree._Element) -> tuple[list[tuple[etree._Element, re.Match]], set[str], list[str]]:
+    """The running text's words (each element with its match), the book's own word list, and the words
+    Hunspell is asked about, sorted: those of the running text the word list lacks, and each without its accents."""
+    elements = root.xpath(_RUNNING_TEXT, namespaces=NS)
+    occurrences = [(element, match) for element in elements for match in _words(element)]
+    known = book_words(root)
+    candidates = set(map(_base, {match.group(0) for _, match in occurrences})) - known
+    # asked too, to offer "Defense" for "Défense" (an ASCII word has no accent to strip)
+    candidates |= {_without_accents(word) for word in candidates if not word.isascii()}
+    return occurrences, known, sorted(candidates)
+
+
 def available_dictionaries() -> list[str]:
     """The English Hunspell dictionaries installed (a dictionary is its .dic and .aff pair)."""
     return [name for name in DICTIONARIES
@@ -90,11 +101,13 @@ def book_words(root: etree._Element) -> set[str]:
     """The book's own vocabulary (see the module docstring): words a dictionary cannot be expected to know."""
     words: set[str] = set()
     for element in root.xpath(_REFERENCE_TEXT, namespaces=NS):
-        words.update(_base(word) for word in _WORD.findall(" ".join(element.itertext())))
+        words.update(map(_base, set(_WORD.findall(" ".join(element.itertext())))))
     for element in root.xpath("//db:para | //db:title | //db:entry", namespaces=NS):
         text = text_of(element)
         lead = len(text) - len(text.lstrip())
         for match in _WORD.finditer(text):
+            if match.group(0).islower():
+                continue  # no capital: neither test below can hold (most words; the pass is timed in a build)
             word = _base(match.group(0))
             if word[1:].lower() != word[1:]:
                 words.add(word)  # an acronym, or a name with a capital inside
@@ -141,79 +154,295 @@ def _misspelt(program: str, dictionaries: list[str], words: list[str], known: se
     return unknown
 
 
+Answer = list[str] | None  # None: the word is correct; else Hunspell's suggestions (maybe none)
+
+# how many unknown words pay for another dictionary load: a load is ~0.08 s, a word's suggestions ~25 ms
+_UNKNOWN_WORDS_PER_PROCESS = 3
+# from this many new words on, a process of its own lists the unknown ones first (~0.09 s with its load) even
+# when none was started ahead: asked of ``-a`` directly, each unknown word's suggestions come one after another
+_LIST_FIRST_FROM = 500
+_MOST_PROCESSES = 8  # a larger machine gains little more on a book's dozen unknown words
+
+
 class _Hunspell:
-    """One ``hunspell -a`` process (ispell's pipe protocol) kept for the life of press's process, and its answers
-    remembered: its dictionaries take a tenth of a second to load, which a run over many manuscripts (or a
-    test suite) would pay per book. The answers depend on the dictionaries alone (the book's own words are
-    filtered before Hunspell is asked), so remembering them across books is safe."""
+    """Hunspell asked in two steps, its answers remembered for the life of press's process.
+
+    ``hunspell -a`` (ispell's pipe protocol) computes suggestions for every unknown word it meets, ~25 ms each:
+    a book's dozen unknown words were two thirds of the spelling pass. So a ``hunspell -L`` process first names
+    the unknown words of a request (it prints the input lines holding one; it checks each line with the same
+    parser and dictionaries as ``-a``, without suggesting, 3,000 words in a hundredth of a second), then the
+    unknown words are shared among ``-a`` processes, one per core, their suggestions merged back in order.
+
+    The answers are the ones a single ``-a`` process would give the whole request: with two dictionaries
+    (en_US, en_GB) Hunspell suggests from the dictionary that accepted the last word it knew, so each ``-a``
+    process is sent every known word of the request, in order, with its own share of the unknown ones (a
+    known word costs microseconds; an unknown one moves nothing, so leaving the others' out changes no
+    state). An unknown line Hunspell reads as several words could move it, so if one turns up the request
+    is asked again of one fresh process, as before. The ``-a`` processes are kept (the dictionaries take a
+    tenth of a second to load, which a run over many manuscripts, or a test suite, would pay per book);
+    the ``-L`` process reads to the end of its input and is used once. ``prestart`` starts the ``-L`` process
+    and one ``-a`` while the extract stage reads the manuscript, so their dictionaries are loaded by the time
+    the spelling pass asks; the other ``-a`` processes start when the unknown words are known to be enough to
+    pay for their load (which then overlaps the first one's work, and earns them a smaller share). Not all
+    ahead: on two cores, four processes loading at once took the main thread's core from the extract stage.
+    """
 
     def __init__(self, program: str, dictionaries: tuple[str, ...]):
-        self.command = [program, "-a", "-i", "utf-8", "-d", ",".join(dictionaries)]
-        self.process: subprocess.Popen[str] | None = None
-        self.known: dict[str, list[str] | None] = {}  # word -> None (correct) or Hunspell's suggestions
+        self.command = [program, "-a", "-i", "utf-8", "-d", ",".join(dictionaries)]  # also names the kept answers
+        self.list_command = [program, "-L", "-i", "utf-8", "-d", ",".join(dictionaries)]
+        self.suggesters: list[_Suggester] = []  # the kept ``-a`` processes, in step with one another
+        self.lister: subprocess.Popen[bytes] | None = None  # a ``-L`` process started ahead, not yet used
+        self.known: dict[str, Answer] = {}
+        self._owner = os.getpid()
+        _CLIENTS.add(self)
 
-    def ask(self, words: list[str]) -> dict[str, list[str] | None]:
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The first kept ``-a`` process, if one runs."""
+        return self.suggesters[0].process if self.suggesters else None
+
+    def prestart(self) -> None:
+        """Start the processes a request will want, without waiting for them: the dictionaries load meanwhile.
+        With answers already kept (a build after an edit, a second book) a request brings a few new words: one
+        ``-a`` process answers them directly. Otherwise (a cold build) a ``-L`` process and one ``-a``."""
+        warm = bool(self.known) or (_answers_file is not None and _kept_answers(self.command) is not None)
+        if not warm and (self.lister is None or self.lister.poll() is not None):
+            self.lister = self._popen(self.list_command)
+        self._suggesters(1)
+
+    def ask(self, words: list[str]) -> dict[str, Answer]:
         kept = _kept_answers(self.command) if _answers_file is not None else None
         if kept is not None:
             self.known.update(kept)
         new = [word for word in dict.fromkeys(words) if word not in self.known]
         if new:
             try:
-                self.known.update(zip(new, self._answers(new)))
-            except (OSError, ValueError):  # the process died (killed, or a broken pipe): one fresh try
+                self.known.update(self._answers(new))
+            except (OSError, ValueError):  # a process died (killed, or a broken pipe): one fresh try
                 self._stop()
-                self.known.update(zip(new, self._answers(new)))
+                self.known.update(self._answers(new))
             if _answers_file is not None:
                 _keep_answers(self.command, self.known)
         return {word: self.known[word] for word in words}
 
-    def _answers(self, words: list[str]) -> list[list[str] | None]:
-        process = self._started()
-        assert process.stdin is not None and process.stdout is not None
-        request = "".join(f"^{word}\n" for word in words)  # ^: the line is text, whatever its first character
-        writer = threading.Thread(target=self._write, args=(process, request), daemon=True)
+    def _answers(self, words: list[str]) -> dict[str, Answer]:
+        lister = self._lister(len(words))
+        if lister is None:  # a few words: asked of ``-a`` directly
+            replies = _exchange_all([(suggester, words) for suggester in self._suggesters(1)])
+            return {word: answer for word, (answer, _) in zip(words, replies[0])}
+        unknown = _unknown_lines(lister, words)
+        started = len(self.suggesters)
+        suggesters = self._suggesters(min(_cores(), max(1, len(unknown) // _UNKNOWN_WORDS_PER_PROCESS)))
+        # a process started now loads its dictionaries first, the time of a few words' suggestions: fewer for it
+        share = _shares(unknown, [0 if turn < started else _UNKNOWN_WORDS_PER_PROCESS
+                                  for turn in range(len(suggesters))])
+        streams = [[word for word in words if share.get(word, turn) == turn] for turn in range(len(suggesters))]
+        replies = _exchange_all(list(zip(suggesters, streams)))
+        answers: dict[str, Answer] = {}
+        for turn, (stream, reply) in enumerate(zip(streams, replies)):
+            for word, (answer, tokens) in zip(stream, reply):
+                if word in share:
+                    if tokens != [word]:  # read as several words (or not as itself): the shared state may differ
+                        return self._answers_from_one(words)
+                    answers[word] = answer
+                elif answer is not None:  # ``-L`` called it known: never seen, but then trust neither
+                    return self._answers_from_one(words)
+                elif turn == 0:
+                    answers[word] = None
+        return answers
+
+    def _answers_from_one(self, words: list[str]) -> dict[str, Answer]:
+        """The request asked of one fresh ``-a`` process, every word in order (as press asked before)."""
+        self._stop()
+        replies = _exchange_all([(suggester, words) for suggester in self._suggesters(1)])
+        return {word: answer for word, (answer, _) in zip(words, replies[0])}
+
+    def _lister(self, words: int) -> subprocess.Popen[bytes] | None:
+        """The ``-L`` process started ahead, else a fresh one if the request is long enough to pay its load."""
+        lister, self.lister = self.lister, None
+        if lister is not None and lister.poll() is None:
+            return lister
+        return self._popen(self.list_command) if words >= _LIST_FIRST_FROM else None
+
+    def _suggesters(self, count: int) -> list[_Suggester]:
+        """The kept ``-a`` processes, ``count`` at least (any that died are dropped: the retry starts anew)."""
+        if any(suggester.process.poll() is not None for suggester in self.suggesters):
+            self._stop()  # one died: the others may be out of step with it, so all start again
+        while len(self.suggesters) < count:
+            self.suggesters.append(_Suggester(self._popen(self.command)))
+        return self.suggesters
+
+    @staticmethod
+    def _popen(command: list[str]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def _stop(self) -> None:
+        processes = [suggester.process for suggester in self.suggesters] + ([self.lister] if self.lister else [])
+        self.suggesters, self.lister = [], None
+        for running in processes:
+            _end(running)
+
+    def _stop_if_own(self) -> None:
+        if os.getpid() == self._owner:  # a forked worker does not end its parent's processes
+            self._stop()
+
+
+_CLIENTS: weakref.WeakSet[_Hunspell] = weakref.WeakSet()
+
+
+@atexit.register
+def end_hunspell() -> None:
+    """End every Hunspell process this process started (the answers stay remembered; a later request starts
+    them again). Called when the build's extract stage is done (the render workers forked after it then hold
+    no pipe to them, and ~22 MB a process is freed) and when press exits, for processes started ahead and
+    never asked."""
+    for client in list(_CLIENTS):
+        client._stop_if_own()
+
+
+class _Suggester:
+    """One ``hunspell -a`` process; its version banner is read when it is first asked (it comes once the
+    dictionaries are loaded: a process started ahead is not waited for).
+
+    Its answers are read in large chunks straight from the pipe, not line by line: in a build the WeasyPrint
+    import runs in a thread beside the extract stage, and each blocking read gives that thread the GIL back
+    for up to a switch interval (5 ms), so reading 3,000 answer lines one at a time took most of a second."""
+
+    def __init__(self, process: subprocess.Popen[bytes]):
+        assert process.stdin is not None
+        self.process = process
+        self.ready = False
+        self.pending = b""  # bytes read past the last complete line
+        process.stdin.write(b"!\n")  # terse mode: a correct word gives only its blank line (read after the banner)
+        process.stdin.flush()
+
+    def exchange(self, words: list[str]) -> list[tuple[Answer, list[str]]]:
+        """Each word's answer, and the unknown words Hunspell read in its line (the word itself, normally)."""
+        request = "".join(f"^{word}\n" for word in words).encode("utf-8")  # ^: the line is text, whatever it holds
+        writer = threading.Thread(target=_write, args=(self.process, request), daemon=True)
         writer.start()  # written beside the reading: a long request must not fill both pipes and stall
-        answers: list[list[str] | None] = []
-        current: list[str] | None = None
+        answers: list[tuple[Answer, list[str]]] = []
+        current: Answer = None
+        tokens: list[str] = []
+        lines = self._lines()
         while len(answers) < len(words):
-            line = process.stdout.readline()
-            if not line:
-                raise ValueError("hunspell stopped answering")
-            line = line.rstrip("\n")
-            if not line:  # the end of one input line's answers
-                answers.append(current)
-                current = None
+            line = next(lines)
+            if not self.ready:  # the version banner
+                self.ready = True
+            elif not line:  # the end of one input line's answers
+                answers.append((current, tokens))
+                current, tokens = None, []
             elif line.startswith("&"):  # "& word n offset: suggestion, suggestion"
                 current = [s.strip() for s in line.partition(": ")[2].split(",") if s.strip()]
+                tokens.append(line.split(" ", 2)[1])
             elif line.startswith("#"):  # "# word offset": unknown, no suggestion
                 current = []
+                tokens.append(line.split(" ", 2)[1])
         writer.join()
         return answers
 
+    def _lines(self) -> Iterator[str]:
+        """The process's output lines as they come, read in chunks; ValueError if it stops answering. Hunspell
+        writes nothing past a request's last answer, so no complete line is left unread when the request ends."""
+        assert self.process.stdout is not None
+        descriptor = self.process.stdout.fileno()
+        while True:
+            *complete, self.pending = (self.pending + self._read(descriptor)).split(b"\n")
+            for line in complete:
+                yield line.decode("utf-8")
+
     @staticmethod
-    def _write(process: subprocess.Popen[str], request: str) -> None:
-        assert process.stdin is not None
+    def _read(descriptor: int) -> bytes:
+        chunk = os.read(descriptor, 1 << 16)
+        if not chunk:
+            raise ValueError("hunspell stopped answering")
+        return chunk
+
+
+def _write(process: subprocess.Popen[bytes], request: bytes) -> None:
+    assert process.stdin is not None
+    try:
+        process.stdin.write(request)
+        process.stdin.flush()
+    except (OSError, ValueError):
+        pass  # the reader sees the process gone and says so
+
+
+def _exchange_all(requests: list[tuple[_Suggester, list[str]]]) -> list[list[tuple[Answer, list[str]]]]:
+    """Each ``-a`` process asked its words at the same time (a thread each waits on its pipe), answers in order."""
+    if len(requests) == 1:
+        suggester, words = requests[0]
+        return [suggester.exchange(words)]
+    replies: list[list[tuple[Answer, list[str]]] | BaseException] = [[] for _ in requests]
+
+    def run(index: int, suggester: _Suggester, words: list[str]) -> None:
         try:
-            process.stdin.write(request)
-            process.stdin.flush()
-        except (OSError, ValueError):
-            pass  # the reader sees the process gone and says so
+            replies[index] = suggester.exchange(words)
+        except BaseException as error:  # handed to the asking thread
+            replies[index] = error
 
-    def _started(self) -> subprocess.Popen[str]:
-        if self.process is None or self.process.poll() is not None:
-            self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=subprocess.DEVNULL, text=True, encoding="utf-8", bufsize=1)
-            assert self.process.stdin is not None and self.process.stdout is not None
-            self.process.stdout.readline()  # the version banner
-            self.process.stdin.write("!\n")  # terse mode: a correct word gives only its blank line
-            self.process.stdin.flush()
-        return self.process
+    threads = [threading.Thread(target=run, args=(index, *request), daemon=True, name="press-hunspell")
+               for index, request in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for reply in replies:
+        if isinstance(reply, BaseException):
+            raise reply
+    return [reply for reply in replies if not isinstance(reply, BaseException)]
 
-    def _stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
+
+def _shares(unknown: list[str], head_starts: list[int]) -> dict[str, int]:
+    """Which process suggests for each unknown word: each word, in order, to the process with the least to do
+    (its words so far, plus its dictionary load counted in words). Any sharing gives the same answers."""
+    work = list(head_starts)
+    share = {}
+    for word in unknown:
+        turn = work.index(min(work))
+        share[word] = turn
+        work[turn] += 1
+    return share
+
+
+def _unknown_lines(lister: subprocess.Popen[bytes], words: list[str]) -> list[str]:
+    """The words ``hunspell -L`` prints back (the lines holding a word it does not know), in request order.
+    Its lines carry no ``^``: outside ``-a`` no line is a command, so the parser reads the same text."""
+    output, _ = lister.communicate("".join(f"{word}\n" for word in words).encode("utf-8"))
+    if lister.returncode != 0:
+        raise ValueError(f"hunspell -L stopped (status {lister.returncode})")
+    printed = set(output.decode("utf-8").split("\n"))
+    return [word for word in words if word in printed]
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    """Stop a Hunspell process and reap it (no zombie). Its pipes close with the Popen object, not here: a
+    thread may still be reading one, and a descriptor closed under it could be reused by another file."""
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's share, not the machine's), at most _MOST_PROCESSES."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        count = os.cpu_count() or 1
+    return max(1, min(count, _MOST_PROCESSES))
+
+
+def prestart(language: str) -> None:
+    """Start Hunspell for the spelling pass ahead of it (called as the extract stage begins, while the manuscript
+    is read and structured), if the book is English and Hunspell is installed; nothing otherwise. Processes
+    never asked are ended when press exits."""
+    program = shutil.which("hunspell") if language.startswith("en") else None
+    dictionaries = available_dictionaries() if program else []
+    if program and dictionaries:
+        try:
+            _hunspell(program, tuple(dictionaries)).prestart()
+        except OSError:
+            pass  # the pass starts it when it asks, and says so if it cannot
 
 
 _answers_file: Path | None = None
