@@ -91,11 +91,17 @@ def _line_of(data: bytes, offset: int) -> str:
     return "line %d" % (data.count(b"\n", 0, offset) + 1)
 
 
+# Unicode's control characters (category Cc: U+0000-001F, U+007F-009F) but those text uses
+_CONTROL = re.compile("[" + "".join(re.escape(chr(code)) for code in [*range(0x20), *range(0x7F, 0xA0)]
+                                    if unicodedata.category(chr(code)) == "Cc"
+                                    and chr(code) not in _ALLOWED_CONTROLS) + "]")
+
+
 def _check_text(text: str, path: Path) -> str:
-    controls = sum(1 for char in text if unicodedata.category(char) == "Cc" and char not in _ALLOWED_CONTROLS)
-    if controls:
-        first = next(i for i, char in enumerate(text) if unicodedata.category(char) == "Cc"
-                     and char not in _ALLOWED_CONTROLS)
+    found = _CONTROL.search(text)  # (one regular expression: a loop over every character took 30 ms a book)
+    if found:
+        controls = len(_CONTROL.findall(text))
+        first = found.start()
         raise InputError(f"contains {controls} control character(s) (first U+{ord(text[first]):04X}), "
                          f"which text never does", path, f"line {text.count(chr(10), 0, first) + 1}",
                          hint="the file is binary or damaged; deliver the manuscript as UTF-8 text, .docx or .pdf")
