@@ -30,7 +30,8 @@ from .errors import ConfigError, ExitCode
 from .lock import die_with_parent, project_lock
 from .manifest import fonts_used, write_manifest
 from .progress import LinePipe, Reporter, plural
-from .render.parts import finish_loading_renderer, preload_renderer, render_code_fingerprint, start_loading_renderer
+from .render.parts import (finish_loading_renderer, preload_renderer, render_code_fingerprint, renderer_loading,
+                           start_loading_renderer)
 from .safety import atomic_write, check_writable, time_limit
 from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
                      RenderState, ReviewOutcome, ReviewStage, editions, catalog_verdicts_file, pipeline_stages,
@@ -247,29 +248,39 @@ class EditionRenderer:
         return [self.rows[edition.name] for edition in self.chosen if edition.name in self.rows]
 
     def prefork(self) -> None:
-        """Start one worker per language now, before extract, each importing WeasyPrint (a third of a second
-        of CPU) on the core the stages leave idle, instead of this process importing it before forking."""
-        languages = len({edition.lang for edition in self.chosen})
-        fonts_used(self.config)  # what every worker would look up again (fc-match per font) is inherited
+        """Start the worker of the language that renders first now, before extract: it imports WeasyPrint (a
+        third of a second of CPU, mostly cffi reading C declarations) on the core extract leaves idle, where in
+        this process the import would share extract's interpreter lock. Only one: the languages that start
+        later fork from this process once it has imported WeasyPrint itself (after extract, beside the
+        catalogs), as three workers each importing it cost two thirds of a second of CPU more an edit."""
+        fonts_used(self.config)  # what the worker would look up again (fc-match per font) is inherited
         render_code_fingerprint()
         self._open_lines()
-        self.preforked = ProcessPoolExecutor(max_workers=languages, mp_context=multiprocessing.get_context("fork"),
+        self.preforked = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
                                              initializer=_language_worker_start, initargs=(os.getpid(),))
         self.pools.append(self.preforked)
         self.preforked.submit(int)  # a forking pool starts all its workers at its first task
         self._start_lines()
 
     def _submit(self, pending: dict[str, list[Edition]]) -> None:
-        pool = self.preforked
-        if pool is None:
+        """Each language to a worker of its own: the first to the worker started before extract, if it waits
+        unused, the others to workers forked now."""
+        rounds: list[tuple[ProcessPoolExecutor, list[list[Edition]]]] = []
+        languages = list(pending.values())
+        if self.preforked is not None:
+            rounds.append((self.preforked, languages[:1]))
+            languages, self.preforked = languages[1:], None
+        if languages:
             preload_renderer()  # the workers fork with WeasyPrint already imported
             self._open_lines()
-            pool = ProcessPoolExecutor(max_workers=len(pending), mp_context=multiprocessing.get_context("fork"),
+            pool = ProcessPoolExecutor(max_workers=len(languages), mp_context=multiprocessing.get_context("fork"),
                                        initializer=die_with_parent, initargs=(os.getpid(),))
             self.pools.append(pool)
+            rounds.append((pool, languages))
         with self.lines.paused() if self.lines is not None else nullcontext():  # (no line half printed as it forks)
-            self.futures += [pool.submit(_render_language_in_worker, self.config, language_editions)
-                             for language_editions in pending.values()]  # a forking pool starts its workers here
+            for pool, chosen in rounds:
+                self.futures += [pool.submit(_render_language_in_worker, self.config, language_editions)
+                                 for language_editions in chosen]  # a forking pool starts its workers here
         self._start_lines()
         self.languages += list(pending)
 
@@ -476,14 +487,19 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
                 elif cached is None and chosen:  # WeasyPrint loads in this process meanwhile
                     start_loading_renderer()
                 extract = _run_extract(stage, config, cache, reporter, key, cached)
+                if renderer.preforked is not None and len({edition.lang for edition in chosen}) > 1:
+                    start_loading_renderer()  # for the other languages' workers, forked after the catalogs
                 if early:
                     renderer.start_early(early)
             elif isinstance(stage, CatalogsStage):
                 catalogs = _run_catalogs(stage, config, cache, reporter)
-                # the translated editions read the catalogs, not the review's reports: they start beside it
-                renderer.start_early([edition for edition in chosen if edition not in early])
+                # the translated editions read the catalogs, not the review's reports: they start beside it,
+                # unless WeasyPrint is still loading for their workers (the review runs while it finishes)
+                if not renderer_loading():
+                    renderer.start_early([edition for edition in chosen if edition not in early])
             elif isinstance(stage, ReviewStage):
                 review = _run_review(stage, config, cache, reporter)
+                renderer.start_early([edition for edition in chosen if edition not in early])  # (if not yet)
     except BaseException:  # a stage failed or the build was stopped: no worker goes on, no import is cut off
         renderer.stop()
         finish_loading_renderer()
