@@ -463,6 +463,11 @@ def check_outputs_writable(config: BookConfig, stages: list, chosen: list[Editio
     check_writable(outputs, [cache.directory / "fonts"], read_only_files=False, free_bytes=max(largest, 1 << 20))
 
 
+def _when_book_written(callback: Callable[[], None]) -> AbstractContextManager[None]:
+    from .extract import when_book_written  # (the extract stage's modules: not imported by a no-op build)
+    return when_book_written(callback)
+
+
 def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -> BuildResult:
     cache = BuildCache(config)
     languages = _languages(config, options)
@@ -486,7 +491,11 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
                     renderer.prefork()
                 elif cached is None and chosen:  # WeasyPrint loads in this process meanwhile
                     start_loading_renderer()
-                extract = _run_extract(stage, config, cache, reporter, key, cached)
+                # the source language's editions read the book and no catalog: they start as soon as it is
+                # written, while extract asks the questions that cannot change it (Hunspell's suggestions)
+                source = [edition for edition in chosen if edition.lang == config.source_language]
+                with _when_book_written(partial(renderer.start_early, source)) if cached is None else nullcontext():
+                    extract = _run_extract(stage, config, cache, reporter, key, cached)
                 if renderer.preforked is not None and len({edition.lang for edition in chosen}) > 1:
                     start_loading_renderer()  # for the other languages' workers, forked after the catalogs
                 if early:

@@ -7,6 +7,8 @@ atomically. An invalid book is never written: the previous ``book.xml`` stays as
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,9 +90,7 @@ def extract_book(config: BookConfig, manuscript: Path | None = None, output: Pat
     findings = Findings(Decisions.from_editorial(editorial, config.editorial_file))
     book = structure_book(document, language=config.source_language,
                           heading_levels=heading_decisions(editorial, config.editorial_file), findings=findings)
-    if repair:
-        repair_book(book.root, findings)
-    findings.report_unused_decisions()
+    questions = repair_book(book.root, findings, hold_back=True) if repair else None
     problems = validate(book.root)
     if problems:
         raise ValidationError(
@@ -110,6 +110,11 @@ def extract_book(config: BookConfig, manuscript: Path | None = None, output: Pat
                              f"{plural(counts['figures'], 'figure')}; DocBook 5.0 valid")
     written = atomic_write(output, serialize(book.root))
     save_media(document.media, output.parent / "media")
+    for callback in list(_WHEN_BOOK_WRITTEN):
+        callback()
+    if questions is not None:  # the questions that cannot change the book, asked while its editions start
+        questions()
+    findings.report_unused_decisions()
     reporter.step("extract", words.summary())
     reporter.step("extract", f"{'wrote' if written else 'unchanged'} {_display(output, config)}")
     if document.media:
@@ -123,6 +128,20 @@ def extract_book(config: BookConfig, manuscript: Path | None = None, output: Pat
                                if totals["rejected_by_editor"] else "")
                             + f" (see {_display(reports / 'repair.md', config)})")
     return ExtractResult(output, written, book, counts, list(document.warnings), words=words)
+
+
+_WHEN_BOOK_WRITTEN: list[Callable[[], None]] = []
+
+
+@contextmanager
+def when_book_written(callback: Callable[[], None]) -> Iterator[None]:
+    """Call ``callback`` as soon as ``extract_book`` has written the book, before it reports its findings (the
+    build starts the editions that read nothing else there)."""
+    _WHEN_BOOK_WRITTEN.append(callback)
+    try:
+        yield
+    finally:
+        _WHEN_BOOK_WRITTEN.remove(callback)
 
 
 def save_media(media: dict[str, bytes], directory: Path) -> None:

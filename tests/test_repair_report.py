@@ -529,3 +529,52 @@ def test_a_misspelt_name_is_offered_the_books_own_spelling_first():
     check_spelling(book, findings)
     [finding] = [f for f in findings if f.type == "spelling"]
     assert finding.before == "Kimlnog" and finding.after == "Kimlong"
+
+
+@pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed (scripts/setup installs it)")
+def test_the_book_is_written_before_the_spelling_questions_and_an_accepted_suggestion_before_it(tmp_path,
+                                                                                               monkeypatch):
+    """The spelling pass only asks: with no editorial decision left for it, the book is written (and the build
+    starts its editions) before Hunspell's suggestions are awaited, and the report still holds every question;
+    an editor's accepted suggestion changes the book, so with one the pass runs before the book is written."""
+    import json
+
+    import pipeline.repair.spelling as spelling_pass
+    from pipeline.extract import when_book_written
+
+    project = copy_project(tmp_path / "project")
+    config = load_config(project)
+    reports = project / "output" / "reports"
+    seen: list[tuple[bool, str]] = []
+    events: list[str] = []
+    ask = spelling_pass._misspelt
+    monkeypatch.setattr(spelling_pass, "_misspelt", lambda *args: (events.append("asked"), ask(*args))[1])
+
+    def at_book_written() -> None:  # what the editions see when they start
+        events.append("written")
+        seen.append(((reports / "repair.json").exists(), config.book_xml.read_text(encoding="utf-8")))
+
+    with when_book_written(at_book_written):
+        extract_book(config)
+    assert len(seen) == 1 and not seen[0][0], "the book was written before the findings were reported"
+    assert events == ["written", "asked"], "Hunspell was asked once the book was written"
+    findings = json.loads((reports / "repair.json").read_text())["findings"]
+    spelling = [finding for finding in findings if finding["type"] == "spelling"]
+    assert len(spelling) == 18 and "ecommerce" in seen[0][1]
+    ecommerce = next(finding for finding in spelling if finding["before"] == "ecommerce")
+    assert ecommerce["after"] == "e-commerce"
+
+    (project / "source" / "editorial.toml").write_text(
+        (project / "source" / "editorial.toml").read_text(encoding="utf-8")
+        + f'\n[[decision]]\nid = "{ecommerce["id"]}"\naccept = true\n', encoding="utf-8")
+    (reports / "repair.json").unlink()
+    seen.clear()
+    events.clear()
+    with when_book_written(at_book_written):
+        extract_book(load_config(project))
+    assert events == ["asked", "written"], "with a decision to apply, Hunspell was asked before the book was written"
+    assert len(seen) == 1 and "e-commerce" in seen[0][1] and "ecommerce" not in seen[0][1], \
+        "the accepted suggestion is in the book the editions start from"
+    again = json.loads((reports / "repair.json").read_text())["findings"]
+    assert [(f["id"], f["type"], f["before"]) for f in again if f["type"] == "spelling"] == \
+        [(f["id"], f["type"], f["before"]) for f in spelling]
