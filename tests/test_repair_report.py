@@ -578,3 +578,22 @@ def test_the_book_is_written_before_the_spelling_questions_and_an_accepted_sugge
     again = json.loads((reports / "repair.json").read_text())["findings"]
     assert [(f["id"], f["type"], f["before"]) for f in again if f["type"] == "spelling"] == \
         [(f["id"], f["type"], f["before"]) for f in spelling]
+
+
+@pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed (scripts/setup installs it)")
+def test_a_new_word_asked_with_answers_kept_gets_the_suggestions_a_cold_build_gives():
+    """A build after an edit knows most words from the kept answers and asks about the new ones only; with
+    en_US and en_GB, Hunspell suggests from the dictionary that knew the last known word, so the new word is
+    asked after the known words the whole request has before it, as a cold build asks it: the report does not
+    depend on what the cache held."""
+    from pipeline.repair import spelling
+    words = ["colour", "ecommerce", "harbour", "siloed", "color", "geoeconomic"]
+    reference = asked_of_one_hunspell(words)
+    assert asked_of_one_hunspell(["ecommerce"])["ecommerce"] != reference["ecommerce"], \
+        "the dictionary state changes the suggestions (else this test would not tell the two apart)"
+    speller = spelling._Hunspell(shutil.which("hunspell"), tuple(spelling.available_dictionaries()))
+    speller.known = {word: answer for word, answer in reference.items() if word not in ("ecommerce", "siloed")}
+    try:
+        assert speller.ask(words) == reference
+    finally:
+        speller._stop()

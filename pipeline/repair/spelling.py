@@ -216,17 +216,23 @@ class _Hunspell:
             self.known.update(kept)
         new = [word for word in dict.fromkeys(words) if word not in self.known]
         if new:
+            # With en_US and en_GB, Hunspell suggests from the dictionary that knew the last correct word: a new
+            # word is asked after the correct words the request has before it, as a request with nothing kept
+            # asks it (an unknown word changes no state, so those already answered are left out).
+            stream = [word for word in dict.fromkeys(words) if word not in self.known or self.known[word] is None]
             try:
-                self.known.update(self._answers(new))
+                answers = self._answers(stream, len(new))
             except (OSError, ValueError):  # a process died (killed, or a broken pipe): one fresh try
                 self._stop()
-                self.known.update(self._answers(new))
+                answers = self._answers(stream, len(new))
+            self.known.update({word: answers[word] for word in new})
             if _answers_file is not None:
                 _keep_answers(self.command, self.known)
         return {word: self.known[word] for word in words}
 
-    def _answers(self, words: list[str]) -> dict[str, Answer]:
-        lister = self._lister(len(words))
+    def _answers(self, words: list[str], asking: int | None = None) -> dict[str, Answer]:
+        """Hunspell's answer for each of ``words``, of which ``asking`` (default all) are not known yet."""
+        lister = self._lister(len(words) if asking is None else asking)
         if lister is None:  # a few words: asked of ``-a`` directly
             replies = _exchange_all([(suggester, words) for suggester in self._suggesters(1)])
             return {word: answer for word, (answer, _) in zip(words, replies[0])}
