@@ -27,7 +27,7 @@ from .cache import BuildCache
 from .config import BookConfig, load_config, with_renderer
 from .diagnostics import Diagnostic, Severity, at_least, tally
 from .errors import ConfigError, ExitCode
-from .lock import die_with_parent, project_lock
+from .lock import die_with_parent, kill_workers, project_lock
 from .manifest import fonts_used, write_manifest
 from .progress import LinePipe, Reporter, plural
 from .render.parts import (finish_loading_renderer, preload_renderer, render_code_fingerprint, renderer_loading,
@@ -323,7 +323,7 @@ class EditionRenderer:
     def stop(self) -> None:
         """The workers killed now (a stage failed or the build was stopped): nothing more is written."""
         for pool in self.pools:
-            _stop_workers(pool)
+            kill_workers(pool)
             pool.shutdown(wait=True, cancel_futures=True)
         self._close_lines()
 
@@ -331,17 +331,6 @@ class EditionRenderer:
 def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporter) -> list[EditionRow]:
     """Render each edition from output/xml/book.xml (see EditionRenderer)."""
     return EditionRenderer(config, chosen, reporter).run(chosen)
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Kill the pool's workers and wait for them to be gone, so a stopped build writes nothing more
-    (an edition being written leaves only its temporary file, which the next run removes).
-    ProcessPoolExecutor has no public way to do this before Python 3.14's ``kill_workers``."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for process in processes:
-        process.kill()
-    for process in processes:
-        process.join()
 
 
 def _language_worker_start(parent: int) -> None:
@@ -359,14 +348,14 @@ _WORKER_LINES: LinePipe | None = None  # set before the render workers fork (Edi
 def _render_language_in_worker(config: BookConfig, language_editions: list[Edition]) -> WorkerOutcome:
     """One language's editions, in a worker: its lines go to the build's pipe as they are printed (kept for
     the outcome when there is none)."""
-    stream = _WORKER_LINES.writer() if _WORKER_LINES is not None else io.StringIO()
-    kept = stream.getvalue if isinstance(stream, io.StringIO) else lambda: ""
+    kept = io.StringIO()
+    stream = _WORKER_LINES.writer() if _WORKER_LINES is not None else kept
     done: list[EditionRow] = []
     try:
         _render_language(config, language_editions, Reporter(stream), done.append)
     except errors.PipelineError as error:
-        return WorkerOutcome(done, kept().splitlines(), error)
-    return WorkerOutcome(done, kept().splitlines())
+        return WorkerOutcome(done, kept.getvalue().splitlines(), error)
+    return WorkerOutcome(done, kept.getvalue().splitlines())
 
 
 def _render_language(config: BookConfig, language_editions: list[Edition], reporter: Reporter,
@@ -386,7 +375,8 @@ def _render_language(config: BookConfig, language_editions: list[Edition], repor
 
 def _catalog_verdicts(config: BookConfig, language_editions: list[Edition]) -> AbstractContextManager:
     """A translated edition reads its catalogs, each checked by msgfmt: the verdicts the catalogs stage kept
-    (a worker forked before that stage ran msgfmt on all twelve of its language's catalogs again, after an edit).
+    (a worker that did not fork from the process that ran the stage, or rendered alone after it was cached, ran
+    msgfmt on all twelve of its language's catalogs again, after an edit).
     The source language's editions read no catalog and do not import the catalogs' code."""
     if all(edition.lang == config.source_language for edition in language_editions):
         return nullcontext()
@@ -478,37 +468,41 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
     catalogs: CatalogsOutcome | None = None
     review: ReviewOutcome | None = None
     renderer = EditionRenderer(config, chosen, reporter)
-    # the source language's editions read no catalog: with catalogs to merge, they start right after extract
-    early = [edition for edition in chosen if edition.lang == config.source_language] if targets else []
+    # the source language's editions read the book and no catalog: they start as soon as it is written (while
+    # extract asks the questions that cannot change it, Hunspell's suggestions), or right after a cached extract
+    source = [edition for edition in chosen if edition.lang == config.source_language]
+    more_languages = len({edition.lang for edition in chosen}) > 1  # than the one worker forked before extract
+
+    def book_written(forked_early: bool) -> None:
+        renderer.start_early(source)
+        if forked_early and more_languages:
+            start_loading_renderer()  # for the other languages' workers, forked from here after the catalogs
+
     try:
         for stage in pipeline_stages(config, targets):
             if isinstance(stage, ExtractStage):
                 key = stage_key(stage, config)
                 cached = cache.lookup(stage.name, key)
-                if cached is None and chosen and (os.cpu_count() or 1) > 1:
-                    # the book changed, so the editions will render: their workers get ready, importing WeasyPrint
-                    # on the core extract leaves idle (in this process, its import would share extract's GIL)
+                forked_early = cached is None and bool(chosen) and (os.cpu_count() or 1) > 1
+                if forked_early:
+                    # the book changed, so the editions will render: their first worker gets ready, importing
+                    # WeasyPrint on the core extract leaves idle (here, its import would share extract's GIL)
                     renderer.prefork()
                 elif cached is None and chosen:  # WeasyPrint loads in this process meanwhile
                     start_loading_renderer()
-                # the source language's editions read the book and no catalog: they start as soon as it is
-                # written, while extract asks the questions that cannot change it (Hunspell's suggestions)
-                source = [edition for edition in chosen if edition.lang == config.source_language]
-                with _when_book_written(partial(renderer.start_early, source)) if cached is None else nullcontext():
+                with _when_book_written(partial(book_written, forked_early)) if cached is None else nullcontext():
                     extract = _run_extract(stage, config, cache, reporter, key, cached)
-                if renderer.preforked is not None and len({edition.lang for edition in chosen}) > 1:
-                    start_loading_renderer()  # for the other languages' workers, forked after the catalogs
-                if early:
-                    renderer.start_early(early)
+                if cached is not None and targets:
+                    renderer.start_early(source)
             elif isinstance(stage, CatalogsStage):
                 catalogs = _run_catalogs(stage, config, cache, reporter)
                 # the translated editions read the catalogs, not the review's reports: they start beside it,
                 # unless WeasyPrint is still loading for their workers (the review runs while it finishes)
                 if not renderer_loading():
-                    renderer.start_early([edition for edition in chosen if edition not in early])
+                    renderer.start_early(chosen)  # (those started already are not started again)
             elif isinstance(stage, ReviewStage):
                 review = _run_review(stage, config, cache, reporter)
-                renderer.start_early([edition for edition in chosen if edition not in early])  # (if not yet)
+                renderer.start_early(chosen)  # (if not yet)
     except BaseException:  # a stage failed or the build was stopped: no worker goes on, no import is cut off
         renderer.stop()
         finish_loading_renderer()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -86,7 +87,6 @@ class LinePipe:
     _END = b"\0press-lines-end\n"
 
     def __init__(self, stream: TextIO) -> None:
-        import os
         self.stream = stream
         self.read_fd, self.write_fd = os.pipe()
         self._thread = threading.Thread(target=self._print_lines, name="press-worker-lines", daemon=True)
@@ -99,7 +99,7 @@ class LinePipe:
 
     def start(self) -> None:
         """Begin printing; after the workers have forked (no thread may run while a process forks)."""
-        if not self._thread.is_alive() and self._thread.ident is None:
+        if self._thread.ident is None:
             self._thread.start()
 
     def writer(self) -> TextIO:
@@ -107,7 +107,6 @@ class LinePipe:
         return _PipeWriter(self.write_fd, self.LIMIT)  # type: ignore[return-value]
 
     def _print_lines(self) -> None:
-        import os
         pending = b""
         while True:
             chunk = os.read(self.read_fd, 65536)
@@ -124,7 +123,6 @@ class LinePipe:
 
     def close(self) -> None:
         """Print what the workers wrote so far and stop (call once they are done or gone)."""
-        import os
         if self._thread.ident is None:  # never started: print what is there
             self._thread.start()
         if self._thread.is_alive():
@@ -144,7 +142,6 @@ class _PipeWriter:
         self.fd, self.limit, self.pending = fd, limit, ""
 
     def write(self, text: str) -> int:
-        import os
         self.pending += text
         while "\n" in self.pending:
             line, self.pending = self.pending.split("\n", 1)

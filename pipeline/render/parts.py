@@ -45,6 +45,7 @@ from lxml import etree
 
 from ..config import BookConfig
 from ..errors import LimitError, RenderError
+from ..lock import die_with_parent, kill_workers
 from ..safety import atomic_write, url_fetcher
 from .layout import LayoutReport, Overflow, check_layout
 from .pagemap import PageStart, document_order, folio, starting_elements
@@ -307,16 +308,6 @@ def preload_renderer() -> None:
     import weasyprint  # noqa: F401
 
 
-def _part_worker_start(parent: int) -> None:
-    """A part worker ends with the process that started it, as the build's language workers do
-    (``pipeline.lock.die_with_parent``, where this version of press has it), so no worker outlives a
-    killed build holding the project lock's file."""
-    import importlib
-    die_with_parent = getattr(importlib.import_module("pipeline.lock"), "die_with_parent", None)
-    if die_with_parent is not None:
-        die_with_parent(parent)
-
-
 def _expected_seconds(jobs: list[PartJob]):
     """The order to start parts in, longest first, so the last to finish is a short one: by the time each took
     when last laid out (its record, whatever its key), or by its HTML's length when one has never been."""
@@ -349,10 +340,6 @@ class PartPool:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
 
-    def run(self, jobs: list[PartJob]) -> dict[str, PartRecord]:
-        """Lay the parts out and wait for all of them."""
-        return self.collect(self.submit(jobs))
-
     def submit(self, jobs: list[PartJob]) -> dict[str, Future]:
         """Start laying the parts out (the cached ones are done already); ``collect`` waits for them. Parts
         submitted later start as soon as a worker is free, before the earlier ones are all collected."""
@@ -373,7 +360,7 @@ class PartPool:
             import weasyprint  # noqa: F401  (imported once here: the forked workers inherit it)
             self.pool = ProcessPoolExecutor(max_workers=min(self.workers, len(todo)),
                                             mp_context=multiprocessing.get_context("fork"),
-                                            initializer=_part_worker_start, initargs=(os.getpid(),))
+                                            initializer=die_with_parent, initargs=(os.getpid(),))
         for job in todo:
             pending[job.name] = self.pool.submit(lay_out_part, self.config, job)
         return pending
@@ -386,7 +373,7 @@ class PartPool:
                 records[name] = future.result()
         except (LimitError, KeyboardInterrupt):  # the render's time limit, SIGINT or SIGTERM: stop laying out now
             if self.pool is not None:
-                _kill_workers(self.pool)
+                kill_workers(self.pool)
                 self.pool.shutdown(wait=True, cancel_futures=True)
                 self.pool = None
             raise
@@ -398,23 +385,6 @@ def _done(record: PartRecord) -> Future:
     future: Future = Future()
     future.set_result(record)
     return future
-
-
-def run_jobs(config: BookConfig, jobs: list[PartJob], workers: int) -> dict[str, PartRecord]:
-    """Lay the parts out (see PartPool), in one round."""
-    with PartPool(config, workers) as pool:
-        return pool.run(jobs)
-
-
-def _kill_workers(pool: ProcessPoolExecutor) -> None:
-    """Kill the pool's workers and wait for them to be gone: leaving the pool's block alone waits for every
-    part submitted to be laid out, so a render over its time limit ran to the end of the book before it
-    stopped. (As pipeline.build stops its language workers: no public way before Python 3.14.)"""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for process in processes:
-        process.kill()
-    for process in processes:
-        process.join()
 
 
 # --------------------------------------------------------------------------- stitching
