@@ -51,6 +51,8 @@ def _python() -> Check:
 
 def _pango() -> Check:
     try:
+        from .render.engine import load_weasyprint
+        load_weasyprint()
         from weasyprint.text.ffi import pango
         raw = pango.pango_version()
         version = (raw // 10000, raw // 100 % 100, raw % 100)

@@ -47,6 +47,7 @@ from ..config import BookConfig
 from ..errors import LimitError, RenderError
 from ..lock import die_with_parent, kill_workers
 from ..safety import atomic_write, url_fetcher
+from .engine import load_weasyprint
 from .layout import LayoutReport, Overflow, check_layout
 from .pagemap import PageStart, document_order, folio, starting_elements
 
@@ -209,7 +210,7 @@ class _Collect(logging.Handler):
 
 def lay_out_part(config: BookConfig, job: PartJob) -> PartRecord:
     """Lay one part out and write its PDF (the variant the single pass writes the book in)."""
-    import weasyprint
+    weasyprint = load_weasyprint()
 
     from .cjk import inter_character_justification
     from .hyphenation import book_hyphenation
@@ -274,7 +275,7 @@ _renderer_import: threading.Thread | None = None
 
 
 def _import_renderer() -> None:
-    import weasyprint  # noqa: F401
+    load_weasyprint()
 
 
 def start_loading_renderer() -> None:
@@ -305,7 +306,7 @@ def preload_renderer() -> None:
     """Import WeasyPrint (about a second) once, in the process that forks the render workers, so each
     worker inherits it instead of importing it again."""
     finish_loading_renderer()
-    import weasyprint  # noqa: F401
+    load_weasyprint()
 
 
 def _expected_seconds(jobs: list[PartJob]):
@@ -357,7 +358,7 @@ class PartPool:
                 pending[job.name] = _done(lay_out_part(self.config, job))
             return pending
         if self.pool is None:
-            import weasyprint  # noqa: F401  (imported once here: the forked workers inherit it)
+            load_weasyprint()  # (imported once here: the forked workers inherit it)
             self.pool = ProcessPoolExecutor(max_workers=min(self.workers, len(todo)),
                                             mp_context=multiprocessing.get_context("fork"),
                                             initializer=die_with_parent, initargs=(os.getpid(),))

@@ -24,6 +24,7 @@ from ..errors import EnvironmentProblem, RenderError
 from ..safety import atomic_write, read_input_bytes, url_fetcher
 from .html import Context
 from .cjk import inter_character_justification
+from .engine import load_weasyprint
 from .hyphenation import book_hyphenation
 from .pagemap import first_body_page
 
@@ -187,7 +188,7 @@ def lay_out_print(root: etree._Element, lang: str, config: BookConfig, *, drafts
                   printer_css: str = "") -> PrintLayout:
     """The print edition laid out in pages (not yet written), and its page starts saved for the EPUB
     (not for the printer's edition, whose extra CSS adds bleed and marks but moves nothing)."""
-    import weasyprint
+    weasyprint = load_weasyprint()
 
     check_fonts(config, lang)
     html, ctx, document, stylesheet = _print_html(root, lang, config, drafts=drafts, notes=notes, images=images,
