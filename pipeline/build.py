@@ -115,20 +115,25 @@ def _reused(convert: Callable[[dict], T], cached: dict | None) -> T | None:
 
 
 def _run_extract(stage: ExtractStage, config: BookConfig, cache: BuildCache, reporter: Reporter, key: str,
-                 cached: dict | None) -> ExtractOutcome:
-    """The extract stage, reused when ``cached`` (its cache entry under ``key``, looked up by the caller) is whole."""
+                 cached: dict | None) -> Callable[[], ExtractOutcome]:
+    """The extract stage, reused when ``cached`` (its cache entry under ``key``, looked up by the caller) is whole.
+    Run, it returns once the book is written: the call returned finishes it (the questions that cannot change the
+    book, the reports) and stores its cache entry."""
     reused = _reused(stage.from_cache, cached)
-    if reused is not None:
-        outcome = reused
-        reporter.step("extract", f"inputs unchanged, reused output/xml/book.xml ({outcome.summary})")
-    else:
-        outcome = stage.run(config, reporter)
-        cache.store(stage.name, key, stage.outputs(config), stage.to_cache(outcome))
-        return outcome  # the extract stage printed its reader's warnings as it read
-    for diagnostic in outcome.diagnostics:  # reused: the reader's warnings still hold, so say them again
+    if reused is None:
+        finish = stage.start(config, reporter)  # (which prints the reader's warnings as it reads)
+
+        def finished() -> ExtractOutcome:
+            outcome = finish()
+            cache.store(stage.name, key, stage.outputs(config), stage.to_cache(outcome))
+            return outcome
+
+        return finished
+    reporter.step("extract", f"inputs unchanged, reused output/xml/book.xml ({reused.summary})")
+    for diagnostic in reused.diagnostics:  # reused: the reader's warnings still hold, so say them again
         if diagnostic.kind != "needs-editor":
             reporter.warn("extract", f"{diagnostic.message} ({diagnostic.location})")
-    return outcome
+    return lambda: reused
 
 
 def _run_catalogs(stage: CatalogsStage, config: BookConfig, cache: BuildCache, reporter: Reporter) -> CatalogsOutcome:
@@ -464,7 +469,7 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
     targets = tuple(lang for lang in languages if lang in config.target_languages)
     chosen = editions(config, languages, tuple(fmt for fmt in FORMATS if fmt in options.formats), options.drafts)
     check_outputs_writable(config, list(pipeline_stages(config, targets)), chosen)
-    extract: ExtractOutcome | None = None
+    finish_extract: Callable[[], ExtractOutcome] | None = None
     catalogs: CatalogsOutcome | None = None
     review: ReviewOutcome | None = None
     renderer = EditionRenderer(config, chosen, reporter)
@@ -491,7 +496,7 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
                 elif cached is None and chosen:  # WeasyPrint loads in this process meanwhile
                     start_loading_renderer()
                 with _when_book_written(partial(book_written, forked_early)) if cached is None else nullcontext():
-                    extract = _run_extract(stage, config, cache, reporter, key, cached)
+                    finish_extract = _run_extract(stage, config, cache, reporter, key, cached)
                 if cached is not None and targets:
                     renderer.start_early(source)
             elif isinstance(stage, CatalogsStage):
@@ -503,11 +508,14 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
             elif isinstance(stage, ReviewStage):
                 review = _run_review(stage, config, cache, reporter)
                 renderer.start_early(chosen)  # (if not yet)
+        # the extract stage's questions that cannot change the book, and its reports: once every edition that
+        # reads the book and the catalogs has started (beside them, not before the catalogs)
+        assert finish_extract is not None
+        extract = finish_extract()
     except BaseException:  # a stage failed or the build was stopped: no worker goes on, no import is cut off
         renderer.stop()
         finish_loading_renderer()
         raise
-    assert extract is not None
     rows = renderer.run(chosen)  # (those started early are not started again)
     return BuildResult(extract, catalogs, review, rows)
 

@@ -37,6 +37,9 @@ class ExtractResult:
     counts: dict[str, int]
     warnings: list[ReaderWarning] = field(default_factory=list)  # the reader's, for the build's summary and --strict
     words: WordBalance | None = None  # how the manuscript's words ended up (pipeline.conservation)
+    # what ``extract_book(ask_later=True)`` left to run: the questions that cannot change the book, then the
+    # findings' reports (None once run)
+    remaining: Callable[[], None] | None = None
 
     @property
     def findings(self) -> Findings:
@@ -74,8 +77,12 @@ def count_structure(root: etree._Element) -> dict[str, int]:
 
 def extract_book(config: BookConfig, manuscript: Path | None = None, output: Path | None = None, *,
                  encoding: str | None = None, reporter: Reporter | None = None, repair: bool = True,
-                 reports: Path | None = None) -> ExtractResult:
-    """Run the stage; raises PipelineError subclasses for input the user must fix."""
+                 reports: Path | None = None, ask_later: bool = False) -> ExtractResult:
+    """Run the stage; raises PipelineError subclasses for input the user must fix.
+
+    ``ask_later``: return as soon as the book is written, leaving the questions that cannot change it
+    (``repair.QUESTIONS_ONLY``) and the findings' reports to the result's ``remaining`` (the build asks them once
+    the translated editions have started: after an edit they took a tenth of a second before the catalogs)."""
     reporter = reporter or Reporter(quiet=True)
     path = manuscript or config.manuscript
     output = output or config.book_xml
@@ -112,22 +119,30 @@ def extract_book(config: BookConfig, manuscript: Path | None = None, output: Pat
     save_media(document.media, output.parent / "media")
     for callback in list(_WHEN_BOOK_WRITTEN):
         callback()
-    if questions is not None:  # the questions that cannot change the book, asked while its editions start
-        questions()
-    findings.report_unused_decisions()
     reporter.step("extract", words.summary())
     reporter.step("extract", f"{'wrote' if written else 'unchanged'} {_display(output, config)}")
     if document.media:
         reporter.step("extract", f"{plural(len(document.media), 'picture')} from the manuscript in "
                                  f"{_display(output.parent / 'media', config)}/")
     reports = reports or (output.parent.parent / "reports" if output == config.book_xml else output.parent)
-    write_reports(findings, reports, _display(path, config), book.outlines, words=words.as_dict())
-    totals = summary(findings)
-    reporter.step("repair", f"repaired {totals['repaired']}, needs the editor {totals['needs_editor']}"
-                            + (f", rejected by the editor {totals['rejected_by_editor']}"
-                               if totals["rejected_by_editor"] else "")
-                            + f" (see {_display(reports / 'repair.md', config)})")
-    return ExtractResult(output, written, book, counts, list(document.warnings), words=words)
+    result = ExtractResult(output, written, book, counts, list(document.warnings), words=words)
+
+    def remaining() -> None:
+        result.remaining = None
+        if questions is not None:  # the questions that cannot change the book, asked while its editions start
+            questions()
+        findings.report_unused_decisions()
+        write_reports(findings, reports, _display(path, config), book.outlines, words=words.as_dict())
+        totals = summary(findings)
+        reporter.step("repair", f"repaired {totals['repaired']}, needs the editor {totals['needs_editor']}"
+                                + (f", rejected by the editor {totals['rejected_by_editor']}"
+                                   if totals["rejected_by_editor"] else "")
+                                + f" (see {_display(reports / 'repair.md', config)})")
+
+    result.remaining = remaining
+    if not ask_later:
+        remaining()
+    return result
 
 
 _WHEN_BOOK_WRITTEN: list[Callable[[], None]] = []

@@ -10,9 +10,11 @@ manifest's list of inputs both come from these declarations, so there is one lis
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .cache import code_fingerprint, inputs_key, module_closure
 from .config import CONFIG_SCOPES, BookConfig, config_values
@@ -20,6 +22,9 @@ from .diagnostics import Diagnostic, Severity
 from .manifest import fonts_used
 from .progress import Reporter, plural
 from .safety import parse_xml, read_input_bytes
+
+if TYPE_CHECKING:  # (the extract stage's modules: not imported by a no-op build)
+    from .extract import ExtractResult
 
 # In rendering order: the EPUB's page list follows the print edition's pages. "printer" is the PDF for the
 # printer (PDF/X-4, bleed, crop marks), built for the languages [print] printer_pdf names.
@@ -108,13 +113,34 @@ class ExtractStage:
         return REPAIRS
 
     def run(self, config: BookConfig, reporter: Reporter) -> ExtractOutcome:
+        return self.start(config, reporter)()
+
+    def start(self, config: BookConfig, reporter: Reporter) -> Callable[[], ExtractOutcome]:
+        """Run the stage until the book is written; the call returned asks the questions that cannot change it
+        (Hunspell's suggestions), writes the reports and gives the outcome. The build makes that call once the
+        stages after this one have started the editions."""
         from .extract import extract_book
         from .repair.spelling import answers_kept_in, end_hunspell
+        asking = ExitStack()
+        asking.callback(end_hunspell)  # a build asks once (the processes hold ~22 MB each)
+        # the answers kept across builds: an edit brings a word or two new
+        asking.enter_context(answers_kept_in(config.output_dir / ".cache" / "hunspell.json"))
         try:
-            with answers_kept_in(config.output_dir / ".cache" / "hunspell.json"):  # a word or two new after an edit
-                extracted = extract_book(config, reporter=reporter)
-        finally:
-            end_hunspell()  # a build asks once: the render workers forked next need not inherit its pipes
+            extracted = extract_book(config, reporter=reporter, ask_later=True)
+        except BaseException:
+            asking.close()
+            raise
+
+        def finish() -> ExtractOutcome:
+            with asking:
+                if extracted.remaining is not None:
+                    extracted.remaining()
+            return self._outcome(config, extracted)
+
+        return finish
+
+    @staticmethod
+    def _outcome(config: BookConfig, extracted: ExtractResult) -> ExtractOutcome:
         manuscript = _display(config.manuscript, config)
         diagnostics = [Diagnostic("extract", warning.kind, Severity.WARNING, warning.message,
                                   f"{manuscript}:{warning.where.describe()}" if warning.where else manuscript)

@@ -385,6 +385,28 @@ def started_speller(monkeypatch, cores: int):
 
 
 @pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed (scripts/setup installs it)")
+def test_a_process_forked_while_hunspell_runs_lets_go_of_its_pipes_and_the_pass_still_ends(monkeypatch):
+    """The build forks its render workers while the spelling pass still has Hunspell running (the pass asks once
+    the editions have started). ``hunspell -L`` reads its input to the end, which never came while a worker held
+    a copy of the writing end: the build hung. A forked child's copies now point at /dev/null."""
+    import stat
+    speller = started_speller(monkeypatch, 1)
+    pipes = [speller.lister.stdin.fileno(), speller.lister.stdout.fileno(),
+             speller.process.stdin.fileno(), speller.process.stdout.fileno()]
+    child = os.fork()
+    if child == 0:  # the child: are its copies still pipes? (exit status: how many are)
+        os._exit(sum(1 for fd in pipes if stat.S_ISFIFO(os.fstat(fd).st_mode)))
+    try:
+        answers = speller.ask(["colour", "recieve"] * 60)  # enough words to be asked through ``-L``
+        assert answers["colour"] is None and "receive" in answers["recieve"]
+        assert all(stat.S_ISFIFO(os.fstat(fd).st_mode) for fd in pipes[2:]), "the parent's own pipes are kept"
+    finally:
+        _, status = os.waitpid(child, 0)
+        speller._stop()
+    assert os.waitstatus_to_exitcode(status) == 0, "the forked child kept copies of the pipes to Hunspell"
+
+
+@pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed (scripts/setup installs it)")
 def test_the_manuscripts_words_listed_by_hunspell_l_then_suggested_apart_get_one_processs_answers(book, monkeypatch):
     """The spelling pass asks ``hunspell -L`` which of the book's words are unknown, then three ``-a`` processes
     for their suggestions: every answer (which words are unknown, each one's suggestions in their order) is

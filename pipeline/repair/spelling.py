@@ -299,11 +299,32 @@ _CLIENTS: weakref.WeakSet[_Hunspell] = weakref.WeakSet()
 @atexit.register
 def end_hunspell() -> None:
     """End every Hunspell process this process started (the answers stay remembered; a later request starts
-    them again). Called when the build's extract stage is done (the render workers forked after it then hold
-    no pipe to them, and ~22 MB a process is freed) and when press exits, for processes started ahead and
-    never asked."""
+    them again). Called when the build's extract stage is done (~22 MB a process is freed) and when press exits,
+    for processes started ahead and never asked."""
     for client in list(_CLIENTS):
         client._stop_if_own()
+
+
+def _let_go_of_pipes() -> None:
+    """In a process forked while Hunspell runs (the build's render workers start beside the spelling pass): its
+    copies of the pipes to Hunspell let go. ``hunspell -L`` reads its input to the end, which never comes while
+    a copy of the writing end is open in another process. Each copy is pointed at /dev/null rather than closed,
+    so the pipe objects the child inherited stay whole (closed or collected there, they close /dev/null)."""
+    streams = [stream for client in list(_CLIENTS)
+               for running in [suggester.process for suggester in client.suggesters] + [client.lister]
+               if running is not None for stream in (running.stdin, running.stdout)
+               if stream is not None and not stream.closed]
+    if not streams:
+        return
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for stream in streams:
+            os.dup2(null, stream.fileno())
+    finally:
+        os.close(null)
+
+
+os.register_at_fork(after_in_child=_let_go_of_pipes)
 
 
 class _Suggester:
