@@ -10,6 +10,7 @@ is reported and left untranslated; the build still succeeds.
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import multiprocessing
@@ -27,11 +28,11 @@ from .cache import BuildCache
 from .config import BookConfig, load_config, with_renderer
 from .diagnostics import Diagnostic, Severity, at_least, tally
 from .errors import ConfigError, ExitCode
-from .lock import die_with_parent, kill_workers, project_lock
+from .lock import kill_workers, project_lock
 from .manifest import fonts_used, write_manifest
 from .progress import LinePipe, Reporter, plural
-from .render.parts import (finish_loading_renderer, preload_renderer, render_code_fingerprint, renderer_loading,
-                           start_loading_renderer)
+from .render.parts import (finish_loading_renderer, preload_renderer, render_code_fingerprint, render_worker_start,
+                           renderer_loading, start_loading_renderer)
 from .safety import atomic_write, check_writable, time_limit
 from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
                      RenderState, ReviewOutcome, ReviewStage, editions, catalog_verdicts_file, pipeline_stages,
@@ -279,7 +280,7 @@ class EditionRenderer:
             preload_renderer()  # the workers fork with WeasyPrint already imported
             self._open_lines()
             pool = ProcessPoolExecutor(max_workers=len(languages), mp_context=multiprocessing.get_context("fork"),
-                                       initializer=die_with_parent, initargs=(os.getpid(),))
+                                       initializer=render_worker_start, initargs=(os.getpid(),))
             self.pools.append(pool)
             rounds.append((pool, languages))
         with self.lines.paused() if self.lines is not None else nullcontext():  # (no line half printed as it forks)
@@ -341,10 +342,11 @@ def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporte
 def _language_worker_start(parent: int) -> None:
     """A language worker started before extract: it dies with the build, and imports WeasyPrint and reads the
     tools' versions (the render code's fingerprint) while the build's first stages run."""
-    die_with_parent(parent)
+    render_worker_start(parent)
     from .manifest import tool_versions
     tool_versions()
     preload_renderer()
+    gc.freeze()  # (what the import made, too, is never collected)
 
 
 _WORKER_LINES: LinePipe | None = None  # set before the render workers fork (EditionRenderer._open_lines)
