@@ -32,7 +32,7 @@ from .lock import kill_workers, project_lock
 from .manifest import fonts_used, write_manifest
 from .progress import LinePipe, Reporter, plural
 from .render.parts import (finish_loading_renderer, preload_renderer, render_code_fingerprint, render_worker_start,
-                           renderer_loading, start_loading_renderer)
+                           start_loading_renderer)
 from .safety import atomic_write, check_writable, time_limit
 from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
                      RenderState, ReviewOutcome, ReviewStage, editions, catalog_verdicts_file, pipeline_stages,
@@ -503,10 +503,10 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
                     renderer.start_early(source)
             elif isinstance(stage, CatalogsStage):
                 catalogs = _run_catalogs(stage, config, cache, reporter)
-                # the translated editions read the catalogs, not the review's reports: they start beside it,
-                # unless WeasyPrint is still loading for their workers (the review runs while it finishes)
-                if not renderer_loading():
-                    renderer.start_early(chosen)  # (those started already are not started again)
+                # the translated editions read the catalogs, not the review's reports: they start now, the review
+                # beside them. (Even while WeasyPrint is still loading for their workers: the review, run in the
+                # meantime, held the import's thread back as long, both needing this process's interpreter lock.)
+                renderer.start_early(chosen)  # (those started already are not started again)
             elif isinstance(stage, ReviewStage):
                 review = _run_review(stage, config, cache, reporter)
                 renderer.start_early(chosen)  # (if not yet)

@@ -300,11 +300,6 @@ def start_loading_renderer() -> None:
         _renderer_import.start()
 
 
-def renderer_loading() -> bool:
-    """Whether the import ``start_loading_renderer`` began is still under way."""
-    return _renderer_import is not None and _renderer_import.is_alive()
-
-
 def finish_loading_renderer() -> None:
     """Wait for the import ``start_loading_renderer`` began, if it did (no thread may run while the process
     forks, nor be cut off mid-import when the process ends)."""
