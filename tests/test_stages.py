@@ -171,3 +171,23 @@ def test_an_edition_keys_on_the_latin_fonts_it_sets_english_words_in(tmp_path, m
     monkeypatch.setattr(stages, "fonts_used", lambda config: updated)
     assert changed(before, keys(project)) == {name for name in before if name.startswith(("pdf-", "printer-", "epub-"))}
 
+
+
+def test_the_font_files_an_edition_keys_on_are_the_ones_fc_match_names(tmp_path):
+    """The build asks the fontconfig library in its own process what ``fc-match -f %{file} FAMILY`` answers (a
+    process per family was a fifth of a no-op build): the same file for each of the book's families, for a
+    family no font has (fontconfig's fallback) and for a pattern with a style."""
+    import subprocess
+    from pipeline.config import fonts_for
+    from pipeline.manifest import fontconfig_matcher, fonts_used_uncached
+    assert shutil.which("fc-match"), "fontconfig's fc-match (scripts/setup installs it)"
+    config = load_config(copy_project(tmp_path))
+    match = fontconfig_matcher()
+    assert match is not None, "the fontconfig library loads where fc-match runs"
+    families = {family for lang in config.languages for family in fonts_for(config, lang)}
+    for family in sorted(families) + ["No Such Family Anywhere", "Noto Serif:bold"]:
+        expected = subprocess.run(["fc-match", "-f", "%{file}", family], capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        assert expected and match(family) == expected, family
+    used = fonts_used_uncached(config)
+    assert set(used) == set(config.languages) and all(len(found) == 2 for found in used.values()), used
