@@ -145,11 +145,11 @@ def _pango_version() -> str | None:
 def write_manifest(config: BookConfig, outputs: list[Path], inputs: list[Path], environment: dict[str, str]) -> bool:
     """Record every output's hash with the inputs (the stages' declared inputs), the environment and the tools
     that made it; True when the file changed."""
-    project = config.project_dir
+    project = config.project_dir.resolve()
 
     def relative(path: Path) -> str:
-        return path.resolve().relative_to(project.resolve()).as_posix() if path.resolve().is_relative_to(
-            project.resolve()) else str(path)
+        resolved = path.resolve()  # (once: resolving asks the file system about every folder above the file)
+        return resolved.relative_to(project).as_posix() if resolved.is_relative_to(project) else str(path)
 
     manifest = {
         "book": config.slug,
