@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .config import BookConfig
 from .manifest import tool_versions
-from .safety import file_hash
+from .safety import file_hash, settled_file_hash
 from .safety import atomic_write, read_regular_file
 
 FORMAT = 4  # 4: each entry records its own hash
@@ -138,7 +138,7 @@ def inputs_key(*parts: object, code: str | None = None, root: Path | None = None
             files = sorted(p for p in part.rglob("*") if p.is_file()) if part.is_dir() else [part]
             for path in files:
                 digest.update(name(path).encode())
-                digest.update(file_hash(path).encode() if path.is_file() else b"<missing>")
+                digest.update(settled_file_hash(path).encode() if path.is_file() else b"<missing>")
             if not files:
                 digest.update(f"<empty {name(part)}>".encode())
         else:
@@ -171,7 +171,7 @@ class BuildCache:
                 return None
             for name, digest in entry["outputs"].items():
                 path = self.project / name  # an absolute name stays absolute
-                if path.is_symlink() or not path.is_file() or file_hash(path) != digest:
+                if path.is_symlink() or not path.is_file() or settled_file_hash(path) != digest:
                     return None
             data = entry["data"]
             return data if isinstance(data, dict) else None

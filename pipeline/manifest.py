@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import BookConfig, fonts_for
-from .safety import atomic_write, file_hash
+from .safety import atomic_write, settled_file_hash
 
 TOOLS = ("weasyprint", "lxml", "pypdf", "python-docx", "babel", "ctranslate2", "sentencepiece", "pillow",
          "pyicu-wheels", "fonttools")
@@ -155,9 +155,9 @@ def write_manifest(config: BookConfig, outputs: list[Path], inputs: list[Path], 
         "book": config.slug,
         "tools": tool_versions(),
         "fonts": fonts_used(config),
-        "inputs": {relative(path): file_hash(path) for path in inputs},
+        "inputs": {relative(path): settled_file_hash(path) for path in inputs},
         "environment": environment,
-        "outputs": {relative(path): {"sha256": file_hash(path), "bytes": path.stat().st_size}
+        "outputs": {relative(path): {"sha256": settled_file_hash(path), "bytes": path.stat().st_size}
                     for path in sorted(set(outputs)) if path.is_file()},
     }
     data = (json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
