@@ -49,7 +49,7 @@ def module_file(module: str, package: Path = PACKAGE) -> Path | None:
 def _package_files(package: Path) -> frozenset[str]:
     """The names of the package's files, relative to it (``render/pdf.py``), once per process."""
     found: set[str] = set()
-    for folder, folders, files in os.walk(package):
+    for folder, folders, files in os.walk(package, followlinks=True):  # (as is_file follows them)
         folders[:] = [name for name in folders if name != "__pycache__"]
         prefix = Path(folder).relative_to(package).as_posix()
         found.update(name if prefix == "." else f"{prefix}/{name}" for name in files)
