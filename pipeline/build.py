@@ -13,15 +13,14 @@ from __future__ import annotations
 import gc
 import io
 import json
-import multiprocessing
 import os
+import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from . import errors
 from .cache import BuildCache
@@ -31,12 +30,13 @@ from .errors import ConfigError, ExitCode
 from .lock import kill_workers, project_lock
 from .manifest import fonts_used, write_manifest
 from .progress import LinePipe, Reporter, plural
-from .render.parts import (finish_loading_renderer, preload_renderer, render_code_fingerprint, render_worker_start,
-                           start_loading_renderer)
 from .safety import atomic_write, check_writable, time_limit
 from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRow, ExtractOutcome, ExtractStage,
                      RenderState, ReviewOutcome, ReviewStage, editions, catalog_verdicts_file, pipeline_stages,
                      project_environment, project_inputs, stage_key)
+
+if TYPE_CHECKING:  # (imported where the editions render: a no-op build renders none, and forks no worker)
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 
@@ -235,9 +235,10 @@ class EditionRenderer:
         pending = self._pending(self.deferred + [edition for edition in editions if edition.name not in self.started])
         if not self.futures and self.preforked is None and (len(pending) <= 1 or (os.cpu_count() or 1) <= 1):
             if pending:
+                from .render.parts import preload_renderer
                 preload_renderer()
             else:
-                finish_loading_renderer()
+                _finish_loading_renderer()
             for language_editions in pending.values():
                 _render_language(self.config, language_editions, self.reporter, self.finished)
         elif pending or self.futures:
@@ -259,6 +260,9 @@ class EditionRenderer:
         this process the import would share extract's interpreter lock. Only one: the languages that start
         later fork from this process once it has imported WeasyPrint itself (after extract, beside the
         catalogs), as three workers each importing it cost two thirds of a second of CPU more an edit."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from .render.parts import render_code_fingerprint
         fonts_used(self.config)  # what the worker would look up again (fc-match per font) is inherited
         render_code_fingerprint()
         self._open_lines()
@@ -271,6 +275,9 @@ class EditionRenderer:
     def _submit(self, pending: dict[str, list[Edition]]) -> None:
         """Each language to a worker of its own: the first to the worker started before extract, if it waits
         unused, the others to workers forked now."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from .render.parts import preload_renderer, render_worker_start
         rounds: list[tuple[ProcessPoolExecutor, list[list[Edition]]]] = []
         languages = list(pending.values())
         if self.preforked is not None:
@@ -308,6 +315,7 @@ class EditionRenderer:
             self.lines = _WORKER_LINES = None
 
     def _collect(self) -> None:
+        from concurrent.futures import as_completed
         try:
             for future in as_completed(self.futures):
                 outcome: WorkerOutcome = future.result()
@@ -342,8 +350,9 @@ def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporte
 def _language_worker_start(parent: int) -> None:
     """A language worker started before extract: it dies with the build, and imports WeasyPrint and reads the
     tools' versions (the render code's fingerprint) while the build's first stages run."""
-    render_worker_start(parent)
     from .manifest import tool_versions
+    from .render.parts import preload_renderer, render_worker_start
+    render_worker_start(parent)
     tool_versions()
     preload_renderer()
     gc.freeze()  # (what the import made, too, is never collected)
@@ -460,6 +469,15 @@ def check_outputs_writable(config: BookConfig, stages: list, chosen: list[Editio
     check_writable(outputs, [cache.directory / "fonts"], read_only_files=False, free_bytes=max(largest, 1 << 20))
 
 
+def _finish_loading_renderer() -> None:
+    """Wait for the import of WeasyPrint ``start_loading_renderer`` began, if one did: only a process that imported
+    the parts renderer can have begun one. A no-op build renders nothing and imports neither it nor multiprocessing
+    and the process pools (imports it never used were a tenth of its time)."""
+    parts = sys.modules.get(f"{__package__}.render.parts")
+    if parts is not None:
+        parts.finish_loading_renderer()
+
+
 def _when_book_written(callback: Callable[[], None]) -> AbstractContextManager[None]:
     from .extract import when_book_written  # (the extract stage's modules: not imported by a no-op build)
     return when_book_written(callback)
@@ -483,6 +501,7 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
     def book_written(forked_early: bool) -> None:
         renderer.start_early(source)
         if forked_early and more_languages:
+            from .render.parts import start_loading_renderer
             start_loading_renderer()  # for the other languages' workers, forked from here after the catalogs
 
     try:
@@ -496,6 +515,7 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
                     # WeasyPrint on the core extract leaves idle (here, its import would share extract's GIL)
                     renderer.prefork()
                 elif cached is None and chosen:  # WeasyPrint loads in this process meanwhile
+                    from .render.parts import start_loading_renderer
                     start_loading_renderer()
                 with _when_book_written(partial(book_written, forked_early)) if cached is None else nullcontext():
                     finish_extract = _run_extract(stage, config, cache, reporter, key, cached)
@@ -516,7 +536,7 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
         extract = finish_extract()
     except BaseException:  # a stage failed or the build was stopped: no worker goes on, no import is cut off
         renderer.stop()
-        finish_loading_renderer()
+        _finish_loading_renderer()
         raise
     rows = renderer.run(chosen)  # (those started early are not started again)
     return BuildResult(extract, catalogs, review, rows)

@@ -26,6 +26,10 @@ TRIM_SIZES_MM = {
     "US-Trade": (152.4, 228.6),
 }
 
+# The printer's PDF's output intent when [print] output_profile names none: a system file (Debian's libgs-common).
+# Named here, not beside the printer's PDF's code, so a build's cache keys can read it without importing that code.
+DEFAULT_CMYK_PROFILE = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")
+
 
 @dataclass(frozen=True)
 class PrintSettings:

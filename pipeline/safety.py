@@ -14,6 +14,7 @@ import signal
 import stat
 import tempfile
 import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Iterable
@@ -21,10 +22,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path, PurePosixPath
-
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from .errors import InputError, LimitError, OutputError, from_os_error
+
+if TYPE_CHECKING:  # (imported by the functions that parse: the build's configuration, lock and cache keys, all a
+    from lxml import etree  # no-op build runs, read no XML)
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ def xml_parser(*, keep_processing_instructions: bool = True, element_lookup=None
     ``element_lookup`` lets a library that maps XML to its own element classes (python-docx)
     parse through this door too.
     """
+    from lxml import etree
     parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -116,6 +120,7 @@ def parse_xml(data: bytes, path: Path | str | None = None, *, where: str | None 
     Entities are never needed in the formats we read (OOXML parts, XLIFF, our own DocBook), and
     they are how XXE and "billion laughs" attacks arrive, so refusing them is the simplest defence.
     """
+    from lxml import etree
     if b"<!ENTITY" in data:
         raise InputError("XML declares entities (DOCTYPE internal subset); refusing to expand them",
                          path, where, hint="the file is hostile or was made by a broken tool; re-export it")
@@ -519,3 +524,29 @@ def file_hash(path: Path) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# Hashes kept for this process (settled_file_hash): file name -> (its status when read, its SHA-256)
+_SETTLED_HASHES: dict[str, tuple[tuple[int, int, int, int, int], str]] = {}
+SETTLED_NS = 2_000_000_000  # a file last changed this long before it was read may be known by its status
+
+
+def settled_file_hash(path: Path) -> str:
+    """``file_hash``, kept for the process while the file keeps its status (device, inode, size, modification and
+    change times): a build hashed output/xml/book.xml ten times (the extract stage's output; the catalogs' and
+    each edition's input; the manifest's input and output) and each catalog five, 9 of the 13 MB a no-op build
+    hashed. A hash is kept only for a file whose last change came at least two seconds before it was read, as
+    git keeps its index's "racy" entries apart: any write after the reading sets the change time to the clock's
+    time then (no one can set a change time by hand), so the status differs and the file is read again, however
+    coarse its file system's times and whatever modification time a tool restores."""
+    status = os.stat(path)
+    signature = (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+    name = os.fspath(path)
+    known = _SETTLED_HASHES.get(name)
+    if known is not None and known[0] == signature:
+        return known[1]
+    read_at = time.time_ns()
+    digest = file_hash(path)
+    if max(status.st_mtime_ns, status.st_ctime_ns) < read_at - SETTLED_NS:
+        _SETTLED_HASHES[name] = (signature, digest)
+    return digest

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from .cache import code_fingerprint, inputs_key, module_closure
-from .config import CONFIG_SCOPES, BookConfig, config_values
+from .config import CONFIG_SCOPES, DEFAULT_CMYK_PROFILE, BookConfig, config_values
 from .diagnostics import Diagnostic, Severity
 from .manifest import fonts_used
 from .progress import Reporter, plural
+from .reportfiles import review_report_paths
 from .safety import parse_xml, read_input_bytes
 
 if TYPE_CHECKING:  # (the extract stage's modules: not imported by a no-op build)
@@ -266,7 +267,6 @@ class ReviewStage:
                       modules=("pipeline.review.reports",))
 
     def outputs(self, config: BookConfig) -> list[Path]:
-        from .review.reports import review_report_paths
         return review_report_paths(config, config.target_languages)
 
     def run(self, config: BookConfig, reporter: Reporter) -> ReviewOutcome:
@@ -364,7 +364,6 @@ def printer_profile(config: BookConfig) -> tuple[tuple[Path, ...], dict[str, str
     fonts are: a package update changes it)."""
     if config.print.output_profile:
         return (config.source_dir / config.print.output_profile,), {}
-    from .render.pdf import DEFAULT_CMYK_PROFILE
     if not DEFAULT_CMYK_PROFILE.is_file():  # the render says how to install it
         return (), {"output_profile": f"{DEFAULT_CMYK_PROFILE} missing"}
     stat = DEFAULT_CMYK_PROFILE.stat()

@@ -171,3 +171,50 @@ def test_an_edition_keys_on_the_latin_fonts_it_sets_english_words_in(tmp_path, m
     monkeypatch.setattr(stages, "fonts_used", lambda config: updated)
     assert changed(before, keys(project)) == {name for name in before if name.startswith(("pdf-", "printer-", "epub-"))}
 
+
+
+def test_the_font_files_an_edition_keys_on_are_the_ones_fc_match_names(tmp_path):
+    """The build asks the fontconfig library in its own process what ``fc-match -f %{file} FAMILY`` answers (a
+    process per family was a fifth of a no-op build): the same file for each of the book's families, for a
+    family no font has (fontconfig's fallback) and for a pattern with a style."""
+    import subprocess
+    from pipeline.config import fonts_for
+    from pipeline.manifest import fontconfig_matcher, fonts_used_uncached
+    assert shutil.which("fc-match"), "fontconfig's fc-match (scripts/setup installs it)"
+    config = load_config(copy_project(tmp_path))
+    match = fontconfig_matcher()
+    assert match is not None, "the fontconfig library loads where fc-match runs"
+    families = {family for lang in config.languages for family in fonts_for(config, lang)}
+    for family in sorted(families) + ["No Such Family Anywhere", "Noto Serif:bold"]:
+        expected = subprocess.run(["fc-match", "-f", "%{file}", family], capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        assert expected and match(family) == expected, family
+    used = fonts_used_uncached(config)
+    assert set(used) == set(config.languages) and all(len(found) == 2 for found in used.values()), used
+
+
+def test_a_file_changed_after_its_hash_was_kept_changes_the_keys_again(tmp_path):
+    """The keys read each file's hash from settled_file_hash, which keeps it for the process while the file's
+    status stays (a build hashed its book ten times): a change made afterwards that keeps the size and puts the
+    modification time back (as a tool restoring times does, or two writes in one tick of a coarse clock) still
+    changes the key, and a file changed just before it is read is not kept at all."""
+    import os
+    import time
+    from pipeline import safety
+    from pipeline.safety import SETTLED_NS, file_hash, settled_file_hash
+    project = copy_project(tmp_path)
+    manuscript = project / "source" / "manuscript.txt"
+    settled_file_hash(manuscript)  # copied just now: its change time is the copy's
+    assert str(manuscript) not in safety._SETTLED_HASHES, "a file changed moments before it was read is not kept"
+    time.sleep(SETTLED_NS / 1e9 + 0.2)
+    before = keys(project)
+    assert safety._SETTLED_HASHES[str(manuscript)][1] == file_hash(manuscript), "kept once it had settled"
+    status = manuscript.stat()
+    text = manuscript.read_text(encoding="utf-8")
+    assert "my great honour" in text
+    manuscript.write_text(text.replace("my great honour", "my great HONOUR", 1), encoding="utf-8")
+    os.utime(manuscript, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert (manuscript.stat().st_size, manuscript.stat().st_mtime_ns) == (status.st_size, status.st_mtime_ns)
+    after = keys(project)
+    assert changed(before, after) == {"extract"}, "the manuscript's new words re-run the extract stage"
+    assert settled_file_hash(manuscript) == file_hash(manuscript)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from ..config import BookConfig, fonts_for
+from ..config import DEFAULT_CMYK_PROFILE, BookConfig, fonts_for
 from ..errors import EnvironmentProblem, RenderError
 from ..safety import atomic_write, read_input_bytes, url_fetcher
 from .html import Context
@@ -254,7 +254,6 @@ def finish_print_pdf(first_body: int | None):
     return finish
 
 
-DEFAULT_CMYK_PROFILE = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")  # Debian's libgs-common
 MARKS_MM = 10.0  # the sheet beyond the trim: the bleed, then room for the crop marks
 
 

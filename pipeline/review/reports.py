@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from lxml import etree
 
@@ -18,18 +17,10 @@ from ..i18n.catalogs import (MACHINE, MEMORY, OUTDATED, REVIEWED, UNTRANSLATED, 
                              source_text)
 from ..i18n.catalogs import COUNTED as STATES  # the page counts memory matches apart from machine drafts
 from ..render.html import h
+from ..reportfiles import STATUS_PAGE, check_report_paths, reports_dir
 from ..safety import atomic_write
 from .checks import CheckResult, check_report, check_translations, read_catalogs
 from .glossary import Glossary, load_glossary
-
-
-def reports_dir(config: BookConfig) -> Path:
-    return config.output_dir / "reports"
-
-
-def check_report_paths(config: BookConfig, language: str) -> list[Path]:
-    base = reports_dir(config) / f"translation-check-{language}"
-    return [base.with_suffix(".txt"), base.with_suffix(".json")]
 
 
 def write_check_reports(config: BookConfig, result: CheckResult) -> str:
@@ -43,7 +34,6 @@ def write_check_reports(config: BookConfig, result: CheckResult) -> str:
 
 # --------------------------------------------------------------------------- the status page
 
-STATUS_PAGE = "translation-status.html"
 STATE_COLOURS = {UNTRANSLATED: "#d9d9d9", MACHINE: "#f0b429", MEMORY: "#4dabf7", OUTDATED: "#e5534b",
                  REVIEWED: "#2f9e44"}
 STYLE = """
@@ -165,8 +155,3 @@ def write_status_pages(config: BookConfig, statuses: list[LanguageStatus]) -> bo
     for status in statuses:
         write_check_reports(config, status.check)
     return atomic_write(reports_dir(config) / STATUS_PAGE, status_html(config, statuses))
-
-
-def review_report_paths(config: BookConfig, languages: tuple[str, ...]) -> list[Path]:
-    return [path for language in languages for path in check_report_paths(config, language)] + [
-        reports_dir(config) / STATUS_PAGE]
