@@ -38,6 +38,8 @@ from .stages import (FORMATS, CatalogsOutcome, CatalogsStage, Edition, EditionRo
 if TYPE_CHECKING:  # (imported where the editions render: a no-op build renders none, and forks no worker)
     from concurrent.futures import ProcessPoolExecutor
 
+    from .zygote import Zygote
+
 T = TypeVar("T")
 
 __all__ = ["FORMATS", "BuildOptions", "EditionRow", "build", "edition_path", "needs_people", "summary_table"]
@@ -183,7 +185,7 @@ class EditionRenderer:
         self.languages: list[str] = []  # those rendering in workers
         self.deferred: list[Edition] = []  # started early on a machine of one core: rendered with the others
         self.started: set[str] = set()  # the editions start_early took (rendering, deferred or reused)
-        self.preforked: ProcessPoolExecutor | None = None
+        self.zygote: Zygote | None = None  # forked before extract: the workers fork from it (pipeline/zygote.py)
         self.lines: LinePipe | None = None  # the workers' progress lines, printed as they come
 
     def _pending(self, editions: list[Edition]) -> dict[str, list[Edition]]:
@@ -233,7 +235,7 @@ class EditionRenderer:
 
     def _run(self, editions: list[Edition]) -> list[EditionRow]:
         pending = self._pending(self.deferred + [edition for edition in editions if edition.name not in self.started])
-        if not self.futures and self.preforked is None and (len(pending) <= 1 or (os.cpu_count() or 1) <= 1):
+        if not self.futures and self.zygote is None and (len(pending) <= 1 or (os.cpu_count() or 1) <= 1):
             if pending:
                 from .render.parts import preload_renderer
                 preload_renderer()
@@ -255,45 +257,38 @@ class EditionRenderer:
         return [self.rows[edition.name] for edition in self.chosen if edition.name in self.rows]
 
     def prefork(self) -> None:
-        """Start the worker of the language that renders first now, before extract: it imports WeasyPrint (a
-        third of a second of CPU, mostly cffi reading C declarations) on the core extract leaves idle, where in
-        this process the import would share extract's interpreter lock. Only one: the languages that start
-        later fork from this process once it has imported WeasyPrint itself (after extract, beside the
-        catalogs), as three workers each importing it cost two thirds of a second of CPU more an edit."""
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        """Fork the zygote now, before extract: it imports WeasyPrint (a quarter of a second of CPU) on the core
+        extract leaves idle, then forks each language's worker as the language starts, none of them importing
+        anything. (Imported here instead, the import shared this process's interpreter lock with extract, or,
+        after it, held the translated editions back behind the catalogs; three workers each importing it cost
+        two thirds of a second of CPU more an edit.)"""
         from .render.parts import render_code_fingerprint
-        fonts_used(self.config)  # what the worker would look up again (fc-match per font) is inherited
+        from .zygote import Zygote
+        fonts_used(self.config)  # what the workers would look up again is inherited
         render_code_fingerprint()
         self._open_lines()
-        self.preforked = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=_language_worker_start, initargs=(os.getpid(),))
-        self.pools.append(self.preforked)
-        self.preforked.submit(int)  # a forking pool starts all its workers at its first task
+        self.zygote = Zygote(_zygote_start)
         self._start_lines()
 
     def _submit(self, pending: dict[str, list[Edition]]) -> None:
-        """Each language to a worker of its own: the first to the worker started before extract, if it waits
-        unused, the others to workers forked now."""
+        """Each language to a worker of its own: forked from the zygote if there is one, else from this process
+        (once it has imported WeasyPrint)."""
+        if self.zygote is not None:
+            self.futures += [self.zygote.submit(_render_language_in_worker, self.config, language_editions)
+                             for language_editions in pending.values()]
+            self.languages += list(pending)
+            return
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         from .render.parts import preload_renderer, render_worker_start
-        rounds: list[tuple[ProcessPoolExecutor, list[list[Edition]]]] = []
-        languages = list(pending.values())
-        if self.preforked is not None:
-            rounds.append((self.preforked, languages[:1]))
-            languages, self.preforked = languages[1:], None
-        if languages:
-            preload_renderer()  # the workers fork with WeasyPrint already imported
-            self._open_lines()
-            pool = ProcessPoolExecutor(max_workers=len(languages), mp_context=multiprocessing.get_context("fork"),
-                                       initializer=render_worker_start, initargs=(os.getpid(),))
-            self.pools.append(pool)
-            rounds.append((pool, languages))
+        preload_renderer()  # the workers fork with WeasyPrint already imported
+        self._open_lines()
+        pool = ProcessPoolExecutor(max_workers=len(pending), mp_context=multiprocessing.get_context("fork"),
+                                   initializer=render_worker_start, initargs=(os.getpid(),))
+        self.pools.append(pool)
         with self.lines.paused() if self.lines is not None else nullcontext():  # (no line half printed as it forks)
-            for pool, chosen in rounds:
-                self.futures += [pool.submit(_render_language_in_worker, self.config, language_editions)
-                                 for language_editions in chosen]  # a forking pool starts its workers here
+            self.futures += [pool.submit(_render_language_in_worker, self.config, language_editions)
+                             for language_editions in pending.values()]  # a forking pool starts its workers here
         self._start_lines()
         self.languages += list(pending)
 
@@ -332,6 +327,8 @@ class EditionRenderer:
         finally:
             for pool in self.pools:  # after an edition's error, the others finish theirs
                 pool.shutdown(wait=True, cancel_futures=True)
+            if self.zygote is not None:
+                self.zygote.close()
             self._close_lines()
 
     def stop(self) -> None:
@@ -339,6 +336,8 @@ class EditionRenderer:
         for pool in self.pools:
             kill_workers(pool)
             pool.shutdown(wait=True, cancel_futures=True)
+        if self.zygote is not None:
+            self.zygote.stop()
         self._close_lines()
 
 
@@ -347,9 +346,9 @@ def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporte
     return EditionRenderer(config, chosen, reporter).run(chosen)
 
 
-def _language_worker_start(parent: int) -> None:
-    """A language worker started before extract: it dies with the build, and imports WeasyPrint and reads the
-    tools' versions (the render code's fingerprint) while the build's first stages run."""
+def _zygote_start(parent: int) -> None:
+    """The zygote's start, before extract: it dies with the build, and imports WeasyPrint and reads the tools'
+    versions (the render code's fingerprint) while the build's first stages run, for the workers it forks."""
     from .manifest import tool_versions
     from .render.parts import preload_renderer, render_worker_start
     render_worker_start(parent)
@@ -478,6 +477,11 @@ def _finish_loading_renderer() -> None:
         parts.finish_loading_renderer()
 
 
+def _zygote_available() -> bool:
+    from .zygote import zygote_available  # (imported when the book changed: not by a no-op build)
+    return zygote_available()
+
+
 def _when_book_written(callback: Callable[[], None]) -> AbstractContextManager[None]:
     from .extract import when_book_written  # (the extract stage's modules: not imported by a no-op build)
     return when_book_written(callback)
@@ -496,28 +500,23 @@ def _run_stages(config: BookConfig, options: BuildOptions, reporter: Reporter) -
     # the source language's editions read the book and no catalog: they start as soon as it is written (while
     # extract asks the questions that cannot change it, Hunspell's suggestions), or right after a cached extract
     source = [edition for edition in chosen if edition.lang == config.source_language]
-    more_languages = len({edition.lang for edition in chosen}) > 1  # than the one worker forked before extract
 
-    def book_written(forked_early: bool) -> None:
+    def book_written() -> None:
         renderer.start_early(source)
-        if forked_early and more_languages:
-            from .render.parts import start_loading_renderer
-            start_loading_renderer()  # for the other languages' workers, forked from here after the catalogs
 
     try:
         for stage in pipeline_stages(config, targets):
             if isinstance(stage, ExtractStage):
                 key = stage_key(stage, config)
                 cached = cache.lookup(stage.name, key)
-                forked_early = cached is None and bool(chosen) and (os.cpu_count() or 1) > 1
-                if forked_early:
-                    # the book changed, so the editions will render: their first worker gets ready, importing
-                    # WeasyPrint on the core extract leaves idle (here, its import would share extract's GIL)
+                if cached is None and chosen and (os.cpu_count() or 1) > 1 and _zygote_available():
+                    # the book changed, so the editions will render: the process their workers fork from gets
+                    # ready, importing WeasyPrint on the core extract leaves idle (here, it would share extract's GIL)
                     renderer.prefork()
                 elif cached is None and chosen:  # WeasyPrint loads in this process meanwhile
                     from .render.parts import start_loading_renderer
                     start_loading_renderer()
-                with _when_book_written(partial(book_written, forked_early)) if cached is None else nullcontext():
+                with _when_book_written(book_written) if cached is None else nullcontext():
                     finish_extract = _run_extract(stage, config, cache, reporter, key, cached)
                 if cached is not None and targets:
                     renderer.start_early(source)

@@ -59,7 +59,7 @@ os.register_at_fork(after_in_child=_close_inherited_locks)
 # --------------------------------------------------------------------------- who holds the lock
 
 
-def _process_start(pid: int) -> str | None:
+def process_start(pid: int) -> str | None:
     """The process's start time (clock ticks since boot, from /proc), "" where /proc is not there, or
     None when no live process has this pid (none at all, or a zombie whose parent has not reaped it)."""
     try:
@@ -105,7 +105,7 @@ class Holder:
         """True only when the recorded process has certainly ended; an unreadable record counts as alive."""
         if self.pid is None:
             return False
-        started = _process_start(self.pid)
+        started = process_start(self.pid)
         if started is None:
             return True
         return bool(self.started and started and started != self.started)
@@ -149,7 +149,7 @@ def _try_lock(path: Path, activity: str) -> tuple[IO[str] | None, Holder | None]
                 return None, holder
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()}, {activity}\nstart {_process_start(os.getpid()) or ''}\n")
+        handle.write(f"pid {os.getpid()}, {activity}\nstart {process_start(os.getpid()) or ''}\n")
         handle.flush()
         return handle, None
 

@@ -57,6 +57,17 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def descendants(pid: int) -> list[int]:
+    """The live forked processes below ``pid``, at any depth (for a build whose book changed: the zygote its
+    render workers fork from, and those workers, pipeline/zygote.py)."""
+    found, frontier = [], [pid]
+    while frontier:
+        below = [child for parent in frontier for child in children(parent)]
+        found += below
+        frontier = below
+    return found
+
+
 def open_files(pid: int) -> list[str]:
     """What the process's file descriptors point to."""
     names = []

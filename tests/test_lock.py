@@ -21,7 +21,7 @@ from conftest import copy_built, run_press
 from pipeline.config import load_config
 from pipeline.errors import ExitCode
 from pipeline.lock import project_lock
-from processes import Run, alive, children, open_files, wait_until
+from processes import Run, alive, children, descendants, open_files, wait_until
 
 PARALLEL_RENDER = r"^render: .* in \d+ parallel processes"
 
@@ -98,6 +98,35 @@ def test_a_build_killed_mid_render_leaves_no_worker_and_no_lock(tmp_path, built_
     assert _outputs(project) == _outputs(built_project)
 
 
+@pytest.mark.slow
+def test_a_build_killed_while_the_zygotes_workers_render_leaves_none_of_them(tmp_path, built_project):
+    """After an edit the render workers fork from the zygote (pipeline/zygote.py), a child of the build forked
+    before extract, not from the build itself: SIGKILL to the build still ends the zygote and every worker,
+    none of them holds the lock, and the next build runs at once."""
+    project = _edited(built_project, tmp_path / "project")
+    lock = os.path.realpath(project / "output" / ".press.lock")
+    run = Run(["build"], project)
+    try:
+        assert run.wait_for_line(PARALLEL_RENDER), run.lines
+        assert wait_until(lambda: len(descendants(run.pid)) == 4, 60), \
+            "the zygote and a worker for each of the three languages"
+        [zygote] = children(run.pid)
+        workers = children(zygote)
+        assert len(workers) == 3, (zygote, workers)
+        for process in [zygote, *workers]:
+            assert wait_until(lambda process=process: lock not in open_files(process), 10), \
+                f"process {process} below the build holds the project lock"
+        landing = run.signal(signal.SIGKILL)
+        print(landing.describe())
+        assert wait_until(lambda: not any(alive(process) for process in [zygote, *workers]), 60), \
+            f"processes outlived their build: {[p for p in [zygote, *workers] if alive(p)]}"
+        assert not _locked(project / "output" / ".press.lock"), "nothing holds the lock of the dead build"
+        result = run_press("build", cwd=project, timeout=900)
+        assert result.returncode == 0, result.stderr
+    finally:
+        run.clean_up()
+
+
 def test_a_lock_whose_holder_is_gone_never_blocks(tmp_path, built_project):
     """A stray process (here ``flock sleep``, as a worker of an older press would) still holds the lock
     file of a build that is gone: the next build does not wait for it, and leaves the stray alone."""
@@ -159,8 +188,10 @@ def test_a_signal_stops_the_build_and_its_workers_and_says_what_was_kept(tmp_pat
     run = Run(["build", "--lang", "en", "--lang", "km"], project)
     try:
         assert run.wait_for_line(PARALLEL_RENDER), run.lines
-        assert wait_until(lambda: bool(children(run.pid)), 60), "the render workers run"
-        workers = children(run.pid)
+        # (the book changed: the workers fork from the zygote, pipeline/zygote.py; it and they are the build's
+        # descendants)
+        assert wait_until(lambda: len(descendants(run.pid)) >= 3, 60), "the zygote and the render workers run"
+        workers = descendants(run.pid)
         landing = run.signal(number, group=to_group)
         print(landing.describe())
         assert landing.returncode == code, run.lines
