@@ -267,7 +267,7 @@ class EditionRenderer:
         fonts_used(self.config)  # what the workers would look up again is inherited
         render_code_fingerprint()
         self._open_lines()
-        self.zygote = Zygote(_zygote_start)
+        self.zygote = Zygote(partial(_zygote_start, languages=self.config.languages))
         self._start_lines()
 
     def _submit(self, pending: dict[str, list[Edition]]) -> None:
@@ -346,15 +346,18 @@ def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporte
     return EditionRenderer(config, chosen, reporter).run(chosen)
 
 
-def _zygote_start(parent: int) -> None:
-    """The zygote's start, before extract: it dies with the build, and imports WeasyPrint and reads the tools'
-    versions (the render code's fingerprint) while the build's first stages run, for the workers it forks."""
+def _zygote_start(parent: int, languages: tuple[str, ...] = ()) -> None:
+    """The zygote's start, before extract: it dies with the build, and imports WeasyPrint and the editions' code,
+    reads the tools' versions (the render code's fingerprint) and the book's hyphenation patterns while the
+    build's first stages run, for the workers it forks."""
     from .manifest import tool_versions
+    from .render.hyphenation import preload_dictionaries
     from .render.parts import preload_renderer, render_worker_start
     render_worker_start(parent)
     tool_versions()
     preload_renderer()
     _import_edition_code()
+    preload_dictionaries(languages)
     gc.freeze()  # (what the imports made, too, is never collected)
 
 
