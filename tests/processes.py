@@ -173,7 +173,8 @@ class Run:
     def signal(self, number: int, group: bool = False) -> Landing:
         """Send ``number`` to the run's own process (as the OOM killer, ``kill PID`` or a service manager
         would), or to its whole process group (as a terminal's Ctrl-C does), and wait for it to end."""
-        landing = Landing(signal.Signals(number).name, self.last_line(), children(self.pid))
+        # every process below the run: its render workers, or the zygote and the workers forked from it
+        landing = Landing(signal.Signals(number).name, self.last_line(), descendants(self.pid))
         sent = time.monotonic()
         if self.process.poll() is None:
             (os.killpg if group else os.kill)(self.pid, number)
