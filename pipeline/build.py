@@ -173,7 +173,8 @@ class EditionRenderer:
     A language starts as soon as what it reads is final: the source language reads no catalog, so when the build
     has target languages it starts right after extract (``start_early``), in a worker of its own while this
     process merges, drafts and checks the catalogs, a second or so with a core otherwise idle; the target
-    languages start after the review stage (``run``), each in a worker of its own beside it."""
+    languages start as soon as the catalogs are merged, each in a worker of its own beside the review stage.
+    When the book changed, the workers fork from a zygote forked before extract (``prefork``)."""
 
     def __init__(self, config: BookConfig, chosen: list[Edition], reporter: Reporter) -> None:
         self.config, self.chosen, self.reporter = config, chosen, reporter

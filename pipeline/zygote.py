@@ -71,6 +71,11 @@ class Zygote:
             self._requests.send((function, args))
             send_handle(self._requests, writable, self.pid)
             pid = self._requests.recv()
+        except (EOFError, OSError) as error:  # the zygote is gone: its start failed, or it was killed
+            os.close(readable)
+            raise RenderError(f"the process the render workers fork from (pid {self.pid}) has ended "
+                              f"({type(error).__name__})", hint="run 'press doctor' to check WeasyPrint's "
+                              "libraries, then build again") from error
         finally:
             os.close(writable)
         self._workers.append((pid, process_start(pid)))

@@ -43,6 +43,10 @@ def _sleep() -> None:
     time.sleep(120)
 
 
+def _broken_start(parent: int) -> None:
+    raise OSError("cannot load library 'libpango-1.0-0'")
+
+
 @pytest.fixture
 def zygote():
     made = Zygote(_start)
@@ -85,3 +89,15 @@ def test_a_worker_dies_with_the_zygote_however_it_ends(zygote):
     os.kill(zygote.pid, signal.SIGKILL)
     assert wait_until(lambda: not alive(worker), 30), "the worker outlived its zygote"
     assert sys.platform.startswith("linux")
+
+
+def test_a_zygote_whose_start_failed_refuses_work_with_one_clear_error():
+    """The zygote's start (importing WeasyPrint) failed, say Pango is missing: a request is refused with a
+    RenderError naming the fix, not a broken pipe's traceback."""
+    zygote = Zygote(_broken_start)
+    try:
+        with pytest.raises(RenderError, match="render workers fork from .* has ended") as raised:
+            zygote.submit(_who)
+        assert "press doctor" in raised.value.hint
+    finally:
+        zygote.stop()
