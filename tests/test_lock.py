@@ -80,19 +80,8 @@ def test_a_build_killed_mid_render_leaves_no_worker_and_no_lock(tmp_path, built_
     try:
         assert run.wait_for_line(PARALLEL_RENDER), run.lines
         assert wait_until(lambda: len(children(run.pid)) == 2, 60), "the English and Khmer editions render in two workers"
-        workers = children(run.pid)
         assert lock in open_files(run.pid), "the build holds the lock (the check below can fail)"
-        for worker in workers:  # (a worker closes its copy as it starts: allow it the moment after its fork)
-            assert wait_until(lambda worker=worker: lock not in open_files(worker), 10), \
-                f"render worker {worker} holds the project lock"
-        landing = run.signal(signal.SIGKILL)
-        print(landing.describe())
-        assert landing.returncode == -signal.SIGKILL
-        assert wait_until(lambda: not any(alive(worker) for worker in workers), 60), \
-            f"render workers outlived their build: {[w for w in workers if alive(w)]}"
-        assert not _locked(project / "output" / ".press.lock"), "nothing holds the lock of the dead build"
-        result = run_press("build", cwd=project, timeout=900)
-        assert result.returncode == 0, result.stderr
+        _killed_leaves_no_process_and_no_lock(run, project, children(run.pid))
     finally:
         run.clean_up()
     assert _outputs(project) == _outputs(built_project)
@@ -104,7 +93,6 @@ def test_a_build_killed_while_the_zygotes_workers_render_leaves_none_of_them(tmp
     before extract, not from the build itself: SIGKILL to the build still ends the zygote and every worker,
     none of them holds the lock, and the next build runs at once."""
     project = _edited(built_project, tmp_path / "project")
-    lock = os.path.realpath(project / "output" / ".press.lock")
     run = Run(["build"], project)
     try:
         assert run.wait_for_line(PARALLEL_RENDER), run.lines
@@ -113,18 +101,27 @@ def test_a_build_killed_while_the_zygotes_workers_render_leaves_none_of_them(tmp
         [zygote] = children(run.pid)
         workers = children(zygote)
         assert len(workers) == 3, (zygote, workers)
-        for process in [zygote, *workers]:
-            assert wait_until(lambda process=process: lock not in open_files(process), 10), \
-                f"process {process} below the build holds the project lock"
-        landing = run.signal(signal.SIGKILL)
-        print(landing.describe())
-        assert wait_until(lambda: not any(alive(process) for process in [zygote, *workers]), 60), \
-            f"processes outlived their build: {[p for p in [zygote, *workers] if alive(p)]}"
-        assert not _locked(project / "output" / ".press.lock"), "nothing holds the lock of the dead build"
-        result = run_press("build", cwd=project, timeout=900)
-        assert result.returncode == 0, result.stderr
+        _killed_leaves_no_process_and_no_lock(run, project, [zygote, *workers])
     finally:
         run.clean_up()
+
+
+def _killed_leaves_no_process_and_no_lock(run: Run, project: Path, processes: list[int]) -> None:
+    """SIGKILL to the build while ``processes`` (its render workers, or the zygote and its workers) run: none of
+    them held the project lock, none outlives the build, nothing holds the lock after it, and the next build
+    runs at once (no --wait)."""
+    lock = os.path.realpath(project / "output" / ".press.lock")
+    for process in processes:  # (a worker closes its copy as it starts: allow it the moment after its fork)
+        assert wait_until(lambda process=process: lock not in open_files(process), 10), \
+            f"process {process} below the build holds the project lock"
+    landing = run.signal(signal.SIGKILL)
+    print(landing.describe())
+    assert landing.returncode == -signal.SIGKILL
+    assert wait_until(lambda: not any(alive(process) for process in processes), 60), \
+        f"processes outlived their build: {[p for p in processes if alive(p)]}"
+    assert not _locked(project / "output" / ".press.lock"), "nothing holds the lock of the dead build"
+    result = run_press("build", cwd=project, timeout=900)
+    assert result.returncode == 0, result.stderr
 
 
 def test_a_lock_whose_holder_is_gone_never_blocks(tmp_path, built_project):

@@ -310,7 +310,7 @@ def finish_loading_renderer() -> None:
 
 
 def preload_renderer() -> None:
-    """Import WeasyPrint (about a second) once, in the process that forks the render workers, so each
+    """Import WeasyPrint (a quarter of a second of CPU) once, in the process that forks the render workers, so each
     worker inherits it instead of importing it again."""
     finish_loading_renderer()
     load_weasyprint()
