@@ -342,11 +342,6 @@ class EditionRenderer:
         self._close_lines()
 
 
-def render_editions(config: BookConfig, chosen: list[Edition], reporter: Reporter) -> list[EditionRow]:
-    """Render each edition from output/xml/book.xml (see EditionRenderer)."""
-    return EditionRenderer(config, chosen, reporter).run(chosen)
-
-
 def _zygote_start(parent: int, languages: tuple[str, ...] = ()) -> None:
     """The zygote's start, before extract: it dies with the build, and imports WeasyPrint and the editions' code,
     reads the tools' versions (the render code's fingerprint) and the book's hyphenation patterns while the
